@@ -1,0 +1,5 @@
+"""Entry point for `python -m videowall`."""
+
+from videowall.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Situation bus on ZeroMQ: state server, client and publishers (no Qt)."""
