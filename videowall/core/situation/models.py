@@ -1,0 +1,153 @@
+"""Situation entities (incidents, units, cameras, zones) as strict, frozen pydantic models."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    model_validator,
+)
+
+
+def _iso_only(value: Any) -> Any:
+    # Numbers would silently become 1970-based epochs; the wire format is ISO 8601 only.
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("expected an ISO 8601 date-time string with a timezone")
+
+
+# Ids end up inside PUB topics ("unit/car/<id>"), so "/" and spaces are excluded.
+EntityId = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+]
+Latitude = Annotated[float, Field(strict=True, ge=-90.0, le=90.0)]
+Longitude = Annotated[float, Field(strict=True, ge=-180.0, le=180.0)]
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
+ShortText = Annotated[str, StringConstraints(strict=True, max_length=200)]
+LongText = Annotated[str, StringConstraints(strict=True, max_length=4000)]
+
+
+class Risk(StrEnum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class IncidentStatus(StrEnum):
+    """Lifecycle of an incident; the declaration order is the only allowed direction."""
+
+    NEW = "new"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    CLOSED = "closed"
+
+    @property
+    def rank(self) -> int:
+        return list(IncidentStatus).index(self)
+
+
+class UnitKind(StrEnum):
+    CAR = "car"
+    MOTORCYCLE = "motorcycle"
+    FOOT = "foot"
+    DRONE = "drone"
+    ROBOT_DOG = "robot_dog"
+    OTHER = "other"
+
+
+class UnitStatus(StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    OFF_DUTY = "off_duty"
+
+
+class AlertLevel(StrEnum):
+    NORMAL = "normal"
+    ELEVATED = "elevated"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class _Model(BaseModel):
+    # Frozen so the state can hand the same objects to listeners on other threads.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Incident(_Model):
+    """One reported incident; `zone` is filled from the position by the state when absent."""
+
+    id: EntityId
+    lat: Latitude
+    lon: Longitude
+    zone: EntityId | None = None
+    category: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64)]
+    risk: Risk
+    status: IncidentStatus = IncidentStatus.NEW
+    reported_at: Timestamp
+    updated_at: Timestamp
+    reports: Annotated[int, Field(strict=True, ge=1, le=1_000_000)] = 1
+    title: ShortText = ""
+    notes: LongText = ""
+    units: Annotated[tuple[EntityId, ...], Field(max_length=100)] = ()
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> Incident:
+        if self.updated_at < self.reported_at:
+            raise ValueError("updated_at is earlier than reported_at")
+        return self
+
+    @property
+    def is_open(self) -> bool:
+        return self.status is not IncidentStatus.CLOSED
+
+
+class Unit(_Model):
+    """A police unit on the map; positions come in often, stale ones fade and expire."""
+
+    id: EntityId
+    callsign: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=32)]
+    kind: UnitKind
+    lat: Latitude
+    lon: Longitude
+    heading: Annotated[float, Field(strict=True, ge=0.0, le=360.0)] | None = None  # degrees
+    speed: Annotated[float, Field(strict=True, ge=0.0, le=150.0)] | None = None  # m/s
+    status: UnitStatus = UnitStatus.AVAILABLE
+    updated_at: Timestamp
+
+
+class CameraStatus(_Model):
+    """Whether a camera feed is usable, as reported by the video side or an operator."""
+
+    id: EntityId
+    online: StrictBool
+    note: ShortText = ""
+    updated_at: Timestamp | None = None
+
+
+class ZoneUpdate(_Model):
+    """Alert level and notes for one zone of the city."""
+
+    id: EntityId
+    name: ShortText | None = None
+    alert: AlertLevel = AlertLevel.NORMAL
+    notes: LongText = ""
+    updated_at: Timestamp | None = None
+
+
+class EntityRef(_Model):
+    """The payload of a delete: which entity goes."""
+
+    id: EntityId
+
+
+Entity = Incident | Unit | CameraStatus | ZoneUpdate

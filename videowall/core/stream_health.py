@@ -1,0 +1,88 @@
+"""Stream states, consumer requests and the plain health snapshot of one decoder."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class StreamState(StrEnum):
+    """Where a decoder is in its life."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    STALLED = "stalled"
+    RECONNECTING = "reconnecting"
+    FAILED = "failed"
+    STOPPED = "stopped"
+
+
+class DecodeMode(StrEnum):
+    """How much a consumer wants decoded; the decoder serves the most demanding one."""
+
+    PAUSED = "paused"  # not visible: no decoding, resume jumps to live
+    KEYFRAMES = "keyframes"  # one frame per GOP, a fraction of the cost
+    FULL = "full"
+
+    @property
+    def rank(self) -> int:
+        return {"paused": 0, "keyframes": 1, "full": 2}[self.value]
+
+
+class Fit(StrEnum):
+    """How a frame is fitted into a consumer's box."""
+
+    CONTAIN = "contain"  # keep aspect, letterbox
+    COVER = "cover"  # keep aspect, crop to fill
+    STRETCH = "stretch"
+
+
+class StreamChoice(StrEnum):
+    """Which of a camera's streams a consumer wants."""
+
+    AUTO = "auto"  # by requested size
+    MAIN = "main"
+    SUB = "sub"
+
+
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """What one decoder is doing, as plain data for tiles, logs and JSON."""
+
+    source_id: str
+    url: str  # masked
+    stream: str  # "main" or "sub"
+    state: StreamState
+    reason: str = ""  # human-readable, set for failed / reconnecting / stalled
+    codec: str | None = None
+    width: int | None = None
+    height: int | None = None
+    source_fps: float | None = None
+    decoded_fps: float = 0.0
+    delivered_fps: float = 0.0
+    bitrate_kbps: float = 0.0
+    keyframe_interval: float | None = None  # frames between keyframes
+    time_to_first_frame: float | None = None  # seconds, for the current connection
+    last_frame_age: float | None = None  # seconds since the newest decoded frame
+    reconnects: int = 0
+    dropped_frames: int = 0
+    decoded_frames: int = 0
+    consumers: int = 0
+    next_retry_in: float | None = None  # seconds until the next connection attempt
+    last_error: str = ""
+    mode: DecodeMode = DecodeMode.FULL
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dictionary (enums as strings, floats rounded)."""
+        out = asdict(self)
+        for key, value in out.items():
+            if isinstance(value, StrEnum):
+                out[key] = value.value
+            elif isinstance(value, float):
+                out[key] = round(value, 3)
+        return out
+
+    @property
+    def is_live(self) -> bool:
+        return self.state is StreamState.LIVE

@@ -1,0 +1,415 @@
+"""One decode thread per unique stream: connect, demux, decode, scale, hand out, reconnect."""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import av
+import numpy as np
+
+from videowall.core.sources import SIM_SCHEME, Source, url_scheme
+from videowall.core.stream_health import DecodeMode, Fit, StreamHealth, StreamState
+from videowall.video.failures import Failure, StreamError, check_host, classify
+from videowall.video.frames import Frame, FrameSlot, OutputSpec
+from videowall.video.meters import RateMeter
+from videowall.video.open_options import OpenTuning, open_options
+from videowall.video.sim import ensure_clip
+
+log = logging.getLogger(__name__)
+FrameCallback = Callable[[], None]
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """Tuning for every decoder of an engine."""
+
+    tuning: OpenTuning = field(default_factory=OpenTuning)  # io_timeout_s = stall timeout
+    stall_warn_s: float = 2.0  # no packet this long: show STALLED (reconnect at io_timeout_s)
+    retry_base_s: float = 0.25
+    retry_cap_s: float = 4.0
+    # Errors like 401 are retried slowly: hammering a camera with a wrong password can
+    # lock the account.
+    retry_cap_permanent_s: float = 30.0
+    decoder_threads: int = 1  # more streams than cores: one thread each (see README)
+    linger_s: float = 2.0  # keep an unused decoder this long (layout switches reuse it)
+    sub_max_width: int = 960  # AUTO picks the substream for boxes up to this size
+    sub_max_height: int = 540
+    max_bad_packets: int = 100  # consecutive undecodable packets before reconnecting
+
+
+@dataclass
+class _Listener:
+    spec: OutputSpec
+    mode: DecodeMode
+    callback: FrameCallback | None
+    last_seq: int = 0
+
+
+class Decoder:
+    """Decodes one URL in its own thread and keeps the newest frame per requested size."""
+
+    def __init__(self, source: Source, sub: bool, settings: EngineSettings) -> None:
+        self.source = source
+        self.sub = sub
+        self.settings = settings
+        self._url = source.sub_url if sub and source.sub_url else source.url
+        self._secrets = source.secrets()
+        self._lock = threading.Lock()
+        self._listeners: dict[int, _Listener] = {}
+        self._slots: dict[OutputSpec, FrameSlot] = {}
+        self._mode = DecodeMode.PAUSED
+        self._stop = threading.Event()
+        self._seq = 0
+        self._state = StreamState.CONNECTING
+        self._reason = ""
+        self._last_error = ""
+        self._codec: str | None = None
+        self._size: tuple[int, int] | None = None
+        self._source_fps: float | None = None
+        self._decoded = RateMeter()
+        self._delivered = RateMeter()
+        self._bitrate = RateMeter()
+        self._kf_interval: int | None = None
+        self._since_key = 0
+        self._ttff: float | None = None
+        self._last_frame_at: float | None = None
+        self._last_packet_at: float | None = None
+        self._next_retry_at: float | None = None
+        self._reconnects = 0
+        self._decoded_total = 0
+        self._dropped_before = 0  # drops of slots that no longer exist
+        self._callback_errors: set[int] = set()
+        self._session_frames = 0
+        stream = "sub" if sub else "main"
+        self._thread = threading.Thread(
+            target=self._run, name=f"decode:{source.id}:{stream}", daemon=True
+        )
+
+    # ---- control, from any thread -------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Ask the thread to end; it exits at its next packet or I/O timeout."""
+        self._stop.set()
+
+    def join(self, timeout: float) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
+               callback: FrameCallback | None) -> None:
+        with self._lock:
+            self._listeners[cid] = _Listener(spec, mode, callback)
+            self._slots.setdefault(spec, FrameSlot())
+            self._recompute_locked()
+
+    def update(self, cid: int, *, spec: OutputSpec | None = None,
+               mode: DecodeMode | None = None) -> None:
+        with self._lock:
+            listener = self._listeners.get(cid)
+            if listener is None:
+                return
+            if spec is not None and spec != listener.spec:
+                listener.spec = spec
+                listener.last_seq = 0
+                self._slots.setdefault(spec, FrameSlot())
+            if mode is not None:
+                listener.mode = mode
+            self._recompute_locked()
+
+    def detach(self, cid: int) -> int:
+        """Remove a consumer; returns how many remain."""
+        with self._lock:
+            self._listeners.pop(cid, None)
+            self._recompute_locked()
+            return len(self._listeners)
+
+    def _recompute_locked(self) -> None:
+        wanted = {lst.spec for lst in self._listeners.values()}
+        for spec in [s for s in self._slots if s not in wanted]:
+            self._dropped_before += self._slots.pop(spec).dropped
+        self._mode = max(
+            (lst.mode for lst in self._listeners.values()),
+            key=lambda m: m.rank, default=DecodeMode.PAUSED,
+        )
+
+    def take(self, cid: int) -> Frame | None:
+        """The newest frame for consumer `cid` if it has not seen it yet."""
+        with self._lock:
+            listener = self._listeners.get(cid)
+            slot = self._slots.get(listener.spec) if listener else None
+            if listener is None or slot is None:
+                return None
+            before = slot.taken_count
+            frame = slot.take(listener.last_seq)
+            if frame is not None:
+                listener.last_seq = frame.seq
+                if slot.taken_count != before:
+                    self._delivered.add(time.monotonic())
+            return frame
+
+    def peek(self, cid: int) -> Frame | None:
+        with self._lock:
+            listener = self._listeners.get(cid)
+            slot = self._slots.get(listener.spec) if listener else None
+            return slot.peek() if slot else None
+
+    def health(self) -> StreamHealth:
+        now = time.monotonic()
+        with self._lock:
+            state, reason = self._state, self._reason
+            quiet = now - self._last_packet_at if self._last_packet_at else None
+            if state is StreamState.LIVE and quiet is not None and quiet > self.settings.stall_warn_s:
+                state, reason = StreamState.STALLED, f"no data for {quiet:.1f} s"
+            retry = None
+            if self._next_retry_at is not None:
+                retry = max(0.0, self._next_retry_at - now)
+            return StreamHealth(
+                source_id=self.source.id, url=self.source.masked(self.sub),
+                stream="sub" if self.sub else "main", state=state, reason=reason,
+                codec=self._codec,
+                width=self._size[0] if self._size else None,
+                height=self._size[1] if self._size else None,
+                source_fps=self._source_fps, decoded_fps=self._decoded.rate(now),
+                delivered_fps=self._delivered.rate(now),
+                bitrate_kbps=self._bitrate.rate(now) * 8 / 1000,
+                keyframe_interval=self._kf_interval, time_to_first_frame=self._ttff,
+                last_frame_age=now - self._last_frame_at if self._last_frame_at else None,
+                reconnects=self._reconnects,
+                dropped_frames=self._dropped_before + sum(s.dropped for s in self._slots.values()),
+                decoded_frames=self._decoded_total, consumers=len(self._listeners),
+                next_retry_in=retry, last_error=self._last_error, mode=self._mode,
+            )
+
+    # ---- the decode thread ----------------------------------------------------------
+
+    def _set(self, state: StreamState, reason: str = "", retry_at: float | None = None) -> None:
+        with self._lock:
+            self._state, self._reason, self._next_retry_at = state, reason, retry_at
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self._session_frames = 0
+            try:
+                self._session(started)
+                failure = Failure("stream ended", permanent=False)
+            except Exception as exc:  # noqa: BLE001 - the engine must never let one escape
+                failure = classify(exc, self._secrets)
+            had_frames = self._session_frames > 0
+            if self._stop.is_set():
+                break
+            attempt = 1 if had_frames else attempt + 1
+            cap = self.settings.retry_cap_permanent_s if failure.permanent \
+                else self.settings.retry_cap_s
+            delay = min(cap, self.settings.retry_base_s * 2 ** (attempt - 1))
+            delay *= random.uniform(0.8, 1.2)  # jitter: a whole wall must not retry in step
+            state = StreamState.FAILED if failure.permanent else StreamState.RECONNECTING
+            with self._lock:
+                self._last_error = failure.detail or failure.reason
+                self._reconnects += 1
+            self._set(state, failure.reason, time.monotonic() + delay)
+            log.info("%s %s: %s; retry in %.1f s", self.source.id, state.value,
+                     failure.reason, delay)
+            self._stop.wait(delay)
+            if self._state is StreamState.RECONNECTING or self._state is StreamState.FAILED:
+                with self._lock:
+                    self._next_retry_at = None
+        self._set(StreamState.STOPPED)
+
+    def _session(self, started: float) -> bool:
+        """One connection: open, then decode until the stream ends or we are stopped."""
+        url = self.source.resolved_url(self.sub) if "://" in self._url else self._url
+        scheme = url_scheme(url)
+        pace, loop, align = False, False, False
+        if scheme == SIM_SCHEME:
+            with self._lock:
+                self._reason = "preparing simulated clip"
+            path, _spec = ensure_clip(url)
+            url, pace, loop, align = str(path), True, True, True
+        elif scheme == "file":
+            path = Path(url.removeprefix("file://"))
+            if not path.is_file():
+                raise StreamError(f"file not found: {path}", permanent=True)
+            url, pace, loop = str(path), True, self.source.loop
+        else:
+            check_host(url)
+        container = av.open(url, options=open_options(url, self.source.transport,
+                                                      self.settings.tuning))
+        try:
+            return self._decode(container, started, pace=pace, loop=loop, align=align)
+        finally:
+            container.close()
+
+    def _decode(self, container: av.container.InputContainer, started: float, *,
+                pace: bool, loop: bool, align: bool) -> bool:
+        stream = next(iter(container.streams.video), None)
+        if stream is None:
+            raise StreamError("no video stream in the source", permanent=True)
+        ctx = stream.codec_context
+        if ctx is None or ctx.codec is None:
+            raise StreamError(f"unsupported codec: {stream.codec_tag or 'unknown'}",
+                              permanent=True)
+        ctx.thread_count = self.settings.decoder_threads
+        rate = stream.average_rate or stream.guessed_rate
+        with self._lock:
+            self._codec = ctx.name
+            self._source_fps = float(rate) if rate else None
+            self._ttff = None
+            self._since_key = 0
+            self._decoded.reset()
+            self._bitrate.reset()
+        tb = float(stream.time_base) if stream.time_base else 1 / 90000
+        clock = _Pacer(self._stop, 1 / float(rate) if rate else 0.04) if pace else None
+        if align and clock is not None:
+            # Simulated clips are a minute long: starting at the wall clock's second makes
+            # the burned-in SS:FF clock match real time, which shows end-to-end latency.
+            clock.seek(container, stream, time.time() % max(1.0, (container.duration or 0) / 1e6))
+        need_key, bad, got = True, 0, False
+        while not self._stop.is_set():
+            for packet in container.demux(stream):
+                if self._stop.is_set():
+                    return got
+                if packet.size == 0:
+                    continue  # end-of-stream flush marker
+                now = time.monotonic()
+                stamp = packet.dts if packet.dts is not None else packet.pts
+                if clock is not None and stamp is not None and not clock.wait(stamp * tb):
+                    return got
+                with self._lock:
+                    self._last_packet_at = now
+                    self._bitrate.add(now, packet.size)
+                    if packet.is_keyframe:
+                        if self._since_key:
+                            self._kf_interval = self._since_key
+                        self._since_key = 0
+                    self._since_key += 1
+                mode = self._mode
+                if mode is DecodeMode.PAUSED:
+                    need_key = True  # resuming must start on a keyframe: jump to live
+                    continue
+                if (need_key or mode is DecodeMode.KEYFRAMES) and not packet.is_keyframe:
+                    continue
+                need_key = False
+                ctx.skip_frame = "NONKEY" if mode is DecodeMode.KEYFRAMES else "DEFAULT"
+                try:
+                    frames = ctx.decode(packet)
+                except av.error.InvalidDataError:
+                    bad += 1
+                    if bad > self.settings.max_bad_packets:
+                        raise StreamError("stream keeps failing to decode (corrupt data)",
+                                          permanent=False) from None
+                    continue
+                bad = 0
+                for frame in frames:
+                    if clock is not None and clock.skipping(frame.time):
+                        continue
+                    self._deliver(frame, started, packet.is_keyframe)
+                    got = True
+            if not loop:
+                return got
+            if clock is None:
+                return got
+            container.seek(0, stream=stream)
+            ctx.flush_buffers()
+            clock.next_loop()
+            need_key = True
+        return got
+
+    def _deliver(self, frame: av.VideoFrame, started: float, keyframe: bool) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._session_frames += 1
+            if self._ttff is None:
+                self._ttff = now - started
+                self._state, self._reason, self._next_retry_at = StreamState.LIVE, "", None
+            self._size = (frame.width, frame.height)
+            self._decoded.add(now)
+            self._decoded_total += 1
+            self._last_frame_at = now
+            self._seq += 1
+            seq = self._seq
+            specs = list(self._slots.items())
+            callbacks = [(cid, lst.callback) for cid, lst in self._listeners.items()
+                         if lst.callback is not None]
+        for spec, slot in specs:
+            image = _convert(frame, spec)
+            slot.put(Frame(image, seq, frame.width, frame.height, frame.time, now, keyframe))
+        for cid, callback in callbacks:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - a consumer's bug must not stop the decoder
+                if cid not in self._callback_errors:
+                    self._callback_errors.add(cid)
+                    log.exception("frame callback of consumer %d failed", cid)
+
+
+def _convert(frame: av.VideoFrame, spec: OutputSpec) -> np.ndarray:
+    """Scale and convert to BGRA at the consumer's size, in this (decode) thread."""
+    width, height = spec.scaled_size(frame.width, frame.height)
+    out = frame.reformat(width=width, height=height, format="bgra",
+                         interpolation="FAST_BILINEAR", threads=1)
+    image = out.to_ndarray()
+    if spec.fit is Fit.COVER and (width > spec.width or height > spec.height):
+        x = (width - spec.width) // 2
+        y = (height - spec.height) // 2
+        image = np.ascontiguousarray(image[y:y + spec.height, x:x + spec.width])
+    return image
+
+
+class _Pacer:
+    """Plays files and simulated clips in real time, like a camera, across loops."""
+
+    def __init__(self, stop: threading.Event, frame_duration: float) -> None:
+        self._stop = stop
+        self._frame_duration = frame_duration
+        self._origin: float | None = None  # monotonic time of stream time 0
+        self._offset = 0.0  # stream time added by earlier loops
+        self._last = 0.0
+        self._skip_until: float | None = None
+
+    def seek(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
+             seconds: float) -> None:
+        if seconds <= 0.5 or not stream.time_base:
+            return
+        container.seek(int(seconds / float(stream.time_base)), stream=stream, backward=True)
+        self._skip_until = seconds
+        self._origin = time.monotonic() - seconds
+
+    def skipping(self, t: float | None) -> bool:
+        """True for frames decoded only to reach the start position."""
+        if self._skip_until is None or t is None:
+            return False
+        if t + 1e-3 < self._skip_until:
+            return True
+        self._skip_until = None
+        return False
+
+    def wait(self, t: float) -> bool:
+        """Sleep until stream time `t` is due; False when stopped meanwhile."""
+        if self._skip_until is not None and t < self._skip_until:
+            return True  # still decoding up to the start position: no waiting
+        t += self._offset
+        self._last = max(self._last, t)
+        now = time.monotonic()
+        if self._origin is None or now - (self._origin + t) > 1.0:
+            self._origin = now - t  # first packet, or far behind (e.g. machine was busy)
+        delay = self._origin + t - now
+        return delay <= 0 or not self._stop.wait(delay)
+
+    def next_loop(self) -> None:
+        # The next loop starts one frame after the last packet of this one.
+        self._offset = self._last + self._frame_duration

@@ -1,0 +1,222 @@
+"""The stream engine: shares one decoder per unique stream among its consumers."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+
+from videowall.core.sources import Source
+from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
+from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
+from videowall.video.frames import Frame, OutputSpec
+
+log = logging.getLogger(__name__)
+_DecoderKey = tuple[str, str, str | None, str | None]
+
+
+def _key(source: Source, sub: bool) -> _DecoderKey:
+    url = source.sub_url if sub and source.sub_url else source.url
+    return (url, source.transport.value, source.username, source.password_env)
+
+
+class StreamEngine:
+    """Opens consumers on sources; decoders are reference-counted and linger briefly."""
+
+    def __init__(self, settings: EngineSettings | None = None) -> None:
+        self.settings = settings or EngineSettings()
+        self._lock = threading.Lock()
+        self._decoders: dict[_DecoderKey, Decoder] = {}
+        self._idle_since: dict[_DecoderKey, float] = {}
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._wake = threading.Event()
+        self._reaper = threading.Thread(target=self._reap_loop, name="engine-reaper",
+                                        daemon=True)
+        self._reaper.start()
+
+    def open(
+        self, source: Source, width: int, height: int, *, fit: Fit = Fit.CONTAIN,
+        mode: DecodeMode = DecodeMode.FULL, stream: StreamChoice = StreamChoice.AUTO,
+        on_frame: FrameCallback | None = None,
+    ) -> Consumer:
+        """Start receiving frames of `source` scaled to fit `width` x `height`.
+
+        `on_frame` is called from the decode thread whenever a new frame is ready; it
+        must only schedule work (e.g. post a Qt event), never paint.
+        """
+        if self._closed:
+            raise RuntimeError("engine is shut down")
+        return Consumer(self, next(self._ids), source, OutputSpec(width, height, fit), mode,
+                        stream, on_frame)
+
+    def _acquire(self, consumer: Consumer, sub: bool) -> Decoder:
+        key = _key(consumer.source, sub)
+        # Attaching under the engine lock keeps the reaper from stopping a decoder
+        # between its lookup and its new consumer's arrival.
+        with self._lock:
+            decoder = self._decoders.get(key)
+            if decoder is None:
+                decoder = Decoder(consumer.source, sub, self.settings)
+                self._decoders[key] = decoder
+                decoder.start()
+            self._idle_since.pop(key, None)
+            decoder.attach(consumer.id, consumer.spec, consumer.mode, consumer.on_frame)
+            return decoder
+
+    def _release(self, decoder: Decoder, cid: int) -> None:
+        with self._lock:
+            if decoder.detach(cid) == 0:
+                key = _key(decoder.source, decoder.sub)
+                if self._decoders.get(key) is decoder:
+                    self._idle_since[key] = time.monotonic()
+        self._wake.set()
+
+    def _reap_loop(self) -> None:
+        while not self._closed:
+            self._wake.wait(0.25)
+            self._wake.clear()
+            now = time.monotonic()
+            with self._lock:
+                expired = [k for k, since in self._idle_since.items()
+                           if now - since >= self.settings.linger_s]
+                victims = []
+                for key in expired:
+                    del self._idle_since[key]
+                    victims.append(self._decoders.pop(key))
+            for decoder in victims:
+                log.debug("stopping unused decoder %s", decoder.source.id)
+                decoder.stop()
+
+    def decoder_count(self) -> int:
+        """Decoders currently held (running or lingering)."""
+        with self._lock:
+            return len(self._decoders)
+
+    def health(self) -> list[StreamHealth]:
+        """A snapshot of every decoder."""
+        with self._lock:
+            decoders = list(self._decoders.values())
+        return [d.health() for d in decoders]
+
+    def shutdown(self, timeout: float = 1.0) -> bool:
+        """Stop every decoder; returns within `timeout` even if a server is stalled.
+
+        A thread blocked in a read finishes on its own at the I/O timeout; it touches
+        nothing shared on the way out. Returns True when all threads have ended.
+        """
+        self._closed = True
+        self._wake.set()
+        with self._lock:
+            decoders = list(self._decoders.values())
+            self._decoders.clear()
+            self._idle_since.clear()
+        for decoder in decoders:
+            decoder.stop()
+        deadline = time.monotonic() + timeout
+        done = True
+        for decoder in decoders:
+            done = decoder.join(max(0.0, deadline - time.monotonic())) and done
+        self._reaper.join(max(0.0, deadline - time.monotonic()))
+        return done
+
+    def __enter__(self) -> StreamEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+class Consumer:
+    """One viewer of a source (e.g. a tile). Use it from a single thread."""
+
+    def __init__(
+        self, engine: StreamEngine, cid: int, source: Source, spec: OutputSpec,
+        mode: DecodeMode, choice: StreamChoice, on_frame: FrameCallback | None,
+    ) -> None:
+        self.id = cid
+        self.source = source
+        self._engine = engine
+        self._spec = spec
+        self._mode = mode
+        self._choice = choice
+        self.on_frame = on_frame
+        self._closed = False
+        self._decoder = self._attach(self._wants_sub())
+        self._pending: Decoder | None = None  # the other stream, until it has a frame
+
+    def _wants_sub(self) -> bool:
+        if not self.source.sub_url or self._choice is StreamChoice.MAIN:
+            return False
+        if self._choice is StreamChoice.SUB:
+            return True
+        s = self._engine.settings
+        return self._spec.width <= s.sub_max_width and self._spec.height <= s.sub_max_height
+
+    def _attach(self, sub: bool) -> Decoder:
+        return self._engine._acquire(self, sub)
+
+    @property
+    def spec(self) -> OutputSpec:
+        return self._spec
+
+    @property
+    def mode(self) -> DecodeMode:
+        return self._mode
+
+    @property
+    def stream(self) -> str:
+        """"main" or "sub": the stream frames currently come from."""
+        return "sub" if self._decoder.sub else "main"
+
+    def latest(self) -> Frame | None:
+        """The newest frame not yet returned to this consumer, or None."""
+        if self._closed:
+            return None
+        if self._pending is not None:
+            frame = self._pending.take(self.id)
+            if frame is not None:
+                # The new stream is flowing: let go of the old one without a black gap.
+                old, self._decoder, self._pending = self._decoder, self._pending, None
+                self._engine._release(old, self.id)
+                return frame
+        return self._decoder.take(self.id)
+
+    def current(self) -> Frame | None:
+        """The newest frame, even if already returned (e.g. to repaint)."""
+        return None if self._closed else self._decoder.peek(self.id)
+
+    def health(self) -> StreamHealth:
+        return self._decoder.health()
+
+    def configure(
+        self, *, width: int | None = None, height: int | None = None, fit: Fit | None = None,
+        mode: DecodeMode | None = None, stream: StreamChoice | None = None,
+    ) -> None:
+        """Change size, fit, decode mode or stream choice; switches streams when needed."""
+        if self._closed:
+            return
+        spec = OutputSpec(width or self._spec.width, height or self._spec.height,
+                          fit or self._spec.fit)
+        self._spec, self._mode = spec, mode or self._mode
+        self._choice = stream or self._choice
+        for decoder in filter(None, (self._decoder, self._pending)):
+            decoder.update(self.id, spec=spec, mode=self._mode)
+        want_sub = self._wants_sub()
+        target = self._pending or self._decoder
+        if target.sub != want_sub:
+            if self._pending is not None:
+                self._engine._release(self._pending, self.id)
+                self._pending = None
+            if self._decoder.sub != want_sub:
+                self._pending = self._attach(want_sub)
+
+    def close(self) -> None:
+        """Stop consuming; the decoder stops after the engine's linger time if unused."""
+        if self._closed:
+            return
+        self._closed = True
+        for decoder in filter(None, (self._pending, self._decoder)):
+            self._engine._release(decoder, self.id)
+        self._pending = None

@@ -1,0 +1,44 @@
+"""FFmpeg open options per protocol: low latency, bounded probing, socket timeouts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from videowall.core.sources import Transport, url_scheme
+
+
+@dataclass(frozen=True, slots=True)
+class OpenTuning:
+    """Knobs the engine settings expose for opening network sources."""
+
+    io_timeout_s: float = 5.0
+    probesize: int = 1_000_000
+    analyzeduration_s: float = 1.0
+    max_delay_s: float = 0.25
+
+
+def open_options(url: str, transport: Transport, tuning: OpenTuning) -> dict[str, str]:
+    """Options for `av.open`; files and simulated cameras get none."""
+    scheme = url_scheme(url)
+    if scheme in ("file", "sim"):
+        return {}
+    timeout_us = str(int(tuning.io_timeout_s * 1_000_000))
+    opts = {
+        "fflags": "nobuffer",
+        "flags": "low_delay",
+        "probesize": str(tuning.probesize),
+        "analyzeduration": str(int(tuning.analyzeduration_s * 1_000_000)),
+    }
+    if scheme in ("rtsp", "rtsps"):
+        # RTSP's own `timeout` is the socket I/O timeout in microseconds; the pre-5.0
+        # name `stimeout` is silently ignored by current FFmpeg.
+        opts["timeout"] = timeout_us
+        opts["max_delay"] = str(int(tuning.max_delay_s * 1_000_000))
+        if transport is not Transport.AUTO:
+            opts["rtsp_transport"] = transport.value
+    elif scheme in ("udp", "rtp", "srt"):
+        opts["timeout"] = timeout_us
+    else:
+        # Generic AVIO read/write timeout for tcp://, rtmp://, http(s):// and HLS.
+        opts["rw_timeout"] = timeout_us
+    return opts
