@@ -15,7 +15,6 @@ from videowall.core.logging_setup import LOG_LEVELS, setup_logging
 # Each module has `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
 COMMAND_MODULES = (
     "videowall.cli.probe_cmd",
-    "videowall.cli.bench_cmd",
     "videowall.cli.demo_cmd",
 )
 

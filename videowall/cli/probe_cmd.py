@@ -1,0 +1,61 @@
+"""`videowall probe URL`: open a source with the engine and report what it delivers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from pydantic import ValidationError
+
+from videowall.core.sources import Source, Transport, mask_url, source_from_text
+from videowall.video.decoder import EngineSettings
+from videowall.video.open_options import OpenTuning
+from videowall.video.probe import probe
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "probe", help="open a stream and print codec, resolution, fps and errors",
+        description="Open a source (RTSP/RTMP/SRT/HLS/MPEG-TS URL, file or sim://) with "
+        "the engine and report codec, resolution, source fps, time to first frame and "
+        "decoded fps. Exit status 1 when no frame arrived. Passwords are masked.",
+    )
+    p.add_argument("url", help="URL or file path (credentials in the URL are masked)")
+    p.add_argument("--seconds", type=float, default=5.0, help="how long to decode (default 5)")
+    p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
+    p.add_argument("--transport", choices=[t.value for t in Transport], default="auto")
+    p.add_argument("--timeout", type=float, default=5.0, help="socket I/O timeout in seconds")
+    p.add_argument("--user", help="user name (password from --password-env)")
+    p.add_argument("--password-env", metavar="VAR", help="environment variable with the password")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        base = source_from_text(args.url)
+        source = Source(id="probe", url=base.url, transport=args.transport,
+                        username=args.user, password_env=args.password_env)
+    except ValidationError as exc:
+        problems = "; ".join(e["msg"] for e in exc.errors())
+        print(f"error: {mask_url(args.url)}: {problems}")
+        return 2
+    settings = EngineSettings(tuning=OpenTuning(io_timeout_s=args.timeout))
+    result = probe(source, args.seconds, settings)
+    d = result.to_dict()
+    print(f"url:                 {d['url']}")
+    print(f"state:               {d['state']}{' - ' + d['reason'] if d['reason'] else ''}")
+    if result.ok:
+        print(f"codec:               {d['codec']}")
+        print(f"resolution:          {d['width']}x{d['height']}")
+        print(f"source fps:          {d['source_fps']}")
+        print(f"time to first frame: {d['time_to_first_frame']:.3f} s")
+        print(f"decoded fps:         {d['decoded_fps']} ({d['frames']} frames)")
+        print(f"bitrate:             {d['bitrate_kbps']} kbit/s")
+        print(f"keyframe interval:   {d['keyframe_interval']} frames")
+    for err in d["errors"]:
+        print(f"error:               {err}")
+    if not result.ok:
+        print(f"no frame arrived in {d['seconds']} s")
+    if args.json:
+        print(json.dumps(d, sort_keys=True))
+    return 0 if result.ok else 1

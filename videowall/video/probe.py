@@ -1,0 +1,72 @@
+"""Open one source with the engine for a while and summarise what it delivered."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from videowall.core.sources import Source
+from videowall.core.stream_health import StreamHealth, StreamState
+from videowall.video.decoder import EngineSettings
+from videowall.video.engine import StreamEngine
+
+
+@dataclass
+class ProbeResult:
+    """What a probe saw; `ok` is True when at least one frame arrived."""
+
+    url: str  # masked
+    ok: bool
+    frames: int
+    seconds: float
+    health: StreamHealth
+    errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        h = self.health
+        return {
+            "url": self.url, "ok": self.ok, "state": h.state.value, "reason": h.reason,
+            "codec": h.codec, "width": h.width, "height": h.height,
+            "source_fps": h.source_fps and round(h.source_fps, 3),
+            "time_to_first_frame": h.time_to_first_frame and round(h.time_to_first_frame, 3),
+            "decoded_fps": round(self.frames / self.seconds, 2) if self.seconds else 0.0,
+            "frames": self.frames, "bitrate_kbps": round(h.bitrate_kbps, 1),
+            "keyframe_interval": h.keyframe_interval, "reconnects": h.reconnects,
+            "seconds": round(self.seconds, 2), "errors": self.errors,
+        }
+
+
+def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None = None,
+          width: int = 640, height: int = 360) -> ProbeResult:
+    """Decode `source` for `seconds`; stop early on a permanent failure with no frames."""
+    engine = StreamEngine(settings or EngineSettings())
+    errors: list[str] = []
+    try:
+        consumer = engine.open(source, width, height)
+        start = time.monotonic()
+        frames, first_decoded = 0, None
+        health = consumer.health()
+        while time.monotonic() - start < seconds:
+            time.sleep(0.05)
+            health = consumer.health()
+            if health.decoded_frames and first_decoded is None:
+                first_decoded = health.decoded_frames
+            if health.reason and health.state in (StreamState.FAILED, StreamState.RECONNECTING):
+                text = health.reason
+                if health.last_error and health.last_error != health.reason:
+                    text += f" ({health.last_error})"
+                if not errors or errors[-1] != text:
+                    errors.append(text)
+                if health.state is StreamState.FAILED and not health.decoded_frames:
+                    break
+        elapsed = time.monotonic() - start
+        frames = health.decoded_frames
+        # Decoded fps over the time since the first frame, not since the open call.
+        live_for = elapsed - (health.time_to_first_frame or 0.0)
+        result = ProbeResult(source.masked(), frames > 0, frames,
+                             live_for if frames else elapsed, health, errors)
+        consumer.close()
+        return result
+    finally:
+        engine.shutdown(timeout=1.0)
