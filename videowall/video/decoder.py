@@ -41,6 +41,9 @@ class EngineSettings:
     sub_max_width: int = 960  # AUTO picks the substream for boxes up to this size
     sub_max_height: int = 540
     max_bad_packets: int = 100  # consecutive undecodable packets before reconnecting
+    # Files and sim clips play in real time like cameras; benchmarks turn this off to
+    # measure how fast the engine can go.
+    pace_files: bool = True
 
 
 @dataclass
@@ -122,9 +125,16 @@ class Decoder:
             if listener is None:
                 return
             if spec is not None and spec != listener.spec:
+                previous = self._slots.get(listener.spec)
                 listener.spec = spec
                 listener.last_seq = 0
-                self._slots.setdefault(spec, FrameSlot())
+                if spec not in self._slots:
+                    slot = self._slots[spec] = FrameSlot()
+                    # Hand over the last picture (other size) so a resized tile is never
+                    # blank while it waits for the next decoded frame.
+                    last = previous.peek() if previous else None
+                    if last is not None:
+                        slot.put(last)
             if mode is not None:
                 listener.mode = mode
             self._recompute_locked()
@@ -239,16 +249,27 @@ class Decoder:
             with self._lock:
                 self._reason = "preparing simulated clip"
             path, _spec = ensure_clip(url)
-            url, pace, loop, align = str(path), True, True, True
+            url, loop = str(path), True
+            pace = align = self.settings.pace_files
         elif scheme == "file":
             path = Path(url.removeprefix("file://"))
             if not path.is_file():
                 raise StreamError(f"file not found: {path}", permanent=True)
-            url, pace, loop = str(path), True, self.source.loop
+            url, pace, loop = str(path), self.settings.pace_files, self.source.loop
         else:
             check_host(url)
-        container = av.open(url, options=open_options(url, self.source.transport,
-                                                      self.settings.tuning))
+        opened = time.monotonic()
+        try:
+            container = av.open(url, options=open_options(url, self.source.transport,
+                                                          self.settings.tuning))
+        except av.error.InvalidDataError:
+            # FFmpeg reports an RTSP server that accepts but never answers as invalid
+            # data once its I/O timeout expires; say what really happened.
+            silent = time.monotonic() - opened >= self.settings.tuning.io_timeout_s * 0.9
+            if silent and scheme in ("rtsp", "rtsps"):
+                raise StreamError("timed out: the server accepted the connection but "
+                                  "never answered", permanent=False) from None
+            raise
         try:
             return self._decode(container, started, pace=pace, loop=loop, align=align)
         finally:
@@ -261,7 +282,7 @@ class Decoder:
             raise StreamError("no video stream in the source", permanent=True)
         ctx = stream.codec_context
         if ctx is None or ctx.codec is None:
-            raise StreamError(f"unsupported codec: {stream.codec_tag or 'unknown'}",
+            raise StreamError("unsupported codec: no decoder for this stream's codec",
                               permanent=True)
         ctx.thread_count = self.settings.decoder_threads
         rate = stream.average_rate or stream.guessed_rate
@@ -321,11 +342,10 @@ class Decoder:
                     got = True
             if not loop:
                 return got
-            if clock is None:
-                return got
             container.seek(0, stream=stream)
             ctx.flush_buffers()
-            clock.next_loop()
+            if clock is not None:
+                clock.next_loop()
             need_key = True
         return got
 

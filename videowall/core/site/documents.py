@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from pydantic import ValidationError
@@ -13,6 +14,24 @@ from videowall.core.site.diagnostics import Diagnostic, Loc, Severity, format_lo
 from videowall.core.sources import mask_url
 
 _NodeFactory = Callable[[], "yaml.Node | None"]
+_BOOL_TAG = "tag:yaml.org,2002:bool"
+
+
+class _Yaml12Loader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false.
+
+    YAML 1.1 also reads on/off/yes/no as booleans, which would turn the screen key `on:`
+    into True; pydantic still accepts "yes" or "on" where a field is a bool.
+    """
+
+
+_Yaml12Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Yaml12Loader.add_implicit_resolver(
+    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 class Document:
@@ -91,7 +110,7 @@ def describe_error(err: Any) -> str:
 
 def parse_yaml(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
     """Parse YAML text; on a syntax error return None and a diagnostic with its line."""
-    loader = yaml.SafeLoader(text)
+    loader = _Yaml12Loader(text)
     try:
         root = loader.get_single_node()
         data = loader.construct_document(root) if root is not None else None
@@ -99,7 +118,13 @@ def parse_yaml(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or "syntax error"
-        context = f" ({exc.context})" if exc.context else ""
+        context = ""
+        if exc.context:
+            # The context often starts lines earlier (an unclosed bracket): say where.
+            started = exc.context_mark
+            at = (f" at line {started.line + 1}"
+                  if started is not None and started.line + 1 != line else "")
+            context = f" ({exc.context}{at})"
         return None, [Diagnostic(name, line, "", f"YAML syntax error: {problem}{context}")]
     except yaml.YAMLError as exc:
         return None, [Diagnostic(name, None, "", f"YAML error: {exc}")]
@@ -156,3 +181,11 @@ def duplicate_keys(doc: Document) -> list[Diagnostic]:
     if doc.root is not None:
         walk(doc.root, ())
     return out
+
+
+class Declared(NamedTuple):
+    """Something declared in a file, with where, so later checks can point at it."""
+
+    item: Any
+    doc: Document
+    loc: Loc

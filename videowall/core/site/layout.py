@@ -160,9 +160,9 @@ class ScreenLayout(BaseModel):
                     cells.append(cell)
                     indexes.append(index)
             rows, cols = self.rows or 0, self.cols or 0
-            for at, message in cell_problems(cells, rows, cols):
-                # cell_problems counts only placed tiles; name tiles by their list index.
-                out.append((("tiles", indexes[at]), _renumber(message, indexes)))
+            labels = [f"tiles[{i}]" for i in indexes]
+            for at, message in cell_problems(cells, rows, cols, labels):
+                out.append((("tiles", indexes[at]), message))
             return out
         grid = template_grid(self.template)
         for index, tile in enumerate(self.tiles):
@@ -191,13 +191,6 @@ class ScreenLayout(BaseModel):
         cells = self.grid().cells
         tiles = list(self.tiles) + [Tile() for _ in range(len(cells) - len(self.tiles))]
         return list(zip(cells, tiles, strict=True))
-
-
-def _renumber(message: str, indexes: list[int]) -> str:
-    """Rewrite `tiles[i]` in a cell_problems message from placed-tile to list index."""
-    for placed in sorted(range(len(indexes)), reverse=True):
-        message = message.replace(f"tiles[{placed}]", f"\0[{indexes[placed]}]")
-    return message.replace("\0", "tiles")
 
 
 class Layout(BaseModel):

@@ -90,22 +90,30 @@ def template_grid(template: str) -> TemplateGrid:
     return TemplateGrid(name, rows, cols, cells)
 
 
-def cell_problems(cells: Sequence[Cell], rows: int, cols: int) -> list[tuple[int, str]]:
-    """(tile index, message) for tiles outside the grid or overlapping an earlier tile."""
+def cell_problems(
+    cells: Sequence[Cell], rows: int, cols: int, labels: Sequence[str] | None = None
+) -> list[tuple[int, str]]:
+    """(index, message) for cells outside the grid or overlapping an earlier cell.
+
+    Messages name cells by `labels` (default `tiles[i]`), both of them for an overlap.
+    """
+    names = list(labels) if labels is not None else [f"tiles[{i}]" for i in range(len(cells))]
     problems: list[tuple[int, str]] = []
     owner: dict[tuple[int, int], int] = {}
     for index, cell in enumerate(cells):
         if cell.rowspan < 1 or cell.colspan < 1:
-            problems.append((index, f"tiles[{index}] at {cell} has an empty span"))
+            problems.append((index, f"{names[index]} at {cell} has an empty span"))
             continue
         if (cell.row < 0 or cell.col < 0 or cell.row + cell.rowspan > rows
                 or cell.col + cell.colspan > cols):
-            problems.append((index, f"tiles[{index}] at {cell} lies outside the {rows}x{cols} grid"))
+            where = f"lies outside the {rows}x{cols} grid"
+            problems.append((index, f"{names[index]} at {cell} {where}"))
             continue
         clashes = sorted({owner[rc] for rc in cell.covers() if rc in owner})
         for other in clashes:
-            problems.append((index, f"tiles[{index}] at {cell} overlaps "
-                                    f"tiles[{other}] at {cells[other]}"))
+            problems.append(
+                (index, f"{names[index]} at {cell} overlaps {names[other]} at {cells[other]}")
+            )
         for rc in cell.covers():
             owner.setdefault(rc, index)
     return problems

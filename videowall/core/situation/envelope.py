@@ -24,11 +24,12 @@ _HEADER_KEYS = frozenset({"version", "kind", "op", "data", "seq"})
 
 
 class MessageError(ValueError):
-    """A message that cannot be accepted; `reason` is meant for operators' eyes."""
+    """A message that cannot be accepted: `reason` for operators' eyes, `code` for counters."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "invalid") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class Kind(StrEnum):
@@ -93,7 +94,15 @@ class Envelope(BaseModel):
 
 
 def _reject_constant(name: str) -> Any:
-    raise MessageError(f"invalid JSON: {name} is not allowed")
+    raise MessageError(f"invalid JSON: {name} is not allowed", "bad_json")
+
+
+def _finite_float(text: str) -> float:
+    # "1e999" parses to inf without ever passing through parse_constant.
+    value = float(text)
+    if not math.isfinite(value):
+        raise MessageError(f"invalid JSON: number {text[:20]} is out of range", "bad_json")
+    return value
 
 
 def describe(exc: ValidationError, prefix: str = "") -> str:
@@ -104,7 +113,8 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
         got = repr(err.get("input"))
         got = got if len(got) <= 40 else got[:37] + "..."
         text = err["msg"].removeprefix("Value error, ")
-        parts.append(f"{loc or 'message'}: {text}" + (f" (got {got})" if loc else ""))
+        show = loc and err["type"] != "missing"
+        parts.append(f"{loc or 'message'}: {text}" + (f" (got {got})" if show else ""))
     more = exc.error_count() - len(parts)
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
@@ -112,7 +122,7 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
 def _check_floats(obj: Any) -> None:
     # Already-decoded dicts from Python callers can still hold nan/inf.
     if isinstance(obj, float) and not math.isfinite(obj):
-        raise MessageError(f"non-finite number {obj!r} is not allowed")
+        raise MessageError(f"non-finite number {obj!r} is not allowed", "invalid_data")
     if isinstance(obj, dict):
         for value in obj.values():
             _check_floats(value)
@@ -125,56 +135,66 @@ def decode_json(raw: bytes | str) -> Any:
     """Strict JSON decoding with the size limit; NaN/Infinity tokens are rejected."""
     size = len(raw.encode() if isinstance(raw, str) else raw)
     if size > MAX_PAYLOAD_BYTES:
-        raise MessageError(f"payload too large: {size} bytes (limit {MAX_PAYLOAD_BYTES})")
+        raise MessageError(
+            f"payload too large: {size} bytes (limit {MAX_PAYLOAD_BYTES})", "too_large"
+        )
     try:
-        return json.loads(raw, parse_constant=_reject_constant)
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except MessageError:
         raise
     except (ValueError, UnicodeDecodeError) as exc:
-        raise MessageError(f"invalid JSON: {exc}") from None
+        raise MessageError(f"invalid JSON: {exc}", "bad_json") from None
     except RecursionError:
-        raise MessageError("invalid JSON: nested too deeply") from None
+        raise MessageError("invalid JSON: nested too deeply", "bad_json") from None
 
 
 def parse_envelope(raw: bytes | str | dict[str, Any]) -> Envelope:
     """Validate one message (JSON text or decoded dict); raises MessageError with a reason."""
     msg = raw if isinstance(raw, dict) else decode_json(raw)
     if not isinstance(msg, dict):
-        raise MessageError(f"message must be a JSON object, not {type(msg).__name__}")
+        raise MessageError(
+            f"message must be a JSON object, not {type(msg).__name__}", "bad_header"
+        )
     if "version" not in msg:
-        raise MessageError("missing field 'version'")
+        raise MessageError("missing field 'version'", "bad_version")
     version = msg["version"]
     if type(version) is not int:
-        raise MessageError(f"version must be an integer, got {version!r:.40}")
+        raise MessageError(f"version must be an integer, got {version!r:.40}", "bad_version")
     if version != FORMAT_VERSION:
-        raise MessageError(f"unsupported version {version} (this build speaks {FORMAT_VERSION})")
+        raise MessageError(
+            f"unsupported version {version} (this build speaks {FORMAT_VERSION})", "bad_version"
+        )
     unknown = sorted(str(k) for k in msg if k not in _HEADER_KEYS)
     if unknown:
-        raise MessageError(f"unknown field(s) {', '.join(unknown)[:80]}")
+        raise MessageError(f"unknown field(s) {', '.join(unknown)[:80]}", "bad_header")
     missing = [k for k in ("kind", "op", "data") if k not in msg]
     if missing:
-        raise MessageError(f"missing field(s) {', '.join(missing)}")
+        raise MessageError(f"missing field(s) {', '.join(missing)}", "bad_header")
     try:
         kind = Kind(msg["kind"])
     except (ValueError, TypeError):
         raise MessageError(
-            f"unknown kind {msg['kind']!r:.40} (one of {', '.join(Kind)})"
+            f"unknown kind {msg['kind']!r:.40} (one of {', '.join(Kind)})", "bad_kind"
         ) from None
     try:
         op = Op(msg["op"])
     except (ValueError, TypeError):
-        raise MessageError(f"unknown op {msg['op']!r:.40} (one of {', '.join(Op)})") from None
+        raise MessageError(
+            f"unknown op {msg['op']!r:.40} (one of {', '.join(Op)})", "bad_op"
+        ) from None
     seq = msg.get("seq")
     if seq is not None and (type(seq) is not int or seq < 0):
-        raise MessageError(f"seq must be a non-negative integer, got {seq!r:.40}")
+        raise MessageError(f"seq must be a non-negative integer, got {seq!r:.40}", "bad_header")
     data = msg["data"]
     if not isinstance(data, dict):
-        raise MessageError(f"data must be a JSON object, not {type(data).__name__}")
+        raise MessageError(f"data must be a JSON object, not {type(data).__name__}", "invalid_data")
     if isinstance(raw, dict):
         _check_floats(data)
     model = EntityRef if op is Op.DELETE else MODEL_FOR_KIND[kind]
     try:
         entity = model.model_validate(data)
     except ValidationError as exc:
-        raise MessageError(f"invalid {kind} {op}: {describe(exc, 'data')}") from None
+        raise MessageError(
+            f"invalid {kind} {op}: {describe(exc, 'data')}", "invalid_data"
+        ) from None
     return Envelope(version=version, kind=kind, op=op, data=entity, seq=seq)

@@ -116,7 +116,9 @@ class SituationState:
         (deleting what is not there), or raises MessageError with the reason.
         """
         if env.seq is not None and env.seq <= self._seq:
-            raise MessageError(f"seq {env.seq} is not after the current seq {self._seq}")
+            raise MessageError(
+                f"seq {env.seq} is not after the current seq {self._seq}", "out_of_order"
+            )
         old = self._items[env.kind].get(env.id)
         if env.op is Op.DELETE:
             return env if old is not None else None
@@ -130,11 +132,13 @@ class SituationState:
         if new_t is not None and old_t is not None and new_t < old_t:
             raise MessageError(
                 f"{env.kind} {env.id}: update of {new_t.isoformat()} is older than the"
-                f" current one of {old_t.isoformat()}"
+                f" current one of {old_t.isoformat()}",
+                "outdated",
             )
         if isinstance(new, Incident) and new.status.rank < old.status.rank:
             raise MessageError(
-                f"incident {env.id}: status cannot go back from {old.status} to {new.status}"
+                f"incident {env.id}: status cannot go back from {old.status} to {new.status}",
+                "backwards_status",
             )
         return env
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 # (lat_min, lon_min, lat_max, lon_max); a central-European city centre, about 12 x 14 km.
 BBox = tuple[float, float, float, float]
@@ -58,16 +60,21 @@ def grid_zones(bbox: BBox = DEFAULT_BBOX, rows: int = 4, cols: int = 4) -> list[
     zones = []
     for r in range(rows):
         for c in range(cols):
-            bounds = (lat0 + r * dlat, lon0 + c * dlon, lat0 + (r + 1) * dlat, lon0 + (c + 1) * dlon)
+            south, west = lat0 + r * dlat, lon0 + c * dlon
+            bounds = (south, west, south + dlat, west + dlon)
             zone_id = f"Z{r + 1}{c + 1}"
             zones.append(Zone.from_bounds(zone_id, bounds, f"Zone {r + 1}-{c + 1}"))
     return zones
 
 
-def zones_from_spec(items: Iterable[tuple[str, Sequence]]) -> list[Zone]:
-    """Zones from (id, bounds) or (id, polygon) pairs, as the simulator and server accept them."""
+def zones_from_spec(items: Iterable[Zone | tuple[str, Sequence]]) -> list[Zone]:
+    """Zones from Zone objects or (id, bounds) / (id, polygon) pairs."""
     zones = []
-    for zone_id, shape in items:
+    for item in items:
+        if isinstance(item, Zone):
+            zones.append(item)
+            continue
+        zone_id, shape = item
         if len(shape) == 4 and all(isinstance(v, int | float) for v in shape):
             zones.append(Zone.from_bounds(zone_id, tuple(float(v) for v in shape)))
         else:
@@ -105,3 +112,20 @@ class ZoneIndex:
         boxes = [z.bounds for z in self.zones]
         return (min(b[0] for b in boxes), min(b[1] for b in boxes),
                 max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
+def load_zones(path: str | Path) -> list[Zone]:
+    """Zones from a JSON list of `{"id", "bounds": [s, w, n, e]}` or `{"id", "polygon": [...]}`."""
+    items = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(items, list):
+        raise ValueError(f"{path}: expected a JSON list of zones")
+    zones = []
+    for item in items:
+        if not isinstance(item, dict) or "id" not in item:
+            raise ValueError(f"{path}: every zone needs an id")
+        shape = item.get("bounds") or item.get("polygon")
+        if shape is None:
+            raise ValueError(f"{path}: zone {item['id']} has neither bounds nor polygon")
+        zone = zones_from_spec([(str(item["id"]), shape)])[0]
+        zones.append(Zone(zone.id, zone.polygon, str(item.get("name") or zone.id)))
+    return zones

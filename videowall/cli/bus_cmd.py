@@ -1,0 +1,123 @@
+"""`videowall bus serve|watch`: run the situation state server, or follow the bus in a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import zmq
+
+from videowall.bus.client import SituationClient
+from videowall.bus.protocol import DEFAULT_INGEST, DEFAULT_PUB, DEFAULT_SNAPSHOT
+from videowall.bus.server import ServerConfig, StateServer
+from videowall.core.situation.envelope import Envelope, MessageError
+from videowall.core.situation.zones import (
+    DEFAULT_BBOX,
+    Zone,
+    ZoneIndex,
+    grid_zones,
+    load_zones,
+    parse_bbox,
+)
+
+
+def add_zone_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--zones", type=Path, metavar="FILE",
+        help='zones as JSON: [{"id": "A", "bounds": [s, w, n, e]} | {"id", "polygon"}, ...]',
+    )
+    parser.add_argument(
+        "--grid", type=parse_bbox, default=DEFAULT_BBOX, metavar="S,W,N,E",
+        help="without --zones: a 4x4 zone grid over this box (default: %(default)s)",
+    )
+
+
+def zones_from_args(args: argparse.Namespace) -> list[Zone]:
+    return load_zones(args.zones) if args.zones else grid_zones(args.grid)
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser("bus", help="situation bus: state server and monitor")
+    actions = parser.add_subparsers(dest="bus_action", metavar="ACTION", required=True)
+
+    serve = actions.add_parser("serve", help="run the situation state server (foreground)")
+    serve.add_argument("--pub", default=DEFAULT_PUB, help="PUB endpoint (default %(default)s)")
+    serve.add_argument("--snapshot", default=DEFAULT_SNAPSHOT,
+                       help="snapshot ROUTER endpoint (default %(default)s)")
+    serve.add_argument("--pull", "--ingest", dest="ingest", default=DEFAULT_INGEST,
+                       help="feeder ROUTER endpoint (default %(default)s)")
+    serve.add_argument("--state-file", type=Path, metavar="PATH",
+                       help="load the state from here at start, save it periodically and at exit")
+    serve.add_argument("--persist-interval", type=float, default=5.0, metavar="S")
+    serve.add_argument("--heartbeat", type=float, default=1.0, metavar="S")
+    serve.add_argument("--stale-after", type=float, default=30.0, metavar="S")
+    serve.add_argument("--expire-after", type=float, default=300.0, metavar="S")
+    add_zone_options(serve)
+    serve.set_defaults(func=run_serve)
+
+    watch = actions.add_parser("watch", help="print bus updates as JSON lines")
+    watch.add_argument("--pub", default=DEFAULT_PUB)
+    watch.add_argument("--snapshot", default=DEFAULT_SNAPSHOT)
+    watch.add_argument("--duration", type=float, default=0.0, metavar="S", help="0: until Ctrl-C")
+    watch.set_defaults(func=run_watch)
+
+
+def _stop_on_signals(stop: Any) -> dict[int, Any]:
+    previous = {}
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        previous[sig] = signal.signal(sig, lambda *_: stop())
+    return previous
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    try:
+        config = ServerConfig(
+            pub=args.pub, snapshot=args.snapshot, ingest=args.ingest, state_file=args.state_file,
+            heartbeat_interval=args.heartbeat, persist_interval=args.persist_interval,
+            zone_lookup=ZoneIndex(zones_from_args(args)), stale_after=args.stale_after,
+            expire_after=args.expire_after,
+        )
+        server = StateServer(config)
+    except (MessageError, OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    previous = _stop_on_signals(server.stop)
+    try:
+        print(f"situation server (seq {server.seq}, epoch {server.epoch}): pub {args.pub},"
+              f" snapshot {args.snapshot}, ingest {args.ingest}", file=sys.stderr)
+        server.serve_forever()
+    except zmq.ZMQError as exc:
+        print(f"error: cannot bind: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(json.dumps(server.stats_dict()), file=sys.stderr)
+    return 0
+
+
+def run_watch(args: argparse.Namespace) -> int:
+    done = threading.Event()
+
+    def on_update(env: Envelope) -> None:
+        print(env.to_json().decode(), flush=True)
+
+    def on_reset(envs: list[Envelope], seq: int) -> None:
+        print(f"# snapshot: {len(envs)} entities at seq {seq}", file=sys.stderr, flush=True)
+
+    client = SituationClient(args.pub, args.snapshot, on_update=on_update, on_reset=on_reset)
+    previous = _stop_on_signals(done.set)
+    client.start()
+    try:
+        done.wait(args.duration if args.duration > 0 else None)
+    finally:
+        client.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    print(json.dumps(client.stats_dict()), file=sys.stderr)
+    return 0

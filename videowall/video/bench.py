@@ -1,0 +1,363 @@
+"""Decode capacity benchmark: bare PyAV ceiling, engine throughput and live stream counts."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from videowall.core.paths import cache_dir
+from videowall.core.sources import Source, Transport, url_scheme
+from videowall.tools import rtsp_server
+from videowall.video.bench_streams import (
+    BareStream, Counted, EngineTap, TcpFeed, Window, measure, stop_all, wait_started,
+)
+from videowall.video.clipgen import CLIPGEN_VERSION, encode_clip
+from videowall.video.decoder import EngineSettings
+from videowall.video.engine import StreamEngine
+
+PRESETS = {"1080p": (1920, 1080), "720p": (1280, 720), "360p": (640, 360)}
+TARGET_RATIO = 0.85  # engine / ceiling, printed, not asserted
+LIVE_SHARE = 0.95  # a live stream passes when it delivers this share of its source fps
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    """What to measure and for how long."""
+
+    inputs: tuple[str, ...] = ()  # files or URLs; empty: generated clips per resolution
+    resolutions: tuple[str, ...] = ("1080p", "720p", "360p")
+    duration: float = 4.0  # seconds of each measurement window
+    warmup: float = 1.5  # seconds of load before each window
+    max_streams: int = 64
+    max_trials: int = 5  # per live ramp
+    threads: int = os.cpu_count() or 1  # streams in the unpaced runs
+    tile: tuple[int, int] = (480, 270)  # a 4x4 wall on a 1080p screen
+    rtsp: bool = True
+    clip_seconds: float = 10.0
+    clip_fps: int = 25
+
+
+@dataclass(frozen=True)
+class Input:
+    """One stream to measure, with what the benchmark needs to know about it."""
+
+    name: str
+    url: str  # file path or URL
+    width: int
+    height: int
+    fps: float
+    codec: str
+
+    @property
+    def is_file(self) -> bool:
+        return url_scheme(self.url) == "file"
+
+
+def parse_resolution(text: str) -> tuple[str, int, int]:
+    """`1080p`, `180p` (16:9) or `WxH` -> (name, width, height)."""
+    text = text.strip().lower()
+    if text in PRESETS:
+        return (text, *PRESETS[text])
+    if m := re.fullmatch(r"(\d+)p", text):
+        height = int(m[1])
+        return text, (height * 16 // 9 + 1) // 2 * 2, height
+    if m := re.fullmatch(r"(\d+)x(\d+)", text):
+        return text, int(m[1]), int(m[2])
+    raise ValueError(f"bad resolution {text!r} (use 1080p, 720p, 360p, NNNp or WxH)")
+
+
+def bench_clip(name: str, width: int, height: int, seconds: float, fps: int,
+               progress: Progress) -> Path:
+    """The cached camera-like H.264 clip for one resolution, encoded once."""
+    path = cache_dir() / "bench" / f"{name}-{width}x{height}-{seconds:g}s-{fps}fps-" \
+        f"v{CLIPGEN_VERSION}.mp4"
+    if not path.exists():
+        progress(f"encoding {width}x{height} clip ({seconds:g} s) -> {path}")
+        encode_clip(path, width=width, height=height, fps=fps, seconds=seconds, codec="h264",
+                    gop=50, label=f"bench {name}", seed=width)
+    return path
+
+
+def probe_input(name: str, url: str) -> Input:
+    """Size, fps and codec of a file or URL."""
+    options = {"rtsp_transport": "tcp"} if url_scheme(url) in ("rtsp", "rtsps") else {}
+    with av.open(url, options=options, timeout=10) as container:
+        stream = container.streams.video[0]
+        rate = stream.average_rate or stream.guessed_rate
+        return Input(name, url, stream.width, stream.height, float(rate) if rate else 25.0,
+                     stream.codec_context.name)
+
+
+def ts_copy(path: Path, out_dir: Path) -> Path:
+    """An MPEG-TS remux of `path` (no re-encoding), cached next to it or in `out_dir`."""
+    if path.suffix.lower() == ".ts":
+        return path
+    target = path.with_suffix(".ts") if path.parent == cache_dir() / "bench" \
+        else out_dir / f"{path.stem}.ts"
+    if target.exists() and target.stat().st_mtime >= path.stat().st_mtime:
+        return target
+    tmp = target.with_name(f".part-{target.name}")
+    with av.open(str(path)) as src, av.open(str(tmp), "w", format="mpegts") as dst:
+        stream = src.streams.video[0]
+        out = dst.add_stream_from_template(stream)
+        for packet in src.demux(stream):
+            if packet.dts is None:
+                continue  # the flush marker at the end
+            packet.stream = out
+            dst.mux(packet)
+    os.replace(tmp, target)
+    return target
+
+
+def unpaced_settings() -> EngineSettings | None:
+    """Engine settings that read files unpaced, if this engine has such a switch."""
+    if "pace_files" in {f.name for f in dataclasses.fields(EngineSettings)}:
+        return EngineSettings(decoder_threads=1, **{"pace_files": False})
+    return None
+
+
+def _window_dict(window: Window) -> dict[str, Any]:
+    cpu = window.cpu_ms_per_frame
+    out: dict[str, Any] = {
+        "fps": round(window.total_fps, 1),
+        "per_stream_fps": [round(f, 1) for f in window.per_stream_fps],
+        "cpu_ms_per_frame": round(cpu, 3) if cpu is not None else None,
+        "cpu_pct": round(window.cpu_s / window.seconds * 100, 1),
+        "seconds": round(window.seconds, 2),
+    }
+    if window.server_cpu_s is not None:
+        out["server_cpu_pct"] = round(window.server_cpu_s / window.seconds * 100, 1)
+    return out
+
+
+def measure_ceiling(inp: Input, opts: BenchOptions) -> dict[str, Any]:
+    """(a) Bare PyAV loops over the file, one thread per stream, unpaced."""
+    streams = [BareStream(inp.url) for _ in range(opts.threads)]
+    try:
+        wait_started(streams, 10.0)
+        time.sleep(opts.warmup)
+        result = _window_dict(measure(streams, opts.duration))
+    finally:
+        stop_all(streams)
+    result["errors"] = sorted({s.error for s in streams if s.error})
+    return result
+
+
+def measure_engine(inp: Input, opts: BenchOptions, workdir: Path) -> dict[str, Any]:
+    """(b) Engine consumers at tile size over the same file, unpaced, every frame taken."""
+    settings = unpaced_settings()
+    feed: TcpFeed | None = None
+    if settings is not None:
+        urls = [str(link) for link in _links(Path(inp.url), opts.threads, workdir)]
+        method = "engine reads the file unpaced (EngineSettings.pace_files=False)"
+    else:
+        settings = EngineSettings(decoder_threads=1)
+        feed = TcpFeed(ts_copy(Path(inp.url), workdir))
+        urls = [feed.url(i) for i in range(opts.threads)]
+        method = ("unmodified engine reading an MPEG-TS remux of the file (same packets) "
+                  "from 127.0.0.1 TCP, fed back to back as fast as it reads: the engine "
+                  "paces files and has no switch to stop it")
+    engine = StreamEngine(settings)
+    taps: list[Counted] = []
+    try:
+        taps = [EngineTap(engine, Source(id=f"unpaced-{i}", url=url), *opts.tile)
+                for i, url in enumerate(urls)]
+        wait_started(taps, 10.0)
+        time.sleep(opts.warmup)
+        result = _window_dict(measure(taps, opts.duration))
+    finally:
+        stop_all(taps, engine)
+        if feed is not None:
+            feed.close()
+    result["method"] = method
+    return result
+
+
+def _links(path: Path, count: int, workdir: Path) -> list[Path]:
+    """Distinct names for one file: the engine shares one decoder per URL."""
+    folder = workdir / f"links-{path.stem}"
+    folder.mkdir(exist_ok=True)
+    links = []
+    for i in range(count):
+        link = folder / f"s{i:03d}{path.suffix}"
+        if not link.exists():
+            link.symlink_to(path.resolve())
+        links.append(link)
+    return links
+
+
+class LiveRig:
+    """Real-time streams of one input: RTSP mounts, paced files or the input's URL."""
+
+    def __init__(self, inp: Input, opts: BenchOptions, workdir: Path, use_rtsp: bool) -> None:
+        self.inp = inp
+        self.server: rtsp_server.LocalRtspServer | None = None
+        count = opts.max_streams
+        if not inp.is_file:
+            sep = "&" if "?" in inp.url else "?"
+            # Distinct URLs so that the engine opens one decoder per stream.
+            self.mode = "url"
+            self.bare_urls = self.engine_urls = [f"{inp.url}{sep}vwbench={i}"
+                                                 for i in range(count)]
+        elif use_rtsp:
+            self.mode = "rtsp"
+            mounts = {f"/s{i:03d}": Path(inp.url) for i in range(count)}
+            self.server = rtsp_server.LocalRtspServer(mounts, loop=True).start()
+            self.bare_urls = self.engine_urls = [self.server.url(m) for m in mounts]
+        else:
+            self.mode = "paced-files"
+            self.bare_urls = [inp.url] * count
+            self.engine_urls = [str(p) for p in _links(Path(inp.url), count, workdir)]
+
+    def trial(self, kind: str, n: int, opts: BenchOptions) -> dict[str, Any]:
+        """Run `n` live streams with the bare loop or the engine; pass if all keep up."""
+        pace = self.mode == "paced-files"
+        engine: StreamEngine | None = None
+        streams: list[Counted] = []
+        try:
+            if kind == "bare":
+                streams = [BareStream(u, pace=pace) for u in self.bare_urls[:n]]
+            else:
+                engine = StreamEngine(EngineSettings(decoder_threads=1))
+                streams = [EngineTap(engine, Source(id=f"live-{i}", url=u,
+                                                    transport=Transport.TCP), *opts.tile)
+                           for i, u in enumerate(self.engine_urls[:n])]
+            started = wait_started(streams, 10.0 + 0.1 * n)
+            time.sleep(opts.warmup)
+            window = measure(streams, opts.duration, self.server.pid if self.server else None)
+        finally:
+            stop_all(streams, engine)
+        fps = window.per_stream_fps
+        need = LIVE_SHARE * self.inp.fps
+        result = {"streams": n, "passed": started == n and min(fps) >= need,
+                  "started": started, "min_fps": round(min(fps), 2),
+                  "mean_fps": round(sum(fps) / n, 2), **_window_dict(window)}
+        del result["per_stream_fps"]
+        errors = sorted({s.error for s in streams if isinstance(s, BareStream) and s.error})
+        if errors:
+            result["errors"] = errors
+        return result
+
+    def close(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+
+
+def ramp(trial: Callable[[int], dict[str, Any]], start: int, max_streams: int,
+         max_trials: int) -> dict[str, Any]:
+    """Largest stream count that passes: step up or down from `start`, then bisect."""
+    lo, hi = 0, max_streams + 1  # largest count that passed, smallest that failed
+    n = max(1, min(start, max_streams))
+    trials = []
+    for _ in range(max_trials):
+        result = trial(n)
+        trials.append(result)
+        if result["passed"]:
+            lo = max(lo, n)
+        else:
+            hi = min(hi, n)
+        if hi - lo <= max(1, lo // 20) or lo >= max_streams:
+            break  # within 5 %, or at the cap
+        if hi > max_streams:
+            n = min(max_streams, max(n + 1, round(n * 1.25)))
+        elif lo == 0:
+            n = max(1, min(n - 1, round(n * 0.7)))
+        else:
+            n = (lo + hi) // 2
+    return {"max_streams": lo, "failed_at": hi if hi <= max_streams else None,
+            "capped": lo >= max_streams, "trials": trials}
+
+
+def load_average() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+@contextmanager
+def _workdir() -> Iterator[Path]:
+    with tempfile.TemporaryDirectory(prefix="videowall-bench-") as name:
+        yield Path(name)
+
+
+def prepare_inputs(opts: BenchOptions, progress: Progress) -> list[Input]:
+    """Probe the given inputs, or encode (once) and probe the clips per resolution."""
+    if opts.inputs:
+        named = [(Path(u).stem if url_scheme(u) == "file" else u, u) for u in opts.inputs]
+    else:
+        named = []
+        for text in opts.resolutions:
+            name, width, height = parse_resolution(text)
+            path = bench_clip(name, width, height, opts.clip_seconds, opts.clip_fps, progress)
+            named.append((name, str(path)))
+    return [probe_input(name, url) for name, url in named]
+
+
+def run_bench(opts: BenchOptions, progress: Progress = lambda _m: None) -> dict[str, Any]:
+    """Run every measurement for every input; returns the JSON-ready summary."""
+    started = time.monotonic()
+    load_before = load_average()
+    inputs = prepare_inputs(opts, progress)
+    use_rtsp, rtsp_note = opts.rtsp, "disabled by --no-rtsp"
+    if use_rtsp:
+        use_rtsp, rtsp_note = rtsp_server.available()
+    rows = []
+    with _workdir() as workdir:
+        for inp in inputs:
+            rows.append(_run_input(inp, opts, workdir, use_rtsp, progress))
+    live_modes = sorted({r["live"]["source"] for r in rows})
+    return {
+        "bench": "decode", "cores": os.cpu_count(), "threads": opts.threads,
+        "tile": f"{opts.tile[0]}x{opts.tile[1]}", "duration_s": opts.duration,
+        "warmup_s": opts.warmup, "max_streams": opts.max_streams,
+        "target_ratio": TARGET_RATIO, "live_pass_fps_share": LIVE_SHARE,
+        "live_source": ",".join(live_modes), "rtsp": rtsp_note if not use_rtsp else "gstreamer",
+        "load_avg_before": load_before, "load_avg_after": load_average(),
+        "elapsed_s": round(time.monotonic() - started, 1), "rows": rows,
+    }
+
+
+def _run_input(inp: Input, opts: BenchOptions, workdir: Path, use_rtsp: bool,
+               progress: Progress) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": inp.name, "input": inp.url, "width": inp.width,
+                           "height": inp.height, "fps": inp.fps, "codec": inp.codec}
+    ceiling = engine = None
+    if inp.is_file:
+        progress(f"{inp.name}: (a) decode-only ceiling, {opts.threads} threads unpaced")
+        ceiling = measure_ceiling(inp, opts)
+        progress(f"{inp.name}:     {ceiling['fps']} fps")
+        progress(f"{inp.name}: (b) engine at {opts.tile[0]}x{opts.tile[1]}, "
+                 f"{opts.threads} streams unpaced")
+        engine = measure_engine(inp, opts, workdir)
+        progress(f"{inp.name}:     {engine['fps']} fps")
+    row["ceiling"], row["engine"] = ceiling, engine
+    ratio = engine["fps"] / ceiling["fps"] if ceiling and engine and ceiling["fps"] else None
+    row["ratio"] = round(ratio, 3) if ratio is not None else None
+    rig = LiveRig(inp, opts, workdir, use_rtsp)
+    live: dict[str, Any] = {"source": rig.mode}
+    try:
+        for kind, unpaced in (("bare", ceiling), ("engine", engine)):
+            # Start a little under the unpaced capacity: serving the streams costs CPU too.
+            start = int(0.8 * unpaced["fps"] / inp.fps) if unpaced else 4
+
+            def trial(n: int, kind: str = kind) -> dict[str, Any]:
+                progress(f"{inp.name}: (c) {kind}, {n} live streams ({rig.mode})")
+                result = rig.trial(kind, n, opts)
+                progress(f"{inp.name}:     min {result['min_fps']} fps, "
+                         f"{'pass' if result['passed'] else 'fail'}")
+                return result
+
+            live[kind] = ramp(trial, start, opts.max_streams, opts.max_trials)
+    finally:
+        rig.close()
+    row["live"] = live
+    return row
