@@ -1,1 +1,1 @@
-"""The domain: configuration and layout models, geometry, situation state (no Qt, PyAV or ZeroMQ)."""
+"""The domain: config and layout models, geometry, situation state (no Qt, PyAV, ZeroMQ)."""

@@ -45,15 +45,15 @@ def check_url(url: str) -> str:
         raise ValueError("URL contains white space")
     scheme = url_scheme(url)
     if scheme == "file":
-        if url.startswith("file://"):
-            return url
         return url
     if scheme == SIM_SCHEME:
         parse_sim_url(url)  # raises with the reason
         return url
     if scheme not in NETWORK_SCHEMES:
         allowed = ", ".join(sorted(NETWORK_SCHEMES | {SIM_SCHEME}))
-        raise ValueError(f"unsupported URL scheme {scheme!r} (use one of {allowed}, or a file path)")
+        raise ValueError(
+            f"unsupported URL scheme {scheme!r} (use one of {allowed}, or a file path)"
+        )
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -120,7 +120,9 @@ def parse_sim_url(url: str) -> SimSpec:
         elif key in ("codec", "label"):
             values[key] = value.replace("+", " ")
         else:
-            raise ValueError(f"unknown sim parameter {key!r} (size, fps, seconds, codec, gop, label)")
+            raise ValueError(
+                f"unknown sim parameter {key!r} (size, fps, seconds, codec, gop, label)"
+            )
     return SimSpec.model_validate(values)
 
 

@@ -19,7 +19,14 @@ from videowall.core.paths import cache_dir
 from videowall.core.sources import Source, Transport, url_scheme
 from videowall.tools import rtsp_server
 from videowall.video.bench_streams import (
-    BareStream, Counted, EngineTap, TcpFeed, Window, measure, stop_all, wait_started,
+    BareStream,
+    Counted,
+    EngineTap,
+    TcpFeed,
+    Window,
+    measure,
+    stop_all,
+    wait_started,
 )
 from videowall.video.clipgen import CLIPGEN_VERSION, encode_clip
 from videowall.video.decoder import EngineSettings

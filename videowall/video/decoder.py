@@ -181,7 +181,8 @@ class Decoder:
         with self._lock:
             state, reason = self._state, self._reason
             quiet = now - self._last_packet_at if self._last_packet_at else None
-            if state is StreamState.LIVE and quiet is not None and quiet > self.settings.stall_warn_s:
+            stalled = quiet is not None and quiet > self.settings.stall_warn_s
+            if state is StreamState.LIVE and stalled:
                 state, reason = StreamState.STALLED, f"no data for {quiet:.1f} s"
             retry = None
             if self._next_retry_at is not None:

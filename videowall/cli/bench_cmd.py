@@ -1,0 +1,145 @@
+"""`videowall bench decode`: decode capacity of this machine, bare PyAV versus the engine."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from videowall.video.bench import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("bench", help="measure decode capacity",
+                              description="Benchmarks of this machine.")
+    kinds = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
+    d = kinds.add_parser(
+        "decode", help="decode-only ceiling, engine throughput and live stream capacity",
+        description="From one run, per resolution: (a) the decode-only ceiling of bare PyAV "
+        "loops (one thread per stream, one stream per core, unpaced); (b) the engine's "
+        "delivered frames at tile size under the same load, and its ratio to (a); (c) the "
+        "most live streams the bare loop and the engine each keep at >= 95%% of source fps "
+        "(served in real time by a local RTSP server, or paced files). Progress goes to "
+        "stderr; a table and then a JSON summary (last line) to stdout.",
+    )
+    d.add_argument("--input", action="append", default=[], metavar="FILE_OR_URL",
+                   help="stream to measure (repeatable); default: generated H.264 clips")
+    d.add_argument("--resolutions", default="1080p,720p,360p",
+                   help="generated clips, comma separated: 1080p, 720p, 360p, NNNp or WxH")
+    d.add_argument("--duration", type=float, default=None,
+                   help="seconds per measurement (default 4; 0.6 with --quick)")
+    d.add_argument("--max-streams", type=int, default=None,
+                   help="upper bound of the live ramp (default 64; 4 with --quick)")
+    d.add_argument("--threads", type=int, default=None,
+                   help="streams of the unpaced runs (default: number of cores)")
+    d.add_argument("--tile", default="480x270", help="consumer size (default 480x270)")
+    d.add_argument("--quick", action="store_true",
+                   help="short clips, windows and ramps (for tests; numbers are rough)")
+    d.add_argument("--no-rtsp", action="store_true",
+                   help="live streams from paced files instead of the local RTSP server")
+    d.set_defaults(func=run)
+
+
+def options_from_args(args: argparse.Namespace) -> BenchOptions:
+    """BenchOptions from parsed arguments; raises ValueError on bad values."""
+    tile = parse_resolution(args.tile)[1:]
+    for text in args.resolutions.split(","):
+        parse_resolution(text)
+    quick = args.quick
+    values: dict[str, Any] = {
+        "inputs": tuple(args.input),
+        "resolutions": tuple(t for t in args.resolutions.split(",") if t.strip()),
+        "duration": args.duration or (0.6 if quick else 4.0),
+        "warmup": 0.3 if quick else 1.5,
+        "max_streams": args.max_streams or (4 if quick else 64),
+        "max_trials": 2 if quick else 5,
+        "tile": tile,
+        "rtsp": not args.no_rtsp,
+        "clip_seconds": 4.0 if quick else 10.0,
+    }
+    if args.threads:
+        values["threads"] = args.threads
+    if values["duration"] <= 0 or values["max_streams"] < 1 or values.get("threads", 1) < 1:
+        raise ValueError("--duration, --max-streams and --threads must be positive")
+    return BenchOptions(**values)
+
+
+def _live_cell(ramp: dict[str, Any]) -> str:
+    if ramp["capped"]:
+        return f">={ramp['max_streams']} (cap)"
+    fail = ramp["failed_at"]
+    return f"{ramp['max_streams']}" + (f" (fail {fail})" if fail else "")
+
+
+def _best_trial(ramp: dict[str, Any]) -> dict[str, Any] | None:
+    passed = [t for t in ramp["trials"] if t["passed"]]
+    return max(passed, key=lambda t: t["streams"]) if passed else None
+
+
+def _fmt(value: float | None, spec: str = ".1f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """The summary as a table with one column per resolution."""
+    rows = summary["rows"]
+    lines: list[tuple[str, list[str]]] = [
+        ("stream", [f"{r['width']}x{r['height']} {r['fps']:g}fps {r['codec']}" for r in rows]),
+    ]
+
+    def add(label: str, cells: list[str]) -> None:
+        lines.append((label, cells))
+
+    threads, tile = summary["threads"], summary["tile"]
+    add(f"(a) ceiling fps, {threads} bare threads",
+        [_fmt(r["ceiling"] and r["ceiling"]["fps"]) for r in rows])
+    add("    cpu ms/frame", [_fmt(r["ceiling"] and r["ceiling"]["cpu_ms_per_frame"], ".3f")
+                            for r in rows])
+    add(f"(b) engine fps at {tile}, {threads} streams",
+        [_fmt(r["engine"] and r["engine"]["fps"]) for r in rows])
+    add("    cpu ms/frame", [_fmt(r["engine"] and r["engine"]["cpu_ms_per_frame"], ".3f")
+                            for r in rows])
+    add(f"    engine/ceiling (target >= {TARGET_RATIO})", [_fmt(r["ratio"], ".2f") for r in rows])
+    for kind in ("bare", "engine"):
+        add(f"(c) live 25fps streams, {kind}", [_live_cell(r["live"][kind]) for r in rows])
+        best = [_best_trial(r["live"][kind]) for r in rows]
+        add("    min fps at that count", [_fmt(b and b["min_fps"], ".2f") for b in best])
+        add("    cpu ms/frame / process cpu %",
+            [f"{_fmt(b and b['cpu_ms_per_frame'], '.3f')} / {_fmt(b and b['cpu_pct'])}"
+             for b in best])
+        add("    rtsp server cpu %", [_fmt(b.get("server_cpu_pct") if b else None)
+                                      for b in best])
+    width = max(len(label) for label, _ in lines)
+    cols = [max(len(r["name"]), *(len(cells[i]) for _, cells in lines)) for i, r in
+            enumerate(rows)]
+    out = [" " * width + "  " + "  ".join(r["name"].rjust(c) for r, c in zip(rows, cols,
+                                                                            strict=True))]
+    for label, cells in lines:
+        out.append(label.ljust(width) + "  " + "  ".join(
+            cell.rjust(c) for cell, c in zip(cells, cols, strict=True)))
+    methods = sorted({r["engine"]["method"] for r in rows if r["engine"]})
+    out.append("")
+    out.extend(f"(b) method: {m}" for m in methods)
+    out.append(f"(c) live source: {summary['live_source']} (rtsp: {summary['rtsp']}); pass = "
+               f"every stream >= {summary['live_pass_fps_share']:.0%} of source fps over "
+               f"{summary['duration_s']:g} s after {summary['warmup_s']:g} s warm-up")
+    out.append(f"cores {summary['cores']}, load avg before {summary['load_avg_before']}, "
+               f"after {summary['load_avg_after']}, {summary['elapsed_s']} s")
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        opts = options_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    def progress(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    summary = run_bench(opts, progress)
+    print(format_table(summary))
+    print(json.dumps(summary, sort_keys=True))
+    return 0
