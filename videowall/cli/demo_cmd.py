@@ -1,66 +1,43 @@
-"""`videowall demo`: the engine decoding a city's simulated cameras, with a live table."""
+"""`videowall demo`: the wall on the demo city (simulated cameras; nothing else needed)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
+from pathlib import Path
 
-from videowall.core.sources import Source
-from videowall.core.stream_health import StreamHealth
-from videowall.video.engine import StreamEngine
+from videowall.cli.run_cmd import add_wall_options, options_from
+from videowall.cli.wall_app import headless, run_wall
 
-DEMO_CAMERAS = [
-    ("cam-01", "Old Town Square"), ("cam-02", "Harbour Gate"), ("cam-03", "Central Station"),
-    ("cam-04", "Market Hall"), ("cam-05", "North Bridge"), ("cam-06", "Stadium East"),
-    ("drone-1", "Drone 1"), ("drone-2", "Drone 2"),
-]
+DEMO_SITE = Path(__file__).resolve().parents[2] / "layouts" / "demo-site.yaml"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
-        "demo", help="run the built-in demo on simulated cameras (no server needed)",
-        description="Decode the demo city's simulated cameras with the live engine and "
-        "print each stream's health once a second.",
+        "demo", help="run the wall on the built-in demo city (simulated cameras)",
+        description="Run the demo site from layouts/: a city of 16 zones with simulated "
+        "cameras and drones. On a desktop it opens ordinary windows (use --fullscreen for "
+        "frameless full-screen ones); with no display it renders offscreen on two virtual "
+        "screens, writes one screenshot per screen and prints their paths.",
     )
-    p.add_argument("--seconds", type=float, default=15.0, help="how long to run (default 15)")
-    p.add_argument("--cameras", type=int, default=len(DEMO_CAMERAS),
-                   help=f"how many cameras (1-{len(DEMO_CAMERAS)})")
-    p.add_argument("--json", action="store_true", help="print the final health as JSON")
+    add_wall_options(p)
+    p.add_argument("--fullscreen", action="store_true",
+                   help="frameless full-screen windows on the configured screens")
+    p.add_argument("--site", type=Path, default=DEMO_SITE, help=argparse.SUPPRESS)
     p.set_defaults(func=run)
 
 
-def _row(h: StreamHealth) -> str:
-    size = f"{h.width}x{h.height}" if h.width else "-"
-    state = h.state.value + (f" ({h.reason})" if h.reason else "")
-    return (f"{h.source_id:<9} {state:<38} {h.codec or '-':<5} {size:>9} "
-            f"{h.decoded_fps:6.1f} {h.delivered_fps:6.1f} {h.dropped_frames:6d}")
-
-
 def run(args: argparse.Namespace) -> int:
-    cams = DEMO_CAMERAS[: max(1, min(args.cameras, len(DEMO_CAMERAS)))]
-    engine = StreamEngine()
-    consumers = []
-    try:
-        for cam_id, name in cams:
-            label = name.replace(" ", "+")
-            url = f"sim://{cam_id}?size=640x360&fps=25&label={label}"
-            consumers.append(engine.open(Source(id=cam_id, url=url), 480, 270))
-        print("simulated clips are encoded once and cached; the first run takes longer",
+    if not args.site.is_file():
+        print(f"error: demo site not found at {args.site} (run from a videowall checkout)",
               file=sys.stderr)
-        header = (f"{'camera':<9} {'state':<38} {'codec':<5} {'size':>9} "
-                  f"{'dec/s':>6} {'out/s':>6} {'drops':>6}")
-        start = time.monotonic()
-        while time.monotonic() - start < args.seconds:
-            time.sleep(1.0)
-            for consumer in consumers:
-                consumer.latest()  # a real wall takes frames as it paints them
-            print(f"\n t={time.monotonic() - start:5.1f}s\n{header}")
-            for consumer in consumers:
-                print(_row(consumer.health()))
-        if args.json:
-            print(json.dumps([c.health().to_dict() for c in consumers]))
-        return 0 if all(c.health().decoded_frames for c in consumers) else 1
-    finally:
-        engine.shutdown()
+        return 2
+    if headless() and args.screenshot is None:
+        args.screenshot = Path("videowall-demo")
+        print(f"no display: rendering offscreen, screenshots go to {args.screenshot}/",
+              file=sys.stderr)
+    if args.screenshot is not None and args.exit_after is None:
+        args.exit_after = 15.0  # the first run also encodes the simulated clips
+    options = options_from(args, args.site)
+    options.windowed = args.windowed or (not args.fullscreen and not headless())
+    return run_wall(options)

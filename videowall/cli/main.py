@@ -16,6 +16,8 @@ from videowall.core.logging_setup import LOG_LEVELS, setup_logging
 COMMAND_MODULES = (
     "videowall.cli.probe_cmd",
     "videowall.cli.demo_cmd",
+    "videowall.cli.run_cmd",
+    "videowall.cli.check_cmd",
 )
 
 log = logging.getLogger("videowall.cli")

@@ -322,6 +322,9 @@ class Decoder:
                 mode = self._mode
                 if mode is DecodeMode.PAUSED:
                     need_key = True  # resuming must start on a keyframe: jump to live
+                    if self._state is not StreamState.LIVE:
+                        # Data flows though nothing is decoded: the source is online.
+                        self._set(StreamState.LIVE)
                     continue
                 if (need_key or mode is DecodeMode.KEYFRAMES) and not packet.is_keyframe:
                     continue

@@ -14,7 +14,8 @@ from videowall.core.stream_health import Fit
 class Frame:
     """One decoded picture, already scaled and converted (BGRA, tile size)."""
 
-    image: np.ndarray  # shape (height, width, 4), uint8, B G R A, C-contiguous
+    # shape (height, width, 4), uint8, B G R A; rows may be padded (strides[0] >= width * 4)
+    image: np.ndarray
     seq: int
     source_width: int
     source_height: int

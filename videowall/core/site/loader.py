@@ -158,6 +158,8 @@ def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
         layouts={name: layout for name, layout in (d.item for d in decl.layouts)},
         plugin_dirs=tuple((path.parent / p).resolve() for p in site.plugin_dirs),
         default_layout=site.default_layout, warnings=tuple(warnings),
+        files=(path, *(path.parent / f for f in site.layout_files),
+               *((path.parent / site.zones_file.path,) if site.zones_file else ())),
     )
 
 

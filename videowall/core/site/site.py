@@ -28,6 +28,7 @@ class Site:
     layouts: Mapping[str, Layout]
     plugin_dirs: tuple[Path, ...] = ()
     default_layout: str | None = None
+    files: tuple[Path, ...] = ()  # the site file and every file it pulls in, for reloads
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
     @cached_property

@@ -1,0 +1,54 @@
+"""`videowall run SITE`: open the wall on the configured screens."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from videowall.cli.wall_app import WallOptions, run_wall
+
+
+def zone_pair(text: str) -> tuple[str, str]:
+    screen, sep, zone = text.partition("=")
+    if not sep or not screen or not zone:
+        raise argparse.ArgumentTypeError(f"expected SCREEN=ZONE, not {text!r}")
+    return screen, zone
+
+
+def add_wall_options(p: argparse.ArgumentParser) -> None:
+    """Options shared by `run` and `demo`."""
+    p.add_argument("--layout", help="layout to start with (default: the site's default)")
+    p.add_argument("--windowed", action="store_true",
+                   help="ordinary windows instead of frameless full-screen ones")
+    p.add_argument("--zone", action="append", type=zone_pair, default=[], metavar="SCREEN=ZONE",
+                   help="split a screen by zone: show that zone's cameras (repeatable)")
+    p.add_argument("--split", metavar="ZONE,ZONE,...", type=lambda s: s.split(","),
+                   default=[], help="spread these zones over the wall's screens")
+    p.add_argument("--screenshot", type=Path, metavar="DIR",
+                   help="write one PNG per screen to DIR when --exit-after ends the run")
+    p.add_argument("--exit-after", type=float, metavar="SECONDS",
+                   help="quit after this many seconds (exit status 0)")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run", help="run the wall for a site file",
+        description="Open one window per configured screen and show the site's layouts. "
+        "An invalid site file is refused before any window opens; a file changed while "
+        "running is reloaded (an invalid change is shown on screen and not applied).",
+    )
+    p.add_argument("site", type=Path, help="site YAML file")
+    add_wall_options(p)
+    p.set_defaults(func=run)
+
+
+def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
+    if args.screenshot is not None and args.exit_after is None:
+        args.exit_after = 10.0
+    return WallOptions(site_path=site, layout=args.layout, windowed=args.windowed,
+                       screenshot_dir=args.screenshot, exit_after=args.exit_after,
+                       zones=args.zone, split=args.split)
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_wall(options_from(args, args.site))

@@ -1,0 +1,130 @@
+"""Composition root of the wall: site, engine, windows, watcher, screenshots and exit."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from videowall.core.site import Site, SiteError, load_site
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WallOptions:
+    """How to run the wall, from the command line."""
+
+    site_path: Path
+    layout: str | None = None
+    windowed: bool = False
+    screenshot_dir: Path | None = None
+    exit_after: float | None = None
+    zones: list[tuple[str, str]] = field(default_factory=list)  # (screen, zone)
+    split: list[str] = field(default_factory=list)  # zones spread over the wall
+    offscreen_screens: int = 2
+
+
+def headless() -> bool:
+    """No display to open windows on (and no platform chosen by the user)."""
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+                or os.environ.get("QT_QPA_PLATFORM"))
+
+
+def use_offscreen_screens(count: int, width: int = 1920, height: int = 1080) -> Path:
+    """Select Qt's offscreen platform with `count` virtual screens side by side."""
+    screens = [{"name": f"WALL-{i + 1}", "x": i * width, "y": 0, "width": width,
+                "height": height, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
+               for i in range(count)]
+    path = Path(tempfile.mkdtemp(prefix="videowall-qpa-")) / "screens.json"
+    path.write_text(json.dumps({"screens": screens}))
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={path}"
+    return path
+
+
+def print_diagnostics(exc: SiteError) -> None:
+    for diag in exc.diagnostics:
+        print(diag, file=sys.stderr)
+
+
+def run_wall(options: WallOptions) -> int:
+    """Open the wall and run until closed (or until --exit-after); returns an exit status."""
+    try:
+        site = load_site(options.site_path)
+    except SiteError as exc:
+        # Refused before any window opens, with the same messages as `videowall check`.
+        print_diagnostics(exc)
+        return 2
+    for warning in site.warnings:
+        log.warning("%s", warning)
+    if options.layout is not None and options.layout not in site.layouts:
+        print(f"error: unknown layout {options.layout!r}; the site has: "
+              f"{', '.join(site.layouts)}", file=sys.stderr)
+        return 2
+    if headless():
+        use_offscreen_screens(options.offscreen_screens)
+    return _run_qt(site, options)
+
+
+def _run_qt(site: Site, options: WallOptions) -> int:
+    # Qt is imported only here so `check`, `probe` and the bus tools run without it.
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication
+
+    from videowall.video.engine import StreamEngine
+    from videowall.views.dialogs import install_dialogs
+    from videowall.views.site_watcher import SiteWatcher, site_files
+    from videowall.views.wall_controller import ActionError, WallController
+
+    app = QApplication.instance() or QApplication([sys.argv[0], "-name", "videowall"])
+    engine = StreamEngine()
+    controller = WallController(site, engine, windowed=options.windowed)
+    install_dialogs(controller)
+    watcher = SiteWatcher(options.site_path, site_files(site), controller.reload,
+                          controller.show_error)
+    controller.show(options.layout)
+    try:
+        if options.split:
+            controller.act("command line", "split-wall", zones=options.split)
+        for screen, zone in options.zones:
+            controller.act("command line", "split-zone", screen=screen, zone=zone)
+    except ActionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        controller.close()
+        engine.shutdown()
+        return 2
+    written: list[Path] = []
+
+    def finish() -> None:
+        if options.screenshot_dir is not None:
+            written.extend(grab_windows(controller, options.screenshot_dir))
+        app.quit()
+
+    if options.exit_after is not None:
+        QTimer.singleShot(int(options.exit_after * 1000), finish)
+    rc = app.exec()
+    del watcher
+    controller.close()
+    engine.shutdown(timeout=1.0)
+    for path in written:
+        print(path)
+    return rc
+
+
+def grab_windows(controller: object, folder: Path) -> list[Path]:
+    """One PNG per screen window, named after the screen."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    for screen_id, window in controller.windows.items():  # type: ignore[attr-defined]
+        if not window.isVisible():
+            continue
+        path = folder / f"{screen_id}.png"
+        if window.grab().save(str(path), "PNG"):
+            out.append(path.resolve())
+        else:
+            log.error("could not write %s", path)
+    return out

@@ -1,0 +1,1 @@
+"""Qt views: wall windows, tiles and panels (the only layer importing PyQt6)."""

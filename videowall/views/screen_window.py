@@ -1,0 +1,275 @@
+"""One wall window per screen: lays out a screen plan's tiles, maximises, shows banners."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from typing import Protocol
+
+from PyQt6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt
+from PyQt6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPaintEvent, QResizeEvent
+from PyQt6.QtWidgets import QLabel, QWidget
+
+from videowall.core.site import Tile, cell_rects
+from videowall.core.wall_plan import Region, ScreenPlan
+from videowall.views.tile_factory import TileFactory
+
+GAP = 2
+TITLE_HEIGHT = 26
+
+
+@dataclass
+class PlacedTile:
+    """A tile widget and where it sits in the screen plan."""
+
+    region: int
+    index: int
+    tile: Tile
+    widget: QWidget
+
+
+class WallActions(Protocol):
+    """What a window asks of the wall controller when a person acts on it."""
+
+    def on_key(self, window: ScreenWindow, event: QKeyEvent) -> bool: ...
+    def on_activate(self, window: ScreenWindow, placed: PlacedTile) -> None: ...
+    def on_context_menu(self, window: ScreenWindow, placed: PlacedTile, pos: QPoint) -> None: ...
+    def on_drop(self, window: ScreenWindow, placed: PlacedTile, camera_id: str) -> None: ...
+
+
+class _FocusFrame(QWidget):
+    """A yellow outline over the focused tile; clicks pass through it."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        painter = QPainter(self)
+        pen = painter.pen()
+        pen.setColor(QColor(255, 200, 40))
+        pen.setWidth(2)
+        painter.setPen(pen)
+        painter.drawRect(self.rect().adjusted(1, 1, -2, -2))
+        painter.end()
+
+
+CAMERA_MIME = "application/x-videowall-camera"
+
+
+class ScreenWindow(QWidget):
+    """A frameless window covering one screen (or a rectangle of a large desktop)."""
+
+    def __init__(self, screen_id: str, factory: TileFactory, actions: WallActions) -> None:
+        super().__init__()
+        self.screen_id = screen_id
+        self.factory = factory
+        self.actions = actions
+        self.plan: ScreenPlan | None = None
+        self.placed: list[PlacedTile] = []
+        self.maximized: PlacedTile | None = None
+        self.focused: PlacedTile | None = None
+        self.setWindowTitle(f"videowall - {screen_id}")
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAcceptDrops(True)
+        palette = self.palette()
+        palette.setColor(self.backgroundRole(), QColor(0, 0, 0))
+        self.setPalette(palette)
+        self.setAutoFillBackground(True)
+        self._focus_frame = _FocusFrame(self)
+        self._focus_frame.hide()
+        self._banner = QLabel(self)
+        self._banner.setWordWrap(True)
+        self._banner.setStyleSheet("background: rgba(150, 20, 20, 230); color: white; "
+                                   "padding: 8px; font-weight: bold;")
+        self._banner.hide()
+
+    # ---- plan ---------------------------------------------------------------------
+
+    def show_plan(self, plan: ScreenPlan) -> None:
+        """Show a new plan; camera and map tiles that stay are moved, not rebuilt."""
+        pool: dict[Hashable, list[QWidget]] = {}
+        for old in self.placed:
+            key = self.factory.reuse_key(old.tile)
+            if key is not None:
+                pool.setdefault(key, []).append(old.widget)
+            else:
+                pool.setdefault(("drop", id(old.widget)), []).append(old.widget)
+        placed: list[PlacedTile] = []
+        for r, region in enumerate(plan.regions):
+            for i, tile in enumerate(region.tiles):
+                key = self.factory.reuse_key(tile)
+                reusable = pool.get(key) if key is not None else None
+                if reusable:
+                    widget = reusable.pop()
+                    self.factory.adapt(widget, tile)
+                else:
+                    widget = self.factory.build(tile, f"{self.screen_id} tile {i}")
+                    widget.setParent(self)
+                    widget.installEventFilter(self)
+                    widget.setAcceptDrops(True)
+                placed.append(PlacedTile(r, i, tile, widget))
+        # New consumers are open before the old ones close, so shared decoders survive.
+        for widgets in pool.values():
+            for widget in widgets:
+                self._dispose(widget)
+        focused_widget = self.focused.widget if self.focused else None
+        self.plan, self.placed, self.maximized = plan, placed, None
+        self.focused = next((p for p in placed if p.widget is focused_widget), None)
+        self._relayout()
+        for p in placed:
+            p.widget.show()
+        self.update()
+
+    @staticmethod
+    def _dispose(widget: QWidget) -> None:
+        close_stream = getattr(widget, "close_stream", None)
+        if close_stream is not None:
+            close_stream()
+        widget.hide()
+        widget.deleteLater()
+
+    def clear(self) -> None:
+        for p in self.placed:
+            self._dispose(p.widget)
+        self.placed = []
+
+    def tile_at(self, region: int, index: int) -> PlacedTile:
+        for p in self.placed:
+            if (p.region, p.index) == (region, index):
+                return p
+        raise IndexError(f"screen {self.screen_id} has no tile {region}/{index}")
+
+    # ---- geometry -----------------------------------------------------------------
+
+    def region_rect(self, region: Region) -> QRect:
+        w, h = self.width(), self.height()
+        x0, y0 = round(region.x * w), round(region.y * h)
+        x1, y1 = round((region.x + region.width) * w), round((region.y + region.height) * h)
+        return QRect(x0, y0, x1 - x0, y1 - y0)
+
+    def _relayout(self) -> None:
+        if self.plan is None:
+            return
+        rects: dict[int, list[tuple[int, int, int, int]]] = {}
+        for r, region in enumerate(self.plan.regions):
+            area = self.region_rect(region)
+            top = TITLE_HEIGHT if region.title else 0
+            cells = cell_rects(region.cells, region.rows, region.cols, area.width(),
+                               max(1, area.height() - top), gap=GAP)
+            rects[r] = [(x + area.x(), y + area.y() + top, cw, ch) for x, y, cw, ch in cells]
+        for p in self.placed:
+            if self.maximized is not None:
+                if p is self.maximized:
+                    p.widget.setGeometry(self.rect())
+                    p.widget.show()
+                    p.widget.raise_()
+                else:
+                    p.widget.hide()  # hidden tiles pause their decoders
+            else:
+                p.widget.setGeometry(*rects[p.region][p.index])
+                p.widget.show()
+        self._place_focus()
+        self._place_banner()
+
+    def _place_focus(self) -> None:
+        if self.focused is None or not self.focused.widget.isVisible():
+            self._focus_frame.hide()
+            return
+        self._focus_frame.setGeometry(self.focused.widget.geometry())
+        self._focus_frame.show()
+        self._focus_frame.raise_()
+
+    def _place_banner(self) -> None:
+        if self._banner.isVisible():
+            self._banner.setFixedWidth(self.width())
+            self._banner.adjustSize()
+            self._banner.move(0, self.height() - self._banner.height())
+            self._banner.raise_()
+
+    # ---- what people do -----------------------------------------------------------
+
+    def maximize(self, placed: PlacedTile) -> None:
+        self.maximized = placed
+        self.focused = placed
+        self._relayout()
+
+    def restore(self) -> None:
+        self.maximized = None
+        self._relayout()
+
+    def set_focus_tile(self, placed: PlacedTile | None) -> None:
+        self.focused = placed
+        self._place_focus()
+
+    def set_banner(self, text: str | None) -> None:
+        """Show an error line over the bottom of the screen (None hides it)."""
+        if text:
+            self._banner.setText(text)
+            self._banner.show()
+            self._place_banner()
+        else:
+            self._banner.hide()
+
+    @property
+    def banner_text(self) -> str | None:
+        return self._banner.text() if self._banner.isVisible() else None
+
+    def _placed_for(self, widget: QObject) -> PlacedTile | None:
+        return next((p for p in self.placed if p.widget is widget), None)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        placed = self._placed_for(obj)
+        if placed is None:
+            return False
+        kind = event.type()
+        if kind == QEvent.Type.MouseButtonPress:
+            self.set_focus_tile(placed)
+            self.setFocus()
+        elif kind == QEvent.Type.MouseButtonDblClick:
+            self.actions.on_activate(self, placed)
+            return True
+        elif kind == QEvent.Type.ContextMenu:
+            self.set_focus_tile(placed)
+            self.actions.on_context_menu(self, placed, event.globalPos())
+            return True
+        elif kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            if event.mimeData().hasFormat(CAMERA_MIME):
+                event.acceptProposedAction()
+                return True
+        elif kind == QEvent.Type.Drop and event.mimeData().hasFormat(CAMERA_MIME):
+            camera_id = bytes(event.mimeData().data(CAMERA_MIME)).decode()
+            event.acceptProposedAction()
+            self.actions.on_drop(self, placed, camera_id)
+            return True
+        return False
+
+    # ---- Qt overrides -------------------------------------------------------------
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if not self.actions.on_key(self, event):
+            super().keyPressEvent(event)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        self._relayout()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        if self.plan is None or self.maximized is not None:
+            return
+        painter = QPainter(self)
+        font = QFont()
+        font.setPixelSize(15)
+        font.setBold(True)
+        painter.setFont(font)
+        for region in self.plan.regions:
+            if not region.title:
+                continue
+            area = self.region_rect(region)
+            bar = QRectF(area.x(), area.y(), area.width(), TITLE_HEIGHT)
+            painter.fillRect(bar, QColor(25, 45, 80))
+            painter.setPen(QColor(235, 240, 250))
+            painter.drawText(bar.adjusted(10, 0, -10, 0),
+                             Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                             region.title)
+        painter.end()
