@@ -136,6 +136,14 @@ class SituationClient:
         sub.connect(self.pub_endpoint)
         dealer = make_socket(ctx, zmq.DEALER, RCVHWM=BIG_HWM)
         dealer.connect(self.snapshot_endpoint)
+        try:
+            self._serve_session(sub, dealer)
+        finally:
+            # Closed here, not by ctx.destroy: pyzmq warns about sockets collected unclosed.
+            sub.close(linger=0)
+            dealer.close(linger=0)
+
+    def _serve_session(self, sub: zmq.Socket, dealer: zmq.Socket) -> None:
         self._mark_unsynced()
         # Slow joiner: a snapshot taken before the subscription is live would leave a hole.
         if not self._wait_readable(sub, self.heartbeat_timeout):
@@ -225,6 +233,8 @@ class SituationClient:
             if len(frames) != 3:
                 raise MessageError(f"expected 3 frames, got {len(frames)}")
             topic, raw_epoch, body = frames
+            if not raw_epoch.isascii():
+                raise MessageError("epoch frame is not ASCII")
             epoch = raw_epoch.decode("ascii")
             if topic == HEARTBEAT_TOPIC:
                 beat = decode_json(body)
@@ -239,8 +249,8 @@ class SituationClient:
                 raise MessageError("update without seq")
             if topic.split(b"/", 1)[0] != env.kind.value.encode():
                 raise MessageError(f"topic {topic[:40]!r} does not match kind {env.kind}")
-        except (MessageError, UnicodeDecodeError) as exc:
-            self._invalid(getattr(exc, "reason", None) or f"undecodable epoch: {exc}")
+        except MessageError as exc:
+            self._invalid(exc.reason)
             return
         self._on_update(epoch, env)
 

@@ -249,12 +249,13 @@ class StateServer:
 
     def _commit(self, env: Envelope) -> int | None:
         # A feeder's own seq means nothing here: the server's order is the only order.
-        env = env.model_copy(update={"seq": self.state.seq + 1})
+        env = env.model_copy(update={"seq": None})
         with self.lock:
-            change = self.state.apply(env)
-        if change is None:
-            self.stats.noops += 1
-            return None
+            if self.state.prepare(env) is None:  # a no-op must not use up a seq number
+                self.stats.noops += 1
+                return None
+            change = self.state.apply(env.model_copy(update={"seq": self.state.seq + 1}))
+        assert change is not None
         self._dirty = True
         if change.new is not None:
             out = Envelope.upsert(change.new, seq=change.seq)

@@ -18,6 +18,10 @@ COMMAND_MODULES = (
     "videowall.cli.demo_cmd",
     "videowall.cli.run_cmd",
     "videowall.cli.check_cmd",
+    "videowall.cli.bench_cmd",
+    "videowall.cli.bus_cmd",
+    "videowall.cli.publish_cmd",
+    "videowall.cli.sim_cmd",
 )
 
 log = logging.getLogger("videowall.cli")

@@ -56,7 +56,7 @@ def log(message: str) -> None:
 
 @dataclass
 class Unit:
-    """One access unit of a clip, with timestamps relative to the clip's first DTS."""
+    """One access unit of a clip, its timestamps rebased so the clip starts at zero."""
 
     buffer: Gst.Buffer
     pts: int | None
@@ -93,9 +93,12 @@ def load_clip(path: Path) -> Clip:
         raise RuntimeError("missing GStreamer elements filesrc/parsebin/appsink")
     src.set_property("location", str(path))
     sink.set_property("sync", False)
+    sink.set_property("async", False)  # it joins a pipeline that already plays
     sink.set_property("caps", Gst.Caps.from_string(PARSED_CAPS))
-    for element in (src, parse, sink):
-        pipeline.add(element)
+    # The appsink joins the pipeline only with a video stream, so that a file without one
+    # still ends with an EOS message once its other streams drained into fakesinks.
+    pipeline.add(src)
+    pipeline.add(parse)
     src.link(parse)
     linked: list[str] = []
 
@@ -106,7 +109,9 @@ def load_clip(path: Path) -> Clip:
             # parsebin fixes its output caps, so a second parser does the format conversion.
             parser = Gst.ElementFactory.make(PARSERS[name], None)
             pipeline.add(parser)
+            pipeline.add(sink)
             parser.link(sink)
+            sink.sync_state_with_parent()
             parser.sync_state_with_parent()
             if pad.link(parser.get_static_pad("sink")) == Gst.PadLinkReturn.OK:
                 linked.append(name)
@@ -118,36 +123,43 @@ def load_clip(path: Path) -> Clip:
         fakesink.sync_state_with_parent()
         pad.link(fakesink.get_static_pad("sink"))
 
-    def on_no_more_pads(_bin: Gst.Element) -> None:
-        if not linked:  # nothing will reach the appsink: let the loop below finish
-            sink.send_event(Gst.Event.new_eos())
-
     parse.connect("pad-added", on_pad_added)
-    parse.connect("no-more-pads", on_no_more_pads)
     clip = Clip(path)
     bus = pipeline.get_bus()
     raw: list[Gst.Buffer] = []
+    step = Gst.SECOND // 10
+
+    def take(sample: Gst.Sample) -> None:
+        if clip.caps is None:
+            clip.caps = sample.get_caps()
+        raw.append(sample.get_buffer())
+
     try:
         if pipeline.set_state(Gst.State.PLAYING) == Gst.StateChangeReturn.FAILURE:
             raise RuntimeError(f"cannot open {path}")
         waited = 0
         while True:
-            message = bus.pop_filtered(Gst.MessageType.ERROR)
-            if message is not None:
+            message = bus.timed_pop_filtered(
+                0 if linked else step, Gst.MessageType.ERROR | Gst.MessageType.EOS
+            )
+            if message is not None and message.type == Gst.MessageType.ERROR:
                 error, debug = message.parse_error()
                 raise RuntimeError(f"{path}: {error.message} ({debug})")
-            sample = sink.emit("try-pull-sample", Gst.SECOND // 10)
-            if sample is not None:
-                if clip.caps is None:
-                    clip.caps = sample.get_caps()
-                raw.append(sample.get_buffer())
-                waited = 0
-            elif sink.get_property("eos"):
+            if message is not None:  # EOS: every sink is done
+                while linked and (sample := sink.emit("try-pull-sample", 0)) is not None:
+                    take(sample)
                 break
-            else:
-                waited += Gst.SECOND // 10
-                if waited > LOAD_TIMEOUT_NS:
-                    raise RuntimeError(f"{path}: timed out while parsing")
+            if linked:
+                sample = sink.emit("try-pull-sample", step)
+                if sample is not None:
+                    take(sample)
+                    waited = 0
+                    continue
+                if sink.get_property("eos"):
+                    break
+            waited += step
+            if waited > LOAD_TIMEOUT_NS:
+                raise RuntimeError(f"{path}: timed out while parsing")
     finally:
         pipeline.set_state(Gst.State.NULL)
     if not raw or clip.caps is None:
@@ -157,27 +169,26 @@ def load_clip(path: Path) -> Clip:
 
 
 def _index_units(clip: Clip, raw: list[Gst.Buffer]) -> None:
-    """Rebase timestamps to the first DTS and work out the loop period."""
+    """Rebase timestamps to start at zero and work out the loop period.
+
+    The period is the span of presentation times plus one frame, so the next loop's first
+    frame follows the last one shown (B-frames reorder PTS; MKV carries no DTS at all).
+    """
 
     def valid(value: int) -> int | None:
         return None if value == NONE else value
 
-    def decode_ts(buffer: Gst.Buffer) -> int | None:
-        return valid(buffer.dts) if valid(buffer.dts) is not None else valid(buffer.pts)
-
-    stamps = [t for t in (decode_ts(b) for b in raw) if t is not None]
-    if not stamps:
+    shown = [t for t in (valid(b.pts) for b in raw) if t is not None]
+    decoded = [t for t in (valid(b.dts) for b in raw) if t is not None]
+    if not shown and not decoded:
         raise RuntimeError(f"{clip.path}: video stream has no timestamps")
-    base = stamps[0]
+    base = min(shown + decoded)
     for buffer in raw:
         pts, dts = valid(buffer.pts), valid(buffer.dts)
         clip.units.append(
-            Unit(
-                buffer,
-                None if pts is None else max(pts - base, 0),
-                None if dts is None else max(dts - base, 0),
-            )
+            Unit(buffer, None if pts is None else pts - base, None if dts is None else dts - base)
         )
+    stamps = sorted(shown or decoded)
     frame = valid(raw[-1].duration)
     if frame is None:
         ok, num, den = clip.caps.get_structure(0).get_fraction("framerate")
@@ -187,7 +198,7 @@ def _index_units(clip: Clip, raw: list[Gst.Buffer]) -> None:
             frame = (stamps[-1] - stamps[0]) // (len(stamps) - 1)
         else:
             frame = Gst.SECOND // 25
-    clip.period = max(stamps[-1] - base + frame, frame)
+    clip.period = stamps[-1] - stamps[0] + frame
 
 
 class Feeder:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +20,6 @@ from videowall.video.bench_streams import (
     BareStream,
     Counted,
     EngineTap,
-    TcpFeed,
     Window,
     measure,
     stop_all,
@@ -106,34 +103,6 @@ def probe_input(name: str, url: str) -> Input:
                      stream.codec_context.name)
 
 
-def ts_copy(path: Path, out_dir: Path) -> Path:
-    """An MPEG-TS remux of `path` (no re-encoding), cached next to it or in `out_dir`."""
-    if path.suffix.lower() == ".ts":
-        return path
-    target = path.with_suffix(".ts") if path.parent == cache_dir() / "bench" \
-        else out_dir / f"{path.stem}.ts"
-    if target.exists() and target.stat().st_mtime >= path.stat().st_mtime:
-        return target
-    tmp = target.with_name(f".part-{target.name}")
-    with av.open(str(path)) as src, av.open(str(tmp), "w", format="mpegts") as dst:
-        stream = src.streams.video[0]
-        out = dst.add_stream_from_template(stream)
-        for packet in src.demux(stream):
-            if packet.dts is None:
-                continue  # the flush marker at the end
-            packet.stream = out
-            dst.mux(packet)
-    os.replace(tmp, target)
-    return target
-
-
-def unpaced_settings() -> EngineSettings | None:
-    """Engine settings that read files unpaced, if this engine has such a switch."""
-    if "pace_files" in {f.name for f in dataclasses.fields(EngineSettings)}:
-        return EngineSettings(decoder_threads=1, **{"pace_files": False})
-    return None
-
-
 def _window_dict(window: Window) -> dict[str, Any]:
     cpu = window.cpu_ms_per_frame
     out: dict[str, Any] = {
@@ -145,6 +114,10 @@ def _window_dict(window: Window) -> dict[str, Any]:
     }
     if window.server_cpu_s is not None:
         out["server_cpu_pct"] = round(window.server_cpu_s / window.seconds * 100, 1)
+    if window.machine_cpu_s is not None:
+        # What everything else on the machine took: other load skews every number.
+        others = window.machine_cpu_s - window.cpu_s - (window.server_cpu_s or 0.0)
+        out["other_cpu_pct"] = round(max(0.0, others) / window.seconds * 100, 1)
     return out
 
 
@@ -163,19 +136,9 @@ def measure_ceiling(inp: Input, opts: BenchOptions) -> dict[str, Any]:
 
 def measure_engine(inp: Input, opts: BenchOptions, workdir: Path) -> dict[str, Any]:
     """(b) Engine consumers at tile size over the same file, unpaced, every frame taken."""
-    settings = unpaced_settings()
-    feed: TcpFeed | None = None
-    if settings is not None:
-        urls = [str(link) for link in _links(Path(inp.url), opts.threads, workdir)]
-        method = "engine reads the file unpaced (EngineSettings.pace_files=False)"
-    else:
-        settings = EngineSettings(decoder_threads=1)
-        feed = TcpFeed(ts_copy(Path(inp.url), workdir))
-        urls = [feed.url(i) for i in range(opts.threads)]
-        method = ("unmodified engine reading an MPEG-TS remux of the file (same packets) "
-                  "from 127.0.0.1 TCP, fed back to back as fast as it reads: the engine "
-                  "paces files and has no switch to stop it")
-    engine = StreamEngine(settings)
+    urls = [str(link) for link in _links(Path(inp.url), opts.threads, workdir)]
+    # pace_files=False: the engine reads files as fast as it decodes, still looping.
+    engine = StreamEngine(EngineSettings(decoder_threads=1, pace_files=False))
     taps: list[Counted] = []
     try:
         taps = [EngineTap(engine, Source(id=f"unpaced-{i}", url=url), *opts.tile)
@@ -183,11 +146,10 @@ def measure_engine(inp: Input, opts: BenchOptions, workdir: Path) -> dict[str, A
         wait_started(taps, 10.0)
         time.sleep(opts.warmup)
         result = _window_dict(measure(taps, opts.duration))
+        healths = [t.health() for t in taps if isinstance(t, EngineTap)]
+        result["errors"] = sorted({h.last_error for h in healths if h and h.last_error})
     finally:
         stop_all(taps, engine)
-        if feed is not None:
-            feed.close()
-    result["method"] = method
     return result
 
 
@@ -262,7 +224,7 @@ class LiveRig:
 
 
 def ramp(trial: Callable[[int], dict[str, Any]], start: int, max_streams: int,
-         max_trials: int) -> dict[str, Any]:
+         max_trials: int, source_fps: float) -> dict[str, Any]:
     """Largest stream count that passes: step up or down from `start`, then bisect."""
     lo, hi = 0, max_streams + 1  # largest count that passed, smallest that failed
     n = max(1, min(start, max_streams))
@@ -274,12 +236,14 @@ def ramp(trial: Callable[[int], dict[str, Any]], start: int, max_streams: int,
             lo = max(lo, n)
         else:
             hi = min(hi, n)
-        if hi - lo <= max(1, lo // 20) or lo >= max_streams:
-            break  # within 5 %, or at the cap
+        if lo >= max_streams or (hi <= max_streams and hi - lo <= max(1, lo // 10)):
+            break  # at the cap, or within 10 %
         if hi > max_streams:
             n = min(max_streams, max(n + 1, round(n * 1.25)))
         elif lo == 0:
-            n = max(1, min(n - 1, round(n * 0.7)))
+            # An overloaded trial still delivers about what the machine can decode; step
+            # down at least 20 % so that a noisy machine does not eat every trial.
+            n = max(1, min(hi - 1, round(n * 0.8), int(0.95 * result["fps"] / source_fps)))
         else:
             n = (lo + hi) // 2
     return {"max_streams": lo, "failed_at": hi if hi <= max_streams else None,
@@ -290,16 +254,16 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-@contextmanager
-def _workdir() -> Iterator[Path]:
-    with tempfile.TemporaryDirectory(prefix="videowall-bench-") as name:
-        yield Path(name)
-
-
 def prepare_inputs(opts: BenchOptions, progress: Progress) -> list[Input]:
     """Probe the given inputs, or encode (once) and probe the clips per resolution."""
     if opts.inputs:
-        named = [(Path(u).stem if url_scheme(u) == "file" else u, u) for u in opts.inputs]
+        named = []
+        for url in opts.inputs:
+            if url_scheme(url) == "file":
+                path = Path(url.removeprefix("file://")).expanduser().resolve()
+                named.append((path.stem, str(path)))
+            else:
+                named.append((url, url))
     else:
         named = []
         for text in opts.resolutions:
@@ -318,9 +282,9 @@ def run_bench(opts: BenchOptions, progress: Progress = lambda _m: None) -> dict[
     if use_rtsp:
         use_rtsp, rtsp_note = rtsp_server.available()
     rows = []
-    with _workdir() as workdir:
+    with tempfile.TemporaryDirectory(prefix="videowall-bench-") as name:
         for inp in inputs:
-            rows.append(_run_input(inp, opts, workdir, use_rtsp, progress))
+            rows.append(_run_input(inp, opts, Path(name), use_rtsp, progress))
     live_modes = sorted({r["live"]["source"] for r in rows})
     return {
         "bench": "decode", "cores": os.cpu_count(), "threads": opts.threads,
@@ -349,6 +313,10 @@ def _run_input(inp: Input, opts: BenchOptions, workdir: Path, use_rtsp: bool,
     row["ceiling"], row["engine"] = ceiling, engine
     ratio = engine["fps"] / ceiling["fps"] if ceiling and engine and ceiling["fps"] else None
     row["ratio"] = round(ratio, 3) if ratio is not None else None
+    # The same ratio from CPU per frame: steadier when other processes share the machine.
+    cpu_a = ceiling and ceiling["cpu_ms_per_frame"]
+    cpu_b = engine and engine["cpu_ms_per_frame"]
+    row["cpu_ratio"] = round(cpu_a / cpu_b, 3) if cpu_a and cpu_b else None
     rig = LiveRig(inp, opts, workdir, use_rtsp)
     live: dict[str, Any] = {"source": rig.mode}
     try:
@@ -363,7 +331,7 @@ def _run_input(inp: Input, opts: BenchOptions, workdir: Path, use_rtsp: bool,
                          f"{'pass' if result['passed'] else 'fail'}")
                 return result
 
-            live[kind] = ramp(trial, start, opts.max_streams, opts.max_trials)
+            live[kind] = ramp(trial, start, opts.max_streams, opts.max_trials, inp.fps)
     finally:
         rig.close()
     row["live"] = live

@@ -1,9 +1,8 @@
-"""Load for `videowall bench`: bare PyAV decode loops, engine consumers, an unpaced TCP feed."""
+"""Load for `videowall bench`: bare PyAV decode loops, engine consumers, measurement windows."""
 
 from __future__ import annotations
 
 import os
-import socket
 import threading
 import time
 from collections.abc import Sequence
@@ -116,66 +115,6 @@ class EngineTap:
             consumer.close()
 
 
-class TcpFeed:
-    """Sends one file to every TCP client, over and over, as fast as the client reads.
-
-    An MPEG-TS file sent back to back is a valid endless stream: the engine reads it as a
-    network source, which it does not pace, so its decode thread runs flat out.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._server = socket.create_server(("127.0.0.1", 0), backlog=128)
-        self._server.settimeout(0.2)  # lets the accept loop notice close()
-        self.port = int(self._server.getsockname()[1])
-        self._closed = threading.Event()
-        self._lock = threading.Lock()
-        self._conns: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept_loop, name="bench-feed",
-                                        daemon=True)
-        self._thread.start()
-
-    def url(self, index: int) -> str:
-        # FFmpeg's tcp protocol ignores unknown query keys; they make each URL, and so
-        # each engine decoder, distinct.
-        return f"tcp://127.0.0.1:{self.port}?stream={index}"
-
-    def _accept_loop(self) -> None:
-        while not self._closed.is_set():
-            try:
-                conn, _addr = self._server.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.settimeout(None)
-            with self._lock:
-                self._conns.append(conn)
-            threading.Thread(target=self._serve, args=(conn,), name="bench-feed-conn",
-                             daemon=True).start()
-
-    def _serve(self, conn: socket.socket) -> None:
-        try:
-            while not self._closed.is_set():
-                with open(self.path, "rb") as f:
-                    conn.sendfile(f)  # kernel copy, without the GIL
-        except OSError:
-            pass  # the reader went away
-
-    def close(self) -> None:
-        self._closed.set()
-        self._thread.join(2)
-        self._server.close()
-        with self._lock:
-            conns, self._conns = self._conns, []
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
-
-
 @dataclass(frozen=True)
 class Window:
     """Frames each stream produced during one measurement, and the CPU it took."""
@@ -184,6 +123,7 @@ class Window:
     frames: list[int]
     cpu_s: float  # this process, all threads
     server_cpu_s: float | None = None  # the RTSP server process, when there is one
+    machine_cpu_s: float | None = None  # every process on the machine (Linux)
 
     @property
     def total_fps(self) -> float:
@@ -210,6 +150,21 @@ def process_cpu_s(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_cpu_s() -> float | None:
+    """Busy CPU seconds of the whole machine, all cores, from /proc/stat; None if unknown."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(v) for v in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    # user nice system idle iowait irq softirq steal: all but idle and iowait are busy.
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def _delta(before: float | None, after: float | None) -> float | None:
+    return after - before if before is not None and after is not None else None
+
+
 def wait_started(streams: Sequence[Counted], timeout: float) -> int:
     """Wait until every stream has a frame or `timeout` passes; returns how many have."""
     deadline = time.monotonic() + timeout
@@ -223,15 +178,14 @@ def wait_started(streams: Sequence[Counted], timeout: float) -> int:
 def measure(streams: Sequence[Counted], seconds: float, server_pid: int | None = None) -> Window:
     """Count every stream's frames over `seconds` of wall time, with the CPU used."""
     before = [s.frames for s in streams]
-    server0 = process_cpu_s(server_pid)
+    server0, machine0 = process_cpu_s(server_pid), machine_cpu_s()
     cpu0, t0 = time.process_time(), time.monotonic()
     time.sleep(seconds)
     after = [s.frames for s in streams]
     cpu1, t1 = time.process_time(), time.monotonic()
-    server1 = process_cpu_s(server_pid)
-    server = server1 - server0 if server0 is not None and server1 is not None else None
+    server1, machine1 = process_cpu_s(server_pid), machine_cpu_s()
     return Window(t1 - t0, [a - b for a, b in zip(after, before, strict=True)], cpu1 - cpu0,
-                  server)
+                  _delta(server0, server1), _delta(machine0, machine1))
 
 
 def stop_all(streams: Sequence[Counted], engine: StreamEngine | None = None,

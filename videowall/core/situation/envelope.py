@@ -84,7 +84,7 @@ class Envelope(BaseModel):
         return cls(kind=Kind(kind), op=Op.DELETE, data=EntityRef(id=entity_id), seq=seq)
 
     def to_dict(self) -> dict[str, Any]:
-        out = self.model_dump(mode="json", exclude_none=False)
+        out = self.model_dump(mode="json")
         if self.seq is None:
             del out["seq"]
         return out

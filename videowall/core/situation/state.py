@@ -146,6 +146,8 @@ class SituationState:
         """Apply one envelope; None for a no-op, MessageError (state unchanged) if rejected."""
         prepared = self.prepare(env)
         if prepared is None:
+            if env.seq is not None:
+                self._seq = env.seq  # a sequenced no-op still moves the sequence on
             return None
         return self._commit(prepared)
 

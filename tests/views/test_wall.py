@@ -1,0 +1,160 @@
+"""The running wall on two virtual screens: placement, pixels, switching, zones, actions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PyQt6.QtGui import QGuiApplication, QImage
+
+from videowall.core.stream_health import DecodeMode
+from videowall.views.map_tile import MapTile
+from videowall.views.tour_tile import TourTile
+from videowall.views.video_tile import VideoTile
+from videowall.views.wall_controller import ActionError
+
+
+def _video_tiles(window) -> list[VideoTile]:
+    return [p.widget for p in window.placed if isinstance(p.widget, VideoTile)]
+
+
+def _wait_painted(qtbot, tiles: list[VideoTile], timeout: int = 20000) -> None:
+    qtbot.waitUntil(lambda: all(t.painted > 0 for t in tiles), timeout=timeout)
+
+
+def _to_array(image: QImage) -> np.ndarray:
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    ptr = image.constBits()
+    ptr.setsize(image.sizeInBytes())
+    # Copy: the QImage (and its pixels) goes away when this function returns.
+    return np.frombuffer(ptr, np.uint8).reshape(
+        image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()].copy()
+
+
+def test_windows_land_on_their_screens(wall) -> None:
+    screens = QGuiApplication.screens()
+    assert [s.name() for s in screens] == ["WALL-1", "WALL-2"]
+    left, right = wall.windows["left"], wall.windows["right"]
+    assert left.geometry() == screens[0].geometry()
+    assert right.geometry() == screens[1].geometry()
+    assert left.screen().name() == "WALL-1" and right.screen().name() == "WALL-2"
+
+
+def test_camera_content_reaches_its_tiles_pixels(wall, qtbot) -> None:
+    window = wall.windows["left"]
+    tiles = _video_tiles(window)
+    assert [t.camera.id for t in tiles] == ["n1", "n2", "n3", "s1"]
+    _wait_painted(qtbot, tiles)
+    shot = _to_array(window.grab().toImage())
+    means = []
+    for tile in tiles:
+        drawn = _to_array(tile._image)
+        target = tile._target_rect().toRect().translated(tile.geometry().topLeft())
+        assert target.size() == tile._image.size()  # drawn 1:1: the decoder scaled it
+        fh, fw = drawn.shape[:2]
+        # The picture's middle band, clear of the overlay bars, must be the frame's.
+        band = shot[target.y() + fh // 3:target.y() + 2 * fh // 3,
+                    target.x() + 4:target.x() + fw - 4, :3].astype(float)
+        expect = drawn[fh // 3:2 * fh // 3, 4:fw - 4, :3].astype(float)
+        assert np.abs(band - expect).mean() < 3, tile.camera.id
+        assert band.std() > 8  # a picture, not a flat tile
+        means.append(band.mean(axis=(0, 1)))
+    # Each camera has its own scene: the tiles do not all show the same thing.
+    assert max(np.abs(means[0] - m).max() for m in means[1:]) > 10
+
+
+def test_right_screen_shows_the_map(wall) -> None:
+    placed = wall.windows["right"].placed
+    assert len(placed) == 1 and isinstance(placed[0].widget, MapTile)
+
+
+def test_layout_switch_keeps_shared_decoders(wall, qtbot) -> None:
+    left = wall.windows["left"]
+    _wait_painted(qtbot, _video_tiles(left))
+    n1_tile = next(t for t in _video_tiles(left) if t.camera.id == "n1")
+    n1_decoder = next(d for k, d in wall.engine._decoders.items() if "n1?" in k[0])
+    painted = n1_tile.painted
+    wall.act("test", "layout", name="second")
+    assert wall.plan.layout == "second"
+    # n1 stays on the wall: same widget (picture kept), same decoder, no reconnect.
+    assert n1_tile in _video_tiles(left)
+    assert next(d for k, d in wall.engine._decoders.items() if "n1?" in k[0]) is n1_decoder
+    qtbot.waitUntil(lambda: n1_tile.painted > painted + 3, timeout=5000)
+    assert n1_decoder.health().reconnects == 0
+    # Cameras that left the wall are released after the engine's linger time.
+    qtbot.waitUntil(lambda: not any("n3?" in k[0] for k in wall.engine._decoders),
+                    timeout=8000)
+
+
+def test_unknown_layout_is_refused_and_changes_nothing(wall) -> None:
+    with pytest.raises(ActionError, match="unknown layout 'nope'"):
+        wall.act("test", "layout", name="nope")
+    assert wall.plan.layout == "first"
+
+
+def test_maximize_pauses_hidden_tiles_and_restore_resumes(wall, qtbot) -> None:
+    left = wall.windows["left"]
+    tiles = _video_tiles(left)
+    _wait_painted(qtbot, tiles)
+    wall.act("test", "maximize", screen="left", tile=2)
+    assert tiles[2].geometry() == left.rect()
+    qtbot.waitUntil(lambda: tiles[0].consumer.health().mode is DecodeMode.PAUSED
+                    or tiles[0].consumer.health().consumers > 1, timeout=3000)
+    assert not tiles[0].isVisible()
+    wall.act("test", "restore", screen="left")
+    assert all(t.isVisible() for t in tiles)
+    before = tiles[0].painted
+    qtbot.waitUntil(lambda: tiles[0].painted > before, timeout=5000)
+
+
+def test_split_by_zone_shows_exactly_that_zones_cameras(wall) -> None:
+    wall.act("test", "split-zone", screen="left", zone="south")
+    region = wall.plan.screens["left"].regions[0]
+    assert region.title == "South" and region.zone == "south"
+    cams = [t.camera for t in region.tiles if t.camera]
+    assert sorted(cams) == ["s1", "s2"]  # s2 stands on the zone's island (MultiPolygon)
+    maps = [p.widget for p in wall.windows["left"].placed if isinstance(p.widget, MapTile)]
+    assert len(maps) == 1 and maps[0].focus_zone == "south"
+
+
+def test_split_wall_spreads_zones_over_screens(wall) -> None:
+    wall.act("test", "split-wall", zones=["north", "south"])
+    assert [r.zone for r in wall.plan.screens["left"].regions] == ["north"]
+    assert [r.zone for r in wall.plan.screens["right"].regions] == ["south"]
+    north = [t.camera for t in wall.plan.screens["left"].regions[0].tiles if t.camera]
+    assert sorted(north) == ["n1", "n2", "n3"]
+
+
+def test_assign_snapshot_and_errors(wall, qtbot, tmp_path) -> None:
+    wall.act("test", "assign", screen="left", tile=0, camera="s2")
+    tile = wall.windows["left"].tile_at(0, 0).widget
+    assert tile.camera.id == "s2"
+    qtbot.waitUntil(lambda: tile.painted > 0, timeout=20000)
+    out = wall.act("test", "snapshot", screen="left", tile=0, path=str(tmp_path / "s2.png"))
+    assert out.startswith("ok") and QImage(str(tmp_path / "s2.png")).width() > 0
+    with pytest.raises(ActionError, match="cam-x"):
+        wall.act("test", "assign", screen="left", tile=0, camera="cam-x")
+    with pytest.raises(ActionError, match="no tile"):
+        wall.act("test", "assign", screen="left", tile=9, camera="n1")
+    with pytest.raises(ActionError, match="unknown screen"):
+        wall.act("test", "maximize", screen="middle", tile=0)
+
+
+def test_tour_cycles_and_skips_offline_cameras(wall, qtbot, write_site) -> None:
+    wall.act("test", "tour", screen="left", tile=1, cameras=["n1", "n2", "s1"], dwell=0.6)
+    tour = wall.windows["left"].tile_at(0, 1).widget
+    assert isinstance(tour, TourTile)
+    seen = set()
+    qtbot.waitUntil(lambda: seen.add(tour.camera.id) or len(seen) == 3, timeout=8000)
+    wall.act("test", "tour", screen="left", tile=1, run=False)
+    assert not tour.running
+
+
+def test_screens_removed_and_added_at_run_time(wall, monkeypatch) -> None:
+    screens = QGuiApplication.screens()
+    monkeypatch.setattr(QGuiApplication, "screens", staticmethod(lambda: screens[:1]))
+    wall.place_windows()  # what the screenRemoved signal triggers
+    assert wall.windows["left"].isVisible() and not wall.windows["right"].isVisible()
+    monkeypatch.setattr(QGuiApplication, "screens", staticmethod(lambda: screens))
+    wall.place_windows()
+    assert wall.windows["right"].isVisible()
+    assert wall.windows["right"].geometry() == screens[1].geometry()
