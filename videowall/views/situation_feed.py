@@ -1,0 +1,124 @@
+"""Bring the bus into the GUI thread: a state owned by the GUI and batched change signals."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import deque
+from datetime import UTC, datetime
+
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+
+from videowall.bus.client import SituationClient
+from videowall.core.situation.envelope import Envelope
+from videowall.core.situation.state import Change, SituationState, ZoneLookup
+
+log = logging.getLogger(__name__)
+
+
+class SituationFeed(QObject):
+    """The wall's view of the situation.
+
+    The bus client runs in its own thread and only queues what it receives; the GUI
+    thread drains the queue, applies it to `state` (which only the GUI thread touches) and
+    emits `changed` with the batch. Views redraw from `state` at their own bounded rate.
+    """
+
+    changed = pyqtSignal(list)  # list[Change], in order
+    connection_changed = pyqtSignal(bool)
+    _wake = pyqtSignal()
+
+    def __init__(self, zone_lookup: ZoneLookup | None = None, *, stale_after: float = 30.0,
+                 expire_after: float = 300.0) -> None:
+        super().__init__()
+        self.state = SituationState(zone_lookup, stale_after=stale_after,
+                                    expire_after=expire_after)
+        self.client: SituationClient | None = None
+        self._inbox: deque[tuple[str, object]] = deque()
+        self._pending = threading.Event()
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        self._batch: list[Change] = []
+        self.state.add_listener(self._batch.append)
+        self.connected = False
+        self.applied = 0
+        self._expiry = QTimer(self, interval=1000)
+        self._expiry.timeout.connect(self._tick)
+        self._expiry.start()
+
+    # ---- from the client thread ----------------------------------------------------
+
+    def _post(self, item: tuple[str, object]) -> None:
+        self._inbox.append(item)
+        if not self._pending.is_set():
+            self._pending.set()
+            try:
+                self._wake.emit()
+            except RuntimeError:
+                pass  # feed deleted during shutdown
+
+    def _on_update(self, env: Envelope) -> None:
+        self._post(("update", env))
+
+    def _on_reset(self, envelopes: list[Envelope], seq: int) -> None:
+        self._post(("reset", (envelopes, seq)))
+
+    # ---- GUI thread -----------------------------------------------------------------
+
+    def connect_bus(self, pub: str, snapshot: str, heartbeat_timeout: float = 3.0) -> None:
+        """Subscribe to a state server (snapshot + updates); reconnects by itself."""
+        self.disconnect_bus()
+        self.client = SituationClient(pub, snapshot, on_update=self._on_update,
+                                      on_reset=self._on_reset,
+                                      heartbeat_timeout=heartbeat_timeout).start()
+
+    def disconnect_bus(self) -> None:
+        if self.client is not None:
+            self.client.stop(timeout=1.5)
+            self.client = None
+
+    def apply(self, envelopes: list[Envelope]) -> None:
+        """Apply envelopes directly (tests, replay); emits one `changed` batch."""
+        for env in envelopes:
+            self._apply_one(env)
+        self._flush()
+
+    def _apply_one(self, env: Envelope) -> None:
+        try:
+            if self.state.apply(env) is not None:
+                self.applied += 1
+        except Exception as exc:  # noqa: BLE001 - a bad update must not stop the wall
+            log.warning("update %s/%s not applied: %s", env.kind, env.id, exc)
+
+    def _drain(self) -> None:
+        self._pending.clear()
+        while self._inbox:
+            kind, payload = self._inbox.popleft()
+            if kind == "update":
+                self._apply_one(payload)  # type: ignore[arg-type]
+            else:
+                envelopes, seq = payload  # type: ignore[misc]
+                self.state.load_snapshot(envelopes, seq)
+        self._flush()
+
+    def _flush(self) -> None:
+        if self._batch:
+            batch, self._batch[:] = list(self._batch), []
+            self.changed.emit(batch)
+
+    def _tick(self) -> None:
+        synced = bool(self.client and self.client.synced)
+        if synced != self.connected:
+            self.connected = synced
+            self.connection_changed.emit(synced)
+        self.state.expire(datetime.now(UTC))
+        self._flush()
+
+    def stats(self) -> dict[str, object]:
+        out: dict[str, object] = {"connected": self.connected, "applied": self.applied}
+        if self.client is not None:
+            out.update(self.client.stats_dict())
+        return out
+
+    def close(self) -> None:
+        self._expiry.stop()
+        self.disconnect_bus()
