@@ -73,9 +73,9 @@ def test_keyframes_only_and_paused_modes(engine: StreamEngine) -> None:
     start = c.health().decoded_frames
     time.sleep(2.0)
     keyframes = c.health().decoded_frames - start
-    assert 1 <= keyframes <= 4  # GOP 25 at 25 fps: about one a second, not 50 frames
+    assert 1 <= keyframes <= 5  # GOP 25 at 25 fps: about one a second, not 50 frames
     c.configure(mode=DecodeMode.PAUSED)
-    time.sleep(0.2)
+    time.sleep(0.5)  # a frame already being decoded may still land
     paused_at = c.health().decoded_frames
     time.sleep(1.0)
     assert c.health().decoded_frames == paused_at

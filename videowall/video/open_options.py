@@ -12,8 +12,9 @@ class OpenTuning:
     """Knobs the engine settings expose for opening network sources."""
 
     io_timeout_s: float = 5.0
-    probesize: int = 1_000_000
-    analyzeduration_s: float = 1.0
+    # Short analysis: the SDP or the first packets already carry what the decoder needs.
+    probesize: int = 200_000
+    analyzeduration_s: float = 0.2
     max_delay_s: float = 0.25
 
 
@@ -23,8 +24,11 @@ def open_options(url: str, transport: Transport, tuning: OpenTuning) -> dict[str
     if scheme in ("file", "sim"):
         return {}
     timeout_us = str(int(tuning.io_timeout_s * 1_000_000))
+    # No `fflags=nobuffer`: it discards the packets read while probing, first keyframe
+    # included, so every open waited a whole GOP (measured: 1.07 s instead of 0.27 s to
+    # the first frame with a 1 s GOP). Those packets are decoded at once and the stream
+    # is then read as it arrives, so keeping them adds no lasting delay.
     opts = {
-        "fflags": "nobuffer",
         "flags": "low_delay",
         "probesize": str(tuning.probesize),
         "analyzeduration": str(int(tuning.analyzeduration_s * 1_000_000)),

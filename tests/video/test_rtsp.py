@@ -1,0 +1,150 @@
+"""The engine against a real RTSP server: transports, codecs, outages, stalls, auth."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from tests.conftest import AUTH_PASSWORD, AUTH_USER
+from tests.video.conftest import FAST, wait_for, wait_state
+from videowall.cli.main import main
+from videowall.core.sources import Source, Transport
+from videowall.core.stream_health import StreamState
+from videowall.tools.rtsp_server import LocalRtspServer, free_port
+from videowall.video.engine import StreamEngine
+
+pytestmark = pytest.mark.rtsp
+
+
+@pytest.mark.parametrize("transport", [Transport.TCP, Transport.UDP, Transport.AUTO])
+def test_frames_arrive_over_each_transport(engine, rtsp_server, transport) -> None:
+    c = engine.open(Source(id="t", url=rtsp_server.url("/h264"), transport=transport), 160, 120)
+    wait_for(c.latest, timeout=10)
+    h = wait_state(c.health, StreamState.LIVE)
+    assert h.codec == "h264" and (h.width, h.height) == (320, 240)
+    # Past the 2 s rate window, so the burst of probed packets at the start is not in it.
+    wait_for(lambda: c.health().decoded_frames > 80, timeout=6)
+    assert 20 <= c.health().decoded_fps <= 30  # served in real time, decoded as it comes
+
+
+def test_hevc_decodes(engine, rtsp_server) -> None:
+    c = engine.open(Source(id="h", url=rtsp_server.url("/hevc"), transport="tcp"), 160, 120)
+    wait_for(c.latest, timeout=10)
+    assert c.health().codec == "hevc"
+
+
+def test_server_killed_then_restarted_recovers(media_dir) -> None:
+    server = LocalRtspServer({"/cam": media_dir / "h264_320x240.mp4"}, loop=True).start()
+    eng = StreamEngine(FAST)
+    try:
+        c = eng.open(Source(id="k", url=server.url("/cam"), transport="tcp"), 160, 120)
+        wait_for(c.latest, timeout=10)
+        server.kill()
+        killed = time.monotonic()
+        wait_state(c.health, StreamState.RECONNECTING, timeout=FAST.tuning.io_timeout_s + 1)
+        assert time.monotonic() - killed <= FAST.tuning.io_timeout_s + 0.5
+        frames = c.health().decoded_frames
+        server.restart()
+        restarted = time.monotonic()
+        wait_for(lambda: c.health().decoded_frames > frames and c.latest(), timeout=6)
+        assert time.monotonic() - restarted < 3.0
+        assert c.health().state is StreamState.LIVE and c.health().reconnects >= 1
+    finally:
+        eng.shutdown()
+        server.stop()
+
+
+def test_dead_port_keeps_retrying_until_a_server_appears(media_dir) -> None:
+    port = free_port()
+    eng = StreamEngine(FAST)
+    try:
+        c = eng.open(Source(id="d", url=f"rtsp://127.0.0.1:{port}/cam", transport="tcp"),
+                     160, 120)
+        wait_for(lambda: c.health().reconnects >= 3, timeout=5)
+        assert c.health().state is StreamState.RECONNECTING
+        with LocalRtspServer({"/cam": media_dir / "h264_320x240.mp4"}, port=port, loop=True):
+            wait_for(c.latest, timeout=6)
+            assert c.health().state is StreamState.LIVE
+    finally:
+        eng.shutdown()
+
+
+def test_stalled_server_is_detected_and_reconnected(media_dir) -> None:
+    server = LocalRtspServer({"/cam": media_dir / "h264_320x240.mp4"}, loop=True).start()
+    eng = StreamEngine(FAST)
+    try:
+        c = eng.open(Source(id="s", url=server.url("/cam"), transport="tcp"), 160, 120)
+        wait_for(c.latest, timeout=10)
+        server.pause()  # SIGSTOP: the connection stays open, nothing arrives
+        h = wait_state(c.health, StreamState.STALLED, timeout=FAST.stall_warn_s + 3)
+        assert "no data" in h.reason
+        wait_state(c.health, StreamState.RECONNECTING, timeout=FAST.tuning.io_timeout_s + 3)
+        server.resume()
+        frames = c.health().decoded_frames
+        wait_for(lambda: c.health().decoded_frames > frames, timeout=8)
+    finally:
+        eng.shutdown()
+        server.stop()
+
+
+def test_wrong_password_is_a_clear_failure_and_right_one_plays(engine, rtsp_server,
+                                                              monkeypatch, caplog) -> None:
+    caplog.set_level(logging.DEBUG)
+    wrong = engine.open(Source(id="a1", url=rtsp_server.url("/auth", AUTH_USER, "nope-pw")),
+                        160, 120)
+    h = wait_state(wrong.health, StreamState.FAILED, timeout=8)
+    assert "401" in h.reason and "nope-pw" not in str(h.to_dict())
+    monkeypatch.setenv("CAM_AUTH_PW", AUTH_PASSWORD)
+    right = engine.open(Source(id="a2", url=rtsp_server.url("/auth"), username=AUTH_USER,
+                               password_env="CAM_AUTH_PW"), 160, 120)
+    wait_for(right.latest, timeout=10)
+    assert AUTH_PASSWORD not in caplog.text and "nope-pw" not in caplog.text
+
+
+def test_unknown_path_is_not_found(engine, rtsp_server) -> None:
+    c = engine.open(Source(id="n", url=rtsp_server.url("/no-such-stream")), 160, 120)
+    h = wait_state(c.health, StreamState.FAILED, timeout=8)
+    assert "404" in h.reason or "not found" in h.reason
+
+
+def test_codec_change_across_a_reconnect(media_dir) -> None:
+    port = free_port()
+    eng = StreamEngine(FAST)
+    server = LocalRtspServer({"/cam": media_dir / "h264_320x240.mp4"}, port=port,
+                             loop=True).start()
+    try:
+        c = eng.open(Source(id="cc", url=f"rtsp://127.0.0.1:{port}/cam", transport="tcp"),
+                     160, 120)
+        wait_for(c.latest, timeout=10)
+        assert c.health().codec == "h264"
+        server.stop()
+        # The camera comes back reconfigured: same address, HEVC now.
+        server = LocalRtspServer({"/cam": media_dir / "hevc_320x240.mp4"}, port=port,
+                                 loop=True).start()
+        frames = c.health().decoded_frames
+        wait_for(lambda: c.health().codec == "hevc" and c.health().state is StreamState.LIVE
+                 and c.health().decoded_frames > frames + 5, timeout=10)
+    finally:
+        eng.shutdown()
+        server.stop()
+
+
+def test_ten_consumers_of_one_rtsp_url_cost_one_connection(engine, rtsp_server) -> None:
+    src = Source(id="m", url=rtsp_server.url("/h264b"), transport="tcp")
+    consumers = [engine.open(src, 100 + 10 * i, 80) for i in range(10)]
+    for c in consumers:
+        wait_for(c.latest, timeout=10)
+    assert engine.decoder_count() == 1
+    assert consumers[0].health().consumers == 10
+
+
+def test_probe_masks_the_password_against_a_real_server(rtsp_server, capsys) -> None:
+    url = rtsp_server.url("/auth", AUTH_USER, AUTH_PASSWORD)
+    assert main(["probe", url, "--seconds", "2", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert AUTH_PASSWORD not in out and "viewer:***@" in out
+    assert main(["probe", rtsp_server.url("/auth", AUTH_USER, "bad-pw-123"), "--seconds", "2"]) == 1
+    out = capsys.readouterr().out
+    assert "401" in out and "bad-pw-123" not in out
