@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 # Bump when the drawn content or encoder settings change, so cached clips are remade.
-CLIPGEN_VERSION = 2
+CLIPGEN_VERSION = 3
 
 
 def _background(width: int, height: int, rng: random.Random) -> np.ndarray:
@@ -83,29 +83,51 @@ def render_frame(
     return img
 
 
-def _encoder_options(codec: str, gop: int) -> tuple[str, dict[str, str]]:
+def _encoder_options(codec: str, gop: int, kbps: int | None) -> tuple[str, dict[str, str]]:
     # Camera-like: fixed GOP, no B-frames, no scene cuts, one slice per frame (PyAV's
     # default SLICE threading would make x264 write several, which decodes faster than
-    # any real camera stream).
+    # any real camera stream), and a camera's constant bitrate when one is given.
+    rate = f":vbv-maxrate={kbps}:vbv-bufsize={kbps}:bitrate={kbps}" if kbps else ""
     if codec == "hevc":
-        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:log-level=error"
-        return "libx265", {"preset": "veryfast", "x265-params": params, "crf": "28"}
-    params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:sliced-threads=0"
-    return "libx264", {"preset": "veryfast", "x264-params": params, "crf": "26"}
+        params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:log-level=error{rate}"
+        opts = {"preset": "veryfast", "x265-params": params}
+        if not kbps:
+            opts["crf"] = "28"
+        return "libx265", opts
+    params = f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes=0:sliced-threads=0{rate}"
+    opts = {"preset": "veryfast", "x264-params": params}
+    if not kbps:
+        opts["crf"] = "26"
+    return "libx264", opts
+
+
+def _grain(width: int, height: int, strength: int, rng: random.Random) -> list[np.ndarray]:
+    """A few frames of sensor noise, cycled: real cameras never send two equal frames."""
+    if strength <= 0:
+        return []
+    gen = np.random.default_rng(rng.randrange(2**32))
+    return [gen.integers(0, strength + 1, (height, width, 3), dtype=np.uint8)
+            for _ in range(7)]
 
 
 def encode_clip(
     path: Path, *, width: int, height: int, fps: int = 25, seconds: float = 10,
     codec: Literal["h264", "hevc"] = "h264", gop: int = 50, label: str = "", seed: int = 0,
+    grain: int = 0, kbps: int | None = None,
 ) -> Path:
-    """Encode a clip to `path` (.mp4, .mkv or .ts) atomically; returns `path`."""
+    """Encode a clip to `path` (.mp4, .mkv or .ts) atomically; returns `path`.
+
+    `grain` adds sensor-like noise (0-255 scale) and `kbps` a constant camera bitrate, so
+    decoding costs what a real camera stream costs (benchmarks need both).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rng = random.Random(seed)
     total = max(1, int(round(seconds * fps)))
     background = _background(width, height, rng)
     movers = _movers(rng, 4)
-    encoder, options = _encoder_options(codec, gop)
+    encoder, options = _encoder_options(codec, gop, kbps)
+    noise = _grain(width, height, grain, rng)
     fd, tmp_name = tempfile.mkstemp(suffix=path.suffix, dir=path.parent, prefix=".part-")
     os.close(fd)
     try:
@@ -117,6 +139,10 @@ def encode_clip(
                 stream.codec_tag = "hvc1"
             for index in range(total):
                 img = render_frame(background, movers, index, total, fps, label)
+                if noise:
+                    # Zero-mean grain: add one noise frame, take another away.
+                    cv2.add(img, noise[index % len(noise)], dst=img)
+                    cv2.subtract(img, noise[(index + 3) % len(noise)], dst=img)
                 frame = av.VideoFrame.from_ndarray(img, format="bgr24")
                 frame.pts = index
                 out.mux(stream.encode(frame))
