@@ -39,5 +39,6 @@ def run(args: argparse.Namespace) -> int:
     if args.screenshot is not None and args.exit_after is None:
         args.exit_after = 15.0  # the first run also encodes the simulated clips
     options = options_from(args, args.site)
+    options.demo_feed = not args.bus_pub  # the simulated city, unless a real bus is given
     options.windowed = args.windowed or (not args.fullscreen and not headless())
     return run_wall(options)

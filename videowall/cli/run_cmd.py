@@ -28,6 +28,10 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
                    help="write one PNG per screen to DIR when --exit-after ends the run")
     p.add_argument("--exit-after", type=float, metavar="SECONDS",
                    help="quit after this many seconds (exit status 0)")
+    p.add_argument("--bus-pub", metavar="ENDPOINT",
+                   help="state server updates, e.g. tcp://10.0.0.5:5556 (no bus: no live map)")
+    p.add_argument("--bus-snapshot", metavar="ENDPOINT",
+                   help="state server snapshots, e.g. tcp://10.0.0.5:5557")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -45,9 +49,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
     if args.screenshot is not None and args.exit_after is None:
         args.exit_after = 10.0
+    if args.bus_pub and not args.bus_snapshot:
+        raise SystemExit("error: --bus-pub needs --bus-snapshot too")
     return WallOptions(site_path=site, layout=args.layout, windowed=args.windowed,
                        screenshot_dir=args.screenshot, exit_after=args.exit_after,
-                       zones=args.zone, split=args.split)
+                       zones=args.zone, split=args.split, bus_pub=args.bus_pub,
+                       bus_snapshot=args.bus_snapshot)
 
 
 def run(args: argparse.Namespace) -> int:

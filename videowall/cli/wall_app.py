@@ -27,6 +27,9 @@ class WallOptions:
     zones: list[tuple[str, str]] = field(default_factory=list)  # (screen, zone)
     split: list[str] = field(default_factory=list)  # zones spread over the wall
     offscreen_screens: int = 2
+    bus_pub: str | None = None  # state server PUB endpoint
+    bus_snapshot: str | None = None  # state server snapshot (ROUTER) endpoint
+    demo_feed: bool = False  # run an in-process state server fed by the city simulator
 
 
 def headless() -> bool:
@@ -80,9 +83,20 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     from videowall.views.site_watcher import SiteWatcher, site_files
     from videowall.views.wall_controller import ActionError, WallController
 
+    from videowall.views.situation_feed import SituationFeed
+
     app = QApplication.instance() or QApplication([sys.argv[0], "-name", "videowall"])
     engine = StreamEngine()
-    controller = WallController(site, engine, windowed=options.windowed)
+    feed = SituationFeed(zone_lookup=site.zone_of)
+    demo = None
+    if options.demo_feed:
+        from videowall.cli.demo_feed import DemoFeed
+
+        demo = DemoFeed(site).start()
+        feed.connect_bus(demo.pub, demo.snapshot)
+    elif options.bus_pub:
+        feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub)
+    controller = WallController(site, engine, windowed=options.windowed, feed=feed)
     install_dialogs(controller)
     watcher = SiteWatcher(options.site_path, site_files(site), controller.reload,
                           controller.show_error)
@@ -95,6 +109,9 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     except ActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         controller.close()
+        feed.close()
+        if demo is not None:
+            demo.stop()
         engine.shutdown()
         return 2
     written: list[Path] = []
@@ -109,6 +126,9 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     rc = app.exec()
     del watcher
     controller.close()
+    feed.close()
+    if demo is not None:
+        demo.stop()
     engine.shutdown(timeout=1.0)
     for path in written:
         print(path)

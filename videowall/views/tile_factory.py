@@ -11,6 +11,7 @@ from videowall.core.site.layout import Panel
 from videowall.video.engine import StreamEngine
 from videowall.views.map_tile import MapTile
 from videowall.views.message_tile import MessageTile
+from videowall.views.situation_feed import SituationFeed
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import CameraView, VideoTile
 
@@ -21,10 +22,12 @@ class TileFactory:
     """Makes tile widgets for one site and engine."""
 
     def __init__(self, site: Site, engine: StreamEngine,
-                 panel_builder: PanelBuilder | None = None) -> None:
+                 panel_builder: PanelBuilder | None = None,
+                 feed: SituationFeed | None = None) -> None:
         self.site = site
         self.engine = engine
         self.panel_builder = panel_builder
+        self.feed = feed  # live situation for map tiles and panels
 
     def camera_view(self, camera_id: str) -> CameraView:
         camera = self.site.camera(camera_id)

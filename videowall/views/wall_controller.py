@@ -26,6 +26,7 @@ from videowall.core.wall_plan import (
 from videowall.video.engine import StreamEngine
 from videowall.views.screen_placement import cascade_point, screen_geometry
 from videowall.views.screen_window import PlacedTile, ScreenWindow
+from videowall.views.situation_feed import SituationFeed
 from videowall.views.tile_factory import PanelBuilder, TileFactory
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import VideoTile
@@ -45,12 +46,14 @@ class WallController(QObject):
 
     def __init__(self, site: Site, engine: StreamEngine, *, windowed: bool = False,
                  panel_builder: PanelBuilder | None = None,
-                 action_log: ActionLog | None = None) -> None:
+                 action_log: ActionLog | None = None,
+                 feed: SituationFeed | None = None) -> None:
         super().__init__()
         self.site = site
         self.engine = engine
         self.windowed = windowed
-        self.factory = TileFactory(site, engine, panel_builder)
+        self.feed = feed
+        self.factory = TileFactory(site, engine, panel_builder, feed)
         self.windows: dict[str, ScreenWindow] = {}
         self.plan = WallPlan(None)
         self.action_log = action_log
