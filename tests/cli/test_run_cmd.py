@@ -1,0 +1,64 @@
+"""`videowall run`, `check` and `demo` as a person runs them: subprocesses, real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.core.site.test_broken import BROKEN
+from tests.views.conftest import CAMERAS, LAYOUTS, site_yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["VIDEOWALL_CACHE_DIR"] = str(tmp_path / "cache")
+    env["VIDEOWALL_DATA_DIR"] = str(tmp_path / "data")
+    return env
+
+
+def _videowall(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "videowall", *args], cwd=tmp_path,
+                          env=_env(tmp_path), capture_output=True, text=True, timeout=timeout,
+                          check=False)
+
+
+def test_check_reports_file_line_and_field(tmp_path: Path) -> None:
+    res = _videowall(tmp_path, "check", str(BROKEN / "unknown_camera_tile.yaml"))
+    assert res.returncode == 1
+    assert "unknown_camera_tile.yaml:15: layouts.night.screens.left.tiles[3].camera: " \
+           "unknown camera 'cam-99'" in res.stdout
+    ok = _videowall(tmp_path, "check", str(ROOT / "layouts" / "demo-site.yaml"))
+    assert ok.returncode == 0 and "ok" in ok.stdout
+
+
+def test_run_refuses_an_invalid_site_before_opening_windows(tmp_path: Path) -> None:
+    res = _videowall(tmp_path, "run", str(BROKEN / "bad_url.yaml"), "--screenshot",
+                     str(tmp_path / "shots"))
+    assert res.returncode == 2
+    assert "bad_url.yaml:5: cameras[0].url: " in res.stderr
+    assert not (tmp_path / "shots").exists()
+
+
+def test_run_writes_one_screenshot_per_screen_and_exits_0(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(site_yaml(CAMERAS, LAYOUTS))
+    res = _videowall(tmp_path, "run", str(site), "--layout", "second", "--screenshot",
+                     str(tmp_path / "shots"), "--exit-after", "4")
+    assert res.returncode == 0, res.stderr
+    written = sorted(Path(p).name for p in res.stdout.split())
+    assert written == ["left.png", "right.png"]
+    assert all((tmp_path / "shots" / n).stat().st_size > 10_000 for n in written)
+
+
+def test_run_rejects_unknown_layout_and_zone(tmp_path: Path) -> None:
+    site = tmp_path / "site.yaml"
+    site.write_text(site_yaml(CAMERAS, LAYOUTS))
+    res = _videowall(tmp_path, "run", str(site), "--layout", "nope")
+    assert res.returncode == 2 and "unknown layout 'nope'" in res.stderr
+    res = _videowall(tmp_path, "run", str(site), "--zone", "left=atlantis", "--exit-after", "1")
+    assert res.returncode == 2 and "unknown zone 'atlantis'" in res.stderr
