@@ -28,6 +28,9 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
                    help="write one PNG per screen to DIR when --exit-after ends the run")
     p.add_argument("--exit-after", type=float, metavar="SECONDS",
                    help="quit after this many seconds (exit status 0)")
+    p.add_argument("--renderer", choices=["auto", "raster", "opengl"], default=None,
+                   help="how tiles draw video: auto (OpenGL only on a real GPU), raster "
+                   "(QPainter) or opengl; default auto, or $VIDEOWALL_RENDERER")
     p.add_argument("--bus-pub", metavar="ENDPOINT",
                    help="state server updates, e.g. tcp://10.0.0.5:5556 (no bus: no live map)")
     p.add_argument("--bus-snapshot", metavar="ENDPOINT",
@@ -54,7 +57,7 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
     return WallOptions(site_path=site, layout=args.layout, windowed=args.windowed,
                        screenshot_dir=args.screenshot, exit_after=args.exit_after,
                        zones=args.zone, split=args.split, bus_pub=args.bus_pub,
-                       bus_snapshot=args.bus_snapshot)
+                       bus_snapshot=args.bus_snapshot, renderer=args.renderer)
 
 
 def run(args: argparse.Namespace) -> int:

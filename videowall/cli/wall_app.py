@@ -30,6 +30,7 @@ class WallOptions:
     bus_pub: str | None = None  # state server PUB endpoint
     bus_snapshot: str | None = None  # state server snapshot (ROUTER) endpoint
     demo_feed: bool = False  # run an in-process state server fed by the city simulator
+    renderer: str | None = None  # auto (default), raster or opengl
 
 
 def headless() -> bool:
@@ -80,6 +81,7 @@ def _run_qt(site: Site, options: WallOptions) -> int:
 
     from videowall.video.engine import StreamEngine
     from videowall.views.dialogs import install_dialogs
+    from videowall.views.renderer import choose_renderer
     from videowall.views.site_watcher import SiteWatcher, site_files
     from videowall.views.wall_controller import ActionError, WallController
 
@@ -96,7 +98,8 @@ def _run_qt(site: Site, options: WallOptions) -> int:
         feed.connect_bus(demo.pub, demo.snapshot)
     elif options.bus_pub:
         feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub)
-    controller = WallController(site, engine, windowed=options.windowed, feed=feed)
+    controller = WallController(site, engine, windowed=options.windowed, feed=feed,
+                                renderer=choose_renderer(options.renderer))
     install_dialogs(controller)
     watcher = SiteWatcher(options.site_path, site_files(site), controller.reload,
                           controller.show_error)

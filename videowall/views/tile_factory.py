@@ -11,6 +11,7 @@ from videowall.core.site.layout import Panel
 from videowall.video.engine import StreamEngine
 from videowall.views.map_tile import MapTile
 from videowall.views.message_tile import MessageTile
+from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.situation_feed import SituationFeed
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import CameraView, VideoTile
@@ -23,11 +24,12 @@ class TileFactory:
 
     def __init__(self, site: Site, engine: StreamEngine,
                  panel_builder: PanelBuilder | None = None,
-                 feed: SituationFeed | None = None) -> None:
+                 feed: SituationFeed | None = None, renderer: RendererChoice = RASTER) -> None:
         self.site = site
         self.engine = engine
         self.panel_builder = panel_builder
         self.feed = feed  # live situation for map tiles and panels
+        self.renderer = renderer
 
     def camera_view(self, camera_id: str) -> CameraView:
         camera = self.site.camera(camera_id)
@@ -62,11 +64,11 @@ class TileFactory:
             case TileKind.CAMERA:
                 assert tile.camera is not None
                 return VideoTile(self.engine, self.camera_view(tile.camera), fit=tile.fit,
-                                 stream=tile.stream)
+                                 stream=tile.stream, renderer=self.renderer)
             case TileKind.TOUR:
                 assert tile.tour is not None
                 views = [self.camera_view(c) for c in tile.tour.cameras]
-                return TourTile(self.engine, views, tile.tour.dwell)
+                return TourTile(self.engine, views, tile.tour.dwell, renderer=self.renderer)
             case TileKind.MAP:
                 zone = tile.map.zone if tile.map else None
                 return MapTile(self.site.zones, self.site.cameras, zone=zone)

@@ -10,6 +10,7 @@ from PyQt6.QtWidgets import QWidget
 
 from videowall.core.stream_health import DecodeMode, StreamState
 from videowall.video.engine import Consumer, StreamEngine
+from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.video_tile import CameraView, VideoTile
 
 log = logging.getLogger(__name__)
@@ -20,8 +21,8 @@ class TourTile(VideoTile):
     """Shows each camera for `dwell` seconds; the next one is connected in advance."""
 
     def __init__(self, engine: StreamEngine, cameras: Sequence[CameraView], dwell: float,
-                 parent: QWidget | None = None) -> None:
-        super().__init__(engine, None, parent=parent)
+                 renderer: RendererChoice = RASTER, parent: QWidget | None = None) -> None:
+        super().__init__(engine, None, renderer=renderer, parent=parent)
         self.cameras = list(cameras)
         self.dwell = dwell
         self._index = -1

@@ -17,6 +17,8 @@ from videowall.core.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
 from videowall.video.engine import Consumer, StreamEngine
 from videowall.video.frames import Frame
+from videowall.views.gl_surface import GLSurface
+from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.tile_overlay import paint_overlay
 
 log = logging.getLogger(__name__)
@@ -43,7 +45,7 @@ class VideoTile(QWidget):
 
     def __init__(self, engine: StreamEngine, camera: CameraView | None = None, *,
                  fit: Fit = Fit.CONTAIN, stream: StreamChoice = StreamChoice.AUTO,
-                 parent: QWidget | None = None) -> None:
+                 renderer: RendererChoice = RASTER, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(32, 24)
@@ -60,8 +62,9 @@ class VideoTile(QWidget):
         self._resize_timer = QTimer(self, singleShot=True, interval=80)
         self._resize_timer.timeout.connect(self._apply_size)
         self._status_timer = QTimer(self, interval=500)
-        self._status_timer.timeout.connect(self.update)  # badge countdowns, stall ages
+        self._status_timer.timeout.connect(self._refresh_status)
         self._status_timer.start()
+        self._surface: GLSurface | None = GLSurface(self) if renderer.opengl else None
         self.show_stats = False
         self.painted = 0  # frames painted (not decoded): what a person actually saw
         self.title_suffix = ""
@@ -147,7 +150,35 @@ class VideoTile(QWidget):
 
     def _on_frame_ready(self) -> None:
         self._pending.clear()
-        self.update()
+        self.repaint_later()
+
+    def repaint_later(self) -> None:
+        """Schedule a paint (Qt coalesces several into one)."""
+        if self._surface is not None:
+            self._surface.update()
+        else:
+            self.update()
+
+    def _refresh_status(self) -> None:
+        # A live picture repaints with every frame; otherwise the badge's countdown and
+        # the stall age need a slow repaint of their own.
+        health = self.health()
+        if self.show_stats or health is None or not health.is_live or self._image is None:
+            self.repaint_later()
+
+    def fall_back_to_raster(self, reason: str) -> None:
+        """Drop the GL surface (driver trouble) and paint with QPainter from now on."""
+        if self._surface is not None:
+            log.warning("tile %s: OpenGL unusable (%s); painting with QPainter",
+                        self._camera.id if self._camera else "-", reason)
+            self._surface.hide()
+            self._surface.deleteLater()
+            self._surface = None
+            self.update()
+
+    @property
+    def renderer(self) -> str:
+        return "opengl" if self._surface is not None else "raster"
 
     def _apply_size(self) -> None:
         if self._consumer is not None:
@@ -168,12 +199,22 @@ class VideoTile(QWidget):
             self._consumer.configure(mode=DecodeMode.PAUSED)
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        if self._surface is not None:
+            self._surface.setGeometry(self.rect())
         self._resize_timer.start()
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         self.close_stream()
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        if self._surface is not None:
+            return  # the GL surface on top paints through paint_into()
+        painter = QPainter(self)
+        self.paint_into(painter)
+        painter.end()
+
+    def paint_into(self, painter: QPainter) -> None:
+        """Draw the newest frame and the overlay (QPainter on this tile or its GL surface)."""
         if self._consumer is not None:
             frame = self._consumer.latest()
             if frame is not None:
@@ -185,7 +226,6 @@ class VideoTile(QWidget):
                                      image.shape[0], image.strides[0],
                                      QImage.Format.Format_RGB32)
                 self.painted += 1
-        painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(8, 10, 14))
         health = self.health()
         if self._image is not None:
@@ -195,7 +235,6 @@ class VideoTile(QWidget):
         paint_overlay(painter, self.rect(), self._camera, health, has_picture=self._image
                       is not None, show_stats=self.show_stats, latency=latency,
                       suffix=self.title_suffix)
-        painter.end()
 
     def _target_rect(self) -> QRectF:
         """Where the picture goes: centred, aspect kept (letterbox) unless filling."""

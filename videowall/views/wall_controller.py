@@ -24,6 +24,7 @@ from videowall.core.wall_plan import (
     plan_zone_screen,
 )
 from videowall.video.engine import StreamEngine
+from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.screen_placement import cascade_point, screen_geometry
 from videowall.views.screen_window import PlacedTile, ScreenWindow
 from videowall.views.situation_feed import SituationFeed
@@ -47,13 +48,14 @@ class WallController(QObject):
     def __init__(self, site: Site, engine: StreamEngine, *, windowed: bool = False,
                  panel_builder: PanelBuilder | None = None,
                  action_log: ActionLog | None = None,
-                 feed: SituationFeed | None = None) -> None:
+                 feed: SituationFeed | None = None,
+                 renderer: RendererChoice = RASTER) -> None:
         super().__init__()
         self.site = site
         self.engine = engine
         self.windowed = windowed
         self.feed = feed
-        self.factory = TileFactory(site, engine, panel_builder, feed)
+        self.factory = TileFactory(site, engine, panel_builder, feed, renderer)
         self.windows: dict[str, ScreenWindow] = {}
         self.plan = WallPlan(None)
         self.action_log = action_log
