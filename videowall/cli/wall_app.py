@@ -83,9 +83,8 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     from videowall.views.dialogs import install_dialogs
     from videowall.views.renderer import choose_renderer
     from videowall.views.site_watcher import SiteWatcher, site_files
-    from videowall.views.wall_controller import ActionError, WallController
-
     from videowall.views.situation_feed import SituationFeed
+    from videowall.views.wall_controller import ActionError, WallController
 
     app = QApplication.instance() or QApplication([sys.argv[0], "-name", "videowall"])
     engine = StreamEngine()
