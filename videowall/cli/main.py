@@ -11,6 +11,7 @@ from pathlib import Path
 
 from videowall import __version__
 from videowall.core.logging_setup import LOG_LEVELS, setup_logging
+from videowall.core.paths import log_dir
 
 # Each module has `register(subparsers)`, which adds its parser and sets `func(args) -> int`.
 COMMAND_MODULES = (
@@ -40,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--log-file", type=Path, default=None, metavar="PATH",
-        help="also write a rotating log file here (10 MB x 5)",
+        help="also write a rotating log file (10 MB x 5); 'auto': videowall.log in the "
+        "user's log directory",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -55,7 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return 2
-    setup_logging(args.log_level, args.log_file)
+    log_file = args.log_file
+    if log_file == Path("auto"):
+        log_file = log_dir() / "videowall.log"
+    setup_logging(args.log_level, log_file)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

@@ -27,7 +27,8 @@ def data_dir() -> Path:
 
 
 def log_dir() -> Path:
-    """Default folder for log files."""
-    path = Path(platformdirs.user_log_dir(APP))
+    """Default folder for log files; VIDEOWALL_LOG_DIR overrides."""
+    override = os.environ.get("VIDEOWALL_LOG_DIR")
+    path = Path(override) if override else Path(platformdirs.user_log_dir(APP))
     path.mkdir(parents=True, exist_ok=True)
     return path
