@@ -145,3 +145,14 @@ def test_hundred_start_stop_cycles_leave_no_threads_or_fds(clips) -> None:
         assert eng.shutdown(timeout=1.0)
     wait_for(lambda: threading.active_count() <= threads_before, timeout=5)
     assert fds() <= fds_before
+
+
+def test_sim_start_offset_after_the_last_frame_still_plays(engine, monkeypatch) -> None:
+    import videowall.video.decoder as decoder
+
+    # A 4 s clip started at second 3.999 of the wall clock: past its last frame (3.96 s).
+    monkeypatch.setattr(decoder.time, "time", lambda: 1_000_003.999)
+    c = engine.open(Source(id="late", url="sim://late?size=320x180&fps=25&seconds=4&gop=25"),
+                    64, 36)
+    time.sleep(3.0)
+    assert c.health().decoded_frames > 20

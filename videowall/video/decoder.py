@@ -440,5 +440,8 @@ class _Pacer:
         return delay <= 0 or not self._stop.wait(delay)
 
     def next_loop(self) -> None:
-        # The next loop starts one frame after the last packet of this one.
+        # The next loop starts one frame after the last packet of this one. A start
+        # position past the last frame was never reached: stop skipping, or every frame
+        # of every later loop would be skipped too.
         self._offset = self._last + self._frame_duration
+        self._skip_until = None
