@@ -22,6 +22,8 @@ def _env(tmp_path: Path) -> dict[str, str]:
 
 
 def _videowall(tmp_path: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    if args and args[0] == "run":
+        args = (*args, "--no-control")  # tests run walls one after another: no shared port
     return subprocess.run([sys.executable, "-m", "videowall", *args], cwd=tmp_path,
                           env=_env(tmp_path), capture_output=True, text=True, timeout=timeout,
                           check=False)

@@ -15,8 +15,9 @@ SIM = "sim://bench-{i:02d}?size={size}&fps=25&seconds=10&gop=25"
 
 
 def _site_text(cameras: int, size: str) -> str:
-    cams = "".join(f"  - {{id: c{i:02d}, name: Bench {i:02d}, url: '{SIM.format(i=i, size=size)}'}}\n"
-                   for i in range(cameras))
+    cams = "".join(
+        f"  - {{id: c{i:02d}, name: Bench {i:02d}, url: '{SIM.format(i=i, size=size)}'}}\n"
+        for i in range(cameras))
     first = ", ".join(f"c{i:02d}" for i in range(16))
     warm = ", ".join(f"c{i:02d}" for i in reversed(range(16)))  # same cameras, moved
     cold = ", ".join(f"c{i:02d}" for i in range(16, 32))  # cameras not yet open

@@ -70,7 +70,8 @@ def register(subparsers: Any) -> None:
                         help="the wall's command socket (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
                         help="seconds to wait for the wall's answer (default %(default)s)")
-    parser.add_argument("--name", default=None,
+    # dest differs from `layout NAME`: both would land in the same namespace.
+    parser.add_argument("--name", dest="client_name", default=None, metavar="NAME",
                         help="who is asking, for the wall's audit log (default ctl-<user>)")
     parser.set_defaults(func=run)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -141,7 +142,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         reply = send_command(args.endpoint, args.action, args.build(args),
-                             timeout=args.timeout, name=args.name or default_name())
+                             timeout=args.timeout, name=args.client_name or default_name())
     except CommandClientError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NO_REPLY

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "videowall.cli.bus_cmd",
     "videowall.cli.publish_cmd",
     "videowall.cli.sim_cmd",
+    "videowall.cli.ctl_cmd",
 )
 
 log = logging.getLogger("videowall.cli")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from videowall.bus.command_server import DEFAULT_COMMAND
 from videowall.cli.wall_app import WallOptions, run_wall
 
 
@@ -31,6 +32,12 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--renderer", choices=["auto", "raster", "opengl"], default=None,
                    help="how tiles draw video: auto (OpenGL only on a real GPU), raster "
                    "(QPainter) or opengl; default auto, or $VIDEOWALL_RENDERER")
+    p.add_argument("--control", metavar="ENDPOINT", default=DEFAULT_COMMAND,
+                   help="the wall's command socket for `videowall ctl` (default %(default)s)")
+    p.add_argument("--no-control", action="store_true", help="no remote control socket")
+    p.add_argument("--audit-log", type=Path, metavar="PATH",
+                   help="audit log of operator actions (default: audit.jsonl in the user "
+                   "data directory)")
     p.add_argument("--bus-pub", metavar="ENDPOINT",
                    help="state server updates, e.g. tcp://10.0.0.5:5556 (no bus: no live map)")
     p.add_argument("--bus-snapshot", metavar="ENDPOINT",
@@ -57,7 +64,9 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
     return WallOptions(site_path=site, layout=args.layout, windowed=args.windowed,
                        screenshot_dir=args.screenshot, exit_after=args.exit_after,
                        zones=args.zone, split=args.split, bus_pub=args.bus_pub,
-                       bus_snapshot=args.bus_snapshot, renderer=args.renderer)
+                       bus_snapshot=args.bus_snapshot, renderer=args.renderer,
+                       control=None if args.no_control else args.control,
+                       audit_path=args.audit_log)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from videowall.bus.command_server import DEFAULT_COMMAND
 from videowall.core.site import Site, SiteError, load_site
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,8 @@ class WallOptions:
     bus_snapshot: str | None = None  # state server snapshot (ROUTER) endpoint
     demo_feed: bool = False  # run an in-process state server fed by the city simulator
     renderer: str | None = None  # auto (default), raster or opengl
+    control: str | None = DEFAULT_COMMAND  # the wall's own command socket (None: off)
+    audit_path: Path | None = None  # default: audit.jsonl in the user data directory
 
 
 def headless() -> bool:
@@ -79,8 +82,10 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
+    from videowall.core.audit import AuditLog
     from videowall.video.engine import StreamEngine
     from videowall.views.dialogs import install_dialogs
+    from videowall.views.remote_control import RemoteControl
     from videowall.views.renderer import choose_renderer
     from videowall.views.site_watcher import SiteWatcher, site_files
     from videowall.views.situation_feed import SituationFeed
@@ -97,8 +102,10 @@ def _run_qt(site: Site, options: WallOptions) -> int:
         feed.connect_bus(demo.pub, demo.snapshot)
     elif options.bus_pub:
         feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub)
+    audit = AuditLog(options.audit_path)
     controller = WallController(site, engine, windowed=options.windowed, feed=feed,
-                                renderer=choose_renderer(options.renderer))
+                                renderer=choose_renderer(options.renderer),
+                                action_log=audit.append)
     install_dialogs(controller)
     watcher = SiteWatcher(options.site_path, site_files(site), controller.reload,
                           controller.show_error)
@@ -116,6 +123,14 @@ def _run_qt(site: Site, options: WallOptions) -> int:
             demo.stop()
         engine.shutdown()
         return 2
+    remote = RemoteControl(controller)
+    if options.control:
+        try:
+            log.info("remote control on %s", remote.start(options.control))
+        except Exception as exc:  # noqa: BLE001 - e.g. the port is taken by another wall
+            # A wall without remote control is better than no wall at all.
+            log.error("remote control off: cannot bind %s: %s", options.control, exc)
+            controller.show_error(f"Remote control is off: cannot bind {options.control}")
     written: list[Path] = []
 
     def finish() -> None:
@@ -127,6 +142,7 @@ def _run_qt(site: Site, options: WallOptions) -> int:
         QTimer.singleShot(int(options.exit_after * 1000), finish)
     rc = app.exec()
     del watcher
+    remote.stop()
     controller.close()
     feed.close()
     if demo is not None:

@@ -1,0 +1,109 @@
+"""Remote control of the wall: commands from the socket thread run as actions in the GUI thread."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+
+from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
+
+from videowall.bus.command_server import DEFAULT_COMMAND, CommandServer
+from videowall.core.commands import Command, Reply
+from videowall.views.wall_controller import ActionError, WallController
+
+log = logging.getLogger(__name__)
+BUSY = "wall busy: the action did not run, try again"
+SHUTTING_DOWN = "the wall is shutting down; the action did not run"
+
+
+@dataclass(slots=True)
+class _Job:
+    command: Command
+    origin: str
+    future: concurrent.futures.Future[Reply] = field(default_factory=concurrent.futures.Future)
+
+
+class RemoteControl(QObject):
+    """Serves the wall's command socket; every command becomes `controller.act(...)`.
+
+    The socket thread never touches Qt objects: it posts a job to the GUI thread through a
+    queued signal and waits for its future, at most `timeout` seconds. A job that has not
+    started by then is cancelled, so "wall busy" always means the action did not happen.
+    """
+
+    _post = pyqtSignal(object)  # _Job
+
+    def __init__(self, controller: WallController, *, timeout: float = 5.0,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.timeout = timeout
+        self.server: CommandServer | None = None
+        self._stopping = threading.Event()
+        # Queued even if emitted from the GUI thread: the slot must run from the event loop.
+        self._post.connect(self._run, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def endpoint(self) -> str | None:
+        """The bound address, or None when not serving."""
+        return self.server.endpoint if self.server is not None else None
+
+    def start(self, endpoint: str = DEFAULT_COMMAND) -> str:
+        """Bind and serve (a taken port raises zmq.ZMQError here); returns the bound address."""
+        if self.server is not None:
+            raise RuntimeError("remote control is already running")
+        self._stopping.clear()
+        self.server = CommandServer(self.handle, endpoint).start()
+        assert self.server.endpoint is not None
+        return self.server.endpoint
+
+    def stop(self) -> None:
+        """Stop serving; a command waiting for the GUI is answered "shutting down"."""
+        self._stopping.set()  # first, so a handler waiting on this (GUI) thread lets go
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    # ---- socket thread ------------------------------------------------------------------
+
+    def handle(self, command: Command, origin: str) -> Reply:
+        """Run a command on the GUI thread and wait for it; safe to call from any thread."""
+        job = _Job(command, origin)
+        if QThread.currentThread() is self.thread():
+            self._run(job)  # already on the GUI thread: waiting for ourselves would hang
+            return job.future.result()
+        self._post.emit(job)
+        deadline = time.monotonic() + self.timeout
+        # In slices, so stop() (on the GUI thread, which therefore cannot run the job)
+        # does not have to wait for the full timeout.
+        while time.monotonic() < deadline and not self._stopping.is_set():
+            try:
+                return job.future.result(timeout=0.05)
+            except concurrent.futures.TimeoutError:
+                pass
+        if job.future.cancel():
+            return Reply.failure(command.id, SHUTTING_DOWN if self._stopping.is_set() else BUSY)
+        try:  # it is running right now: actions are short, give it a moment to finish
+            return job.future.result(timeout=1.0)
+        except concurrent.futures.TimeoutError:
+            return Reply.failure(command.id, "wall busy: the action is still running")
+
+    # ---- GUI thread ---------------------------------------------------------------------
+
+    def _run(self, job: _Job) -> None:
+        if not job.future.set_running_or_notify_cancel():
+            return  # the socket thread gave up waiting; the client was told it did not run
+        command = job.command
+        try:
+            result = self.controller.act(job.origin, command.action, **command.kwargs())
+        except ActionError as exc:
+            job.future.set_result(Reply.failure(command.id, str(exc)))
+        except Exception as exc:  # never let an exception escape into Qt's event loop
+            log.exception("remote %s failed", command.action)
+            job.future.set_result(Reply.failure(command.id,
+                                                f"internal error: {type(exc).__name__}"))
+        else:
+            job.future.set_result(Reply.success(command.id, result))
