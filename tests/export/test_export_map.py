@@ -1,0 +1,339 @@
+"""`videowall export-map`: offline HTML, inlined Leaflet, colours, heat data, errors."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from videowall.core.site import load_site
+from videowall.core.situation import Envelope, Incident, Risk, SituationState, Unit
+from videowall.core.situation.city_sim import CitySim
+from videowall.core.situation.persistence import save_state
+from videowall.export import BriefingOptions, ExportError, render_briefing, situation_time
+from videowall.export.briefing import RISK_COLOURS, UNIT_COLOURS
+from videowall.export.offline import (
+    LEAFLET_HEAT_VERSION,
+    LEAFLET_VERSION,
+    asset_text,
+    remote_references,
+)
+
+ASSETS = Path(__file__).resolve().parents[2] / "videowall" / "export" / "assets"
+EXPECTED_RISK_COLOURS = {"high": "#e53935", "medium": "#fb8c00", "low": "#1e88e5"}
+URL = re.compile(r"https?://[^\s\"'<>()\\]+", re.IGNORECASE)
+# http(s) text that an export may contain although nothing is fetched: the SVG namespace
+# Leaflet passes to createElementNS, and Leaflet's attribution link (a link, not an asset).
+NOT_FETCHED = {"http://www.w3.org/2000/svg", "https://leafletjs.com"}
+CIRCLE = re.compile(r"var (circle_marker_\w+) = L\.circleMarker\(\s*(\[[^\]]*\]),\s*(\{.*?\})\s*\)",
+                    re.DOTALL)
+BIND = re.compile(r"(circle_marker_\w+)\.(bindPopup|bindTooltip)\((\".*?(?<!\\)\"),", re.DOTALL)
+
+
+class _Refs(HTMLParser):
+    """Every src/href attribute, and the text of <style> elements."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.attrs: list[tuple[str, str, str]] = []
+        self.styles: list[str] = []
+        self.scripts: list[str] = []
+        self._tag: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self._tag = tag
+        self.attrs += [(tag, k, v) for k, v in attrs if v is not None]
+
+    def handle_endtag(self, tag: str) -> None:
+        self._tag = None
+
+    def handle_data(self, data: str) -> None:
+        if self._tag == "style":
+            self.styles.append(data)
+        elif self._tag == "script":
+            self.scripts.append(data)
+
+
+def parse(html: str) -> _Refs:
+    refs = _Refs()
+    refs.feed(html)
+    refs.close()
+    return refs
+
+
+def in_block_comment(text: str, pos: int) -> bool:
+    return text.rfind("/*", 0, pos) > text.rfind("*/", 0, pos)
+
+
+def markers(html: str) -> dict[str, dict]:
+    """circle marker variable -> {"location", "options", "popup", "tooltip"}."""
+    found = {name: {"location": json.loads(loc), "options": json.loads(opts)}
+             for name, loc, opts in CIRCLE.findall(html)}
+    for name, method, literal in BIND.findall(html):
+        found[name]["popup" if method == "bindPopup" else "tooltip"] = json.loads(literal)
+    return found
+
+
+def heat_data(html: str) -> list[list[float]]:
+    match = re.search(r"L\.heatLayer\(\s*(\[.*?\]),\s*\{", html, re.DOTALL)
+    assert match, "no heat layer in the export"
+    return json.loads(match.group(1))
+
+
+@pytest.fixture
+def exported(
+    sim_state: tuple[SituationState, CitySim], site_file: Path, tmp_path: Path,
+    export_cli: Callable[..., int],
+) -> str:
+    state, sim = sim_state
+    state_file = tmp_path / "state.json"
+    save_state(state_file, state)
+    out = tmp_path / "briefing.html"
+    assert export_cli("--out", out, "--site", site_file, "--state-file", state_file,
+                      "--heat-hours", "0.5", "--title", "Morning briefing") == 0
+    return out.read_text(encoding="utf-8")
+
+
+def test_nothing_is_loaded_over_the_network(exported: str) -> None:
+    refs = parse(exported)
+    for tag, key, value in refs.attrs:
+        if key in ("src", "href", "srcset", "data", "poster"):
+            assert not re.match(r"\s*(https?:)?//", value, re.I), f"<{tag} {key}={value}>"
+    for css in [*refs.styles, *(v for _, k, v in refs.attrs if k == "style")]:
+        for ref in re.findall(r"url\(\s*['\"]?([^'\")]*)", css) + re.findall(
+                r"@import\s+(?:url\()?\s*['\"]?([^'\");]*)", css):
+            assert not re.match(r"\s*(https?:)?//", ref, re.I), ref
+            assert ref.startswith(("data:", "#")), f"relative reference {ref!r} needs a file"
+    assert not re.search(r"<script[^>]*\ssrc=|<link[^>]*\shref=", exported, re.I)
+    assert remote_references(exported) == []
+
+
+def test_urls_only_in_licence_comments_and_attribution(exported: str) -> None:
+    for match in URL.finditer(exported):
+        url = match.group(0).rstrip(".,;")
+        if url in NOT_FETCHED:
+            continue
+        assert in_block_comment(exported, match.start()), f"URL outside a comment: {url}"
+
+
+def test_leaflet_and_heat_plugin_are_inlined_and_extras_dropped(exported: str) -> None:
+    scripts = parse(exported).scripts
+    assert any(asset_text("leaflet.js").strip() in s for s in scripts)
+    assert any(asset_text("leaflet-heat.js").strip() in s for s in scripts)
+    assert f"Leaflet {LEAFLET_VERSION}" in exported
+    assert "L.heatLayer=function" in exported
+    styles = "\n".join(parse(exported).styles)
+    assert ".leaflet-pane" in styles and "data:image/png;base64," in styles
+    lowered = exported.lower()
+    for extra in ("jquery", "bootstrap", "font-awesome", "fontawesome", "awesome-markers",
+                  "glyphicons", "cdn.jsdelivr", "cdnjs", "$(`"):
+        assert extra not in lowered, extra
+    assert "L.tileLayer" not in exported  # no base map unless asked for
+
+
+def test_incidents_have_their_risk_colours_and_popups(
+    exported: str, sim_state: tuple[SituationState, CitySim]
+) -> None:
+    state, _ = sim_state
+    open_by_risk = Counter(i.risk.value for i in state.open_incidents())
+    assert all(open_by_risk[r] > 0 for r in ("high", "medium", "low")), open_by_risk
+    found = markers(exported)
+    incidents = [m for m in found.values() if "incident" in m["options"].get("className", "")]
+    seen: Counter[str] = Counter()
+    for marker in incidents:
+        risk = re.search(r"risk-(\w+)", marker["options"]["className"]).group(1)
+        seen[risk] += 1
+        assert marker["options"]["fillColor"] == EXPECTED_RISK_COLOURS[risk]
+    assert seen == open_by_risk
+    assert {k.value: v for k, v in RISK_COLOURS.items()} == EXPECTED_RISK_COLOURS
+
+    by_place = {tuple(m["location"]): m for m in incidents}
+    for inc in state.open_incidents():
+        popup = by_place[(inc.lat, inc.lon)]["popup"]
+        assert inc.id in popup and inc.category.replace("_", " ") in popup
+        assert inc.status.value.replace("_", " ") in popup and "Age" in popup
+        for uid in inc.units:
+            assert state.units[uid].callsign in popup
+
+
+def test_units_by_kind(exported: str, sim_state: tuple[SituationState, CitySim]) -> None:
+    state, _ = sim_state
+    units = [m for m in markers(exported).values()
+             if m["options"].get("className", "").startswith("unit ")]
+    assert len(units) == len(state.units)
+    kinds = Counter(re.search(r"kind-(\w+)", m["options"]["className"]).group(1) for m in units)
+    assert kinds == Counter(u.kind.value for u in state.units.values())
+    for marker in units:
+        kind = re.search(r"kind-(\w+)", marker["options"]["className"]).group(1)
+        assert marker["options"]["fillColor"] == UNIT_COLOURS[kind]
+    assert re.search(r'"Units: car \(\d+\)"', exported)
+
+
+def test_heat_layer_holds_the_incidents_of_the_window(
+    exported: str, sim_state: tuple[SituationState, CitySim]
+) -> None:
+    state, _ = sim_state
+    as_of = situation_time(state)
+    assert as_of is not None
+    window = state.incident_points(as_of - timedelta(hours=0.5), as_of)
+    data = heat_data(exported)
+    assert 0 < len(data) == len(window) < len(state.incident_points(as_of - timedelta(days=1)))
+    assert sorted((round(p.lat, 6), round(p.lon, 6)) for p in window) == sorted(
+        (lat, lon) for lat, lon, _ in data)
+    assert all(0 < w <= 1 for *_, w in data)
+
+
+def test_zones_are_labelled_with_open_incident_counts(
+    exported: str, sim_state: tuple[SituationState, CitySim], site_file: Path
+) -> None:
+    state, _ = sim_state
+    site = load_site(site_file)
+    expected = Counter(site.zone_of(i.lat, i.lon) for i in state.open_incidents())
+    labels = [m["tooltip"] for m in markers(exported).values()
+              if "vw-zone-anchor" in m["options"].get("className", "")]
+    assert len(labels) == len(site.zones) == 4
+    for zone in site.zones:
+        label = next(t for t in labels if zone.title in t)
+        assert f"{expected[zone.id]} open" in label
+    assert exported.count("L.geoJson(") >= 4 and '"MultiPolygon"' in exported
+    assert "Morning briefing" in exported and "Export Test City" in exported
+
+
+def test_bad_state_files_give_a_clear_error_and_exit_1(
+    tmp_path: Path, export_cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "map.html"
+    cases = {
+        "garbage.json": "{not json",
+        "other.json": json.dumps({"format": "something-else"}),
+        "damaged.json": json.dumps({"format": "videowall.situation-state", "version": 1,
+                                    "seq": 3, "items": [{"version": 1, "kind": "unit"}]}),
+    }
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    for name in [*cases, "missing.json"]:
+        assert export_cli("--out", out, "--state-file", tmp_path / name) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: ") and name in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_bad_site_and_bad_tile_url_exit_1(
+    tmp_path: Path, sim_state: tuple[SituationState, CitySim], export_cli: Callable[..., int],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    state_file = tmp_path / "state.json"
+    save_state(state_file, sim_state[0])
+    (tmp_path / "bad-site.yaml").write_text("version: 7\n", encoding="utf-8")
+    out = tmp_path / "map.html"
+    assert export_cli("--out", out, "--state-file", state_file,
+                      "--site", tmp_path / "bad-site.yaml") == 1
+    assert "cannot load site" in capsys.readouterr().err
+    assert export_cli("--out", out, "--state-file", state_file,
+                      "--tiles-url", "http://tiles.local/tile.png") == 1
+    assert "{z}" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_own_tile_server_only_when_asked(
+    tmp_path: Path, sim_state: tuple[SituationState, CitySim], export_cli: Callable[..., int]
+) -> None:
+    state_file = tmp_path / "state.json"
+    save_state(state_file, sim_state[0])
+    out = tmp_path / "map.html"
+    tiles = "http://tiles.local:8080/{z}/{x}/{y}.png"
+    assert export_cli("--out", out, "--state-file", state_file, "--tiles-url", tiles) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "L.tileLayer" in html and json.dumps(tiles) in html
+    assert remote_references(html) == []  # tiles come from script, not from markup
+
+
+def test_text_from_the_bus_is_escaped(tmp_path: Path) -> None:
+    now = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    evil = "</script><img src=http://evil.example/x.png>{{ 7*7 }}"
+    state = SituationState()
+    state.apply(Envelope.upsert(Incident(
+        id="INC-1", lat=52.5, lon=13.4, category="x</script>", risk=Risk.HIGH,
+        reported_at=now - timedelta(minutes=5), updated_at=now, title=evil[:200], notes=evil,
+        units=("U1",))))
+    state.apply(Envelope.upsert(Unit(id="U1", callsign="<b>{{7*7}}</b>", kind="car", lat=52.5,
+                                     lon=13.41, updated_at=now)))
+    briefing = render_briefing(state, None, BriefingOptions(title="<i>{% raw %}</i>"))
+    html = briefing.html
+    assert "<img" not in html and remote_references(html) == []
+    found = markers(html).values()
+    incident = next(m["popup"] for m in found if m["options"]["className"].startswith("incident"))
+    unit = next(m["popup"] for m in found if m["options"]["className"].startswith("unit"))
+    assert "&lt;/script&gt;&lt;img src=http://evil.example/x.png&gt;{{ 7*7 }}" in incident
+    assert "5 min" in incident and "&lt;b&gt;{{7*7}}&lt;/b&gt; (car)" in incident
+    assert "&lt;b&gt;{{7*7}}&lt;/b&gt;" in unit and "INC-1 (x&lt;/script&gt;, high" in unit
+    assert "49" not in incident + unit  # never evaluated as a template
+    assert "<title>&lt;i&gt;{% raw %}&lt;/i&gt;</title>" in html
+
+
+def test_empty_state_without_site(tmp_path: Path) -> None:
+    briefing = render_briefing(SituationState())
+    assert briefing.heat_points == 0 and sum(briefing.open_incidents.values()) == 0
+    assert "L.heatLayer(" not in briefing.html and remote_references(briefing.html) == []
+    with pytest.raises(ExportError):
+        render_briefing(SituationState(), None, BriefingOptions(heat_hours=0))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_no_server_times_out_with_a_clear_error(
+    tmp_path: Path, export_cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    pub, snap = (f"tcp://127.0.0.1:{_free_port()}" for _ in range(2))
+    out = tmp_path / "map.html"
+    assert export_cli("--out", out, "--pub", pub, "--snapshot", snap, "--timeout", "0.5") == 3
+    err = capsys.readouterr().err
+    assert "no snapshot from the state server within 0.5 s" in err and pub in err
+    assert not out.exists()
+    assert export_cli("--out", out, "--pub", pub, "--state-file", tmp_path / "s.json") == 2
+
+
+def test_snapshot_from_a_running_server(
+    tmp_path: Path, sim_state: tuple[SituationState, CitySim], site_file: Path,
+    export_cli: Callable[..., int],
+) -> None:
+    from videowall.bus.server import StateServer
+
+    state, sim = sim_state
+    state_file = tmp_path / "server-state.json"
+    save_state(state_file, state)
+    any_port = "tcp://127.0.0.1:*"
+    server = StateServer(pub=any_port, snapshot=any_port, ingest=any_port,
+                         state_file=state_file, heartbeat_interval=0.1,
+                         clock=lambda: sim.now).start()
+    try:
+        out = tmp_path / "live.html"
+        assert export_cli("--out", out, "--site", site_file, "--pub", server.endpoints["pub"],
+                          "--snapshot", server.endpoints["snapshot"], "--timeout", "5") == 0
+    finally:
+        server.stop()
+    html = out.read_text(encoding="utf-8")
+    incidents = [m for m in markers(html).values()
+                 if "incident" in m["options"].get("className", "")]
+    assert len(incidents) == len(state.open_incidents())
+    assert remote_references(html) == [] and "L.heatLayer(" in html
+
+
+def test_assets_carry_versions_and_licences() -> None:
+    readme = (ASSETS / "README.md").read_text(encoding="utf-8")
+    assert LEAFLET_VERSION in readme and LEAFLET_HEAT_VERSION in readme
+    assert "BSD-2-Clause" in readme
+    for name in ("LICENSE-leaflet.txt", "LICENSE-leaflet.heat.txt", "LICENSE-simpleheat.txt"):
+        assert "Redistribution and use" in (ASSETS / name).read_text(encoding="utf-8")
+    assert asset_text("leaflet.js").startswith(f"/* @preserve\n * Leaflet {LEAFLET_VERSION},")

@@ -1,0 +1,16 @@
+"""Offline briefing-map export (folium, with Leaflet inlined); the only user of folium."""
+
+from videowall.export.briefing import (
+    Briefing,
+    BriefingOptions,
+    ExportError,
+    build_briefing,
+    render_briefing,
+    situation_time,
+    write_briefing,
+)
+
+__all__ = [
+    "Briefing", "BriefingOptions", "ExportError", "build_briefing", "render_briefing",
+    "situation_time", "write_briefing",
+]
