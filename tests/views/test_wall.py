@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PyQt6.QtGui import QGuiApplication, QImage
 
+from tests.views.conftest import CAMERAS, LAYOUTS, site_yaml
 from videowall.core.stream_health import DecodeMode
 from videowall.views.map_tile import MapTile
 from videowall.views.tour_tile import TourTile
@@ -158,3 +159,34 @@ def test_screens_removed_and_added_at_run_time(wall, monkeypatch) -> None:
     wall.place_windows()
     assert wall.windows["right"].isVisible()
     assert wall.windows["right"].geometry() == screens[1].geometry()
+
+
+def test_camera_clicked_on_the_map_opens_on_the_hotspot(wall) -> None:
+    the_map = wall.windows["right"].placed[0].widget
+    # The map is alone on its screen: the camera opens on the largest tile of the other one.
+    the_map.camera_clicked.emit("s2")
+    assert wall.plan.screens["left"].tile(0, 0).camera == "s2"
+    # With a tile maximized there, that tile takes the camera and stays maximized.
+    wall.act("test", "maximize", screen="left", tile=3)
+    the_map.camera_clicked.emit("n3")
+    left = wall.windows["left"]
+    assert wall.plan.screens["left"].tile(0, 3).camera == "n3"
+    assert left.maximized is not None and left.maximized.index == 3
+    # On the 1+5 layout the hotspot is the big tile, not the map's own tile.
+    wall.act("test", "layout", name="second")
+    maps = [p.widget for p in wall.windows["right"].placed if isinstance(p.widget, MapTile)]
+    maps[0].camera_clicked.emit("n3")
+    assert wall.plan.screens["right"].tile(0, 0).camera == "n3"
+
+
+def test_reload_rebuilds_a_camera_whose_url_changed(wall, write_site) -> None:
+    from videowall.core.site import load_site
+
+    left = wall.windows["left"]
+    n1_before = left.tile_at(0, 0).widget
+    n2_before = left.tile_at(0, 1).widget
+    changed = site_yaml(CAMERAS, LAYOUTS).replace("sim://n1?size=192x108",
+                                                  "sim://n1?size=160x90")
+    wall.reload(load_site(write_site(changed)))
+    assert left.tile_at(0, 0).widget is not n1_before  # new URL: a new tile and decoder
+    assert left.tile_at(0, 1).widget is n2_before  # unchanged camera keeps its picture

@@ -1,4 +1,4 @@
-"""`videowall bench decode`: decode capacity of this machine, bare PyAV versus the engine."""
+"""`videowall bench`: decode capacity (bare PyAV versus the engine), live map and wall."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import json
 import sys
 from typing import Any
 
+from videowall.cli import bench_wall
 from videowall.video.bench import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("bench", help="measure decode capacity",
+    p = subparsers.add_parser("bench", help="measure decode capacity and the live map",
                               description="Benchmarks of this machine.")
     kinds = p.add_subparsers(dest="bench", metavar="BENCH", required=True)
     d = kinds.add_parser(
@@ -39,6 +40,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--no-rtsp", action="store_true",
                    help="live streams from paced files instead of the local RTSP server")
     d.set_defaults(func=run)
+    m = kinds.add_parser(
+        "map", help="live map frame rate and publish-to-drawn latency under unit load",
+        description="One run: a state server on free 127.0.0.1 ports with a feeder thread "
+        "publishing unit positions at a fixed rate (in a child process unless --in-process), and "
+        "in this process a SituationFeed subscribed to it and a MapTile (offscreen without a "
+        "display). Reports frames painted per second and the "
+        "latency from publish (carried in each unit's updated_at) to the first paint that "
+        "shows it. Progress goes to stderr; a table and then a JSON summary (last line) to "
+        "stdout.",
+    )
+    m.add_argument("--units", type=int, default=None, help="units on the map (default 10000)")
+    m.add_argument("--rate", type=float, default=None,
+                   help="unit updates per second (default 2000)")
+    m.add_argument("--duration", type=float, default=None,
+                   help="measured seconds (default 10; 2 with --quick)")
+    m.add_argument("--size", default="1920x1080", help="map size (default 1920x1080)")
+    m.add_argument("--in-process", action="store_true",
+                   help="run the state server and feeder as threads of this process (they then "
+                   "compete with the wall for the GIL) instead of a child process")
+    m.add_argument("--quick", action="store_true",
+                   help="1000 units at 500 updates/s, short windows (for tests)")
+    m.set_defaults(func=run_map)
+    bench_wall.register(kinds)
 
 
 def options_from_args(args: argparse.Namespace) -> BenchOptions:
@@ -148,5 +172,30 @@ def run(args: argparse.Namespace) -> int:
 
     summary = run_bench(opts, progress)
     print(format_table(summary))
+    print(json.dumps(summary, sort_keys=True))
+    return 0
+
+
+def run_map(args: argparse.Namespace) -> int:
+    from videowall.views.map.bench import MapBenchOptions, run_map_bench
+    from videowall.views.map.bench import format_table as format_map_table
+
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"error: --size {args.size!r}: expected WxH", file=sys.stderr)
+        return 2
+    quick = args.quick
+    opts = MapBenchOptions(
+        units=args.units or (1000 if quick else 10_000),
+        rate=args.rate or (500.0 if quick else 2000.0),
+        duration=args.duration or (2.0 if quick else 10.0),
+        warmup=1.0 if quick else 3.0, width=width, height=height,
+        incidents=50 if quick else 300, in_process=args.in_process)
+    if opts.units < 1 or opts.rate <= 0 or opts.duration <= 0 or width < 1 or height < 1:
+        print("error: --units, --rate, --duration and --size must be positive", file=sys.stderr)
+        return 2
+    summary = run_map_bench(opts, lambda m: print(m, file=sys.stderr, flush=True))
+    print(format_map_table(summary))
     print(json.dumps(summary, sort_keys=True))
     return 0

@@ -168,3 +168,23 @@ def tile_kinds(plan: WallPlan) -> dict[TileKind, int]:
             for tile in region.tiles:
                 counts[tile.kind] = counts.get(tile.kind, 0) + 1
     return counts
+
+
+TileRef = tuple[str, int, int]  # (screen, region, index)
+
+
+def largest_tile(plan: WallPlan, screen_id: str, skip: Sequence[TileRef] = ()) -> TileRef | None:
+    """The screen's largest tile by area, not in `skip` (ties: the first); the "hotspot"
+    where a camera picked on the map or in a panel opens."""
+    screen = plan.screens.get(screen_id)
+    if screen is None:
+        return None
+    best: tuple[float, TileRef] | None = None
+    for r, region in enumerate(screen.regions):
+        share = region.width * region.height / (region.rows * region.cols)
+        for i, cell in enumerate(region.cells[:len(region.tiles)]):
+            ref = (screen_id, r, i)
+            area = share * cell.rowspan * cell.colspan
+            if ref not in skip and (best is None or area > best[0] + 1e-9):
+                best = (area, ref)
+    return best[1] if best else None

@@ -1,130 +1,314 @@
-"""The city map tile (pyqtgraph): zones with names, cameras with view cones, zoom to zone."""
+"""The city map tile: zones and cameras, plus the live situation layers when given a feed."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, QRectF, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QPainterPath, QPen
-from PyQt6.QtWidgets import QGraphicsPathItem, QWidget
+from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QColor, QPaintEvent, QResizeEvent
+from PyQt6.QtWidgets import QWidget
 
-from videowall.core.projection import sector, to_mercator
+from videowall.core.projection import from_mercator, metres_scale, to_mercator
 from videowall.core.site import Camera, Zone
-from videowall.core.site.models import ZoneClass
+from videowall.core.situation.envelope import Kind
+from videowall.core.situation.models import CameraStatus, Incident, UnitStatus, ZoneUpdate
+from videowall.core.situation.state import Change
+from videowall.views.map.basemap import BasemapItem, open_tiles
+from videowall.views.map.cameras import CAMERA_COLOUR, CameraLayer
+from videowall.views.map.details import IncidentDetails
+from videowall.views.map.heat import HeatLayer
+from videowall.views.map.incidents import IncidentLayer
+from videowall.views.map.legend import MapKey, ScaleBar, StatusLine
+from videowall.views.map.style import RISK_RANK, UNIT_STATUS_INDEX
+from videowall.views.map.units import UnitLayer
+from videowall.views.map.zones import ZONE_FILL, ZoneLayer, zone_path
+from videowall.views.situation_feed import SituationFeed
 
-ZONE_FILL = {ZoneClass.URBAN: QColor(60, 90, 140, 55), ZoneClass.SUBURBAN: QColor(60, 120, 90, 45)}
-CAMERA_COLOUR = QColor(120, 200, 255)
+__all__ = ["CAMERA_COLOUR", "ZONE_FILL", "MapTile", "zone_path"]
 
-
-def _rings(zone: Zone) -> Iterable[np.ndarray]:
-    geoms = getattr(zone.geometry, "geoms", [zone.geometry])
-    for polygon in geoms:
-        yield np.asarray(polygon.exterior.coords)
-        for hole in polygon.interiors:
-            yield np.asarray(hole.coords)
-
-
-def zone_path(zone: Zone) -> QPainterPath:
-    """The zone's outline (with holes and islands) in Mercator metres."""
-    path = QPainterPath()
-    path.setFillRule(Qt.FillRule.OddEvenFill)
-    for ring in _rings(zone):
-        xs, ys = to_mercator(ring[:, 1], ring[:, 0])
-        path.moveTo(QPointF(xs[0], ys[0]))
-        for x, y in zip(xs[1:], ys[1:], strict=True):
-            path.lineTo(QPointF(x, y))
-        path.closeSubpath()
-    return path
+Clock = Callable[[], datetime]
 
 
 class MapTile(pg.PlotWidget):
-    """A native, offline map of the city; live layers are added on top of it."""
+    """A native, offline map of the city with live incidents, units and a heat map.
+
+    Feed changes only queue data and mark layers dirty; a timer rebuilds dirty layers at most
+    `1000 / REFRESH_MS` times a second, so the map stays responsive under any update rate.
+    """
 
     camera_clicked = pyqtSignal(str)
+    incident_clicked = pyqtSignal(str)
+    frame_painted = pyqtSignal()  # after each paint of the view (benchmarks, tests)
 
-    def __init__(self, zones: Iterable[Zone], cameras: Iterable[Camera], *,
-                 zone: str | None = None, parent: QWidget | None = None) -> None:
+    REFRESH_MS = 100  # <= 10 Hz
+    COUNTERS_S = 1.0  # zone labels, status line, fading and details age
+    HEAT_S = 3.0  # heat map recomputed at most this often
+    NEARBY_M = 300.0
+
+    def __init__(self, zones: Iterable[Zone], cameras: Iterable[Camera], zone: str | None = None,
+                 feed: SituationFeed | None = None, parent: QWidget | None = None, *,
+                 clock: Clock | None = None) -> None:
         super().__init__(parent=parent, background=QColor(12, 16, 22))
         self.setAntialiasing(True)
-        self.zones = {z.id: z for z in zones}
-        self.cameras = [c for c in cameras if c.lat is not None and c.lon is not None]
+        self.clock: Clock = clock or (lambda: datetime.now(UTC))
         item = self.getPlotItem()
         item.hideAxis("left")
         item.hideAxis("bottom")
         item.setMenuEnabled(False)
         item.hideButtons()
         self.setAspectLocked(True)
-        self._zone_items: dict[str, QGraphicsPathItem] = {}
-        for z in self.zones.values():
-            self._add_zone(z)
-        self._add_cameras()
+        self.vb: pg.ViewBox = item.getViewBox()
+        self.zone_layer = ZoneLayer(zones)
+        self.zones = self.zone_layer.zones
+        self.camera_layer = CameraLayer(cameras)
+        self.cameras = self.camera_layer.cameras
+        self.basemap = BasemapItem()
+        self.heat = HeatLayer()
+        self.units = UnitLayer()
+        self.incidents = IncidentLayer()
+        for layer_item in (self.basemap, self.heat.image, *self.zone_layer.items,
+                           *self.camera_layer.items, *self.units.items, *self.incidents.items):
+            self.addItem(layer_item)
+        self.status = StatusLine(self)
+        self.key = MapKey(self.units.markers.atlas, self.incidents.markers.atlas, self)
+        self.details = IncidentDetails(self)
+        self.scale_bar = ScaleBar(self)
+        self.details.camera_clicked.connect(self.camera_clicked)
+        self.scene().sigMouseClicked.connect(self._on_click)
+        self.vb.sigRangeChanged.connect(self._on_range)
+        self.feed: SituationFeed | None = None
+        self.frames = 0
+        self.paint_ms = 0.0  # duration of the last paint of the view
+        self._view_dirty = True
+        self._heat_dirty = False
+        self._slow_due = True  # counters, status line, fading
+        self._last_slow = -1e9
+        self._timer = QTimer(self, interval=self.REFRESH_MS)
+        self._timer.timeout.connect(self.refresh)
         self.focus_zone: str | None = None
         self.zoom_to_zone(zone)
+        self.set_feed(feed)
+        self._timer.start()
 
-    def _add_zone(self, zone: Zone) -> None:
-        path_item = QGraphicsPathItem(zone_path(zone))
-        path_item.setBrush(QBrush(ZONE_FILL.get(zone.zone_class, ZONE_FILL[ZoneClass.URBAN])))
-        pen = QPen(QColor(140, 170, 210, 200))
-        pen.setCosmetic(True)
-        pen.setWidthF(1.2)
-        path_item.setPen(pen)
-        self.addItem(path_item)
-        self._zone_items[zone.id] = path_item
-        lat, lon = zone.label_point
-        x, y = to_mercator(lat, lon)
-        label = pg.TextItem(zone.title, color=(200, 210, 225), anchor=(0.5, 0.5))
-        label.setPos(float(x), float(y))
-        self.addItem(label)
+    # ---- public API -----------------------------------------------------------------
 
-    def _add_cameras(self) -> None:
-        if not self.cameras:
-            return
-        pen = QPen(QColor(120, 200, 255, 160))
-        pen.setCosmetic(True)
-        for cam in self.cameras:
-            if cam.heading is None or not cam.fov or not cam.range_m:
-                continue
-            xs, ys = sector(cam.lat, cam.lon, cam.heading, cam.fov, cam.range_m)
-            path = QPainterPath(QPointF(xs[0], ys[0]))
-            for x, y in zip(xs[1:], ys[1:], strict=True):
-                path.lineTo(QPointF(x, y))
-            cone_item = QGraphicsPathItem(path)
-            cone_item.setBrush(QBrush(QColor(120, 200, 255, 45)))
-            cone_item.setPen(pen)
-            self.addItem(cone_item)
-        xs, ys = to_mercator([c.lat for c in self.cameras], [c.lon for c in self.cameras])
-        self._camera_points = pg.ScatterPlotItem(
-            x=xs, y=ys, data=[c.id for c in self.cameras], size=9, symbol="s",
-            brush=CAMERA_COLOUR, pen=pg.mkPen(20, 30, 40), hoverable=True,
-            tip=lambda x, y, data: str(data),
-        )
-        self._camera_points.sigClicked.connect(self._on_camera_click)
-        self.addItem(self._camera_points)
+    def set_feed(self, feed: SituationFeed | None) -> None:
+        """Show this feed's situation (None: the static map only)."""
+        if self.feed is not None:
+            self.feed.changed.disconnect(self._on_changes)
+        self.feed = feed
+        self.details.dismiss()
+        self.zone_layer.clear_alerts()
+        self.camera_layer.all_online()
+        if feed is None:
+            self.units.reset([])
+            self.incidents.reset([])
+        else:
+            state = feed.state
+            self.units.stale_after, self.units.expire_after = state.stale_after, state.expire_after
+            self.units.reset(state.units.values())
+            self.incidents.reset(state.incidents.values())
+            for entity in (*state.items(Kind.ZONE).values(), *state.items(Kind.CAMERA).values()):
+                self._apply_other(entity)
+            feed.changed.connect(self._on_changes)
+        self.status.setVisible(feed is not None)
+        self._place_overlays()
+        self._heat_dirty = self._slow_due = True
 
-    def _on_camera_click(self, _item: object, points: list, _event: object) -> None:
-        if len(points):
-            self.camera_clicked.emit(str(points[0].data()))
+    def set_heat_window(self, seconds: float | None) -> None:
+        """Heat map of incidents reported in the last `seconds` (None: off)."""
+        self.heat.set_window(seconds)
+        self._heat_dirty = self._slow_due = True
+
+    def set_basemap(self, path: str | Path | None) -> None:
+        """Local tiles under everything: an XYZ folder or an .mbtiles file (None: none)."""
+        self.basemap.set_source(open_tiles(path) if path is not None else None)
+        self._view_dirty = True
 
     def city_rect(self) -> QRectF:
-        rect = QRectF()
-        for item in self._zone_items.values():
-            rect = rect.united(item.path().boundingRect())
+        rect = self.zone_layer.rect()
         if rect.isEmpty() and self.cameras:
-            xs, ys = to_mercator([c.lat for c in self.cameras], [c.lon for c in self.cameras])
-            rect = QRectF(xs.min(), ys.min(), xs.ptp() or 100, ys.ptp() or 100)
+            xs, ys = self.camera_layer.x, self.camera_layer.y
+            rect = QRectF(xs.min(), ys.min(), np.ptp(xs) or 100, np.ptp(ys) or 100)
         return rect
 
     def zoom_to_zone(self, zone_id: str | None) -> None:
         """Frame one zone (highlighted), or the whole city with None."""
         self.focus_zone = zone_id
-        for zid, item in self._zone_items.items():
-            pen = item.pen()
-            pen.setWidthF(3.0 if zid == zone_id else 1.2)
-            pen.setColor(QColor(255, 210, 90) if zid == zone_id else QColor(140, 170, 210, 200))
-            item.setPen(pen)
-        rect = (self._zone_items[zone_id].path().boundingRect()
-                if zone_id in self._zone_items else self.city_rect())
+        self.zone_layer.set_focus(zone_id)
+        rect = self.zone_layer.zone_rect(zone_id) if zone_id else None
+        rect = rect or self.city_rect()
         if not rect.isEmpty():
             self.setRange(rect=rect, padding=0.05)
+
+    def show_incident(self, incident_id: str) -> bool:
+        """Open the details card of an incident; False if it is unknown."""
+        incident = self._incident(incident_id)
+        if incident is None:
+            return False
+        now = self.clock()
+        self.details.show_incident(
+            incident, units=self._unit_names(incident.units), now=now,
+            cameras=self.camera_layer.near(incident.lat, incident.lon, self.NEARBY_M))
+        self._place_overlays()
+        return True
+
+    def view_to_widget(self, x: float, y: float) -> QPointF:
+        """Widget pixel of a view (Mercator) position."""
+        scene = self.vb.mapViewToScene(QPointF(x, y))
+        return self.viewportTransform().map(scene) + QPointF(self.viewport().pos())
+
+    def units_per_pixel(self) -> float:
+        return float(self.vb.viewPixelSize()[0])
+
+    def stats(self) -> dict[str, float]:
+        return {"frames": self.frames, "unit_rebuilds": self.units.rebuilds,
+                "incident_rebuilds": self.incidents.rebuilds,
+                "heat_computes": self.heat.computes, "unit_rebuild_ms": self.units.rebuild_ms,
+                "unit_paint_ms": self.units.markers.paint_ms,
+                "incident_rebuild_ms": self.incidents.rebuild_ms}
+
+    # ---- input ----------------------------------------------------------------------
+
+    def _on_changes(self, changes: list[Change]) -> None:
+        pending = self.units.pending
+        for change in changes:
+            if change.kind is Kind.UNIT:
+                pending[change.id] = change.new  # type: ignore[assignment]
+            elif change.kind is Kind.INCIDENT:
+                self.incidents.apply(change)
+                self._heat_dirty = True
+            elif change.new is not None:
+                self._apply_other(change.new)
+
+    def _apply_other(self, entity: object) -> None:
+        if isinstance(entity, ZoneUpdate):
+            self.zone_layer.set_alert(entity.id, entity.alert)
+        elif isinstance(entity, CameraStatus):
+            self.camera_layer.set_online(entity.id, entity.online)
+
+    def _on_range(self, *_: object) -> None:
+        self._view_dirty = True
+        lat = from_mercator(0.0, self.vb.viewRect().center().y())[0]
+        self.scale_bar.set_scale(self.units_per_pixel() / metres_scale(float(lat)))
+
+    def _on_click(self, ev: object) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+            return
+        pos = self.vb.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+        x, y, upp = pos.x(), pos.y(), self.units_per_pixel()
+        hit = self.incidents.markers.hit(x, y, upp)
+        if hit is not None and hit[0] == "point":
+            incident = self.incidents.incident_at(hit[1])
+            if incident is not None:
+                self.show_incident(incident.id)
+                self.incident_clicked.emit(incident.id)
+                return
+        if hit is None and (camera := self.camera_layer.hit(x, y, upp)) is not None:
+            self.camera_clicked.emit(camera)
+            return
+        for markers in (self.incidents.markers, self.units.markers):
+            hit = markers.hit(x, y, upp)
+            clusters = markers.clusters(upp)
+            if hit is not None and hit[0] == "cluster" and clusters is not None:
+                self.vb.scaleBy((1 / 3, 1 / 3), center=QPointF(clusters.x[hit[1]],
+                                                               clusters.y[hit[1]]))
+                return
+        self.details.dismiss()
+
+    # ---- the bounded-rate refresh ----------------------------------------------------
+
+    def refresh(self, force: bool = False) -> None:
+        """Rebuild what is dirty (timer-driven); `force` also redoes fading and counters now."""
+        if not self.isVisible():
+            return
+        mono = time.monotonic()
+        now = self.clock()
+        slow = force or self._slow_due or mono - self._last_slow >= self.COUNTERS_S
+        if self.units.dirty or (slow and len(self.units)):
+            self.units.rebuild(now.timestamp())
+        if self.incidents.dirty:
+            self.incidents.rebuild()
+            slow = True
+        self.incidents.animate(mono)
+        if self._view_dirty and self.basemap.source is not None:
+            self._view_dirty = self.basemap.update_view(self.vb.viewRect(),
+                                                        self.units_per_pixel())
+        if self.heat.window and mono - self.heat.last_compute >= self.HEAT_S and (
+                self._heat_dirty or mono - self.heat.last_compute >= 5 * self.HEAT_S):
+            self._compute_heat(now)
+        if slow and self.feed is not None:
+            self._slow_due, self._last_slow = False, mono
+            self._update_counters(now)
+
+    def _compute_heat(self, now: datetime) -> None:
+        self._heat_dirty = False
+        points = (self.feed.state.incident_points(now - timedelta(seconds=self.heat.window or 0))
+                  if self.feed is not None else [])
+        x, y = to_mercator([p.lat for p in points], [p.lon for p in points])
+        self.heat.compute(np.atleast_1d(x), np.atleast_1d(y), self.city_rect())
+
+    def _update_counters(self, now: datetime) -> None:
+        incidents = list(self.incidents.incidents.values())
+        rank = np.array([RISK_RANK[i.risk] for i in incidents], dtype=int)
+        ulon, ulat, available = self.units.positions()
+        self.zone_layer.update_counters(np.array([i.lon for i in incidents]),
+                                        np.array([i.lat for i in incidents]), rank,
+                                        ulon, ulat, available)
+        alpha = self.units.markers.opacity
+        status = self.units.status[self.units.shown_rows]
+        self.status.set_summary(
+            live=self.feed.connected if self.feed and self.feed.client else True, now=now,
+            high=int((rank == 2).sum()), medium=int((rank == 1).sum()), low=int((rank == 0).sum()),
+            available=int((status == UNIT_STATUS_INDEX[UnitStatus.AVAILABLE]).sum()),
+            busy=int((status == UNIT_STATUS_INDEX[UnitStatus.BUSY]).sum()),
+            stale=int((alpha < 1.0).sum()), total_units=len(alpha), heat_window=self.heat.window)
+        if self.details.incident_id is not None:
+            incident = self._incident(self.details.incident_id)
+            self.details.refresh(incident, self._unit_names(incident.units) if incident else [],
+                                 now)
+        self._place_overlays()
+
+    def _incident(self, incident_id: str) -> Incident | None:
+        if self.feed is not None and incident_id in self.feed.state.incidents:
+            return self.feed.state.incidents[incident_id]
+        return self.incidents.incidents.get(incident_id)
+
+    def _unit_names(self, unit_ids: Iterable[str]) -> list[str]:
+        units = self.feed.state.units if self.feed is not None else {}
+        return [units[u].callsign if u in units else u for u in unit_ids]
+
+    # ---- Qt overrides ---------------------------------------------------------------
+
+    def _place_overlays(self) -> None:
+        self.status.move(10, 10)
+        self.key.adjustSize()
+        self.key.setVisible(self.feed is not None and self.width() >= self.key.width() + 200
+                            and self.height() >= 400)
+        self.key.move(10, max(10, self.height() - self.key.height() - 10))
+        self.details.move(max(10, self.width() - self.details.width() - 12), 12)
+        self.scale_bar.move(self.width() - self.scale_bar.width() - 12,
+                            self.height() - self.scale_bar.height() - 10)
+
+    def resizeEvent(self, ev: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(ev)
+        if "details" in self.__dict__:  # pyqtgraph resizes during its own __init__
+            self._place_overlays()
+
+    def paintEvent(self, ev: QPaintEvent) -> None:  # noqa: N802
+        start = time.perf_counter()
+        super().paintEvent(ev)
+        self.paint_ms = (time.perf_counter() - start) * 1000
+        self.frames += 1
+        self.frame_painted.emit()
+
+    def closeEvent(self, ev: object) -> None:  # noqa: N802
+        self._timer.stop()
+        self.basemap.set_source(None)
+        super().closeEvent(ev)
+

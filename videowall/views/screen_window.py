@@ -26,6 +26,7 @@ class PlacedTile:
     index: int
     tile: Tile
     widget: QWidget
+    key: Hashable | None = None  # reuse key from when the widget was built (see TileFactory)
 
 
 class WallActions(Protocol):
@@ -91,7 +92,7 @@ class ScreenWindow(QWidget):
         """Show a new plan; camera and map tiles that stay are moved, not rebuilt."""
         pool: dict[Hashable, list[QWidget]] = {}
         for old in self.placed:
-            key = self.factory.reuse_key(old.tile)
+            key = old.key
             if key is not None:
                 pool.setdefault(key, []).append(old.widget)
             else:
@@ -109,7 +110,7 @@ class ScreenWindow(QWidget):
                     widget.setParent(self)
                     widget.installEventFilter(self)
                     widget.setAcceptDrops(True)
-                placed.append(PlacedTile(r, i, tile, widget))
+                placed.append(PlacedTile(r, i, tile, widget, key))
         # New consumers are open before the old ones close, so shared decoders survive.
         for widgets in pool.values():
             for widget in widgets:

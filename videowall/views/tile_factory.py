@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Hashable
 
 from PyQt6.QtWidgets import QWidget
@@ -16,6 +18,7 @@ from videowall.views.situation_feed import SituationFeed
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import CameraView, VideoTile
 
+log = logging.getLogger(__name__)
 PanelBuilder = Callable[[Panel, str], QWidget]  # (panel, tile label) -> widget
 
 
@@ -30,6 +33,9 @@ class TileFactory:
         self.panel_builder = panel_builder
         self.feed = feed  # live situation for map tiles and panels
         self.renderer = renderer
+        # Called with (map widget, camera id) when a camera is clicked on a map tile.
+        self.on_map_camera: Callable[[QWidget, str], None] | None = None
+        self._basemap_errors: set[tuple[str, str]] = set()  # logged once each
 
     def camera_view(self, camera_id: str) -> CameraView:
         camera = self.site.camera(camera_id)
@@ -41,13 +47,21 @@ class TileFactory:
                 zone = camera.zone
         return CameraView(camera.id, camera.title, zone, camera.source())
 
-    @staticmethod
-    def reuse_key(tile: Tile) -> Hashable | None:
-        """Tiles with equal keys can move to the new plan instead of being rebuilt."""
-        if tile.kind is TileKind.CAMERA:
-            return ("camera", tile.camera)  # keeps the picture: no black frame on a switch
+    def reuse_key(self, tile: Tile) -> Hashable | None:
+        """Tiles with equal keys can move to the new plan instead of being rebuilt. Keys carry
+        what the widget was built from, so a reloaded site with a changed camera rebuilds it."""
+        if tile.kind is TileKind.CAMERA and tile.camera is not None:
+            try:
+                camera = self.site.camera(tile.camera).model_dump_json()
+            except KeyError:
+                return None  # gone from a reloaded site
+            return ("camera", tile.camera, camera)  # keeps the picture: no black frame
         if tile.kind is TileKind.MAP:
-            return ("map",)
+            return ("map", id(self.site))
+        if tile.kind is TileKind.PANEL and tile.panel is not None:
+            # The same panel with the same options keeps its state across a switch.
+            options = json.dumps(tile.panel.options, sort_keys=True, default=str)
+            return ("panel", tile.panel.kind, options)
         return None
 
     def adapt(self, widget: QWidget, tile: Tile) -> None:
@@ -55,8 +69,28 @@ class TileFactory:
         if isinstance(widget, VideoTile) and not isinstance(widget, TourTile):
             widget.set_fit(tile.fit)
             widget.set_stream(tile.stream)
-        elif isinstance(widget, MapTile) and tile.map is not None:
-            widget.zoom_to_zone(tile.map.zone)
+        elif isinstance(widget, MapTile):
+            if widget.feed is not self.feed:
+                widget.set_feed(self.feed)
+            if tile.map is not None:
+                widget.zoom_to_zone(tile.map.zone)
+
+    def _apply_map_settings(self, widget: MapTile, label: str) -> None:
+        settings = self.site.map
+        widget.set_heat_window(settings.heat_hours * 3600 or None)
+        if settings.basemap is None:
+            return
+        try:
+            widget.set_basemap(settings.basemap)
+        except (ValueError, OSError) as exc:
+            # `check` saw the path exist; a file that is not tiles leaves a map without one.
+            if (settings.basemap, str(exc)) not in self._basemap_errors:
+                self._basemap_errors.add((settings.basemap, str(exc)))
+                log.error("%s: no basemap: %s", label, exc)
+
+    def _map_camera(self, widget: QWidget, camera_id: str) -> None:
+        if self.on_map_camera is not None:
+            self.on_map_camera(widget, camera_id)
 
     def build(self, tile: Tile, label: str) -> QWidget:
         """A new widget for `tile`; `label` names the tile in error messages."""
@@ -71,7 +105,10 @@ class TileFactory:
                 return TourTile(self.engine, views, tile.tour.dwell, renderer=self.renderer)
             case TileKind.MAP:
                 zone = tile.map.zone if tile.map else None
-                return MapTile(self.site.zones, self.site.cameras, zone=zone)
+                widget = MapTile(self.site.zones, self.site.cameras, zone=zone, feed=self.feed)
+                self._apply_map_settings(widget, label)
+                widget.camera_clicked.connect(lambda cam, w=widget: self._map_camera(w, cam))
+                return widget
             case TileKind.PANEL:
                 assert tile.panel is not None
                 if self.panel_builder is None:

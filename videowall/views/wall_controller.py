@@ -16,9 +16,11 @@ from videowall.core.site import Site, Tile
 from videowall.core.site.layout import Tour
 from videowall.core.stream_health import StreamChoice
 from videowall.core.wall_plan import (
+    TileRef,
     WallPlan,
     assign,
     flip_page,
+    largest_tile,
     plan_layout,
     plan_split,
     plan_zone_screen,
@@ -56,6 +58,7 @@ class WallController(QObject):
         self.windowed = windowed
         self.feed = feed
         self.factory = TileFactory(site, engine, panel_builder, feed, renderer)
+        self.factory.on_map_camera = lambda widget, cam: self.open_camera("map", cam, widget)
         self.windows: dict[str, ScreenWindow] = {}
         self.plan = WallPlan(None)
         self.action_log = action_log
@@ -233,6 +236,38 @@ class WallController(QObject):
         except (RuntimeError, OSError) as exc:
             raise ActionError(str(exc)) from None
         return f"ok snapshot {target}"
+
+    def open_camera(self, origin: str, camera_id: str, near: object | None = None) -> None:
+        """Open a camera picked on a map tile (or elsewhere) on the hotspot: the maximized tile
+        of the picker's screen, else that screen's largest other tile, else the largest tile of
+        the first other screen. Errors go to the banner; the action is logged like any other."""
+        own: TileRef | None = None
+        for screen_id, window in self.windows.items():
+            for placed in window.placed:
+                if placed.widget is near:
+                    own = (screen_id, placed.region, placed.index)
+        screens = ([own[0]] if own else []) + [s for s in self.windows if not own or s != own[0]]
+        target: TileRef | None = None
+        for screen_id in screens:
+            maximized = self.windows[screen_id].maximized
+            if maximized is not None and maximized.widget is not near:
+                target = (screen_id, maximized.region, maximized.index)
+            else:
+                target = largest_tile(self.plan, screen_id, (own,) if own else ())
+            if target is not None:
+                break
+        if target is None:
+            self.show_error(f"camera {camera_id}: no tile to open it on")
+            return
+        screen_id, region, index = target
+        was_maximized = self.windows[screen_id].maximized is not None
+        try:
+            self.act(origin, "assign", screen=screen_id, tile=index, region=region,
+                     camera=camera_id)
+            if was_maximized:
+                self.act(origin, "maximize", screen=screen_id, tile=index, region=region)
+        except ActionError as exc:
+            self.show_error(f"camera {camera_id}: {exc}")
 
     # ---- input from windows (WallActions) ------------------------------------------
 

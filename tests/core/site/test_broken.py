@@ -55,6 +55,8 @@ CASES = [
     ("fit_stretch.yaml", None, 13, f"{LAYOUTS}.tiles[0].fit", "fit must be contain or cover"),
     ("unknown_default_layout.yaml", None, 2, "default_layout", "unknown layout 'morning'"),
     ("password_without_user.yaml", None, 3, "cameras[0]", "password_env needs username"),
+    ("basemap_missing.yaml", None, 6, "map.basemap", "basemap not found"),
+    ("heat_hours_negative.yaml", None, 5, "map.heat_hours", "greater than or equal to 0"),
 ]
 
 

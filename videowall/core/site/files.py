@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from videowall.core.site.layout import Layout
-from videowall.core.site.models import Camera, Id, Screen, Zone, ZonesFile
+from videowall.core.site.models import Camera, Id, MapSettings, Screen, Zone, ZonesFile
 
 FORMAT_VERSION = 1
 
@@ -32,6 +32,7 @@ class SiteFile(BaseModel):
     layout_files: list[str] = Field(default_factory=list, description="Relative to this file.")
     plugin_dirs: list[str] = Field(default_factory=list, description="Relative to this file.")
     default_layout: Id | None = None
+    map: MapSettings = Field(default_factory=MapSettings)
 
 
 class LayoutFile(BaseModel):

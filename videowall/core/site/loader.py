@@ -141,6 +141,12 @@ def _collect(
             broken.setdefault("zones", set()).update(zbroken)
             if has_errors(problems) and not zones:
                 decl.zones_complete = False
+    if site.map.basemap is not None:
+        tiles = base / site.map.basemap
+        if not (tiles.is_dir() or tiles.is_file()):
+            diags.append(doc.diagnostic(("map", "basemap"),
+                                        f"basemap not found: {tiles} (an XYZ tile folder or "
+                                        f"an .mbtiles file)"))
     for index, entry in enumerate(site.plugin_dirs):
         if not (base / entry).is_dir():
             diags.append(doc.diagnostic(("plugin_dirs", index),
@@ -158,6 +164,8 @@ def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
         layouts={name: layout for name, layout in (d.item for d in decl.layouts)},
         plugin_dirs=tuple((path.parent / p).resolve() for p in site.plugin_dirs),
         default_layout=site.default_layout, warnings=tuple(warnings),
+        map=site.map.model_copy(update={"basemap": str((path.parent / site.map.basemap)
+                                                       .resolve())} if site.map.basemap else {}),
         files=(path, *(path.parent / f for f in site.layout_files),
                *((path.parent / site.zones_file.path,) if site.zones_file else ())),
     )

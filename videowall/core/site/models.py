@@ -133,6 +133,20 @@ class Zone(BaseModel):
         return point.y, point.x
 
 
+class MapSettings(BaseModel):
+    """How map tiles draw: an optional local basemap and the heat map's time window."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    basemap: str | None = Field(
+        None, min_length=1,
+        description="XYZ tile folder ({z}/{x}/{y}.png) or .mbtiles file, relative to the site "
+        "file; none: zones on a plain background (the isolated-network default)")
+    heat_hours: float = Field(6.0, ge=0, le=168, allow_inf_nan=False,
+                              description="heat map of incidents reported in the last N hours "
+                              "(0: off)")
+
+
 class ZonesFile(BaseModel):
     """Where zones come from a GeoJSON file, and which feature properties hold what."""
 

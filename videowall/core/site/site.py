@@ -9,7 +9,7 @@ from pathlib import Path
 
 from videowall.core.site.diagnostics import Diagnostic
 from videowall.core.site.layout import Layout
-from videowall.core.site.models import Camera, Screen, Zone
+from videowall.core.site.models import Camera, MapSettings, Screen, Zone
 from videowall.core.site.zones import zone_of
 
 
@@ -29,6 +29,7 @@ class Site:
     plugin_dirs: tuple[Path, ...] = ()
     default_layout: str | None = None
     files: tuple[Path, ...] = ()  # the site file and every file it pulls in, for reloads
+    map: MapSettings = field(default_factory=MapSettings)  # basemap: an absolute path
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
 
     @cached_property

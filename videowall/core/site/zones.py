@@ -110,3 +110,14 @@ def spread_zones(
         plan[screen_id] = _regions(zone_ids[start:start + count])
         start += count
     return plan
+
+
+def zone_rings(zones: Iterable[Zone]) -> list[tuple[str, str, list[tuple[float, float]]]]:
+    """(id, title, ring of (lat, lon)) per zone, the largest part of a MultiPolygon: the
+    area a simulator moves units in."""
+    out = []
+    for zone in zones:
+        parts = getattr(zone.geometry, "geoms", [zone.geometry])
+        main = max(parts, key=lambda p: p.area)
+        out.append((zone.id, zone.title, [(lat, lon) for lon, lat in main.exterior.coords[:-1]]))
+    return out

@@ -1,0 +1,1 @@
+"""Layers of the live city map tile, one small module per layer."""

@@ -1,0 +1,165 @@
+"""Incident details card over the map: what, how urgent, since when, who, which cameras."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+from datetime import datetime
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from videowall.core.site import Camera
+from videowall.core.situation.models import Incident
+from videowall.views.map.style import RISK_COLOUR, css
+
+MAX_CAMERAS = 8
+WIDTH = 300
+
+
+def format_age(seconds: float) -> str:
+    """"45 s", "3 min 05 s", "2 h 07 min"."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+def pretty(text: str) -> str:
+    return text.replace("_", " ").capitalize()
+
+
+def card_style(border: str) -> str:
+    return (
+        "#incidentDetails { background: rgba(13, 18, 26, 238); border-radius: 7px;"
+        f" border: 2px solid {border}; }}"
+        "QLabel { color: #e4eaf1; font-size: 9pt; background: transparent; border: none; }"
+        "QLabel#key { color: #8c9aab; }"
+        "QPushButton { color: #cfe9ff; background: #1d2a3a; border: 1px solid #35506e;"
+        " border-radius: 4px; padding: 3px 8px; text-align: left; font-size: 9pt; }"
+        "QPushButton:hover { background: #27405c; }"
+        "QPushButton#close { color: #9aa8b8; background: transparent; border: none;"
+        " font-size: 13pt; padding: 0; text-align: center; }")
+
+
+class IncidentDetails(QFrame):
+    """Hidden until `show_incident`; camera buttons emit `camera_clicked(camera_id)`."""
+
+    camera_clicked = pyqtSignal(str)
+    closed = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("incidentDetails")
+        self.setFixedWidth(WIDTH)
+        self.incident: Incident | None = None
+        self.camera_buttons: dict[str, QPushButton] = {}
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 10, 12, 12)
+        layout.setSpacing(6)
+        head = QHBoxLayout()
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        close = QPushButton("\u00d7")
+        close.setObjectName("close")
+        close.setFixedSize(24, 24)
+        close.setCursor(Qt.CursorShape.PointingHandCursor)
+        close.clicked.connect(self.dismiss)
+        head.addWidget(self.title, 1)
+        head.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(head)
+        self.grid = QGridLayout()
+        self.grid.setHorizontalSpacing(10)
+        self.grid.setVerticalSpacing(3)
+        self.fields: dict[str, QLabel] = {}
+        for row, name in enumerate(("Risk", "Status", "Age", "Reports", "Units", "Zone")):
+            key = QLabel(name)
+            key.setObjectName("key")
+            value = QLabel()
+            value.setWordWrap(True)
+            value.setTextFormat(Qt.TextFormat.RichText)
+            self.grid.addWidget(key, row, 0, Qt.AlignmentFlag.AlignTop)
+            self.grid.addWidget(value, row, 1)
+            self.fields[name.lower()] = value
+        self.grid.setColumnStretch(1, 1)
+        layout.addLayout(self.grid)
+        self.cameras_title = QLabel()
+        self.cameras_title.setObjectName("key")
+        layout.addWidget(self.cameras_title)
+        self.camera_box = QVBoxLayout()
+        self.camera_box.setSpacing(3)
+        layout.addLayout(self.camera_box)
+        self.setStyleSheet(card_style("#3a4656"))
+        self.hide()
+
+    @property
+    def incident_id(self) -> str | None:
+        return self.incident.id if self.incident is not None and self.isVisible() else None
+
+    def show_incident(self, incident: Incident, *, units: Sequence[str],
+                      cameras: Sequence[tuple[Camera, float]], now: datetime) -> None:
+        """Fill the card for `incident`; `cameras` are (camera, metres) nearest first."""
+        self.incident = incident
+        self._fill(incident, units, now)
+        for button in self.camera_buttons.values():
+            self.camera_box.removeWidget(button)
+            button.deleteLater()
+        self.camera_buttons = {}
+        shown = list(cameras)[:MAX_CAMERAS]
+        self.cameras_title.setText(f"Cameras within 300 m: {len(cameras)}" if cameras
+                                   else "No cameras within 300 m")
+        for camera, metres in shown:
+            button = QPushButton(f"\u25b6  {camera.title}  \u00b7  {metres:.0f} m")
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setToolTip(f"Show camera {camera.id}")
+            button.clicked.connect(lambda _=False, cid=camera.id: self.camera_clicked.emit(cid))
+            self.camera_box.addWidget(button)
+            self.camera_buttons[camera.id] = button
+        self.setStyleSheet(card_style(css(RISK_COLOUR[incident.risk])))
+        self.adjustSize()
+        self.show()
+        self.raise_()
+
+    def refresh(self, incident: Incident | None, units: Sequence[str], now: datetime) -> None:
+        """Keep the card current (age, status, units); hides when the incident is gone."""
+        if incident is None:
+            self.dismiss()
+            return
+        self.incident = incident
+        self._fill(incident, units, now)
+
+    def _fill(self, incident: Incident, units: Sequence[str], now: datetime) -> None:
+        colour = css(RISK_COLOUR[incident.risk])
+        name = html.escape(pretty(incident.category))
+        title = html.escape(incident.title) if incident.title else name
+        self.title.setText(f'<span style="color:{colour}; font-size:13pt">&#9679;</span> '
+                           f'<b style="font-size:11pt">{title}</b><br>'
+                           f'<span style="color:#8c9aab">{html.escape(incident.id)}'
+                           f" \u00b7 {name}</span>")
+        f = self.fields
+        f["risk"].setText(f'<b style="color:{colour}">{incident.risk.value.upper()}</b>')
+        f["status"].setText(pretty(incident.status.value))
+        age = (now - incident.reported_at).total_seconds()
+        f["age"].setText(f"{format_age(age)} (reported {incident.reported_at:%H:%M:%S})")
+        f["reports"].setText(str(incident.reports))
+        f["units"].setText(html.escape(", ".join(units)) if units else
+                           '<span style="color:#8c9aab">none assigned</span>')
+        f["zone"].setText(html.escape(incident.zone or "\u2013"))
+
+    def dismiss(self) -> None:
+        was = self.isVisible()
+        self.hide()
+        self.incident = None
+        if was:
+            self.closed.emit()

@@ -1,0 +1,218 @@
+"""Many map markers from numpy arrays: atlas symbols blitted as pixmap fragments, clustered."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6 import sip
+from PyQt6.QtCore import QPointF, QRectF
+from PyQt6.QtGui import QColor, QPainter, QPixmap
+from PyQt6.QtWidgets import QStyleOptionGraphicsItem, QWidget
+
+from videowall.views.map.clusters import Clusters, grid_clusters
+from videowall.views.map.style import SymbolAtlas, cluster_pixmap, count_text
+
+PAD_PX = 30.0  # symbols and badges reach this far beyond their point
+
+
+def device_xy(painter: QPainter, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Item coordinates to device pixels with the painter's current (affine) transform."""
+    t = painter.transform()
+    return (t.m11() * x + t.m21() * y + t.dx(), t.m12() * x + t.m22() * y + t.dy())
+
+
+def device_scale(painter: QPainter) -> float:
+    """Device pixels per item unit (the map keeps its aspect ratio locked)."""
+    return math.sqrt(abs(painter.transform().determinant())) or 1.0
+
+
+def paint_size(painter: QPainter, widget: QWidget | None) -> tuple[float, float, float]:
+    """(width, height, device pixel ratio) of what is being painted on."""
+    if widget is not None:
+        return widget.width(), widget.height(), widget.devicePixelRatioF()
+    dev = painter.device()
+    if dev is None:
+        return 1e9, 1e9, 1.0
+    dpr = dev.devicePixelRatioF()
+    return dev.width() / dpr, dev.height() / dpr, dpr
+
+
+def units_per_pixel(item: pg.GraphicsObject) -> float:
+    """Item units per device pixel (0 before the item is in a view)."""
+    vx, _ = item.pixelVectors()
+    if vx is None:
+        return 0.0
+    length = math.hypot(vx.x(), vx.y())
+    return length if math.isfinite(length) else 0.0
+
+
+class BoundedItem(pg.GraphicsObject):
+    """A graphics object whose bounds are its data's plus a margin in screen pixels."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # exposedRect in paint(): small repaints (a pulse ring) redraw only what they touch.
+        self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)
+        self._data_rect: QRectF | None = None
+        self._pad = 0.0
+
+    def set_data_rect(self, x: np.ndarray, y: np.ndarray) -> None:
+        self.prepareGeometryChange()
+        if len(x):
+            x0, x1, y0, y1 = float(x.min()), float(x.max()), float(y.min()), float(y.max())
+            self._data_rect = QRectF(x0, y0, x1 - x0, y1 - y0)
+        else:
+            self._data_rect = None
+        self.update()
+
+    def viewTransformChanged(self) -> None:  # noqa: N802
+        self.prepareGeometryChange()
+        self._pad = PAD_PX * units_per_pixel(self)
+
+    def boundingRect(self) -> QRectF:  # noqa: N802
+        if self._data_rect is None:
+            return QRectF()
+        pad = self._pad
+        return self._data_rect.adjusted(-pad, -pad, pad, pad)
+
+
+class MarkerItem(BoundedItem):
+    """Markers given as arrays (position, atlas symbol, opacity, rank); crowded grid cells
+    fold into count badges unless a point is pinned. Painting costs one blit per marker.
+    """
+
+    def __init__(self, atlas: SymbolAtlas, *, cluster_colours: Sequence[QColor] | None = None,
+                 cluster_cell: float = 56.0, cluster_threshold: int = 8) -> None:
+        super().__init__()
+        self.atlas = atlas
+        self.cluster_colours = list(cluster_colours or [])
+        self.cluster_cell = cluster_cell
+        self.cluster_threshold = cluster_threshold
+        self.clustering_enabled = bool(cluster_colours)
+        self.x = self.y = self.opacity = np.zeros(0)
+        self.symbol = self.rank = np.zeros(0, dtype=int)
+        self.pinned = np.zeros(0, dtype=bool)
+        self.keys: Sequence[str] | np.ndarray = []
+        self.generation = 0  # bumped by every set_points
+        self.painted_generation = 0  # the generation the last paint showed
+        self.paints = 0
+        self.paint_ms = 0.0  # duration of the last paint
+        self.drawn = 0  # markers blitted by the last paint (clusters not counted)
+        self._cache: tuple[tuple[int, float], Clusters] | None = None
+        self._badges: dict[tuple[int, str, float], QPixmap] = {}
+
+    def set_points(self, x: np.ndarray, y: np.ndarray, symbol: np.ndarray, *,
+                   opacity: np.ndarray | None = None, rank: np.ndarray | None = None,
+                   pinned: np.ndarray | None = None,
+                   keys: Sequence[str] | np.ndarray | None = None) -> None:
+        """Replace all markers; arrays are in drawing order (last on top)."""
+        n = len(x)
+        self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        self.symbol = np.asarray(symbol, dtype=int)
+        self.opacity = np.ones(n) if opacity is None else np.asarray(opacity, dtype=float)
+        self.rank = np.zeros(n, dtype=int) if rank is None else np.asarray(rank, dtype=int)
+        self.pinned = np.zeros(n, dtype=bool) if pinned is None else np.asarray(pinned, bool)
+        self.keys = keys if keys is not None else np.arange(n)  # what each marker stands for
+        self.generation += 1
+        self._cache = None
+        self.set_data_rect(self.x, self.y)
+        self.update()
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def clusters(self, units_per_px: float) -> Clusters | None:
+        """The clustering at a zoom level (cached per data generation and zoom)."""
+        if not self.clustering_enabled or not len(self.x):
+            return None
+        cell = self.cluster_cell * units_per_px
+        key = (self.generation, round(math.log(cell), 4) if cell > 0 else 0.0)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = key, grid_clusters(self.x, self.y, cell, self.cluster_threshold,
+                                             self.rank, self.pinned)
+        return self._cache[1]
+
+    def _badge(self, rank: int, count: int, dpr: float) -> QPixmap:
+        text = count_text(count)
+        key = (rank, text, dpr)
+        badge = self._badges.get(key)
+        if badge is None:
+            if len(self._badges) > 2000:
+                self._badges.clear()
+            colour = self.cluster_colours[min(rank, len(self.cluster_colours) - 1)]
+            badge = self._badges[key] = cluster_pixmap(colour, text, dpr)
+        return badge
+
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        start = time.perf_counter()
+        self.paints += 1
+        self.painted_generation = self.generation
+        self.drawn = 0
+        if not len(self.x):
+            return
+        scale = device_scale(p)
+        px, py = device_xy(p, self.x, self.y)
+        width, height, dpr = paint_size(p, widget)
+        pad = PAD_PX
+        visible = (px > -pad) & (px < width + pad) & (py > -pad) & (py < height + pad)
+        visible &= self.opacity > 0.0
+        exposed = option.exposedRect if option is not None else QRectF()
+        if not exposed.isEmpty() and not exposed.contains(self.boundingRect()):
+            grow = PAD_PX / scale
+            r = exposed.adjusted(-grow, -grow, grow, grow)
+            visible &= ((self.x >= r.left()) & (self.x <= r.right()) & (self.y >= r.top())
+                        & (self.y <= r.bottom()))
+        clusters = self.clusters(1.0 / scale)
+        idx = np.flatnonzero(visible & clusters.single if clusters else visible)
+        if clusters is not None and len(clusters):
+            cx, cy = device_xy(p, clusters.x, clusters.y)
+        p.save()
+        p.resetTransform()
+        if len(idx):
+            pixmap = self.atlas.pixmap(dpr)
+            frags = sip.array(QPainter.PixmapFragment, len(idx))
+            nd = np.frombuffer(sip.voidptr(frags, len(idx) * 80), dtype=np.float64)
+            nd = nd.reshape(-1, 10)
+            nd[:, 0] = px[idx]
+            nd[:, 1] = py[idx]
+            nd[:, 2:6] = self.atlas.rects[self.symbol[idx]]
+            nd[:, 6:8] = 1.0 / dpr
+            nd[:, 8] = 0.0
+            nd[:, 9] = self.opacity[idx]
+            p.drawPixmapFragments(frags, pixmap)
+            self.drawn = len(idx)
+        if clusters is not None and len(clusters):
+            for i in np.flatnonzero((cx > -pad) & (cx < width + pad) & (cy > -pad)
+                                    & (cy < height + pad)):
+                badge = self._badge(int(clusters.rank[i]), int(clusters.count[i]), dpr)
+                w, h = badge.width() / dpr, badge.height() / dpr
+                p.drawPixmap(QPointF(cx[i] - w / 2, cy[i] - h / 2), badge)
+        p.restore()
+        self.paint_ms = (time.perf_counter() - start) * 1000
+
+    def hit(self, x: float, y: float, units_per_px: float,
+            tol_px: float = 10.0) -> tuple[str, int] | None:
+        """The marker ("point", index) or badge ("cluster", index) under a click, if any."""
+        if not len(self.x):
+            return None
+        clusters = self.clusters(units_per_px)
+        best: tuple[float, tuple[str, int]] | None = None
+        d = np.hypot(self.x - x, self.y - y) / units_per_px
+        d[self.opacity <= 0] = np.inf
+        if clusters is not None:
+            d[~clusters.single] = np.inf
+        i = int(np.argmin(d))
+        if d[i] <= tol_px:
+            best = (float(d[i]), ("point", i))
+        if clusters is not None and len(clusters):
+            dc = np.hypot(clusters.x - x, clusters.y - y) / units_per_px
+            j = int(np.argmin(dc))
+            if dc[j] <= max(tol_px, 14.0) and (best is None or dc[j] < best[0]):
+                best = (float(dc[j]), ("cluster", j))
+        return best[1] if best else None
+
