@@ -9,22 +9,14 @@ from datetime import UTC, datetime, timedelta
 
 from videowall.bus.publish import Publisher, PublishError
 from videowall.bus.server import StateServer
+from videowall.cli.demo_kiosks import KioskSim
 from videowall.core.site import Site
+from videowall.core.site.zones import zone_rings
 from videowall.core.situation.city_sim import CitySim, SimConfig
 from videowall.tools.rtsp_server import free_port
 
 log = logging.getLogger(__name__)
 PREROLL_S = 240.0  # simulated before the first frame, so the map is busy from the start
-
-
-def sim_zones(site: Site) -> list[tuple[str, list[tuple[float, float]]]]:
-    """The site's zones as (id, ring of (lat, lon)) for the simulator (largest part each)."""
-    out = []
-    for zone in site.zones:
-        parts = getattr(zone.geometry, "geoms", [zone.geometry])
-        main = max(parts, key=lambda p: p.area)
-        out.append((zone.id, [(lat, lon) for lon, lat in main.exterior.coords[:-1]]))
-    return out
 
 
 class DemoFeed:
@@ -41,9 +33,11 @@ class DemoFeed:
         # The simulation starts in the past and pre-rolls up to now: its clock then matches
         # the wall's, so ages and staleness read true.
         start = datetime.now(UTC) - timedelta(seconds=PREROLL_S)
+        zones = [(zone_id, ring) for zone_id, _, ring in zone_rings(site.zones)]
         self.sim = CitySim(SimConfig(seed=seed, units=units, incident_rate=rate, cameras=0,
-                                     zones=sim_zones(site), start=start,
+                                     zones=zones, start=start,
                                      incident_prefix=start.strftime("D%H%M%S-")))
+        self.kiosks = KioskSim(site, start, seed=seed)
         self.tick = tick
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="demo-feed", daemon=True)
@@ -56,14 +50,15 @@ class DemoFeed:
     def _run(self) -> None:
         try:
             with Publisher(self.ingest) as pub:
-                for msg in self.sim.initial():
+                for msg in [*self.sim.initial(), *self.kiosks.initial()]:
                     pub.send(msg, wait=False)
                 for step in self.sim.run(PREROLL_S, 2.0):
-                    for msg in step:
+                    for msg in [*step, *self.kiosks.advance(self.sim.now)]:
                         pub.send(msg, wait=False)
                 next_tick = time.monotonic()
                 while not self._stop.is_set():
-                    for msg in self.sim.step(self.tick):
+                    step = self.sim.step(self.tick)
+                    for msg in [*step, *self.kiosks.advance(self.sim.now)]:
                         pub.send(msg, wait=False)
                     next_tick += self.tick
                     self._stop.wait(max(0.0, next_tick - time.monotonic()))

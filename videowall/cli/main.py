@@ -24,6 +24,8 @@ COMMAND_MODULES = (
     "videowall.cli.publish_cmd",
     "videowall.cli.sim_cmd",
     "videowall.cli.ctl_cmd",
+    "videowall.cli.plugins_cmd",
+    "videowall.cli.export_cmd",
 )
 
 log = logging.getLogger("videowall.cli")

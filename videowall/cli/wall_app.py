@@ -83,6 +83,7 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     from PyQt6.QtWidgets import QApplication
 
     from videowall.core.audit import AuditLog
+    from videowall.plugin_host import discover, install_excepthook, make_panel_builder
     from videowall.video.engine import StreamEngine
     from videowall.views.dialogs import install_dialogs
     from videowall.views.remote_control import RemoteControl
@@ -91,6 +92,8 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     from videowall.views.situation_feed import SituationFeed
     from videowall.views.wall_controller import ActionError, WallController
 
+    # A plugin's exception in a Qt callback is logged, not fatal (PyQt aborts by default).
+    install_excepthook()
     app = QApplication.instance() or QApplication([sys.argv[0], "-name", "videowall"])
     engine = StreamEngine()
     feed = SituationFeed(zone_lookup=site.zone_of)
@@ -106,6 +109,9 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     controller = WallController(site, engine, windowed=options.windowed, feed=feed,
                                 renderer=choose_renderer(options.renderer),
                                 action_log=audit.append)
+    host = discover(site.plugin_dirs)  # load failures are logged there, once each
+    panels = make_panel_builder(host, controller, feed, site)
+    controller.factory.panel_builder = panels
     install_dialogs(controller)
     watcher = SiteWatcher(options.site_path, site_files(site), controller.reload,
                           controller.show_error)
@@ -118,6 +124,7 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     except ActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         controller.close()
+        panels.close()
         feed.close()
         if demo is not None:
             demo.stop()
@@ -144,6 +151,7 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     del watcher
     remote.stop()
     controller.close()
+    panels.close()
     feed.close()
     if demo is not None:
         demo.stop()

@@ -13,6 +13,7 @@ from videowall.core.situation.models import (
     CameraStatus,
     Entity,
     EntityRef,
+    ExtMessage,
     Incident,
     Unit,
     ZoneUpdate,
@@ -37,6 +38,7 @@ class Kind(StrEnum):
     UNIT = "unit"
     CAMERA = "camera"
     ZONE = "zone"
+    EXT = "ext"  # plugins' own data, by dotted `type`
 
 
 class Op(StrEnum):
@@ -49,6 +51,7 @@ MODEL_FOR_KIND: dict[Kind, type[BaseModel]] = {
     Kind.UNIT: Unit,
     Kind.CAMERA: CameraStatus,
     Kind.ZONE: ZoneUpdate,
+    Kind.EXT: ExtMessage,
 }
 KIND_FOR_MODEL = {model: kind for kind, model in MODEL_FOR_KIND.items()}
 
@@ -61,7 +64,7 @@ class Envelope(BaseModel):
     version: int = FORMAT_VERSION
     kind: Kind
     op: Op
-    data: Incident | Unit | CameraStatus | ZoneUpdate | EntityRef
+    data: Incident | Unit | CameraStatus | ZoneUpdate | ExtMessage | EntityRef
     seq: int | None = None
 
     @model_validator(mode="after")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
@@ -14,6 +15,7 @@ from pydantic import (
     Field,
     StrictBool,
     StringConstraints,
+    field_validator,
     model_validator,
 )
 
@@ -144,10 +146,41 @@ class ZoneUpdate(_Model):
     updated_at: Timestamp | None = None
 
 
+# "<owner>.<name>", e.g. "kiosk.call": lower-case dotted words naming a plugin's own schema.
+ExtType = Annotated[
+    str, StringConstraints(strict=True, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$",
+                           max_length=64)
+]
+MAX_EXT_PAYLOAD_BYTES = 16 * 1024
+
+
+class ExtMessage(_Model):
+    """A plugin's own data on the bus: `type` names its schema, `payload` is a small JSON object.
+
+    The bus only checks the shape and size; the plugin validates `payload` with its own model.
+    """
+
+    id: EntityId
+    type: ExtType
+    updated_at: Timestamp
+    payload: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("payload")
+    @classmethod
+    def _small_json(cls, value: dict[str, Any]) -> dict[str, Any]:
+        try:
+            size = len(json.dumps(value, separators=(",", ":"), allow_nan=False).encode())
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"payload must be plain JSON: {exc}") from None
+        if size > MAX_EXT_PAYLOAD_BYTES:
+            raise ValueError(f"payload too large: {size} bytes (limit {MAX_EXT_PAYLOAD_BYTES})")
+        return value
+
+
 class EntityRef(_Model):
     """The payload of a delete: which entity goes."""
 
     id: EntityId
 
 
-Entity = Incident | Unit | CameraStatus | ZoneUpdate
+Entity = Incident | Unit | CameraStatus | ZoneUpdate | ExtMessage

@@ -13,6 +13,7 @@ from videowall.core.situation.envelope import Envelope, Kind, MessageError, Op, 
 from videowall.core.situation.history import IncidentHistory, IncidentPoint
 from videowall.core.situation.models import (
     Entity,
+    ExtMessage,
     Incident,
     IncidentStatus,
     Risk,
@@ -53,7 +54,7 @@ class ZoneCounters:
 
 
 class SituationState:
-    """Current incidents, units, cameras and zones. Not thread-safe: one owner thread."""
+    """Current incidents, units, cameras, zones and plugins' ext data. One owner thread."""
 
     def __init__(
         self,
@@ -93,7 +94,8 @@ class SituationState:
         return self._items[Kind(kind)].get(entity_id)
 
     def counts(self) -> dict[str, int]:
-        return {k.value: len(v) for k, v in self._items.items()}
+        """Entities per kind; `ext` only appears once plugins' data is present."""
+        return {k.value: len(v) for k, v in self._items.items() if v or k is not Kind.EXT}
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -182,6 +184,10 @@ class SituationState:
             and (status is None or i.status == status) and (not open_only or i.is_open)
         ]
 
+    def ext_messages(self, type_: str | None = None) -> list[ExtMessage]:
+        """Plugins' ext data, all or of one dotted `type`."""
+        return [m for m in self._items[Kind.EXT].values() if type_ is None or m.type == type_]
+
     def open_incidents(
         self, zone: str | None = None, risk: Risk | str | None = None
     ) -> list[Incident]:
@@ -236,7 +242,7 @@ class SituationState:
     # --- snapshots -------------------------------------------------------------------------
     def snapshot(self) -> list[Envelope]:
         """Every entity as an upsert envelope; pair it with `seq`."""
-        order = (Kind.ZONE, Kind.CAMERA, Kind.UNIT, Kind.INCIDENT)
+        order = (Kind.ZONE, Kind.CAMERA, Kind.UNIT, Kind.INCIDENT, Kind.EXT)
         return [Envelope.upsert(e) for k in order for e in self._items[k].values()]
 
     def load_snapshot(self, envelopes: Iterable[Envelope], seq: int) -> list[Change]:

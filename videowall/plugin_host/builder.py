@@ -1,0 +1,132 @@
+"""Wires plugins into the wall: the PanelBuilder that turns panel tiles into widgets."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable
+
+from PyQt6.QtWidgets import QWidget
+
+from videowall.api import CameraInfo, StreamInfo, ZoneInfo
+from videowall.core.site import Site
+from videowall.core.site.layout import Panel
+from videowall.core.situation.state import SituationState
+from videowall.plugin_host.context import Clock, HostContext, OptionsError, validate_options
+from videowall.plugin_host.discovery import PluginHost
+from videowall.plugin_host.frame import PanelFrame, error_tile
+from videowall.plugin_host.hub import EventHub
+from videowall.plugin_host.situation_view import SituationFacade, WallSources
+from videowall.plugin_host.wall_actions import WallPanelActions
+from videowall.views.situation_feed import SituationFeed
+from videowall.views.wall_controller import WallController
+
+log = logging.getLogger("videowall.plugins")
+
+
+def site_zones(site: Site) -> list[ZoneInfo]:
+    return [ZoneInfo(z.id, z.title, z.zone_class) for z in site.zones]
+
+
+def site_cameras(site: Site) -> list[CameraInfo]:
+    return [CameraInfo(c.id, c.title, c.kind, c.zone, c.lat, c.lon) for c in site.cameras]
+
+
+class WallPanelBuilder:
+    """A `PanelBuilder` for the wall: `builder(panel, label)` returns the panel's widget, or an
+    error tile naming the plugin and the reason; failures are logged once each."""
+
+    def __init__(self, host: PluginHost, controller: WallController,
+                 feed: SituationFeed | None, site: Site, *, clock: Clock | None = None) -> None:
+        self.host = host
+        self.controller = controller
+        self.feed = feed
+        self._site = site
+        self.clock = clock
+        self.hub = EventHub()
+        state = feed.state if feed is not None else SituationState(site.zone_of)
+        self.situation = SituationFacade(state, WallSources(
+            zones=lambda: site_zones(self.site),
+            cameras=lambda: site_cameras(self.site),
+            zone_at=lambda lat, lon: self.site.zone_of(lat, lon),
+            streams=self.streams,
+            connected=lambda: bool(self.feed is not None and self.feed.connected),
+            layout=lambda: self.controller.plan.layout,
+            layouts=lambda: list(self.site.layouts),
+            bus_stats=lambda: self.feed.stats() if self.feed is not None else {},
+        ))
+        self.actions = WallPanelActions(controller)
+        self.contexts: list[HostContext] = []  # of live tiles (pruned as they close)
+        self._logged: set[Hashable] = set()
+        if feed is not None:
+            feed.changed.connect(self.hub.publish_changes)
+            feed.connection_changed.connect(self.hub.publish_connection)
+        controller.plan_changed.connect(self._plan_changed)
+        self.hub.set_stream_source(self.streams)
+
+    @property
+    def site(self) -> Site:
+        """The current site (the wall may have reloaded it)."""
+        return self.controller.site or self._site
+
+    def streams(self) -> list[StreamInfo]:
+        return [StreamInfo(h.source_id, h.stream, h.state.value, h.reason)
+                for h in self.controller.engine.health()]
+
+    def _plan_changed(self) -> None:
+        self.hub.publish_layout(self.controller.plan.layout)
+
+    def _log_once(self, key: Hashable, level: int, message: str,
+                  exc: BaseException | None = None) -> None:
+        if key not in self._logged:
+            self._logged.add(key)
+            log.log(level, "%s", message, exc_info=exc)
+
+    def __call__(self, panel: Panel, label: str) -> QWidget:
+        spec = self.host.panels.get(panel.kind)
+        if spec is None:
+            return self._unknown(panel.kind, label)
+        heading = f"plugin {spec.plugin}: panel {spec.kind}"
+        try:
+            options = validate_options(spec, panel.options, label)
+        except OptionsError as exc:
+            self._log_once(("options", label, str(exc)), logging.WARNING, str(exc))
+            return error_tile(heading, str(exc))
+        ctx = HostContext(spec, label, options, self.hub, self.situation, self.actions,
+                          clock=self.clock)
+        frame = PanelFrame(ctx)
+        ctx.attach_failure(frame.show_error)
+        try:
+            widget = spec.factory(ctx)
+            if not isinstance(widget, QWidget):
+                raise TypeError(f"the factory returned {type(widget).__name__}, not a QWidget")
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the wall
+            ctx.close()
+            frame.deleteLater()
+            reason = f"building the panel raised {type(exc).__name__}: {exc}"
+            self._log_once(("build", spec.plugin, spec.kind, reason), logging.ERROR,
+                           f"{heading} on {label}: {reason}", exc)
+            return error_tile(heading, f"{label}: {reason}")
+        frame.set_panel(widget)
+        self.contexts = [c for c in self.contexts if not c.closed] + [ctx]
+        return frame
+
+    def _unknown(self, kind: str, label: str) -> QWidget:
+        message = f"{label}: no loaded plugin provides panel kind {kind!r}"
+        failed = [f"{p.name} ({p.errors[0]})" for p in self.host.failed]
+        if failed:
+            message += "; plugins that failed to load: " + "; ".join(failed)
+        elif self.host.panels:
+            message += f" (available: {', '.join(sorted(self.host.panels))})"
+        self._log_once(("unknown", kind), logging.WARNING, message)
+        return error_tile(f"panel {kind}", message)
+
+    def close(self) -> None:
+        self.hub.close()
+
+
+def make_panel_builder(host: PluginHost, controller: WallController,
+                       feed: SituationFeed | None, site: Site, *,
+                       now: Clock | None = None) -> WallPanelBuilder:
+    """The wall's PanelBuilder: set it as `controller.factory.panel_builder` before `show()`."""
+    return WallPanelBuilder(host, controller, feed, site, clock=now)
+
