@@ -106,3 +106,23 @@ def test_bus_serve_persists_on_sigterm(tmp_path, camera) -> None:
     saved = json.loads(state_file.read_text())
     assert saved["seq"] == 2
     assert saved["items"][-1]["data"]["zone"] == "Z11"  # derived from the default grid
+
+
+def test_zones_come_from_a_site_file(capsys) -> None:
+    """`--site` gives the server the site's exact zones and the simulator their areas."""
+    site = str(ROOT / "layouts" / "demo-site.yaml")
+    parser = argparse.ArgumentParser()
+    bus_cmd.add_zone_options(parser)
+    args = parser.parse_args(["--site", site])
+    zones = bus_cmd.zones_from_args(args)
+    assert len(zones) == 16 and {z.id for z in zones} >= {"Z11", "Z44"}
+    assert next(z for z in zones if z.id == "Z32").name == "Z32 Old Town"
+    lookup = bus_cmd.zone_lookup_from_args(args)
+    assert lookup(52.52325, 13.3625) == "Z32"  # the demo's Old Town Market camera
+    broken = parser.parse_args(["--site", str(ROOT / "pyproject.toml")])
+    try:
+        bus_cmd.zones_from_args(broken)
+    except ValueError as exc:
+        assert "pyproject.toml" in str(exc)
+    else:
+        raise AssertionError("a file that is no site was accepted")

@@ -48,6 +48,9 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# What binding and socket failures raise; callers catch this instead of importing zmq.
+BusError = zmq.ZMQError
+
 @dataclass(slots=True)
 class ServerConfig:
     pub: str = DEFAULT_PUB

@@ -10,12 +10,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-import zmq
-
 from videowall.bus.client import SituationClient
 from videowall.bus.protocol import DEFAULT_INGEST, DEFAULT_PUB, DEFAULT_SNAPSHOT
-from videowall.bus.server import ServerConfig, StateServer
+from videowall.bus.server import BusError, ServerConfig, StateServer
+from videowall.core.site import Site, SiteError, load_site
+from videowall.core.site.zones import zone_rings
 from videowall.core.situation.envelope import Envelope, MessageError
+from videowall.core.situation.state import ZoneLookup
 from videowall.core.situation.zones import (
     DEFAULT_BBOX,
     Zone,
@@ -28,6 +29,10 @@ from videowall.core.situation.zones import (
 
 def add_zone_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--site", type=Path, metavar="SITE.yaml",
+        help="take the zones from this site file (its inline zones or GeoJSON zones file)",
+    )
+    parser.add_argument(
         "--zones", type=Path, metavar="FILE",
         help='zones as JSON: [{"id": "A", "bounds": [s, w, n, e]} | {"id", "polygon"}, ...]',
     )
@@ -37,8 +42,27 @@ def add_zone_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _site_of(args: argparse.Namespace) -> Site | None:
+    if getattr(args, "site", None) is None:
+        return None
+    try:
+        return load_site(args.site)
+    except SiteError as exc:
+        raise ValueError("\n".join(str(d) for d in exc.diagnostics)) from None
+
+
 def zones_from_args(args: argparse.Namespace) -> list[Zone]:
+    """Zones for the simulator and the server: from --site, --zones, or a --grid."""
+    site = _site_of(args)
+    if site is not None:
+        return [Zone(zid, tuple(ring), title) for zid, title, ring in zone_rings(site.zones)]
     return load_zones(args.zones) if args.zones else grid_zones(args.grid)
+
+
+def zone_lookup_from_args(args: argparse.Namespace) -> ZoneLookup:
+    """(lat, lon) -> zone id for the server: the site's exact zones (islands included)."""
+    site = _site_of(args)
+    return site.zone_of if site is not None else ZoneIndex(zones_from_args(args))
 
 
 def register(subparsers: Any) -> None:
@@ -79,7 +103,7 @@ def run_serve(args: argparse.Namespace) -> int:
         config = ServerConfig(
             pub=args.pub, snapshot=args.snapshot, ingest=args.ingest, state_file=args.state_file,
             heartbeat_interval=args.heartbeat, persist_interval=args.persist_interval,
-            zone_lookup=ZoneIndex(zones_from_args(args)), stale_after=args.stale_after,
+            zone_lookup=zone_lookup_from_args(args), stale_after=args.stale_after,
             expire_after=args.expire_after,
         )
         server = StateServer(config)
@@ -91,7 +115,7 @@ def run_serve(args: argparse.Namespace) -> int:
         print(f"situation server (seq {server.seq}, epoch {server.epoch}): pub {args.pub},"
               f" snapshot {args.snapshot}, ingest {args.ingest}", file=sys.stderr)
         server.serve_forever()
-    except zmq.ZMQError as exc:
+    except BusError as exc:
         print(f"error: cannot bind: {exc}", file=sys.stderr)
         return 1
     finally:
