@@ -38,6 +38,24 @@ def test_check_reports_file_line_and_field(tmp_path: Path) -> None:
     assert ok.returncode == 0 and "ok" in ok.stdout
 
 
+def test_check_names_panel_tiles_with_an_unknown_kind_or_bad_options(tmp_path: Path) -> None:
+    layouts = LAYOUTS + """\
+boards:
+  screens:
+    left: {template: 1x2, tiles: [{panel: {kind: incident-board, options: {zone: north,
+                                                                          colour: red}}},
+                                  {panel: {kind: no-such-board}}]}
+"""
+    site = tmp_path / "site.yaml"
+    site.write_text(site_yaml(CAMERAS, layouts))
+    res = _videowall(tmp_path, "check", str(site))
+    assert res.returncode == 1
+    assert "layout boards: left tile 0: panel incident-board: options.colour: " in res.stdout
+    assert "layout boards: left tile 1: no plugin provides panel kind 'no-such-board'" \
+        in res.stdout
+    assert _videowall(tmp_path, "check", "--no-plugins", str(site)).returncode == 0
+
+
 def test_run_refuses_an_invalid_site_before_opening_windows(tmp_path: Path) -> None:
     res = _videowall(tmp_path, "run", str(BROKEN / "bad_url.yaml"), "--screenshot",
                      str(tmp_path / "shots"))

@@ -170,9 +170,11 @@ def test_registry_rejects_bad_kinds_and_options_models_that_allow_extras() -> No
         registry.register_panel("fine", lambda ctx: None)
 
 
-def test_skips_private_files_and_conftest(tmp_path: Path) -> None:
-    (tmp_path / "_private.py").write_text("raise SystemExit('must not be imported')\n")
-    (tmp_path / "conftest.py").write_text("raise SystemExit('must not be imported')\n")
+def test_skips_private_files_conftest_and_tests(tmp_path: Path) -> None:
+    for name in ("_private.py", "conftest.py", "test_proj.py", "proj_test.py"):
+        (tmp_path / name).write_text("raise SystemExit('must not be imported')\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "__init__.py").write_text("raise SystemExit('must not be imported')\n")
     (tmp_path / "proj").mkdir()
     (tmp_path / "proj" / "src" / "proj").mkdir(parents=True)
     (tmp_path / "proj" / "src" / "proj" / "__init__.py").write_text(label_panel("src-panel"))

@@ -20,7 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="From one run, per resolution: (a) the decode-only ceiling of bare PyAV "
         "loops (one thread per stream, one stream per core, unpaced); (b) the engine's "
         "delivered frames at tile size under the same load, and its ratio to (a); (c) the "
-        "most live streams the bare loop and the engine each keep at >= 95%% of source fps "
+        "most live streams the bare loop and the engine each keep at >= 95% of source fps "
         "(served in real time by a local RTSP server, or paced files). Progress goes to "
         "stderr; a table and then a JSON summary (last line) to stdout.",
     )

@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import logging
 from pathlib import Path
 
-from videowall.core.site import Severity, check_site
+from videowall.core.site import Severity, check_site, load_site
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "check", help="check a site file and the files it refers to",
         description="Validate a site file (and its layout and zone files). Prints every "
-        "error and warning as FILE:LINE: FIELD: MESSAGE; exit status 1 when there are errors.",
+        "error and warning as FILE:LINE: FIELD: MESSAGE; exit status 1 when there are errors. "
+        "A valid file's panel tiles are then checked against the plugins found (known kind, "
+        "valid options), which imports the plugins.",
     )
     p.add_argument("site", type=Path, help="site YAML file")
+    p.add_argument("--no-plugins", action="store_true",
+                   help="do not load plugins, so do not check panel tiles")
     p.set_defaults(func=run)
 
 
@@ -26,5 +31,30 @@ def run(args: argparse.Namespace) -> int:
     if errors:
         print(f"{len(errors)} error(s) in {args.site}")
         return 1
+    if not args.no_plugins:
+        problems = panel_problems(args.site)
+        for problem in problems:
+            print(f"{args.site}: error: {problem}")
+        if problems:
+            print(f"{len(problems)} error(s) in {args.site}")
+            return 1
     print(f"{args.site}: ok" + (f" ({len(diagnostics)} warning(s))" if diagnostics else ""))
     return 0
+
+
+def panel_problems(path: Path) -> list[str]:
+    """Panel tiles of a valid site whose kind no plugin offers or whose options are wrong."""
+    from videowall.cli.plugins_cmd import site_panel_problems
+    from videowall.plugin_host.discovery import discover
+
+    site = load_site(path)
+    plugin_log = logging.getLogger("videowall.plugins")
+    plugin_log.setLevel(logging.CRITICAL)  # a plugin that fails to load shows up below
+    try:
+        host = discover(site.plugin_dirs)
+    finally:
+        plugin_log.setLevel(logging.NOTSET)
+    problems = site_panel_problems(site, host)
+    if problems:
+        problems += [f"plugin {p.name} did not load: {p.errors[0]}" for p in host.failed]
+    return problems

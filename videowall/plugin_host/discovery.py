@@ -18,7 +18,7 @@ from videowall.api import PanelSpec, Registry, check_api
 GROUP = "videowall.plugins"
 CHECKOUT_PLUGINS = Path(videowall.__file__).resolve().parent.parent / "plugins"
 MODULE_PREFIX = "_videowall_plugin_"  # folder plugins live in sys.modules under private names
-_SKIP = ("conftest", "setup", "noxfile")
+_SKIP = ("conftest", "setup", "noxfile", "tests", "test", "docs")
 
 log = logging.getLogger("videowall.plugins")
 
@@ -146,6 +146,8 @@ def plugin_paths(folder: Path) -> list[tuple[str, Path]]:
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith((".", "_")) or entry.stem in _SKIP:
             continue
+        if entry.stem.startswith("test_") or entry.stem.endswith("_test"):
+            continue  # a plugin's own tests may sit beside it
         if entry.is_file() and entry.suffix == ".py":
             out.append((entry.stem, entry))
         elif entry.is_dir():
