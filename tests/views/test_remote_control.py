@@ -102,11 +102,7 @@ def test_every_action_round_trips(wall, remote, audit, qtbot, tmp_path: Path) ->
 
 
 def test_ctl_command_line_against_the_running_wall(
-        wall, remote, audit, qtbot, capsys: pytest.CaptureFixture[str],
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    if "videowall.cli.ctl_cmd" not in cli_main.COMMAND_MODULES:  # until main.py lists it
-        monkeypatch.setattr(cli_main, "COMMAND_MODULES",
-                            (*cli_main.COMMAND_MODULES, "videowall.cli.ctl_cmd"))
+        wall, remote, audit, qtbot, capsys: pytest.CaptureFixture[str]) -> None:
     ep = ["ctl", "--endpoint", remote.endpoint, "--name", "cli"]
     assert in_background(qtbot, cli_main.main, [*ep, "layout", "second"]) == 0
     assert capsys.readouterr().out.strip() == "ok layout second"
