@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from tests.video.conftest import wait_for, wait_state
+from tests.video.conftest import FAST, wait_for, wait_state
 from videowall.core.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamState
 from videowall.video.engine import StreamEngine
@@ -156,3 +156,20 @@ def test_sim_start_offset_after_the_last_frame_still_plays(engine, monkeypatch) 
                     64, 36)
     time.sleep(3.0)
     assert c.health().decoded_frames > 20
+
+
+def test_stopping_while_a_sim_clip_is_encoded_cancels_it_promptly() -> None:
+    from videowall.core.sources import parse_sim_url
+    from videowall.video.sim import clip_path
+
+    url = "sim://cancel-me?size=1280x720&fps=25&seconds=60&gop=50"  # ~10 s to encode
+    engine = StreamEngine(FAST)
+    c = engine.open(Source(id="slow", url=url), 64, 36)
+    wait_for(lambda: c.health().reason == "preparing simulated clip", timeout=5)
+    folder = clip_path(parse_sim_url(url)).parent
+    wait_for(lambda: any(folder.glob(".part-*")), timeout=5)  # encoding has begun
+    t0 = time.monotonic()
+    # Joined within the second: no thread is left inside the encoder (or OpenCV) at exit.
+    assert engine.shutdown(timeout=1.0)
+    assert time.monotonic() - t0 < 1.0
+    assert not any(folder.glob(".part-*")) and not clip_path(parse_sim_url(url)).exists()

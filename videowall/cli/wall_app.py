@@ -139,9 +139,26 @@ def _run_qt(site: Site, options: WallOptions) -> int:
             log.error("remote control off: cannot bind %s: %s", options.control, exc)
             controller.show_error(f"Remote control is off: cannot bind {options.control}")
     written: list[Path] = []
+    waited = 0.0  # seconds spent waiting for simulated clips before the screenshot
+    settled = False
 
     def finish() -> None:
+        nonlocal waited, settled
         if options.screenshot_dir is not None:
+            # On a first run the simulated clips are still being encoded: a screenshot of
+            # "preparing" tiles shows nothing, so wait for them (bounded).
+            preparing = clips_in_preparation(controller)
+            if preparing and waited < MAX_CLIP_WAIT_S:
+                if waited == 0:
+                    print(f"waiting for {preparing} simulated clip(s) to be encoded (once; "
+                          "they are cached)", file=sys.stderr, flush=True)
+                waited += 0.5
+                QTimer.singleShot(500, finish)
+                return
+            if waited and not settled:
+                settled = True  # the clips are ready: let the tiles show their first frames
+                QTimer.singleShot(2000, finish)
+                return
             written.extend(grab_windows(controller, options.screenshot_dir))
         app.quit()
 
@@ -159,6 +176,24 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     for path in written:
         print(path)
     return rc
+
+
+MAX_CLIP_WAIT_S = 300.0  # a first run on a slow machine encodes dozens of clips
+
+
+def clips_in_preparation(controller: object) -> int:
+    """Visible video tiles whose simulated clip is still being encoded."""
+    from videowall.video.decoder import PREPARING_CLIP
+    from videowall.views.video_tile import VideoTile
+
+    count = 0
+    for window in controller.windows.values():  # type: ignore[attr-defined]
+        for placed in window.placed:
+            widget = placed.widget
+            if isinstance(widget, VideoTile) and widget.isVisible():
+                health = widget.health()
+                count += bool(health is not None and health.reason == PREPARING_CLIP)
+    return count
 
 
 def grab_windows(controller: object, folder: Path) -> list[Path]:

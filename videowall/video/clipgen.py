@@ -6,6 +6,7 @@ import math
 import os
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,10 @@ import numpy as np
 
 # Bump when the drawn content or encoder settings change, so cached clips are remade.
 CLIPGEN_VERSION = 3
+
+
+class ClipCancelledError(Exception):
+    """Encoding a clip was cancelled before it was complete."""
 
 
 def _background(width: int, height: int, rng: random.Random) -> np.ndarray:
@@ -113,12 +118,13 @@ def _grain(width: int, height: int, strength: int, rng: random.Random) -> list[n
 def encode_clip(
     path: Path, *, width: int, height: int, fps: int = 25, seconds: float = 10,
     codec: Literal["h264", "hevc"] = "h264", gop: int = 50, label: str = "", seed: int = 0,
-    grain: int = 0, kbps: int | None = None,
+    grain: int = 0, kbps: int | None = None, cancel: Callable[[], bool] | None = None,
 ) -> Path:
     """Encode a clip to `path` (.mp4, .mkv or .ts) atomically; returns `path`.
 
     `grain` adds sensor-like noise (0-255 scale) and `kbps` a constant camera bitrate, so
-    decoding costs what a real camera stream costs (benchmarks need both).
+    decoding costs what a real camera stream costs (benchmarks need both). When `cancel()`
+    turns true, encoding stops within a frame and raises ClipCancelledError (nothing is left).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +144,10 @@ def encode_clip(
             if codec == "hevc" and path.suffix == ".mp4":
                 stream.codec_tag = "hvc1"
             for index in range(total):
+                if cancel is not None and cancel():
+                    # A decoder being stopped must not sit in OpenCV code when the process
+                    # exits: a daemon thread unwound there aborts the whole program.
+                    raise ClipCancelledError(f"encoding {path.name} cancelled")
                 img = render_frame(background, movers, index, total, fps, label)
                 if noise:
                     # Zero-mean grain: add one noise frame, take another away.

@@ -16,6 +16,7 @@ from av.video.reformatter import VideoReformatter
 
 from videowall.core.sources import SIM_SCHEME, Source, url_scheme
 from videowall.core.stream_health import DecodeMode, Fit, StreamHealth, StreamState
+from videowall.video.clipgen import ClipCancelledError
 from videowall.video.failures import Failure, StreamError, check_host, classify
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
 from videowall.video.meters import RateMeter
@@ -24,6 +25,7 @@ from videowall.video.sim import ensure_clip
 
 log = logging.getLogger(__name__)
 FrameCallback = Callable[[], None]
+PREPARING_CLIP = "preparing simulated clip"  # the reason shown while a sim clip is encoded
 
 
 @dataclass(frozen=True)
@@ -251,8 +253,11 @@ class Decoder:
         pace, loop, align = False, False, False
         if scheme == SIM_SCHEME:
             with self._lock:
-                self._reason = "preparing simulated clip"
-            path, _spec = ensure_clip(url)
+                self._reason = PREPARING_CLIP
+            try:
+                path, _spec = ensure_clip(url, cancel=self._stop.is_set)
+            except ClipCancelledError:
+                return False  # stopped while the clip was being made
             url, loop = str(path), True
             pace = align = self.settings.pace_files
         elif scheme == "file":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from videowall.core.paths import cache_dir
@@ -24,8 +25,9 @@ def clip_path(spec: SimSpec) -> Path:
     return cache_dir() / "sim" / f"{spec.name[:32]}-{spec.width}x{spec.height}-{digest}.{ext}"
 
 
-def ensure_clip(url: str) -> tuple[Path, SimSpec]:
-    """Return the cached clip for a `sim://` URL, encoding it once if needed."""
+def ensure_clip(url: str, cancel: Callable[[], bool] | None = None) -> tuple[Path, SimSpec]:
+    """Return the cached clip for a `sim://` URL, encoding it once if needed (ClipCancelledError
+    when `cancel()` turns true meanwhile)."""
     spec = parse_sim_url(url)
     path = clip_path(spec)
     if path.exists():
@@ -41,6 +43,6 @@ def ensure_clip(url: str) -> tuple[Path, SimSpec]:
             encode_clip(
                 path, width=spec.width, height=spec.height, fps=spec.fps,
                 seconds=spec.seconds, codec=spec.codec, gop=spec.gop,
-                label=spec.label or spec.name, seed=seed,
+                label=spec.label or spec.name, seed=seed, cancel=cancel,
             )
     return path, spec
