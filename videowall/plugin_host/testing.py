@@ -8,6 +8,7 @@ from types import ModuleType
 from typing import Any, NamedTuple
 
 import pytest
+from PyQt6 import sip
 from PyQt6.QtWidgets import QApplication, QWidget
 
 from videowall.api import (
@@ -213,6 +214,13 @@ class PanelHarness:
         for ctx in self.contexts:
             ctx.close()
         self.hub.close()
+        # Delete the panels now, timers included: a panel timer left running after its test
+        # fired into freed objects in a later test (PyQt crashed).
+        for frame in self.frames:
+            if not sip.isdeleted(frame):
+                frame.hide()
+                sip.delete(frame)
+        self.frames.clear()
 
 
 @pytest.fixture
