@@ -18,7 +18,7 @@ from videowall.core.situation import Envelope, Incident, Risk, SituationState, U
 from videowall.core.situation.city_sim import CitySim
 from videowall.core.situation.persistence import save_state
 from videowall.export import BriefingOptions, ExportError, render_briefing, situation_time
-from videowall.export.briefing import RISK_COLOURS, UNIT_COLOURS
+from videowall.export.markup import RISK_COLOURS, UNIT_COLOURS
 from videowall.export.offline import (
     LEAFLET_HEAT_VERSION,
     LEAFLET_VERSION,
@@ -27,7 +27,8 @@ from videowall.export.offline import (
 )
 
 ASSETS = Path(__file__).resolve().parents[2] / "videowall" / "export" / "assets"
-EXPECTED_RISK_COLOURS = {"high": "#e53935", "medium": "#fb8c00", "low": "#1e88e5"}
+# red, yellow, blue as on the wall
+EXPECTED_RISK_COLOURS = {"high": "#e53935", "medium": "#fdd835", "low": "#1e88e5"}
 URL = re.compile(r"https?://[^\s\"'<>()\\]+", re.IGNORECASE)
 # http(s) text that an export may contain although nothing is fetched: the SVG namespace
 # Leaflet passes to createElementNS, and Leaflet's attribution link (a link, not an asset).

@@ -6,9 +6,9 @@ from videowall.export.briefing import (
     ExportError,
     build_briefing,
     render_briefing,
-    situation_time,
     write_briefing,
 )
+from videowall.export.markup import situation_time
 
 __all__ = [
     "Briefing", "BriefingOptions", "ExportError", "build_briefing", "render_briefing",

@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import html
 import math
 import os
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import folium
-from folium.plugins import HeatMap
 from shapely.geometry import mapping
 
 from videowall.core.site import Site, Zone, ZoneClass
@@ -30,57 +26,30 @@ from videowall.core.situation import (
     UnitStatus,
     ZoneUpdate,
 )
-from videowall.export.offline import OfflineFigure, RawHtml, js_literal, remote_references
-
-RISK_COLOURS: Mapping[Risk, str] = {
-    Risk.HIGH: "#e53935",  # red
-    Risk.MEDIUM: "#fb8c00",  # orange
-    Risk.LOW: "#1e88e5",  # blue
-}
-RISK_RADIUS: Mapping[Risk, int] = {Risk.HIGH: 9, Risk.MEDIUM: 8, Risk.LOW: 7}
-HEAT_WEIGHT: Mapping[Risk, float] = {Risk.HIGH: 1.0, Risk.MEDIUM: 0.6, Risk.LOW: 0.35}
-HEAT_MAX = 2.0  # summed weight at which the heat map turns fully red
-UNIT_COLOURS: Mapping[UnitKind, str] = {
-    UnitKind.CAR: "#26c6da",
-    UnitKind.MOTORCYCLE: "#ab47bc",
-    UnitKind.FOOT: "#66bb6a",
-    UnitKind.DRONE: "#f06292",
-    UnitKind.ROBOT_DOG: "#d4e157",
-    UnitKind.OTHER: "#bdbdbd",
-}
-ALERT_COLOURS: Mapping[AlertLevel, str] = {
-    AlertLevel.NORMAL: "#7f93b3",
-    AlertLevel.ELEVATED: "#fdd835",
-    AlertLevel.HIGH: "#fb8c00",
-    AlertLevel.CRITICAL: "#e53935",
-}
-ZONE_FILL: Mapping[ZoneClass, str] = {ZoneClass.URBAN: "#3c5a8c", ZoneClass.SUBURBAN: "#3c785a"}
-BACKGROUND = "#0c1016"
-DEFAULT_TITLE = "Situation briefing"
-
-_STYLE = f"""
-html, body {{ background: {BACKGROUND}; }}
-.leaflet-container {{ background: {BACKGROUND}; font: 13px/1.4 system-ui, sans-serif; }}
-.leaflet-heatmap-layer {{ pointer-events: none; z-index: -1; }}
-.vw-panel {{ position: absolute; z-index: 1000; background: rgba(12, 16, 22, 0.88);
-  color: #dfe6f0; border: 1px solid #34445c; border-radius: 4px; padding: 8px 12px;
-  font: 13px/1.45 system-ui, sans-serif; max-width: 46em; }}
-.vw-title {{ top: 10px; left: 56px; }}
-.vw-title h1 {{ font-size: 17px; margin: 0 0 2px 0; }}
-.vw-legend {{ bottom: 28px; right: 10px; }}
-.vw-legend h2 {{ font-size: 12px; margin: 6px 0 2px 0; text-transform: uppercase;
-  color: #9fb0c8; }}
-.vw-dot {{ display: inline-block; width: 10px; height: 10px; border-radius: 50%;
-  margin: 0 4px 0 8px; vertical-align: -1px; }}
-.vw-line {{ display: inline-block; width: 14px; height: 0; border-top: 3px solid;
-  margin: 0 4px 0 8px; vertical-align: 3px; }}
-.leaflet-tooltip.vw-zone-label {{ background: rgba(12, 16, 22, 0.72); color: #dfe6f0;
-  border: 1px solid #40506a; box-shadow: none; font-size: 11px; padding: 1px 6px;
-  text-align: center; }}
-.leaflet-tooltip.vw-zone-label::before {{ display: none; }}
-.vw-popup table {{ border-collapse: collapse; }}
-.vw-popup th {{ text-align: left; padding-right: 8px; color: #555; font-weight: 600; }}
-"""
+from videowall.export.markup import (
+    ALERT_COLOURS,
+    DEFAULT_TITLE,
+    HEAT_MAX,
+    HEAT_WEIGHT,
+    RISK_COLOURS,
+    RISK_RADIUS,
+    STYLE,
+    UNIT_COLOURS,
+    ZONE_FILL,
+    OfflineHeatMap,
+    OfflineMap,
+    bounds_of,
+    clock,
+    esc,
+    fit_zoom,
+    format_age,
+    popup,
+    situation_time,
+    table,
+    tooltip,
+    words,
+)
+from videowall.export.offline import OfflineFigure, RawHtml, remote_references
 
 
 class ExportError(Exception):
@@ -115,112 +84,7 @@ class Briefing:
         risks = ", ".join(f"{self.open_incidents[r]} {r.value}" for r in Risk)
         return (f"{sum(self.open_incidents.values())} open incidents ({risks}),"
                 f" {self.units} units, {self.zones} zones, {self.heat_points} heat points"
-                f" as of {_clock(self.as_of)}")
-
-
-class _OfflineMap(folium.Map):
-    # No CDN links at all: Leaflet comes inlined from OfflineFigure.
-    default_js: list[tuple[str, str]] = []
-    default_css: list[tuple[str, str]] = []
-
-
-class _OfflineHeatMap(HeatMap):
-    default_js: list[tuple[str, str]] = []
-
-
-class _Bind(folium.MacroElement):
-    """`parent.bindPopup(...)` / `bindTooltip(...)` with escaped content, without jQuery.
-
-    folium's Popup needs jQuery, and its macro output is compiled as a Jinja template again,
-    which must never happen to text from the bus; this element writes plain script instead.
-    """
-
-    def __init__(
-        self, method: str, content: str, options: Mapping[str, Any] | None = None
-    ) -> None:
-        super().__init__()
-        self._name = "Bind"
-        self.method = method
-        self.content = content
-        self.options = dict(options or {})
-
-    def render(self, **kwargs: Any) -> None:
-        target = self._parent.get_name()
-        code = (f"{target}.{self.method}({js_literal(self.content)},"
-                f" {js_literal(self.options)});\n")
-        self.get_root().script.add_child(RawHtml(code), name=self.get_name())
-
-
-def _popup(element: folium.MacroElement, content: str) -> None:
-    element.add_child(_Bind("bindPopup", f'<div class="vw-popup">{content}</div>',
-                            {"maxWidth": 360}))
-
-
-def _tooltip(element: folium.MacroElement, content: str, **options: Any) -> None:
-    element.add_child(_Bind("bindTooltip", content, options))
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value))
-
-
-def _words(value: str) -> str:
-    return value.replace("_", " ")
-
-
-def _clock(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def format_age(seconds: float) -> str:
-    """A duration for people: `45 s`, `12 min`, `2 h 05 min`, `3 d 4 h`."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
-
-
-def _table(rows: Iterable[tuple[str, str]]) -> str:
-    """Rows of (label, already-escaped HTML)."""
-    return "<table>" + "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows) + (
-        "</table>")
-
-
-def situation_time(state: SituationState) -> datetime | None:
-    """The newest time stamp in the state: the moment the situation describes."""
-    stamps: list[datetime] = [i.updated_at for i in state.incidents.values()]
-    stamps += [u.updated_at for u in state.units.values()]
-    stamps += [p.at for p in state.incident_points(datetime.min.replace(tzinfo=UTC))]
-    stamps += [z.updated_at for z in state.items(Kind.ZONE).values()
-               if isinstance(z, ZoneUpdate) and z.updated_at is not None]
-    return max(stamps) if stamps else None
-
-
-def _fit_zoom(bounds: tuple[float, float, float, float], width: int = 1200,
-              height: int = 800) -> int:
-    """Web-Mercator zoom at which (south, west, north, east) fills about width x height px."""
-    south, west, north, east = bounds
-
-    def merc_y(lat: float) -> float:
-        lat = max(-85.0, min(85.0, lat))
-        return math.degrees(math.log(math.tan(math.pi / 4 + math.radians(lat) / 2)))
-
-    dx = max(east - west, 1e-6)
-    dy = max(merc_y(north) - merc_y(south), 1e-6)
-    zoom = min(math.log2(width * 360 / (256 * dx)), math.log2(height * 360 / (256 * dy)))
-    return max(1, min(18, int(zoom)))
-
-
-def _bounds(points: Iterable[tuple[float, float]]) -> tuple[float, float, float, float] | None:
-    pts = list(points)
-    if not pts:
-        return None
-    lats, lons = [p[0] for p in pts], [p[1] for p in pts]
-    return min(lats), min(lons), max(lats), max(lons)
+                f" as of {clock(self.as_of)}")
 
 
 class _Briefing:
@@ -256,12 +120,12 @@ class _Briefing:
             center, zoom = [0.0, 0.0], 2
         else:
             center = [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2]
-            zoom = _fit_zoom(extent)
-        fmap = _OfflineMap(location=center, zoom_start=zoom, tiles=None, control_scale=True,
+            zoom = fit_zoom(extent)
+        fmap = OfflineMap(location=center, zoom_start=zoom, tiles=None, control_scale=True,
                            min_zoom=2, max_zoom=19)
-        figure = OfflineFigure(title=_e(self.options.title), heat=bool(self.heat))
+        figure = OfflineFigure(title=esc(self.options.title), heat=bool(self.heat))
         figure.add_child(fmap)
-        figure.header.add_child(RawHtml(f"<style>{_STYLE}</style>\n"), name="briefing_css")
+        figure.header.add_child(RawHtml(f"<style>{STYLE}</style>\n"), name="briefing_css")
         if self.options.tiles_url is not None:
             folium.TileLayer(tiles=self.options.tiles_url, attr=self.options.tiles_attribution,
                              name="Base map", overlay=False, control=True).add_to(fmap)
@@ -284,7 +148,7 @@ class _Briefing:
         for zone in self.zones:
             west, south, east, north = zone.bounds
             points += [(south, west), (north, east)]
-        return _bounds(points)
+        return bounds_of(points)
 
     # --- zones ---------------------------------------------------------------------------
     def _zone_of(self, lat: float, lon: float) -> str | None:
@@ -315,36 +179,36 @@ class _Briefing:
                                    control=False).add_to(group)
             mine = incidents.get(zone.id, [])
             by_risk = Counter(i.risk for i in mine)
-            _popup(shape, self._zone_popup(zone, update, mine, units[zone.id]))
+            popup(shape, self._zone_popup(zone, update, mine, units[zone.id]))
             label = folium.CircleMarker(zone.label_point, radius=1, stroke=False, fill=False,
                                         className=f"vw-zone-anchor zone-{zone.id}").add_to(group)
             counts = "·".join(f'<span style="color:{RISK_COLOURS[r]}">{by_risk[r]}</span>'
                               for r in Risk)
-            text = f"<b>{_e(zone.title)}</b><br>{len(mine)} open" + (
+            text = f"<b>{esc(zone.title)}</b><br>{len(mine)} open" + (
                 f" ({counts})" if mine else "")
-            _tooltip(label, text, permanent=True, direction="center", className="vw-zone-label")
+            tooltip(label, text, permanent=True, direction="center", className="vw-zone-label")
 
     def _zone_popup(self, zone: Zone, update: ZoneUpdate | None, incidents: list[Incident],
                     units: int) -> str:
         by_risk = Counter(i.risk for i in incidents)
-        cats = Counter(_words(i.category) for i in incidents).most_common(5)
-        rows = [("Zone", _e(zone.id)), ("Class", _e(zone.zone_class.value)),
+        cats = Counter(words(i.category) for i in incidents).most_common(5)
+        rows = [("Zone", esc(zone.id)), ("Class", esc(zone.zone_class.value)),
                 ("Open incidents", f"{len(incidents)} (" + ", ".join(
                     f"{by_risk[r]} {r.value}" for r in Risk) + ")"),
                 ("Units in zone", str(units))]
         if cats:
-            rows.append(("Categories", ", ".join(f"{_e(c)} {n}" for c, n in cats)))
+            rows.append(("Categories", ", ".join(f"{esc(c)} {n}" for c, n in cats)))
         if update is not None:
-            rows.append(("Alert", _e(update.alert.value)))
+            rows.append(("Alert", esc(update.alert.value)))
             if update.notes:
-                rows.append(("Notes", _e(update.notes)))
-        return f"<b>{_e(zone.title)}</b>" + _table(rows)
+                rows.append(("Notes", esc(update.notes)))
+        return f"<b>{esc(zone.title)}</b>" + table(rows)
 
     # --- heat ----------------------------------------------------------------------------
     def _add_heat(self, fmap: folium.Map, zoom: int) -> None:
         data = [[round(p.lat, 6), round(p.lon, 6), HEAT_WEIGHT[p.risk]] for p in self.heat]
         hours = f"{self.options.heat_hours:g}"
-        _OfflineHeatMap(
+        OfflineHeatMap(
             data, name=f"Heat map: {len(data)} incidents, last {hours} h",
             min_opacity=0.25, radius=25, blur=20, max_zoom=zoom, max=HEAT_MAX,
         ).add_to(fmap)
@@ -362,7 +226,7 @@ class _Briefing:
             units = by_kind.get(kind)
             if not units:
                 continue
-            group = folium.FeatureGroup(name=f"Units: {_words(kind.value)} ({len(units)})")
+            group = folium.FeatureGroup(name=f"Units: {words(kind.value)} ({len(units)})")
             group.add_to(fmap)
             for unit in units:
                 stale = self.state.is_stale(unit, self.as_of)
@@ -373,14 +237,14 @@ class _Briefing:
                     dash_array="2 2" if stale else None,
                     className=f"unit kind-{kind.value} status-{unit.status.value}",
                 ).add_to(group)
-                _tooltip(marker, f"{_e(unit.callsign)} ({_e(_words(kind.value))},"
-                                 f" {_e(_words(unit.status.value))})")
-                _popup(marker, self._unit_popup(unit, assigned.get(unit.id, []), stale))
+                tooltip(marker, f"{esc(unit.callsign)} ({esc(words(kind.value))},"
+                                 f" {esc(words(unit.status.value))})")
+                popup(marker, self._unit_popup(unit, assigned.get(unit.id, []), stale))
 
     def _unit_popup(self, unit: Unit, incidents: list[Incident], stale: bool) -> str:
         age = format_age((self.as_of - unit.updated_at).total_seconds())
-        rows = [("Unit", _e(unit.id)), ("Kind", _e(_words(unit.kind.value))),
-                ("Status", _e(_words(unit.status.value))),
+        rows = [("Unit", esc(unit.id)), ("Kind", esc(words(unit.kind.value))),
+                ("Status", esc(words(unit.status.value))),
                 ("Last report", f"{age} ago" + (" (stale)" if stale else ""))]
         if unit.speed is not None:
             rows.append(("Speed", f"{unit.speed * 3.6:.0f} km/h"))
@@ -388,9 +252,9 @@ class _Briefing:
             rows.append(("Heading", f"{unit.heading:.0f}°"))
         if incidents:
             rows.append(("Assigned", "<br>".join(
-                f"{_e(i.id)} ({_e(_words(i.category))}, {_e(i.risk.value)},"
-                f" {_e(_words(i.status.value))})" for i in incidents)))
-        return f"<b>{_e(unit.callsign)}</b>" + _table(rows)
+                f"{esc(i.id)} ({esc(words(i.category))}, {esc(i.risk.value)},"
+                f" {esc(words(i.status.value))})" for i in incidents)))
+        return f"<b>{esc(unit.callsign)}</b>" + table(rows)
 
     # --- incidents -----------------------------------------------------------------------
     def _add_incidents(self, fmap: folium.Map) -> None:
@@ -406,38 +270,38 @@ class _Briefing:
                     fill_color=RISK_COLOURS[risk], fill_opacity=0.9,
                     className=f"incident risk-{risk.value} status-{inc.status.value}",
                 ).add_to(group)
-                _tooltip(marker, f"{_e(_words(inc.category))} ({_e(risk.value)},"
-                                 f" {_e(_words(inc.status.value))})")
-                _popup(marker, self._incident_popup(inc))
+                tooltip(marker, f"{esc(words(inc.category))} ({esc(risk.value)},"
+                                 f" {esc(words(inc.status.value))})")
+                popup(marker, self._incident_popup(inc))
 
     def _incident_popup(self, inc: Incident) -> str:
         age = format_age((self.as_of - inc.reported_at).total_seconds())
         zone_id = self._zone_of(inc.lat, inc.lon) or inc.zone
-        zone = _e(zone_id) if zone_id else "outside all zones"
+        zone = esc(zone_id) if zone_id else "outside all zones"
         if self.site is not None and zone_id is not None:
             try:
-                zone = _e(self.site.zone(zone_id).title)
+                zone = esc(self.site.zone(zone_id).title)
             except KeyError:
                 pass
         units = []
         for uid in inc.units:
             unit = self.state.units.get(uid)
-            units.append(f"{_e(unit.callsign)} ({_e(_words(unit.kind.value))})"
-                         if unit is not None else f"{_e(uid)} (no position)")
+            units.append(f"{esc(unit.callsign)} ({esc(words(unit.kind.value))})"
+                         if unit is not None else f"{esc(uid)} (no position)")
         colour = RISK_COLOURS[inc.risk]
-        rows = [("Incident", _e(inc.id)),
-                ("Category", _e(_words(inc.category))),
-                ("Risk", f'<span style="color:{colour};font-weight:700">{_e(inc.risk.value)}'
+        rows = [("Incident", esc(inc.id)),
+                ("Category", esc(words(inc.category))),
+                ("Risk", f'<span style="color:{colour};font-weight:700">{esc(inc.risk.value)}'
                          "</span>"),
-                ("Status", _e(_words(inc.status.value))),
-                ("Age", f"{age} (reported {_clock(inc.reported_at)})"),
+                ("Status", esc(words(inc.status.value))),
+                ("Age", f"{age} (reported {clock(inc.reported_at)})"),
                 ("Zone", zone),
                 ("Units", ", ".join(units) if units else "none assigned"),
                 ("Reports", str(inc.reports))]
         if inc.notes:
-            rows.append(("Notes", _e(inc.notes)))
-        head = _e(inc.title) if inc.title else _e(_words(inc.category)).capitalize()
-        return f"<b>{head}</b>" + _table(rows)
+            rows.append(("Notes", esc(inc.notes)))
+        head = esc(inc.title) if inc.title else esc(words(inc.category)).capitalize()
+        return f"<b>{head}</b>" + table(rows)
 
     # --- panels --------------------------------------------------------------------------
     def _title_panel(self) -> str:
@@ -445,13 +309,13 @@ class _Briefing:
         status = Counter(u.status for u in self.units)
         risks = ", ".join(
             f'<span style="color:{RISK_COLOURS[r]}">{by_risk[r]} {r.value}</span>' for r in Risk)
-        units = ", ".join(f"{status[s]} {_words(s.value)}" for s in UnitStatus)
-        site = (f" · {_e(self.site.name)}" if self.site is not None and self.site.name else "")
+        units = ", ".join(f"{status[s]} {words(s.value)}" for s in UnitStatus)
+        site = (f" · {esc(self.site.name)}" if self.site is not None and self.site.name else "")
         hours = f"{self.options.heat_hours:g}"
         return (
             '<div class="vw-panel vw-title">'
-            f"<h1>{_e(self.options.title)}</h1>"
-            f"<div>As of {_clock(self.as_of)}{site}</div>"
+            f"<h1>{esc(self.options.title)}</h1>"
+            f"<div>As of {clock(self.as_of)}{site}</div>"
             f"<div>Open incidents: {len(self.open)} ({risks})</div>"
             f"<div>Units: {len(self.units)} ({units})</div>"
             f"<div>Heat map: {len(self.heat)} incidents reported in the last {hours} h</div>"
@@ -460,15 +324,15 @@ class _Briefing:
 
     def _legend(self) -> str:
         def dot(colour: str, text: str) -> str:
-            return f'<span class="vw-dot" style="background:{colour}"></span>{_e(text)}'
+            return f'<span class="vw-dot" style="background:{colour}"></span>{esc(text)}'
 
         def line(colour: str, text: str) -> str:
-            return f'<span class="vw-line" style="border-color:{colour}"></span>{_e(text)}'
+            return f'<span class="vw-line" style="border-color:{colour}"></span>{esc(text)}'
 
         parts = ['<div class="vw-panel vw-legend">', "<h2>Incidents (open)</h2>"]
         parts += [dot(RISK_COLOURS[r], r.value) for r in Risk]
         parts += ["<h2>Units</h2>"]
-        parts += [dot(UNIT_COLOURS[k], _words(k.value)) for k in UnitKind
+        parts += [dot(UNIT_COLOURS[k], words(k.value)) for k in UnitKind
                   if any(u.kind is k for u in self.units)]
         if self.zones:
             parts += ["<h2>Zone alert</h2>"]
