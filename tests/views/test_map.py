@@ -326,3 +326,30 @@ def test_set_feed_swaps_the_situation_and_tracks_camera_and_zone_state(make_map)
     tile.refresh()
     assert not len(tile.incidents.markers) and not tile.status.isVisible()
     other.close()
+
+
+def test_deleted_zone_alerts_and_camera_reports_are_cleared(make_map) -> None:
+    from videowall.core.situation.models import AlertLevel, CameraStatus, ZoneUpdate
+
+    tile, feed, _ = make_map()
+    feed.apply([Envelope.upsert(CameraStatus(id="near", online=False)),
+                Envelope.upsert(ZoneUpdate(id="west", alert="high"))])
+    assert tile.camera_layer.offline == {"near"} and tile.zone_layer.alerts["west"] == "high"
+    feed.apply([Envelope.delete("camera", "near"), Envelope.delete("zone", "west")])
+    assert not tile.camera_layer.offline
+    assert tile.zone_layer.alerts.get("west", AlertLevel.NORMAL) is AlertLevel.NORMAL
+
+
+def test_heat_of_a_lone_incident_outside_the_city(make_map) -> None:
+    tile, feed, _ = make_map([incident("far", 52.80, 13.90)])  # well outside the zones
+    tile.set_heat_window(3600)
+    tile.refresh(force=True)
+    assert tile.heat.grid is not None and float(tile.heat.grid.max()) > 0
+
+
+def test_disposing_the_map_leaves_the_feed(make_map) -> None:
+    tile, feed, _ = make_map()
+    tile.close_stream()
+    assert tile.feed is None and not tile._timer.isActive()
+    feed.apply([incident("late")])  # reaches no disposed map
+    assert "late" not in tile.incidents.incidents

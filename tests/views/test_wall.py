@@ -190,3 +190,54 @@ def test_reload_rebuilds_a_camera_whose_url_changed(wall, write_site) -> None:
     wall.reload(load_site(write_site(changed)))
     assert left.tile_at(0, 0).widget is not n1_before  # new URL: a new tile and decoder
     assert left.tile_at(0, 1).widget is n2_before  # unchanged camera keeps its picture
+
+
+def test_a_change_on_one_screen_keeps_the_other_screens_maximized_tile(wall) -> None:
+    wall.act("test", "maximize", screen="left", tile=2)
+    kept = wall.windows["left"].maximized
+    wall.act("test", "split-zone", screen="right", zone="south")  # only the right screen
+    assert wall.windows["left"].maximized is kept
+    wall.act("test", "layout", name="first")  # a layout switch redraws the whole wall
+    assert wall.windows["left"].maximized is None
+
+
+def test_a_closed_wall_ignores_screens_plugged_in_later(qtbot, write_site) -> None:
+    from videowall.core.site import load_site
+    from videowall.video.engine import StreamEngine
+    from videowall.views.wall_controller import WallController
+
+    engine = StreamEngine()
+    wall = WallController(load_site(write_site()), engine)
+    wall.show("first")
+    wall.close()
+    app = QGuiApplication.instance()
+    app.screenAdded.emit(QGuiApplication.screens()[0])  # what plugging a monitor in sends
+    assert not any(w.isVisible() for w in wall.windows.values())
+    engine.shutdown()
+
+
+def test_reload_places_new_incidents_with_the_new_zones(qtbot, write_site) -> None:
+    from videowall.core.site import load_site
+    from videowall.core.situation.envelope import Envelope
+    from videowall.core.situation.models import Incident
+    from videowall.video.engine import StreamEngine
+    from videowall.views.situation_feed import SituationFeed
+    from videowall.views.wall_controller import WallController
+
+    site = load_site(write_site())
+    feed = SituationFeed(zone_lookup=site.zone_of)
+    engine = StreamEngine()
+    wall = WallController(site, engine, feed=feed)
+    wall.show("first")
+    try:
+        renamed = site_yaml(CAMERAS, LAYOUTS).replace("id: north", "id: nord")
+        wall.reload(load_site(write_site(renamed)))
+        at = "2026-01-01T12:00:00+00:00"
+        feed.apply([Envelope.upsert(Incident.model_validate({
+            "id": "I1", "lat": 52.55, "lon": 13.05, "category": "theft", "risk": "low",
+            "reported_at": at, "updated_at": at}))])
+        assert feed.state.incidents["I1"].zone == "nord"
+    finally:
+        wall.close()
+        feed.close()
+        engine.shutdown()

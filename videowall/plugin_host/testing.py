@@ -141,8 +141,7 @@ class PanelHarness:
             raise
         frame.set_panel(widget)
         frame.resize(*size)
-        if self.qtbot is not None:
-            self.qtbot.addWidget(frame)
+        # Not handed to qtbot: the harness deletes its frames itself in close().
         frame.show()
         self.contexts.append(ctx)
         self.frames.append(frame)
@@ -221,6 +220,7 @@ class PanelHarness:
                 frame.hide()
                 sip.delete(frame)
         self.frames.clear()
+        QApplication.processEvents()  # deferred deletes of what the panels scheduled
 
 
 @pytest.fixture

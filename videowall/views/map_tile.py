@@ -16,7 +16,13 @@ from PyQt6.QtWidgets import QWidget
 from videowall.core.projection import from_mercator, metres_scale, to_mercator
 from videowall.core.site import Camera, Zone
 from videowall.core.situation.envelope import Kind
-from videowall.core.situation.models import CameraStatus, Incident, UnitStatus, ZoneUpdate
+from videowall.core.situation.models import (
+    AlertLevel,
+    CameraStatus,
+    Incident,
+    UnitStatus,
+    ZoneUpdate,
+)
 from videowall.core.situation.state import Change
 from videowall.views.map.basemap import BasemapItem, open_tiles
 from videowall.views.map.cameras import CAMERA_COLOUR, CameraLayer
@@ -185,6 +191,11 @@ class MapTile(pg.PlotWidget):
                 self._heat_dirty = True
             elif change.new is not None:
                 self._apply_other(change.new)
+            elif change.kind is Kind.ZONE:
+                # Deleted (or gone from a resync snapshot): back to normal, not stuck tinted.
+                self.zone_layer.set_alert(change.id, AlertLevel.NORMAL)
+            elif change.kind is Kind.CAMERA:
+                self.camera_layer.set_online(change.id, True)
 
     def _apply_other(self, entity: object) -> None:
         if isinstance(entity, ZoneUpdate):
@@ -307,8 +318,13 @@ class MapTile(pg.PlotWidget):
         self.frames += 1
         self.frame_painted.emit()
 
-    def closeEvent(self, ev: object) -> None:  # noqa: N802
+    def close_stream(self) -> None:
+        """The wall disposes this tile: stop redrawing, leave the feed, close the tiles file."""
         self._timer.stop()
+        self.set_feed(None)
         self.basemap.set_source(None)
+
+    def closeEvent(self, ev: object) -> None:  # noqa: N802
+        self.close_stream()
         super().closeEvent(ev)
 

@@ -69,10 +69,13 @@ class WallController(QObject):
         self.camera_list: Callable[[ScreenWindow], None] | None = None  # toggled with C
         for screen in site.screens:
             self.windows[screen.id] = ScreenWindow(screen.id, self.factory, self)
+        self._closed = False
         app = QGuiApplication.instance()
         if app is not None:
-            app.screenAdded.connect(lambda _s: self.place_windows())
-            app.screenRemoved.connect(lambda _s: self.place_windows())
+            # Bound methods, disconnected in close(): lambdas kept a closed wall alive and
+            # showed its windows again when a screen was plugged in.
+            app.screenAdded.connect(self._screens_changed)
+            app.screenRemoved.connect(self._screens_changed)
 
     # ---- windows ------------------------------------------------------------------
 
@@ -106,17 +109,31 @@ class WallController(QObject):
 
     def show(self, layout: str | None = None) -> None:
         self.place_windows()
-        self.apply(plan_layout(self.site, layout))
+        self.apply(plan_layout(self.site, layout), force=True)
 
-    def apply(self, plan: WallPlan) -> None:
+    def apply(self, plan: WallPlan, *, force: bool = False) -> None:
+        """Show a plan. Screens whose plan did not change are left alone (a tile maximised
+        there stays so) unless `force`: a layout switch or a reload redraws everything."""
         self.plan = plan
         for screen_id, screen_plan in plan.screens.items():
             window = self.windows.get(screen_id)
-            if window is not None:
+            if window is not None and (force or window.plan != screen_plan):
                 window.show_plan(screen_plan)
         self.plan_changed.emit()
 
+    def _screens_changed(self, _screen: object) -> None:
+        if not self._closed:
+            self.place_windows()
+
     def close(self) -> None:
+        self._closed = True
+        app = QGuiApplication.instance()
+        if app is not None:
+            for signal in (app.screenAdded, app.screenRemoved):
+                try:
+                    signal.disconnect(self._screens_changed)
+                except TypeError:
+                    pass  # already disconnected
         for window in self.windows.values():
             window.clear()
             window.close()
@@ -155,7 +172,7 @@ class WallController(QObject):
     def do_layout(self, name: str) -> str:
         if name not in self.site.layouts:
             raise ActionError(f"unknown layout {name!r} (layouts: {', '.join(self.site.layouts)})")
-        self.apply(plan_layout(self.site, name))
+        self.apply(plan_layout(self.site, name), force=True)
         return f"ok layout {name}"
 
     def do_split_zone(self, screen: str, zone: str) -> str:
@@ -374,6 +391,8 @@ class WallController(QObject):
         old_layout = self.plan.layout
         self.site = site
         self.factory.site = site
+        if self.feed is not None:
+            self.feed.state.zone_lookup = site.zone_of  # new zones place new incidents
         for window in self.windows.values():
             window.set_banner(None)
         for screen in site.screens:
@@ -385,7 +404,7 @@ class WallController(QObject):
             window.close()
         self.place_windows()
         layout = old_layout if old_layout in site.layouts else None
-        self.apply(plan_layout(site, layout))
+        self.apply(plan_layout(site, layout), force=True)
 
     def show_error(self, text: str) -> None:
         for window in self.windows.values():

@@ -101,7 +101,11 @@ class HeatLayer:
         self.last_compute = time.monotonic()
         self.points = len(x)
         if len(x):
-            pts = QRectF(float(x.min()), float(y.min()), float(np.ptp(x)), float(np.ptp(y)))
+            # At least 200 m across: Qt's united() ignores an empty rectangle, which dropped a
+            # lone incident outside the city from the histogram.
+            w, h = max(float(np.ptp(x)), 200.0), max(float(np.ptp(y)), 200.0)
+            cx, cy = (float(x.min()) + float(x.max())) / 2, (float(y.min()) + float(y.max())) / 2
+            pts = QRectF(cx - w / 2, cy - h / 2, w, h)
             extent = pts if extent.isEmpty() else extent.united(pts)
         if not len(x):
             self.grid = None
