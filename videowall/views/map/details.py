@@ -151,7 +151,8 @@ class IncidentDetails(QFrame):
         f["risk"].setText(f'<b style="color:{colour}">{incident.risk.value.upper()}</b>')
         f["status"].setText(pretty(incident.status.value))
         age = (now - incident.reported_at).total_seconds()
-        f["age"].setText(f"{format_age(age)} (reported {incident.reported_at.astimezone():%H:%M:%S})")
+        local = incident.reported_at.astimezone()  # the wall's clock shows local time too
+        f["age"].setText(f"{format_age(age)} (reported {local:%H:%M:%S})")
         f["reports"].setText(str(incident.reports))
         f["units"].setText(html.escape(", ".join(units)) if units else
                            '<span style="color:#8c9aab">none assigned</span>')
