@@ -353,3 +353,9 @@ def test_disposing_the_map_leaves_the_feed(make_map) -> None:
     assert tile.feed is None and not tile._timer.isActive()
     feed.apply([incident("late")])  # reaches no disposed map
     assert "late" not in tile.incidents.incidents
+
+
+def test_status_line_says_no_feed_without_a_bus(make_map) -> None:
+    tile, feed, _ = make_map()  # a feed that was never connected to a state server
+    tile.refresh(force=True)
+    assert "NO FEED" in tile.status.label.text() and "LIVE" not in tile.status.label.text()

@@ -132,7 +132,7 @@ def test_assign_snapshot_and_errors(wall, qtbot, tmp_path) -> None:
     qtbot.waitUntil(lambda: tile.painted > 0, timeout=20000)
     out = wall.act("test", "snapshot", screen="left", tile=0, path=str(tmp_path / "s2.png"))
     assert out.startswith("ok") and QImage(str(tmp_path / "s2.png")).width() > 0
-    with pytest.raises(ActionError, match="cam-x"):
+    with pytest.raises(ActionError, match="unknown camera 'cam-x'"):
         wall.act("test", "assign", screen="left", tile=0, camera="cam-x")
     with pytest.raises(ActionError, match="no tile"):
         wall.act("test", "assign", screen="left", tile=9, camera="n1")
@@ -241,3 +241,18 @@ def test_reload_places_new_incidents_with_the_new_zones(qtbot, write_site) -> No
         wall.close()
         feed.close()
         engine.shutdown()
+
+
+def test_focus_map_is_an_audited_action(wall) -> None:
+    logged: list[tuple] = []
+    wall.action_log = lambda origin, action, args, result: logged.append((origin, action, result))
+    the_map = wall.windows["right"].placed[0].widget
+    assert wall.act("plugin kiosk", "focus-map", zone="south") == "ok 1 map tile(s) on zone south"
+    assert the_map.focus_zone == "south"
+    wall.act("plugin kiosk", "focus-map", lat=52.55, lon=13.05)
+    (x0, x1), _ = the_map.vb.viewRange()
+    assert x1 - x0 < 3000  # a few hundred metres around the point
+    with pytest.raises(ActionError, match="unknown zone 'nowhere'"):
+        wall.act("plugin kiosk", "focus-map", zone="nowhere")
+    assert [a for _, a, _ in logged] == ["focus-map"] * 3
+    assert logged[-1][2].startswith("error: unknown zone")

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from videowall.cli.run_cmd import add_wall_options, options_from
-from videowall.cli.wall_app import headless, run_wall
+from videowall.cli.wall_app import headless, offscreen_platform, run_wall
 
 DEMO_SITE = Path(__file__).resolve().parents[2] / "layouts" / "demo-site.yaml"
 
@@ -32,7 +32,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: demo site not found at {args.site} (run from a videowall checkout)",
               file=sys.stderr)
         return 2
-    if headless() and args.screenshot is None:
+    if offscreen_platform() and args.screenshot is None:
         args.screenshot = Path("videowall-demo")
         print(f"no display: rendering offscreen, screenshots go to {args.screenshot}/",
               file=sys.stderr)

@@ -42,6 +42,12 @@ def headless() -> bool:
                 or os.environ.get("QT_QPA_PLATFORM"))
 
 
+def offscreen_platform() -> bool:
+    """Qt will render offscreen: no display, or the user chose the offscreen platform."""
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    return headless() or platform.startswith(("offscreen", "minimal"))
+
+
 def use_offscreen_screens(count: int, width: int = 1920, height: int = 1080) -> Path:
     """Select Qt's offscreen platform with `count` virtual screens side by side."""
     screens = [{"name": f"WALL-{i + 1}", "x": i * width, "y": 0, "width": width,

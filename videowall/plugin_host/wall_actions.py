@@ -5,17 +5,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PyQt6.QtCore import QRectF
-
 from videowall.api import ActionError
-from videowall.core.projection import metres_scale, to_mercator
 from videowall.core.wall_plan import TileRef, largest_tile
 from videowall.plugin_host.context import HostContext
 from videowall.views.wall_controller import ActionError as WallActionError
 from videowall.views.wall_controller import WallController
 
 log = logging.getLogger("videowall.plugins")
-FOCUS_RADIUS_M = 400.0  # half the side of the square shown by focus_map(lat=, lon=)
 
 
 class WallPanelActions:
@@ -76,27 +72,9 @@ class WallPanelActions:
 
     def focus_map(self, ctx: HostContext, zone: str | None, lat: float | None,
                   lon: float | None) -> str:
-        maps = [p.widget for w in self.controller.windows.values() for p in w.placed
-                if hasattr(p.widget, "zoom_to_zone")]
-        if not maps:
-            raise ActionError("no map tile in the current layout")
         if zone is not None:
-            if zone not in {z.id for z in self.controller.site.zones}:
-                raise ActionError(f"unknown zone {zone!r}")
-            for widget in maps:
-                widget.zoom_to_zone(zone)
-            result = f"ok {len(maps)} map tile(s) on zone {zone}"
-        else:
-            assert lat is not None and lon is not None
-            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-                raise ActionError(f"position {lat}, {lon} is not a latitude and longitude")
-            x, y = (float(v) for v in to_mercator(lat, lon))
-            half = FOCUS_RADIUS_M * metres_scale(lat)
-            for widget in maps:
-                widget.setRange(rect=QRectF(x - half, y - half, 2 * half, 2 * half), padding=0)
-            result = f"ok {len(maps)} map tile(s) on {lat:.5f}, {lon:.5f}"
-        log.info("plugin %s focus-map %s", ctx.plugin, result)
-        return result
+            return self._act(ctx, "focus-map", zone=zone)
+        return self._act(ctx, "focus-map", lat=lat, lon=lon)
 
     def switch_layout(self, ctx: HostContext, name: str) -> str:
         return self._act(ctx, "layout", name=name)

@@ -152,6 +152,13 @@ class MapTile(pg.PlotWidget):
         if not rect.isEmpty():
             self.setRange(rect=rect, padding=0.05)
 
+    def focus_point(self, lat: float, lon: float, radius_m: float = 400.0) -> None:
+        """Frame a square of 2 x `radius_m` around a position."""
+        x, y = (float(v) for v in to_mercator(lat, lon))
+        half = radius_m * metres_scale(lat)
+        self.focus_zone = None
+        self.setRange(rect=QRectF(x - half, y - half, 2 * half, 2 * half), padding=0)
+
     def show_incident(self, incident_id: str) -> bool:
         """Open the details card of an incident; False if it is unknown."""
         incident = self._incident(incident_id)
@@ -274,7 +281,7 @@ class MapTile(pg.PlotWidget):
         alpha = self.units.markers.opacity
         status = self.units.status[self.units.shown_rows]
         self.status.set_summary(
-            live=self.feed.connected if self.feed and self.feed.client else True, now=now,
+            live=(self.feed.connected if self.feed and self.feed.client else None), now=now,
             high=int((rank == 2).sum()), medium=int((rank == 1).sum()), low=int((rank == 0).sum()),
             available=int((status == UNIT_STATUS_INDEX[UnitStatus.AVAILABLE]).sum()),
             busy=int((status == UNIT_STATUS_INDEX[UnitStatus.BUSY]).sum()),

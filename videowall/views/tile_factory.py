@@ -61,7 +61,7 @@ class TileFactory:
         if tile.kind is TileKind.PANEL and tile.panel is not None:
             # The same panel with the same options keeps its state across a switch.
             options = json.dumps(tile.panel.options, sort_keys=True, default=str)
-            return ("panel", tile.panel.kind, options)
+            return ("panel", tile.panel.kind, options, id(self.site))  # a reload rebuilds
         return None
 
     def adapt(self, widget: QWidget, tile: Tile) -> None:

@@ -26,6 +26,7 @@ from videowall.core.wall_plan import (
     plan_zone_screen,
 )
 from videowall.video.engine import StreamEngine
+from videowall.views.map_tile import MapTile
 from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.screen_placement import cascade_point, screen_geometry
 from videowall.views.screen_window import PlacedTile, ScreenWindow
@@ -194,15 +195,42 @@ class WallController(QObject):
         self.apply(flip_page(self.plan, self.site, screen, delta))
         return "ok"
 
+    def do_focus_map(self, zone: str | None = None, lat: float | None = None,
+                     lon: float | None = None) -> str:
+        """Frame every map tile on a zone, or on a position (400 m around it)."""
+        maps = [p.widget for w in self.windows.values() for p in w.placed
+                if isinstance(p.widget, MapTile)]
+        if not maps:
+            raise ActionError("no map tile in the current layout")
+        if zone is not None:
+            if zone not in {z.id for z in self.site.zones}:
+                raise ActionError(f"unknown zone {zone!r}")
+            for widget in maps:
+                widget.zoom_to_zone(zone)
+            return f"ok {len(maps)} map tile(s) on zone {zone}"
+        if lat is None or lon is None:
+            raise ActionError("focus-map needs a zone or both lat and lon")
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ActionError(f"position {lat}, {lon} is not a latitude and longitude")
+        for widget in maps:
+            widget.focus_point(lat, lon)
+        return f"ok {len(maps)} map tile(s) on {lat:.5f}, {lon:.5f}"
+
     def _tile(self, screen: str, tile: int, region: int = 0) -> PlacedTile:
         try:
             return self._window(screen).tile_at(region, tile)
         except IndexError as exc:
             raise ActionError(str(exc)) from None
 
+    def _camera(self, camera_id: str) -> None:
+        try:
+            self.site.camera(camera_id)
+        except KeyError:
+            raise ActionError(f"unknown camera {camera_id!r}") from None
+
     def do_assign(self, screen: str, tile: int, camera: str, region: int = 0) -> str:
         self._tile(screen, tile, region)
-        self.site.camera(camera)
+        self._camera(camera)
         old = self.plan.screens[screen].tile(region, tile)
         new = Tile(camera=camera, fit=old.fit, stream=old.stream)
         self.apply(assign(self.plan, screen, region, tile, new))
@@ -227,7 +255,7 @@ class WallController(QObject):
         if not cameras:
             raise ActionError("a tour needs cameras")
         for cam in cameras:
-            self.site.camera(cam)
+            self._camera(cam)
         new = Tile(tour=Tour(cameras=cameras, dwell=dwell))
         self.apply(assign(self.plan, screen, region, tile, new))
         return f"ok tour of {len(cameras)} cameras"
