@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -14,12 +12,10 @@ from typing import Any
 
 import pytest
 
+from tests.qt_screens import use_two_screens
+
 # Qt reads the platform when the QApplication is made, so this runs at import (conftest).
-_SCREENS = [{"name": f"WALL-{i + 1}", "x": i * 1280, "y": 0, "width": 1280, "height": 720,
-             "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1} for i in range(2)]
-_CONFIG = Path(tempfile.mkdtemp(prefix="videowall-qpa-")) / "screens.json"
-_CONFIG.write_text(json.dumps({"screens": _SCREENS}))
-os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_CONFIG}"
+use_two_screens()
 
 SIM = "sim://{id}?size=160x90&fps=5&seconds=2&gop=5"
 BBOX = (52.46, 13.30, 52.57, 13.50)  # the city simulator's default box, 4 x 4 grid zones

@@ -2,22 +2,17 @@
 
 from __future__ import annotations
 
-import json
-import os
-import tempfile
 import textwrap
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.qt_screens import use_two_screens
+
 # Qt reads the platform when the QApplication is made (first test that needs it), so the
 # two virtual screens are configured at import time, before any test runs.
-_SCREENS = [{"name": f"WALL-{i + 1}", "x": i * 1280, "y": 0, "width": 1280, "height": 720,
-             "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1} for i in range(2)]
-_CONFIG = Path(tempfile.mkdtemp(prefix="videowall-qpa-")) / "screens.json"
-_CONFIG.write_text(json.dumps({"screens": _SCREENS}))
-os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={_CONFIG}"
+use_two_screens()
 
 SIM = "sim://{id}?size=192x108&fps=10&seconds=3&gop=10"
 

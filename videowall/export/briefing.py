@@ -13,6 +13,7 @@ from pathlib import Path
 import folium
 from shapely.geometry import mapping
 
+from videowall.core.durations import format_age
 from videowall.core.site import Site, Zone, ZoneClass
 from videowall.core.situation import (
     AlertLevel,
@@ -42,7 +43,6 @@ from videowall.export.markup import (
     clock,
     esc,
     fit_zoom,
-    format_age,
     popup,
     situation_time,
     table,

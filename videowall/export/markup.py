@@ -127,18 +127,6 @@ def clock(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def format_age(seconds: float) -> str:
-    """A duration for people: `45 s`, `12 min`, `2 h 05 min`, `3 d 4 h`."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min"
-    if s < 86400:
-        return f"{s // 3600} h {s % 3600 // 60:02d} min"
-    return f"{s // 86400} d {s % 86400 // 3600} h"
-
-
 def table(rows: Iterable[tuple[str, str]]) -> str:
     """Rows of (label, already-escaped HTML)."""
     return "<table>" + "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows) + (

@@ -17,22 +17,13 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from videowall.core.durations import format_age
 from videowall.core.site import Camera
 from videowall.core.situation.models import Incident
 from videowall.views.map.style import RISK_COLOUR, css
 
 MAX_CAMERAS = 8
 WIDTH = 300
-
-
-def format_age(seconds: float) -> str:
-    """"45 s", "3 min 05 s", "2 h 07 min"."""
-    s = max(0, int(seconds))
-    if s < 60:
-        return f"{s} s"
-    if s < 3600:
-        return f"{s // 60} min {s % 60:02d} s"
-    return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
 def pretty(text: str) -> str:
@@ -152,7 +143,7 @@ class IncidentDetails(QFrame):
         f["status"].setText(pretty(incident.status.value))
         age = (now - incident.reported_at).total_seconds()
         local = incident.reported_at.astimezone()  # the wall's clock shows local time too
-        f["age"].setText(f"{format_age(age)} (reported {local:%H:%M:%S})")
+        f["age"].setText(f"{format_age(age, fine=True)} (reported {local:%H:%M:%S})")
         f["reports"].setText(str(incident.reports))
         f["units"].setText(html.escape(", ".join(units)) if units else
                            '<span style="color:#8c9aab">none assigned</span>')
