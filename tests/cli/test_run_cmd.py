@@ -82,3 +82,22 @@ def test_run_rejects_unknown_layout_and_zone(tmp_path: Path) -> None:
     assert res.returncode == 2 and "unknown layout 'nope'" in res.stderr
     res = _videowall(tmp_path, "run", str(site), "--zone", "left=atlantis", "--exit-after", "1")
     assert res.returncode == 2 and "unknown zone 'atlantis'" in res.stderr
+
+
+def test_demo_headless_writes_screenshots_of_live_tiles_and_exits_0(tmp_path: Path) -> None:
+    from PyQt6.QtGui import QImage
+
+    res = _videowall(tmp_path, "demo", "--layout", "command", "--exit-after", "2",
+                     "--no-control", timeout=240)
+    assert res.returncode == 0, res.stderr[-2000:]
+    shots = sorted(Path(p) for p in res.stdout.split())
+    assert [p.name for p in shots] == ["left.png", "right.png"]
+    assert (tmp_path / "videowall-demo" / "left.png").is_file()
+    right = QImage(str(shots[1]))
+    # The cameras of the right screen (1+5 around the map) show pictures, not "preparing":
+    # sample the five small tiles' centres and expect varied colours.
+    w, h = right.width(), right.height()
+    centres = [(5 * w // 6, h // 6), (5 * w // 6, h // 2), (w // 6, 5 * h // 6),
+               (w // 2, 5 * h // 6), (5 * w // 6, 5 * h // 6)]
+    colours = {right.pixelColor(x, y).name() for x, y in centres}
+    assert len(colours) >= 3, colours
