@@ -101,3 +101,39 @@ def test_demo_headless_writes_screenshots_of_live_tiles_and_exits_0(tmp_path: Pa
                (w // 2, 5 * h // 6), (5 * w // 6, 5 * h // 6)]
     colours = {right.pixelColor(x, y).name() for x, y in centres}
     assert len(colours) >= 3, colours
+
+
+def _start(tmp_path: Path, *args: str) -> subprocess.Popen:
+    site = tmp_path / "site.yaml"
+    site.write_text(site_yaml(CAMERAS, LAYOUTS))
+    return subprocess.Popen([sys.executable, "-m", "videowall", "run", str(site),
+                             "--no-control", *args], cwd=tmp_path, env=_env(tmp_path),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def test_ctrl_c_and_sigterm_stop_the_wall_in_order(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    for signum, status in ((signal.SIGINT, 130), (signal.SIGTERM, 0)):
+        proc = _start(tmp_path, "--exit-after", "120")
+        try:
+            time.sleep(4)  # windows up, decoders running
+            proc.send_signal(signum)
+            _, err = proc.communicate(timeout=15)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == status, err[-2000:]
+        assert f"stopping on {signal.Signals(signum).name}" in err
+        assert "Traceback" not in err and "terminate called" not in err
+
+
+def test_unwritable_screenshot_folder_is_an_error_not_a_hang(tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    site = tmp_path / "site.yaml"
+    site.write_text(site_yaml(CAMERAS, LAYOUTS))
+    res = _videowall(tmp_path, "run", str(site), "--screenshot", str(tmp_path / "afile" / "s"),
+                     "--exit-after", "1", timeout=60)
+    assert res.returncode == 1
+    assert "cannot write screenshots to" in res.stderr

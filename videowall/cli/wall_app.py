@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
+import signal
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,18 +82,75 @@ def run_wall(options: WallOptions) -> int:
         print(f"error: unknown layout {options.layout!r}; the site has: "
               f"{', '.join(site.layouts)}", file=sys.stderr)
         return 2
-    if headless():
-        use_offscreen_screens(options.offscreen_screens)
-    return _run_qt(site, options)
+    if not headless():
+        return _run_qt(site, options)
+    config = use_offscreen_screens(options.offscreen_screens)
+    try:
+        return _run_qt(site, options)
+    finally:
+        shutil.rmtree(config.parent, ignore_errors=True)
 
 
 def _run_qt(site: Site, options: WallOptions) -> int:
     # Qt is imported only here so `check`, `probe` and the bus tools run without it.
-    from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
 
+    from videowall.plugin_host import install_excepthook
+
+    # A plugin's exception in a Qt callback is logged, not fatal (PyQt aborts by default).
+    install_excepthook()
+    app = QApplication.instance() or QApplication([sys.argv[0], "-name", "videowall"])
+    # Everything started below is stopped on the way out, however the way out is taken:
+    # a thread left running inside C++ code when Python finalizes aborts the process.
+    with contextlib.ExitStack() as stack:
+        stop = StopRequest(app)
+        stack.callback(stop.restore)
+        return _wall(site, options, app, stack, stop)
+
+
+class StopRequest:
+    """SIGINT and SIGTERM end the wall in order (windows, bus, decoders) instead of killing
+    it mid-frame; a signal during start-up is remembered and ends it before it shows."""
+
+    def __init__(self, app: object) -> None:
+        from PyQt6.QtCore import QTimer
+
+        self.app = app
+        self.signals: list[int] = []
+        self._previous: dict[int, object] = {}
+        if threading.current_thread() is threading.main_thread():
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                self._previous[signum] = signal.signal(signum, self._on_signal)
+        # Python runs signal handlers only between bytecodes: wake it while Qt waits.
+        self._tick = QTimer(interval=200)
+        self._tick.timeout.connect(lambda: None)
+        self._tick.start()
+
+    def _on_signal(self, signum: int, _frame: object) -> None:
+        log.warning("stopping on %s", signal.Signals(signum).name)
+        self.signals.append(signum)
+        self.app.quit()  # type: ignore[attr-defined]
+
+    @property
+    def requested(self) -> bool:
+        return bool(self.signals)
+
+    def exit_status(self, rc: int) -> int:
+        # Ctrl-C reads as interrupted (130); a service manager's SIGTERM is a normal stop.
+        return 130 if signal.SIGINT in self.signals else rc
+
+    def restore(self) -> None:
+        self._tick.stop()
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)  # type: ignore[arg-type]
+
+
+def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitStack,
+          stop: StopRequest) -> int:
+    from PyQt6.QtCore import QTimer
+
     from videowall.core.audit import AuditLog
-    from videowall.plugin_host import discover, install_excepthook, make_panel_builder
+    from videowall.plugin_host import discover, make_panel_builder
     from videowall.video.engine import StreamEngine
     from videowall.views.dialogs import install_dialogs
     from videowall.views.remote_control import RemoteControl
@@ -98,16 +159,16 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     from videowall.views.situation_feed import SituationFeed
     from videowall.views.wall_controller import ActionError, WallController
 
-    # A plugin's exception in a Qt callback is logged, not fatal (PyQt aborts by default).
-    install_excepthook()
-    app = QApplication.instance() or QApplication([sys.argv[0], "-name", "videowall"])
     engine = StreamEngine()
+    # Decoders finish the frame they are on (a clip being encoded stops within a frame).
+    stack.callback(engine.shutdown, timeout=2.0)
     feed = SituationFeed(zone_lookup=site.zone_of)
-    demo = None
+    stack.callback(feed.close)
     if options.demo_feed:
         from videowall.cli.demo_feed import DemoFeed
 
         demo = DemoFeed(site).start()
+        stack.callback(demo.stop)
         feed.connect_bus(demo.pub, demo.snapshot)
     elif options.bus_pub:
         feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub)
@@ -115,8 +176,10 @@ def _run_qt(site: Site, options: WallOptions) -> int:
     controller = WallController(site, engine, windowed=options.windowed, feed=feed,
                                 renderer=choose_renderer(options.renderer),
                                 action_log=audit.append)
+    stack.callback(controller.close)
     host = discover(site.plugin_dirs)  # load failures are logged there, once each
     panels = make_panel_builder(host, controller, feed, site)
+    stack.callback(panels.close)
     controller.factory.panel_builder = panels
     install_dialogs(controller)
     watcher = SiteWatcher(options.site_path, site_files(site), controller.reload,
@@ -129,14 +192,9 @@ def _run_qt(site: Site, options: WallOptions) -> int:
             controller.act("command line", "split-zone", screen=screen, zone=zone)
     except ActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        controller.close()
-        panels.close()
-        feed.close()
-        if demo is not None:
-            demo.stop()
-        engine.shutdown()
         return 2
     remote = RemoteControl(controller)
+    stack.callback(remote.stop)
     if options.control:
         try:
             log.info("remote control on %s", remote.start(options.control))
@@ -145,43 +203,42 @@ def _run_qt(site: Site, options: WallOptions) -> int:
             log.error("remote control off: cannot bind %s: %s", options.control, exc)
             controller.show_error(f"Remote control is off: cannot bind {options.control}")
     written: list[Path] = []
+    failed: list[str] = []
     waited = 0.0  # seconds spent waiting for simulated clips before the screenshot
     settled = False
 
     def finish() -> None:
         nonlocal waited, settled
-        if options.screenshot_dir is not None:
-            # On a first run the simulated clips are still being encoded: a screenshot of
-            # "preparing" tiles shows nothing, so wait for them (bounded).
-            preparing = clips_in_preparation(controller)
-            if preparing and waited < MAX_CLIP_WAIT_S:
-                if waited == 0:
-                    print(f"waiting for {preparing} simulated clip(s) to be encoded (once; "
-                          "they are cached)", file=sys.stderr, flush=True)
-                waited += 0.5
-                QTimer.singleShot(500, finish)
-                return
-            if waited and not settled:
-                settled = True  # the clips are ready: let the tiles show their first frames
-                QTimer.singleShot(2000, finish)
-                return
-            written.extend(grab_windows(controller, options.screenshot_dir))
-        app.quit()
+        try:
+            if options.screenshot_dir is not None:
+                # On a first run the simulated clips are still being encoded: a screenshot
+                # of "preparing" tiles shows nothing, so wait for them (bounded).
+                preparing = clips_in_preparation(controller)
+                if preparing and waited < MAX_CLIP_WAIT_S:
+                    if waited == 0:
+                        print(f"waiting for {preparing} simulated clip(s) to be encoded "
+                              "(once; they are cached)", file=sys.stderr, flush=True)
+                    waited += 0.5
+                    QTimer.singleShot(500, finish)
+                    return
+                if waited and not settled:
+                    settled = True  # the clips are ready: let tiles show their first frames
+                    QTimer.singleShot(2000, finish)
+                    return
+                written.extend(grab_windows(controller, options.screenshot_dir))
+        except OSError as exc:
+            failed.append(f"error: cannot write screenshots to {options.screenshot_dir}: {exc}")
+        app.quit()  # type: ignore[attr-defined]
 
     if options.exit_after is not None:
         QTimer.singleShot(int(options.exit_after * 1000), finish)
-    rc = app.exec()
+    rc = stop.exit_status(0) if stop.requested else app.exec()  # type: ignore[attr-defined]
     del watcher
-    remote.stop()
-    controller.close()
-    panels.close()
-    feed.close()
-    if demo is not None:
-        demo.stop()
-    engine.shutdown(timeout=1.0)
     for path in written:
         print(path)
-    return rc
+    for message in failed:
+        print(message, file=sys.stderr)
+    return stop.exit_status(1 if failed else rc)
 
 
 MAX_CLIP_WAIT_S = 300.0  # a first run on a slow machine encodes dozens of clips

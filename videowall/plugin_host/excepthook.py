@@ -33,6 +33,11 @@ def install_excepthook() -> None:
         if issubclass(kind, KeyboardInterrupt):
             sys.__excepthook__(kind, exc, tb)
             return
+        # PyQt stores the error in sys.last_*; that traceback would keep the failed slot's
+        # frames, and any QPainter in them, alive after the callback.
+        for name in ("last_type", "last_value", "last_traceback", "last_exc"):
+            if hasattr(sys, name):
+                setattr(sys, name, None)
         last = traceback.extract_tb(tb)[-1] if tb else None
         key = (kind.__name__, last.filename if last else "", last.lineno or 0 if last else 0)
         if key in seen:
