@@ -256,3 +256,18 @@ def test_focus_map_is_an_audited_action(wall) -> None:
         wall.act("plugin kiosk", "focus-map", zone="nowhere")
     assert [a for _, a, _ in logged] == ["focus-map"] * 3
     assert logged[-1][2].startswith("error: unknown zone")
+
+
+def test_rapid_layout_switching_while_frames_arrive(wall, qtbot) -> None:
+    """Tiles are created and deleted while decode threads announce frames to them."""
+    from PyQt6.QtWidgets import QApplication
+
+    _wait_painted(qtbot, _video_tiles(wall.windows["left"]))
+    for i in range(40):
+        wall.act("test", "layout", name="second" if i % 2 == 0 else "first")
+        for _ in range(3):
+            QApplication.processEvents()
+    tiles = _video_tiles(wall.windows["left"])
+    before = [t.painted for t in tiles]
+    qtbot.waitUntil(lambda: all(t.painted > b for t, b in zip(tiles, before, strict=True)),
+                    timeout=8000)

@@ -57,7 +57,9 @@ class VideoTile(QWidget):
         self._frame: Frame | None = None
         self._image: QImage | None = None
         self._pending = threading.Event()  # a repaint is already queued
-        self._bridge = _Bridge(self)
+        # No Qt parent: the decode thread's callback holds the bridge, so it cannot be deleted
+        # with the tile while a frame is being announced (Qt drops the queued call instead).
+        self._bridge = _Bridge()
         self._bridge.ready.connect(self._on_frame_ready, Qt.ConnectionType.QueuedConnection)
         self._resize_timer = QTimer(self, singleShot=True, interval=80)
         self._resize_timer.timeout.connect(self._apply_size)
