@@ -114,6 +114,24 @@ def test_zone_stats_bins_incidents_per_hour_and_zone(harness) -> None:  # noqa: 
     rendered(stats)
 
 
+def test_zone_stats_hours_follow_the_local_clock(harness, monkeypatch) -> None:  # noqa: ANN001
+    import time
+
+    from videowall.builtin_panels.zone_stats import compute_stats
+
+    monkeypatch.setenv("TZ", "IST-5:30")  # POSIX rule, no tzdata needed: UTC+5:30
+    time.tzset()
+    try:
+        harness.advance(1800)  # 12:30 UTC = 18:00 local
+        harness.apply([incident(harness, "A", "high", 10, "Z1")])  # 17:50 local
+        data = compute_stats(harness.situation, harness.now, 2, 4)
+        assert [s.strftime("%H:%M") for s in data.starts] == ["17:00", "18:00"]
+        assert data.per_hour[api.Risk.HIGH] == [1, 0]
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+
+
 def test_wall_status_clock_streams_and_bus(harness) -> None:  # noqa: ANN001
     status = harness.build("wall-status", {"utc": True})
     assert isinstance(status, WallStatus) and status.connected

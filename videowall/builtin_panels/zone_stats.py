@@ -43,7 +43,9 @@ class Stats:
 
 def compute_stats(situation: api.SituationView, now: datetime, hours: int, top: int) -> Stats:
     """Incidents reported in the last `hours` whole hours (the current one included)."""
-    first = now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
+    # Whole hours of the wall's local clock (zones like UTC+5:30 do not start at :00 UTC).
+    local = now.astimezone()
+    first = local.replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours - 1)
     starts = [first + timedelta(hours=i) for i in range(hours)]
     per_hour = {risk: [0] * hours for risk in RISK_ORDER}
     by_zone: dict[str | None, dict[api.Risk, int]] = {}
@@ -154,8 +156,7 @@ class ZoneStats(QWidget):
                                          brush=RISK_COLOUR[risk], pen=pg.mkPen(None)))
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         step = max(1, math.ceil(len(xs) / 6))
-        ticks = [(x, s.astimezone().strftime("%H:00")) for x, s in zip(xs, stats.starts,
-                                                                        strict=True)]
+        ticks = [(x, s.strftime("%H:00")) for x, s in zip(xs, stats.starts, strict=True)]
         plot.getAxis("bottom").setTicks([ticks[::-1][::step][::-1], []])
         plot.setXRange(-0.6, len(xs) - 0.4, padding=0)
         plot.setYRange(0, max(bottom + [1]) * 1.1, padding=0)
