@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 from pathlib import Path
 
 from videowall.core.site import Severity, check_site, load_site
@@ -44,16 +43,10 @@ def run(args: argparse.Namespace) -> int:
 
 def panel_problems(path: Path) -> list[str]:
     """Panel tiles of a valid site whose kind no plugin offers or whose options are wrong."""
-    from videowall.cli.plugins_cmd import site_panel_problems
-    from videowall.plugin_host.discovery import discover
+    from videowall.cli.plugins_cmd import discover_quietly, site_panel_problems
 
     site = load_site(path)
-    plugin_log = logging.getLogger("videowall.plugins")
-    plugin_log.setLevel(logging.CRITICAL)  # a plugin that fails to load shows up below
-    try:
-        host = discover(site.plugin_dirs)
-    finally:
-        plugin_log.setLevel(logging.NOTSET)
+    host = discover_quietly(site.plugin_dirs)  # a plugin that failed is named below
     problems = site_panel_problems(site, host)
     if problems:
         problems += [f"plugin {p.name} did not load: {p.errors[0]}" for p in host.failed]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from videowall.api import API_VERSION
@@ -25,6 +26,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--traceback", action="store_true",
                    help="also log the tracebacks of load errors")
     p.set_defaults(func=run)
+
+
+def discover_quietly(plugin_dirs: Sequence[Path]) -> PluginHost:
+    """Discover plugins without logging load errors: the caller reports them itself."""
+    plugin_log = logging.getLogger("videowall.plugins")
+    plugin_log.setLevel(logging.CRITICAL)
+    try:
+        return discover(plugin_dirs)
+    finally:
+        plugin_log.setLevel(logging.NOTSET)
 
 
 def site_panel_problems(site: Site, host: PluginHost) -> list[str]:
@@ -58,13 +69,7 @@ def run(args: argparse.Namespace) -> int:
                 print(diag, file=sys.stderr)
             return 2
         plugin_dirs = site.plugin_dirs
-    plugin_log = logging.getLogger("videowall.plugins")
-    if not args.traceback:
-        plugin_log.setLevel(logging.CRITICAL)  # the listing below names every error
-    try:
-        host = discover(plugin_dirs)
-    finally:
-        plugin_log.setLevel(logging.NOTSET)
+    host = discover(plugin_dirs) if args.traceback else discover_quietly(plugin_dirs)
     print(f"videowall plugin API {API_VERSION[0]}.{API_VERSION[1]}")
     for info in host.plugins:
         version = f" {info.version}" if info.version else ""

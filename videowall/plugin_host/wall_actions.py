@@ -46,10 +46,9 @@ class WallPanelActions:
 
     def own_tile(self, ctx: HostContext) -> tuple[str | None, TileRef | None]:
         """(screen, its tile) of the panel; from its label when it is not placed (yet)."""
-        for screen_id, window in self.controller.windows.items():
-            for placed in window.placed:
-                if placed.widget is ctx.widget:
-                    return screen_id, (screen_id, placed.region, placed.index)
+        own = self.controller.locate(ctx.widget)
+        if own is not None:
+            return own[0], own
         screen = ctx.label.rsplit(" tile ", 1)[0]
         return (screen if screen in self.controller.windows else None), None
 

@@ -52,10 +52,10 @@ class TileFactory:
         what the widget was built from, so a reloaded site with a changed camera rebuilds it."""
         if tile.kind is TileKind.CAMERA and tile.camera is not None:
             try:
-                camera = self.site.camera(tile.camera).model_dump_json()
+                camera = self.site.camera(tile.camera)  # frozen model: hashable, compares by value
             except KeyError:
                 return None  # gone from a reloaded site
-            return ("camera", tile.camera, camera)  # keeps the picture: no black frame
+            return ("camera", camera)  # keeps the picture: no black frame
         if tile.kind is TileKind.MAP:
             return ("map", id(self.site))
         if tile.kind is TileKind.PANEL and tile.panel is not None:
@@ -69,11 +69,8 @@ class TileFactory:
         if isinstance(widget, VideoTile) and not isinstance(widget, TourTile):
             widget.set_fit(tile.fit)
             widget.set_stream(tile.stream)
-        elif isinstance(widget, MapTile):
-            if widget.feed is not self.feed:
-                widget.set_feed(self.feed)
-            if tile.map is not None:
-                widget.zoom_to_zone(tile.map.zone)
+        elif isinstance(widget, MapTile) and tile.map is not None:
+            widget.zoom_to_zone(tile.map.zone)
 
     def _apply_map_settings(self, widget: MapTile, label: str) -> None:
         settings = self.site.map

@@ -282,15 +282,19 @@ class WallController(QObject):
             raise ActionError(str(exc)) from None
         return f"ok snapshot {target}"
 
+    def locate(self, widget: object) -> TileRef | None:
+        """(screen, region, index) of the tile showing `widget`, or None."""
+        for screen_id, window in self.windows.items():
+            for placed in window.placed:
+                if placed.widget is widget:
+                    return screen_id, placed.region, placed.index
+        return None
+
     def open_camera(self, origin: str, camera_id: str, near: object | None = None) -> None:
         """Open a camera picked on a map tile (or elsewhere) on the hotspot: the maximized tile
         of the picker's screen, else that screen's largest other tile, else the largest tile of
         the first other screen. Errors go to the banner; the action is logged like any other."""
-        own: TileRef | None = None
-        for screen_id, window in self.windows.items():
-            for placed in window.placed:
-                if placed.widget is near:
-                    own = (screen_id, placed.region, placed.index)
+        own = self.locate(near)
         screens = ([own[0]] if own else []) + [s for s in self.windows if not own or s != own[0]]
         target: TileRef | None = None
         for screen_id in screens:
