@@ -46,7 +46,7 @@ def test_burst_of_20000_arrives_whole_or_its_drops_are_counted(
     for payload in payloads:
         pub.send_raw(payload, wait=False)
     assert wait_until(lambda: server.stats.received == 20_000, timeout=30)
-    assert server.stats.accepted == 20_000 and server.seq == 20_000
+    assert server.stats.accepted == 20_000 and server.seq == 20_000, server.stats_dict()
     assert wait_until(lambda: in_step(client, server), timeout=30)
     s = client.stats
     assert s.applied == 20_000 or (s.gaps > 0 and s.dropped > 0 and s.resyncs > 0)
