@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from videowall.tools.rtsp_server import LocalRtspServer, available
+from videowall.testing.rtsp_server import LocalRtspServer, available
 
 try:
     from tests.media import make_clip

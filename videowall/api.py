@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from videowall.core.site.models import CameraKind, ZoneClass
-from videowall.core.situation.history import IncidentPoint
-from videowall.core.situation.models import (
+from videowall.config.models import CameraKind, ZoneClass
+from videowall.situation.history import IncidentPoint
+from videowall.situation.models import (
     MAX_EXT_PAYLOAD_BYTES,
     AlertLevel,
     CameraStatus,
@@ -27,7 +27,7 @@ from videowall.core.situation.models import (
     UnitStatus,
     ZoneUpdate,
 )
-from videowall.core.situation.state import ZoneCounters
+from videowall.situation.state import ZoneCounters
 
 if TYPE_CHECKING:
     from PyQt6.QtWidgets import QWidget
@@ -292,5 +292,5 @@ def __getattr__(name: str) -> ModuleType:
     if name == "testing":
         import importlib
 
-        return importlib.import_module("videowall.plugin_host.testing")
+        return importlib.import_module("videowall.testing.panels")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ from PyQt6.QtCore import Qt
 
 from tests.plugin_host.support import sim_envelopes
 from videowall import api
-from videowall.core.situation.envelope import parse_envelope
+from videowall.situation.envelope import parse_envelope
 
 LAYOUTS = """
 hall:

@@ -11,7 +11,7 @@ import pytest
 from videowall.bus.client import SituationClient
 from videowall.bus.publish import Publisher
 from videowall.bus.server import StateServer
-from videowall.core.situation import SituationState
+from videowall.situation import SituationState
 
 ANY_PORT = "tcp://127.0.0.1:*"
 

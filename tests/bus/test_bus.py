@@ -7,7 +7,7 @@ import time
 from datetime import UTC, datetime, timedelta
 
 from videowall.bus.protocol import HEARTBEAT_TOPIC
-from videowall.core.situation import Envelope, SituationState, Unit
+from videowall.situation import Envelope, SituationState, Unit
 
 
 def unit_payload(uid: int, t: datetime) -> bytes:

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from videowall.bus.client import SituationClient
-from videowall.core.situation import SituationState
+from videowall.situation import SituationState
 
 EPOCH = b"e1"
 T = "2024-01-01T00:00:00Z"

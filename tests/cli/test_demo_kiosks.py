@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from videowall.cli.demo_kiosks import KIOSK_TYPE, NEXT, KioskSim
-from videowall.core.site import load_site
-from videowall.core.situation.envelope import Envelope
+from videowall.config import load_site
+from videowall.sim.kiosks import KIOSK_TYPE, NEXT, KioskSim
+from videowall.situation.envelope import Envelope
 
 ROOT = Path(__file__).resolve().parents[2]
 

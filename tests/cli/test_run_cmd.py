@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.core.site.test_broken import BROKEN
+from tests.config.test_broken import BROKEN
 from tests.views.conftest import CAMERAS, LAYOUTS, site_yaml
 
 ROOT = Path(__file__).resolve().parents[2]

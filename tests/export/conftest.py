@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from videowall.cli import export_cmd
-from videowall.core.situation import SituationState, ZoneIndex, parse_envelope
-from videowall.core.situation.city_sim import CitySim
+from videowall.sim.city import CitySim
+from videowall.situation import SituationState, ZoneIndex, parse_envelope
 
 # Four quadrants of the simulator's default box, in the style of layouts/demo-zones.geojson
 # (properties `zone`, `label`, `area_type`; one MultiPolygon, one zone without a class).

@@ -13,10 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from videowall.core.site import load_site
-from videowall.core.situation import Envelope, Incident, Risk, SituationState, Unit
-from videowall.core.situation.city_sim import CitySim
-from videowall.core.situation.persistence import save_state
+from videowall.config import load_site
 from videowall.export import BriefingOptions, ExportError, render_briefing, situation_time
 from videowall.export.markup import RISK_COLOURS, UNIT_COLOURS
 from videowall.export.offline import (
@@ -25,6 +22,9 @@ from videowall.export.offline import (
     asset_text,
     remote_references,
 )
+from videowall.sim.city import CitySim
+from videowall.situation import Envelope, Incident, Risk, SituationState, Unit
+from videowall.situation.persistence import save_state
 
 ASSETS = Path(__file__).resolve().parents[2] / "videowall" / "export" / "assets"
 # red, yellow, blue as on the wall

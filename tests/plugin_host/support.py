@@ -97,7 +97,7 @@ class WallRig:
 @pytest.fixture
 def open_wall(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., WallRig]]:
     """`open_wall(layouts, plugins={name: source}, layout=None)` -> a running WallRig."""
-    from videowall.core.site import load_site
+    from videowall.config import load_site
     from videowall.plugin_host import discover
     from videowall.plugin_host.builder import make_panel_builder
     from videowall.video.engine import StreamEngine
@@ -136,8 +136,8 @@ def open_wall(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., WallRig]]:
 def sim_envelopes(hours: float = 3.0, seed: int = 3, rate: float = 0.6,
                   end: datetime | None = None) -> list[Any]:
     """Envelopes of a simulated city over the last `hours`, ending now (or at `end`)."""
-    from videowall.core.situation.city_sim import CitySim
-    from videowall.core.situation.envelope import parse_envelope
+    from videowall.sim.city import CitySim
+    from videowall.situation.envelope import parse_envelope
 
     end = end or datetime.now(UTC)
     sim = CitySim(seed=seed, start=end - timedelta(hours=hours), incident_rate=rate,
@@ -151,7 +151,7 @@ def sim_envelopes(hours: float = 3.0, seed: int = 3, rate: float = 0.6,
 def incident(iid: str, *, risk: str = "high", minutes_ago: float = 3.0, status: str = "new",
              lat: float = 52.52, lon: float = 13.41, zone: str | None = None) -> Any:
     """An incident upsert envelope reported `minutes_ago` before now."""
-    from videowall.core.situation.envelope import parse_envelope
+    from videowall.situation.envelope import parse_envelope
 
     at = (datetime.now(UTC) - timedelta(minutes=minutes_ago)).isoformat()
     data = {"id": iid, "lat": lat, "lon": lon, "category": "assault", "risk": risk,

@@ -11,7 +11,7 @@ import pytest
 
 from tests.plugin_host.support import label_panel, plugin_source, site_text
 from videowall.api import API_VERSION, Registry, check_api
-from videowall.core.site import load_site
+from videowall.config import load_site
 from videowall.plugin_host import GROUP, discover
 from videowall.plugin_host.discovery import CHECKOUT_PLUGINS, MODULE_PREFIX
 

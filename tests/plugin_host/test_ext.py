@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 import pytest
 
 from videowall import api
-from videowall.core.situation.envelope import Envelope, Kind, MessageError, parse_envelope
-from videowall.core.situation.models import MAX_EXT_PAYLOAD_BYTES
-from videowall.core.situation.state import SituationState
 from videowall.plugin_host.hub import EventHub
+from videowall.situation.envelope import Envelope, Kind, MessageError, parse_envelope
+from videowall.situation.models import MAX_EXT_PAYLOAD_BYTES
+from videowall.situation.state import SituationState
 from videowall.views.situation_feed import SituationFeed
 
 AT = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

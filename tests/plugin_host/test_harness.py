@@ -7,7 +7,7 @@ from PyQt6.QtWidgets import QLabel
 
 from tests.plugin_host.support import incident
 from videowall import api
-from videowall.plugin_host.testing import PanelError
+from videowall.testing.panels import PanelError
 
 
 def recorder(kind: str, **kw):  # noqa: ANN003, ANN201 - test helper
@@ -67,7 +67,7 @@ def test_strict_harness_raises_a_panels_failure(panel_harness) -> None:
 
 
 def test_non_strict_harness_records_failures_and_actions(qtbot) -> None:
-    from videowall.plugin_host.testing import PanelHarness
+    from videowall.testing.panels import PanelHarness
 
     harness = PanelHarness(qtbot, strict=False)
     contexts: list[api.PanelContext] = []

@@ -8,7 +8,7 @@ import pytest
 from PyQt6.QtCore import Qt
 
 from tests.plugin_host.support import incident, label_panel, plugin_source
-from videowall.core.site.layout import Panel
+from videowall.config.layout import Panel
 from videowall.plugin_host.frame import PanelFrame
 from videowall.views.message_tile import MessageTile
 

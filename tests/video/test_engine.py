@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from tests.video.conftest import FAST, wait_for, wait_state
-from videowall.core.sources import Source
+from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamState
 from videowall.video.engine import StreamEngine
 
@@ -159,7 +159,7 @@ def test_sim_start_offset_after_the_last_frame_still_plays(engine, monkeypatch) 
 
 
 def test_stopping_while_a_sim_clip_is_encoded_cancels_it_promptly() -> None:
-    from videowall.core.sources import parse_sim_url
+    from videowall.config.sources import parse_sim_url
     from videowall.video.sim import clip_path
 
     url = "sim://cancel-me?size=1280x720&fps=25&seconds=60&gop=50"  # ~10 s to encode

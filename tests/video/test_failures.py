@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.video.conftest import FAST, wait_for, wait_state
-from videowall.core.sources import Source
+from videowall.config.sources import Source
 from videowall.core.stream_health import StreamState
 from videowall.video.engine import StreamEngine
 

@@ -10,9 +10,9 @@ import pytest
 from tests.conftest import AUTH_PASSWORD, AUTH_USER
 from tests.video.conftest import FAST, wait_for, wait_state
 from videowall.cli.main import main
-from videowall.core.sources import Source, Transport
+from videowall.config.sources import Source, Transport
 from videowall.core.stream_health import StreamState
-from videowall.tools.rtsp_server import LocalRtspServer, free_port
+from videowall.testing.rtsp_server import LocalRtspServer, free_port
 from videowall.video.engine import StreamEngine
 
 pytestmark = pytest.mark.rtsp

@@ -79,7 +79,7 @@ def write_site(tmp_path: Path) -> Callable[..., Path]:
 @pytest.fixture
 def wall(qtbot, write_site) -> Iterator:
     """A running wall on the two virtual screens with the test site."""
-    from videowall.core.site import load_site
+    from videowall.config import load_site
     from videowall.video.engine import StreamEngine
     from videowall.views.wall_controller import WallController
 

@@ -8,7 +8,7 @@ import sys
 from PyQt6.QtCore import QTimer
 from PyQt6.QtWidgets import QApplication
 
-from videowall.core.sources import Source
+from videowall.config.sources import Source
 from videowall.video.engine import StreamEngine
 from videowall.views.video_tile import CameraView, VideoTile
 

@@ -10,7 +10,7 @@ from PyQt6.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt6.QtWidgets import QAbstractItemView, QApplication, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
-from videowall.core.site import load_site
+from videowall.config import load_site
 from videowall.video.decoder import EngineSettings
 from videowall.video.engine import StreamEngine
 from videowall.views.camera_list import PANEL_WIDTH, CameraListPanel

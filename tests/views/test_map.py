@@ -9,12 +9,12 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, QRectF, Qt
 
+from videowall.config import Camera
 from videowall.core.projection import to_mercator
-from videowall.core.site import Camera
-from videowall.core.situation.envelope import Envelope
-from videowall.core.situation.models import Incident, Unit
-from videowall.core.situation.zones import Zone as SimZone
-from videowall.views.map.sim_site import site_zones
+from videowall.sim.grid_zones_old import Zone as SimZone
+from videowall.sim.site import site_zones
+from videowall.situation.envelope import Envelope
+from videowall.situation.models import Incident, Unit
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed
 
@@ -307,7 +307,7 @@ def test_zone_labels_count_open_incidents_and_available_units(make_map) -> None:
 
 
 def test_set_feed_swaps_the_situation_and_tracks_camera_and_zone_state(make_map) -> None:
-    from videowall.core.situation.models import CameraStatus, ZoneUpdate
+    from videowall.situation.models import CameraStatus, ZoneUpdate
 
     tile, feed, _ = make_map([incident("A"), unit("U1", 52.52, 13.32)])
     feed.apply([Envelope.upsert(CameraStatus(id="near", online=False)),
@@ -329,7 +329,7 @@ def test_set_feed_swaps_the_situation_and_tracks_camera_and_zone_state(make_map)
 
 
 def test_deleted_zone_alerts_and_camera_reports_are_cleared(make_map) -> None:
-    from videowall.core.situation.models import AlertLevel, CameraStatus, ZoneUpdate
+    from videowall.situation.models import AlertLevel, CameraStatus, ZoneUpdate
 
     tile, feed, _ = make_map()
     feed.apply([Envelope.upsert(CameraStatus(id="near", online=False)),

@@ -136,7 +136,7 @@ def test_bad_basemap_paths_are_refused(world_map: MapTile, tmp_path: Path) -> No
 def test_site_map_settings_reach_the_walls_map_tiles(qtbot, write_site, tmp_path) -> None:
     """`map: {basemap, heat_hours}` in the site file: every map tile of the wall uses them."""
     from tests.views.conftest import CAMERAS, LAYOUTS, site_yaml
-    from videowall.core.site import load_site
+    from videowall.config import load_site
     from videowall.video.engine import StreamEngine
     from videowall.views.wall_controller import WallController
 

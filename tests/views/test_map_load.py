@@ -12,10 +12,10 @@ import pytest
 from PyQt6.QtCore import QTimer
 
 from videowall.cli import bench_cmd
-from videowall.core.situation.envelope import Envelope
-from videowall.core.situation.models import Unit
-from videowall.core.situation.zones import DEFAULT_BBOX, grid_zones
-from videowall.views.map.sim_site import site_cameras, site_zones
+from videowall.sim.grid_zones_old import DEFAULT_BBOX, grid_zones
+from videowall.sim.site import site_cameras, site_zones
+from videowall.situation.envelope import Envelope
+from videowall.situation.models import Unit
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed
 

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from tests.core.site.test_broken import BROKEN, CASES
+from tests.config.test_broken import BROKEN, CASES
 from tests.views.conftest import CAMERAS, LAYOUTS, site_yaml
 from videowall.views.site_watcher import SiteWatcher, site_files
 

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from PyQt6.QtGui import QImage
 
-from videowall.bus.command_client import send_command, send_raw
 from videowall.cli import main as cli_main
-from videowall.core.audit import AuditLog
-from videowall.core.commands import Reply
+from videowall.control.client import send_command, send_raw
+from videowall.control.commands import Reply
 from videowall.views.remote_control import BUSY, RemoteControl
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import VideoTile
+from videowall.wall.audit import AuditLog
 
 # One worker: the test's requests must reach the wall in the order they were made.
 _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1)

@@ -180,7 +180,7 @@ def test_camera_clicked_on_the_map_opens_on_the_hotspot(wall) -> None:
 
 
 def test_reload_rebuilds_a_camera_whose_url_changed(wall, write_site) -> None:
-    from videowall.core.site import load_site
+    from videowall.config import load_site
 
     left = wall.windows["left"]
     n1_before = left.tile_at(0, 0).widget
@@ -202,7 +202,7 @@ def test_a_change_on_one_screen_keeps_the_other_screens_maximized_tile(wall) -> 
 
 
 def test_a_closed_wall_ignores_screens_plugged_in_later(qtbot, write_site) -> None:
-    from videowall.core.site import load_site
+    from videowall.config import load_site
     from videowall.video.engine import StreamEngine
     from videowall.views.wall_controller import WallController
 
@@ -217,9 +217,9 @@ def test_a_closed_wall_ignores_screens_plugged_in_later(qtbot, write_site) -> No
 
 
 def test_reload_places_new_incidents_with_the_new_zones(qtbot, write_site) -> None:
-    from videowall.core.site import load_site
-    from videowall.core.situation.envelope import Envelope
-    from videowall.core.situation.models import Incident
+    from videowall.config import load_site
+    from videowall.situation.envelope import Envelope
+    from videowall.situation.models import Incident
     from videowall.video.engine import StreamEngine
     from videowall.views.situation_feed import SituationFeed
     from videowall.views.wall_controller import WallController

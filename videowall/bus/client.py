@@ -23,8 +23,8 @@ from videowall.bus.protocol import (
     SNAP,
     make_socket,
 )
-from videowall.core.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
-from videowall.core.situation.state import SituationState
+from videowall.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
+from videowall.situation.state import SituationState
 
 log = logging.getLogger(__name__)
 

@@ -21,8 +21,8 @@ from typing import Any
 
 import zmq
 
-from videowall.core.situation.envelope import Envelope, Kind, Op
-from videowall.core.situation.models import Entity
+from videowall.situation.envelope import Envelope, Kind, Op
+from videowall.situation.models import Entity
 
 DEFAULT_PUB = "tcp://127.0.0.1:5556"
 DEFAULT_SNAPSHOT = "tcp://127.0.0.1:5557"

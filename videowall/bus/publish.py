@@ -10,7 +10,7 @@ from typing import Any
 import zmq
 
 from videowall.bus.protocol import BIG_HWM, DEFAULT_INGEST, make_socket
-from videowall.core.situation.envelope import Envelope, parse_envelope
+from videowall.situation.envelope import Envelope, parse_envelope
 
 
 class PublishError(RuntimeError):

@@ -36,9 +36,9 @@ from videowall.bus.protocol import (
     make_socket,
     topic_for,
 )
-from videowall.core.situation.envelope import Envelope, Kind, MessageError, parse_envelope
-from videowall.core.situation.persistence import load_state, save_state
-from videowall.core.situation.state import SituationState, ZoneLookup
+from videowall.situation.envelope import Envelope, Kind, MessageError, parse_envelope
+from videowall.situation.persistence import load_state, save_state
+from videowall.situation.state import SituationState, ZoneLookup
 
 log = logging.getLogger(__name__)
 _BATCH = 500  # messages handled per socket per loop turn, so heartbeats keep their rhythm

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import Any
 
-from videowall.cli import bench_wall
-from videowall.video.bench import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
+from videowall.bench import wall as bench_wall
+from videowall.bench.decode import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -177,8 +177,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_map(args: argparse.Namespace) -> int:
-    from videowall.views.map.bench import MapBenchOptions, run_map_bench
-    from videowall.views.map.bench import format_table as format_map_table
+    from videowall.bench.map import MapBenchOptions, run_map_bench
+    from videowall.bench.map import format_table as format_map_table
 
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))

@@ -13,11 +13,9 @@ from typing import Any
 from videowall.bus.client import SituationClient
 from videowall.bus.protocol import DEFAULT_INGEST, DEFAULT_PUB, DEFAULT_SNAPSHOT
 from videowall.bus.server import BusError, ServerConfig, StateServer
-from videowall.core.site import Site, SiteError, load_site
-from videowall.core.site.zones import zone_rings
-from videowall.core.situation.envelope import Envelope, MessageError
-from videowall.core.situation.state import ZoneLookup
-from videowall.core.situation.zones import (
+from videowall.config import Site, SiteError, load_site
+from videowall.config.zones import zone_rings
+from videowall.sim.grid_zones_old import (
     DEFAULT_BBOX,
     Zone,
     ZoneIndex,
@@ -25,6 +23,8 @@ from videowall.core.situation.zones import (
     load_zones,
     parse_bbox,
 )
+from videowall.situation.envelope import Envelope, MessageError
+from videowall.situation.state import ZoneLookup
 
 
 def add_zone_options(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from videowall.core.site import Severity, check_site, load_site
+from videowall.config import Severity, check_site, load_site
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -9,8 +9,8 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from videowall.bus.command_client import CommandClientError, send_command
-from videowall.bus.command_server import DEFAULT_COMMAND
+from videowall.control.client import CommandClientError, send_command
+from videowall.control.server import DEFAULT_COMMAND
 
 EXIT_ERROR = 1  # the wall answered and refused
 EXIT_NO_REPLY = 3  # no (usable) answer: the wall is not running, not reachable, or hung

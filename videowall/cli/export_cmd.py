@@ -12,9 +12,9 @@ from typing import Any
 
 from videowall.bus.client import SituationClient
 from videowall.bus.protocol import DEFAULT_PUB, DEFAULT_SNAPSHOT
-from videowall.core.site import Site, SiteError, load_site
-from videowall.core.situation import MessageError, SituationState
-from videowall.core.situation.persistence import load_state
+from videowall.config import Site, SiteError, load_site
+from videowall.situation import MessageError, SituationState
+from videowall.situation.persistence import load_state
 
 EXIT_INVALID = 1
 EXIT_USAGE = 2

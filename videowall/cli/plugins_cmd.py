@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from videowall.api import API_VERSION
-from videowall.core.site import Site, SiteError, load_site
+from videowall.config import Site, SiteError, load_site
 from videowall.plugin_host.context import OptionsError, validate_options
 from videowall.plugin_host.discovery import PluginHost, discover
 

@@ -7,7 +7,7 @@ import json
 
 from pydantic import ValidationError
 
-from videowall.core.sources import Source, Transport, mask_url, source_from_text
+from videowall.config.sources import Source, Transport, mask_url, source_from_text
 from videowall.video.decoder import EngineSettings
 from videowall.video.open_options import OpenTuning
 from videowall.video.probe import probe

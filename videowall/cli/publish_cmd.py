@@ -10,7 +10,7 @@ from typing import Any
 
 from videowall.bus.protocol import DEFAULT_INGEST
 from videowall.bus.publish import Publisher, PublishError
-from videowall.core.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
+from videowall.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
 
 EXIT_INVALID = 1
 EXIT_UNREACHABLE = 3

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from videowall.bus.command_server import DEFAULT_COMMAND
 from videowall.cli.wall_app import WallOptions, run_wall
+from videowall.control.server import DEFAULT_COMMAND
 
 
 def zone_pair(text: str) -> tuple[str, str]:

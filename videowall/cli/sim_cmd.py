@@ -14,7 +14,7 @@ from typing import Any
 from videowall.bus.protocol import DEFAULT_INGEST
 from videowall.bus.publish import Publisher, PublishError
 from videowall.cli.bus_cmd import add_zone_options, zones_from_args
-from videowall.core.situation.city_sim import CitySim, SimConfig
+from videowall.sim.city import CitySim, SimConfig
 
 
 def register(subparsers: Any) -> None:

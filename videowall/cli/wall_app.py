@@ -14,8 +14,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from videowall.bus.command_server import DEFAULT_COMMAND
-from videowall.core.site import Site, SiteError, load_site
+from videowall.config import Site, SiteError, load_site
+from videowall.control.server import DEFAULT_COMMAND
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,6 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
           stop: StopRequest) -> int:
     from PyQt6.QtCore import QTimer
 
-    from videowall.core.audit import AuditLog
     from videowall.plugin_host import discover, make_panel_builder
     from videowall.video.engine import StreamEngine
     from videowall.views.dialogs import install_dialogs
@@ -158,6 +157,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     from videowall.views.site_watcher import SiteWatcher, site_files
     from videowall.views.situation_feed import SituationFeed
     from videowall.views.wall_controller import ActionError, WallController
+    from videowall.wall.audit import AuditLog
 
     engine = StreamEngine()
     # Decoders finish the frame they are on (a clip being encoded stops within a frame).
@@ -165,7 +165,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     feed = SituationFeed(zone_lookup=site.zone_of)
     stack.callback(feed.close)
     if options.demo_feed:
-        from videowall.cli.demo_feed import DemoFeed
+        from videowall.sim.feed import DemoFeed
 
         demo = DemoFeed(site).start()
         stack.callback(demo.stop)

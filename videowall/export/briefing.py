@@ -13,20 +13,8 @@ from pathlib import Path
 import folium
 from shapely.geometry import mapping
 
+from videowall.config import Site, Zone, ZoneClass
 from videowall.core.durations import format_age
-from videowall.core.site import Site, Zone, ZoneClass
-from videowall.core.situation import (
-    AlertLevel,
-    Incident,
-    IncidentStatus,
-    Kind,
-    Risk,
-    SituationState,
-    Unit,
-    UnitKind,
-    UnitStatus,
-    ZoneUpdate,
-)
 from videowall.export.markup import (
     ALERT_COLOURS,
     DEFAULT_TITLE,
@@ -50,6 +38,18 @@ from videowall.export.markup import (
     words,
 )
 from videowall.export.offline import OfflineFigure, RawHtml, remote_references
+from videowall.situation import (
+    AlertLevel,
+    Incident,
+    IncidentStatus,
+    Kind,
+    Risk,
+    SituationState,
+    Unit,
+    UnitKind,
+    UnitStatus,
+    ZoneUpdate,
+)
 
 
 class ExportError(Exception):

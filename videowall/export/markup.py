@@ -11,8 +11,9 @@ from typing import Any
 import folium
 from folium.plugins import HeatMap
 
-from videowall.core.site import ZoneClass
-from videowall.core.situation import (
+from videowall.config import ZoneClass
+from videowall.export.offline import RawHtml, js_literal
+from videowall.situation import (
     AlertLevel,
     Kind,
     Risk,
@@ -20,7 +21,6 @@ from videowall.core.situation import (
     UnitKind,
     ZoneUpdate,
 )
-from videowall.export.offline import RawHtml, js_literal
 
 RISK_COLOURS: Mapping[Risk, str] = {
     Risk.HIGH: "#e53935",  # red

@@ -8,15 +8,15 @@ from collections.abc import Hashable
 from PyQt6.QtWidgets import QWidget
 
 from videowall.api import CameraInfo, StreamInfo, ZoneInfo
-from videowall.core.site import Site
-from videowall.core.site.layout import Panel
-from videowall.core.situation.state import SituationState
+from videowall.config import Site
+from videowall.config.layout import Panel
 from videowall.plugin_host.context import Clock, HostContext, OptionsError, validate_options
 from videowall.plugin_host.discovery import PluginHost
 from videowall.plugin_host.frame import PanelFrame, error_tile
 from videowall.plugin_host.hub import EventHub
 from videowall.plugin_host.situation_view import SituationFacade, WallSources
 from videowall.plugin_host.wall_actions import WallPanelActions
+from videowall.situation.state import SituationState
 from videowall.views.situation_feed import SituationFeed
 from videowall.views.wall_controller import WallController
 

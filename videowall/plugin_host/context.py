@@ -19,8 +19,8 @@ from videowall.api import (
     SituationView,
     Subscription,
 )
-from videowall.core.situation.envelope import describe
 from videowall.plugin_host.hub import EventHub
+from videowall.situation.envelope import describe
 
 F = TypeVar("F", bound=Callable[..., Any])
 Clock = Callable[[], datetime]

@@ -25,8 +25,8 @@ from videowall.api import (
     Event,
     StreamInfo,
 )
-from videowall.core.situation.envelope import Kind
-from videowall.core.situation.state import Change
+from videowall.situation.envelope import Kind
+from videowall.situation.state import Change
 
 KIND_OF = {Kind.INCIDENT: INCIDENTS, Kind.UNIT: UNITS, Kind.CAMERA: CAMERAS, Kind.ZONE: ZONES}
 StreamSource = Callable[[], list[StreamInfo]]

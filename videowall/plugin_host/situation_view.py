@@ -7,9 +7,9 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from videowall.api import CameraInfo, StreamInfo, ZoneInfo
-from videowall.core.situation.envelope import Kind
-from videowall.core.situation.history import IncidentPoint
-from videowall.core.situation.models import (
+from videowall.situation.envelope import Kind
+from videowall.situation.history import IncidentPoint
+from videowall.situation.models import (
     CameraStatus,
     ExtMessage,
     Incident,
@@ -19,7 +19,7 @@ from videowall.core.situation.models import (
     UnitStatus,
     ZoneUpdate,
 )
-from videowall.core.situation.state import SituationState, ZoneCounters
+from videowall.situation.state import SituationState, ZoneCounters
 
 
 def _none() -> None:

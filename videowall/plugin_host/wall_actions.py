@@ -6,10 +6,10 @@ import logging
 from typing import Any
 
 from videowall.api import ActionError
-from videowall.core.wall_plan import TileRef, largest_tile
 from videowall.plugin_host.context import HostContext
 from videowall.views.wall_controller import ActionError as WallActionError
 from videowall.views.wall_controller import WallController
+from videowall.wall.plan import TileRef, largest_tile
 
 log = logging.getLogger("videowall.plugins")
 

@@ -14,7 +14,7 @@ import av
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
-from videowall.core.sources import SIM_SCHEME, Source, url_scheme
+from videowall.config.sources import SIM_SCHEME, Source, url_scheme
 from videowall.core.stream_health import DecodeMode, Fit, StreamHealth, StreamState
 from videowall.video.clipgen import ClipCancelledError
 from videowall.video.failures import Failure, StreamError, check_host, classify

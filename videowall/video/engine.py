@@ -7,7 +7,7 @@ import logging
 import threading
 import time
 
-from videowall.core.sources import Source
+from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec

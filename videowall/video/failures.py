@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import av
 
-from videowall.core.sources import scrub, url_scheme
+from videowall.config.sources import scrub, url_scheme
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from videowall.core.sources import Transport, url_scheme
+from videowall.config.sources import Transport, url_scheme
 
 
 @dataclass(frozen=True, slots=True)

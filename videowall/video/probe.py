@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from videowall.core.sources import Source
+from videowall.config.sources import Source
 from videowall.core.stream_health import StreamHealth, StreamState
 from videowall.video.decoder import EngineSettings
 from videowall.video.engine import StreamEngine

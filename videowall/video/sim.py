@@ -8,8 +8,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from videowall.config.sources import SimSpec, parse_sim_url
 from videowall.core.paths import cache_dir
-from videowall.core.sources import SimSpec, parse_sim_url
 from videowall.video.clipgen import CLIPGEN_VERSION, encode_clip
 
 log = logging.getLogger(__name__)

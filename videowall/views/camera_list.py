@@ -16,7 +16,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from videowall.core.site import Camera, Site
+from videowall.config import Camera, Site
 from videowall.views.screen_window import CAMERA_MIME, ScreenWindow
 
 PANEL_WIDTH = 280

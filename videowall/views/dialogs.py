@@ -23,11 +23,11 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from videowall.core.site import Site
-from videowall.core.wall_plan import WallPlan
+from videowall.config import Site
 from videowall.views.camera_list import CameraListPanel, zone_titles
 from videowall.views.screen_window import PlacedTile, ScreenWindow
 from videowall.views.wall_controller import ActionError, WallController
+from videowall.wall.plan import WallPlan
 
 _INDEX_ROLE = Qt.ItemDataRole.UserRole
 _MOVE_KEYS = (Qt.Key.Key_Up, Qt.Key.Key_Down, Qt.Key.Key_PageUp, Qt.Key.Key_PageDown)

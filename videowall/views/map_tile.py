@@ -13,17 +13,17 @@ from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
+from videowall.config import Camera, Zone
 from videowall.core.projection import from_mercator, metres_scale, to_mercator
-from videowall.core.site import Camera, Zone
-from videowall.core.situation.envelope import Kind
-from videowall.core.situation.models import (
+from videowall.situation.envelope import Kind
+from videowall.situation.models import (
     AlertLevel,
     CameraStatus,
     Incident,
     UnitStatus,
     ZoneUpdate,
 )
-from videowall.core.situation.state import Change
+from videowall.situation.state import Change
 from videowall.views.map.basemap import BasemapItem, open_tiles
 from videowall.views.map.cameras import CAMERA_COLOUR, CameraLayer
 from videowall.views.map.details import IncidentDetails

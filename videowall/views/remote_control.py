@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
 
-from videowall.bus.command_server import DEFAULT_COMMAND, CommandServer
-from videowall.core.commands import Command, Reply
+from videowall.control.commands import Command, Reply
+from videowall.control.server import DEFAULT_COMMAND, CommandServer
 from videowall.views.wall_controller import ActionError, WallController
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from PyQt6.QtCore import QPoint, QRect
 from PyQt6.QtGui import QScreen
 
-from videowall.core.site import Screen
+from videowall.config import Screen
 
 
 def find_qscreen(ref: int | str, screens: Sequence[QScreen]) -> QScreen | None:

@@ -10,9 +10,9 @@ from PyQt6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QLabel, QWidget
 
-from videowall.core.site import Tile, cell_rects
-from videowall.core.wall_plan import Region, ScreenPlan
+from videowall.config import Tile, cell_rects
 from videowall.views.tile_factory import TileFactory
+from videowall.wall.plan import Region, ScreenPlan
 
 GAP = 2
 TITLE_HEIGHT = 26

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QFileSystemWatcher, QObject, QTimer
 
-from videowall.core.site import Site, SiteError, load_site
+from videowall.config import Site, SiteError, load_site
 
 log = logging.getLogger(__name__)
 

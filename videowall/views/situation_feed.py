@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
 from videowall.bus.client import SituationClient
-from videowall.core.situation.envelope import Envelope
-from videowall.core.situation.state import Change, SituationState, ZoneLookup
+from videowall.situation.envelope import Envelope
+from videowall.situation.state import Change, SituationState, ZoneLookup
 
 log = logging.getLogger(__name__)
 

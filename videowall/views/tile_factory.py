@@ -8,8 +8,8 @@ from collections.abc import Callable, Hashable
 
 from PyQt6.QtWidgets import QWidget
 
-from videowall.core.site import Site, Tile, TileKind
-from videowall.core.site.layout import Panel
+from videowall.config import Site, Tile, TileKind
+from videowall.config.layout import Panel
 from videowall.video.engine import StreamEngine
 from videowall.views.map_tile import MapTile
 from videowall.views.message_tile import MessageTile

@@ -13,7 +13,7 @@ from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
-from videowall.core.sources import Source
+from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
 from videowall.video.engine import Consumer, StreamEngine
 from videowall.video.frames import Frame

@@ -11,20 +11,10 @@ from PyQt6.QtCore import QObject, QPoint, Qt, pyqtSignal
 from PyQt6.QtGui import QGuiApplication, QKeyEvent
 from PyQt6.QtWidgets import QMenu
 
+from videowall.config import Site, Tile
+from videowall.config.layout import Tour
 from videowall.core.paths import data_dir
-from videowall.core.site import Site, Tile
-from videowall.core.site.layout import Tour
 from videowall.core.stream_health import StreamChoice
-from videowall.core.wall_plan import (
-    TileRef,
-    WallPlan,
-    assign,
-    flip_page,
-    largest_tile,
-    plan_layout,
-    plan_split,
-    plan_zone_screen,
-)
 from videowall.video.engine import StreamEngine
 from videowall.views.map_tile import MapTile
 from videowall.views.renderer import RASTER, RendererChoice
@@ -34,6 +24,16 @@ from videowall.views.situation_feed import SituationFeed
 from videowall.views.tile_factory import PanelBuilder, TileFactory
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import VideoTile
+from videowall.wall.plan import (
+    TileRef,
+    WallPlan,
+    assign,
+    flip_page,
+    largest_tile,
+    plan_layout,
+    plan_split,
+    plan_zone_screen,
+)
 
 log = logging.getLogger(__name__)
 ActionLog = Callable[[str, str, dict, str], None]  # (origin, action, args, result)

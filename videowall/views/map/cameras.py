@@ -11,8 +11,8 @@ from PyQt6.QtCore import QPointF
 from PyQt6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
+from videowall.config import Camera
 from videowall.core.projection import sector, to_mercator
-from videowall.core.site import Camera
 
 CAMERA_COLOUR = QColor(120, 200, 255)
 OFFLINE_COLOUR = QColor(110, 118, 128)

@@ -17,9 +17,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from videowall.config import Camera
 from videowall.core.durations import format_age
-from videowall.core.site import Camera
-from videowall.core.situation.models import Incident
+from videowall.situation.models import Incident
 from videowall.views.map.style import RISK_COLOUR, css
 
 MAX_CAMERAS = 8

@@ -12,8 +12,8 @@ from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem
 
 from videowall.core.projection import to_mercator
-from videowall.core.situation.models import Incident, IncidentStatus
-from videowall.core.situation.state import Change
+from videowall.situation.models import Incident, IncidentStatus
+from videowall.situation.state import Change
 from videowall.views.map.markers import MarkerItem
 from videowall.views.map.style import (
     RISK_COLOUR,

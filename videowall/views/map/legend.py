@@ -9,7 +9,7 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
-from videowall.core.situation.models import IncidentStatus, Risk, UnitKind, UnitStatus
+from videowall.situation.models import IncidentStatus, Risk, UnitKind, UnitStatus
 from videowall.views.map.style import (
     HEADING_BINS,
     KIND_INDEX,

@@ -19,7 +19,7 @@ from PyQt6.QtGui import (
     QTransform,
 )
 
-from videowall.core.situation.models import IncidentStatus, Risk, UnitKind, UnitStatus
+from videowall.situation.models import IncidentStatus, Risk, UnitKind, UnitStatus
 
 RISKS = (Risk.LOW, Risk.MEDIUM, Risk.HIGH)  # rank order: index = rank, high drawn last
 RISK_RANK = {r: i for i, r in enumerate(RISKS)}

@@ -12,8 +12,8 @@ from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from videowall.core.projection import to_mercator
-from videowall.core.situation.models import Unit, UnitStatus
-from videowall.core.situation.state import Change
+from videowall.situation.models import Unit, UnitStatus
+from videowall.situation.state import Change
 from videowall.views.map.markers import BoundedItem, MarkerItem, device_xy, paint_size
 from videowall.views.map.style import (
     HEADING_BINS,

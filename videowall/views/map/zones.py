@@ -12,10 +12,10 @@ from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
+from videowall.config import Zone
+from videowall.config.models import ZoneClass
 from videowall.core.projection import to_mercator
-from videowall.core.site import Zone
-from videowall.core.site.models import ZoneClass
-from videowall.core.situation.models import AlertLevel, Risk, UnitStatus
+from videowall.situation.models import AlertLevel, Risk, UnitStatus
 from videowall.views.map.style import RISK_COLOUR, UNIT_COLOUR, css
 
 ZONE_FILL = {ZoneClass.URBAN: QColor(60, 90, 140, 55), ZoneClass.SUBURBAN: QColor(60, 120, 90, 45)}

@@ -1,0 +1,378 @@
+"""`videowall bench map`: frame rate and publish-to-drawn latency of the live map under load."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import random
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from videowall.sim.grid_zones_old import DEFAULT_BBOX, ZoneIndex, grid_zones
+
+Progress = Callable[[str], None]
+KINDS = ("car", "car", "car", "motorcycle", "foot", "drone", "robot_dog")
+M_PER_DEG = 111_320.0
+
+
+@dataclass(slots=True)
+class MapBenchOptions:
+    units: int = 10_000
+    rate: float = 2000.0  # unit updates per second
+    duration: float = 10.0  # measured seconds
+    warmup: float = 3.0
+    width: int = 1920
+    height: int = 1080
+    incidents: int = 300
+    heat_window: float | None = 3600.0
+    seed: int = 0
+    in_process: bool = False  # server and feeder as threads of this process (shares the GIL)
+
+
+def ensure_app() -> Any:
+    """The running QApplication, or a new one (offscreen when there is no display)."""
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY")
+                or os.environ.get("WAYLAND_DISPLAY")):
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        app = QApplication([])
+    return app
+
+
+def _pct(values: list[float], q: float) -> float | None:
+    return round(float(np.percentile(values, q)), 1) if values else None
+
+
+class Feeder(threading.Thread):
+    """Publishes unit positions round-robin at a fixed rate; `updated_at` = publish time."""
+
+    def __init__(self, endpoint: str, opts: MapBenchOptions) -> None:
+        super().__init__(name="map-bench-feeder", daemon=True)
+        self.endpoint, self.opts = endpoint, opts
+        rng = np.random.default_rng(opts.seed)
+        lat0, lon0, lat1, lon1 = DEFAULT_BBOX
+        n = opts.units
+        self.lat = rng.uniform(lat0, lat1, n)
+        self.lon = rng.uniform(lon0, lon1, n)
+        self.heading = rng.uniform(0, 360, n)
+        self.kind = [KINDS[i % len(KINDS)] for i in range(n)]
+        self.status = ["busy" if i % 6 == 0 else "available" for i in range(n)]
+        self.stop_event = threading.Event()
+        self.paced = threading.Event()  # set by the caller: start the steady rate
+        self.loaded = threading.Event()  # the initial load has been sent
+        self.sent = 0
+        self.sent_paced = 0
+        self.paced_since = 0.0
+        self.error: BaseException | None = None
+        self._next = 0
+
+    def _payload(self, i: int, now: float) -> bytes:
+        data = {"id": f"U{i:05d}", "callsign": f"{self.kind[i][:3]}-{i}", "kind": self.kind[i],
+                "lat": round(float(self.lat[i]), 7), "lon": round(float(self.lon[i]), 7),
+                "heading": round(float(self.heading[i]), 1), "speed": 9.0,
+                "status": self.status[i],
+                "updated_at": datetime.fromtimestamp(now, UTC).isoformat()}
+        return json.dumps({"version": 1, "kind": "unit", "op": "upsert", "data": data}).encode()
+
+    def _incident(self, i: int, rng: random.Random) -> bytes:
+        lat0, lon0, lat1, lon1 = DEFAULT_BBOX
+        now = datetime.now(UTC).isoformat()
+        risk = rng.choice(("high", "medium", "low", "low"))
+        status = rng.choice(("new", "dispatched", "en_route", "on_scene"))
+        data = {"id": f"INC-{i:05d}", "lat": rng.uniform(lat0, lat1),
+                "lon": rng.uniform(lon0, lon1), "category": "disturbance", "risk": risk,
+                "status": status, "reported_at": now, "updated_at": now}
+        return json.dumps({"version": 1, "kind": "incident", "op": "upsert",
+                           "data": data}).encode()
+
+    def _move(self, idx: np.ndarray, dt: float) -> None:
+        self.heading[idx] = (self.heading[idx] + np.random.uniform(-25, 25, len(idx))) % 360
+        step = 9.0 * dt
+        h = np.radians(self.heading[idx])
+        self.lat[idx] += step * np.cos(h) / M_PER_DEG
+        self.lon[idx] += step * np.sin(h) / (M_PER_DEG * math.cos(math.radians(52.5)))
+        lat0, lon0, lat1, lon1 = DEFAULT_BBOX
+        self.lat[idx] = np.clip(self.lat[idx], lat0, lat1)
+        self.lon[idx] = np.clip(self.lon[idx], lon0, lon1)
+
+    def run(self) -> None:
+        from videowall.bus.publish import Publisher
+
+        try:
+            with Publisher(self.endpoint) as pub:
+                rng = random.Random(self.opts.seed)
+                for i in range(self.opts.incidents):
+                    pub.send_raw(self._incident(i, rng), wait=False)
+                for i in range(self.opts.units):
+                    pub.send_raw(self._payload(i, time.time()), wait=False)
+                    self.sent += 1
+                    if i % 1000 == 999:
+                        time.sleep(0.02)  # let the other threads breathe
+                self.loaded.set()
+                self.paced.wait()
+                self._paced(pub)
+        except BaseException as exc:  # noqa: BLE001 - reported by the bench
+            self.error = exc
+            self.loaded.set()
+
+    def _paced(self, pub: Any) -> None:
+        tick = 0.01
+        per_tick = self.opts.rate * tick
+        credit = 0.0
+        start = next_t = time.monotonic()
+        self.paced_since = start
+        n = self.opts.units
+        while not self.stop_event.is_set():
+            credit += per_tick
+            count = int(credit)
+            credit -= count
+            if count:
+                idx = (self._next + np.arange(count)) % n
+                self._next = int(idx[-1] + 1) % n
+                self._move(idx, n / self.opts.rate)
+                for i in idx:
+                    pub.send_raw(self._payload(int(i), time.time()), wait=False)
+                self.sent += count
+                self.sent_paced += count
+            next_t += tick
+            delay = next_t - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            elif delay < -0.5:
+                next_t = time.monotonic()  # far behind: do not burst to catch up
+
+
+def _start_load(opts: MapBenchOptions) -> tuple[Any, Feeder]:
+    from videowall.bus.server import StateServer
+
+    any_port = "tcp://127.0.0.1:*"
+    server = StateServer(pub=any_port, snapshot=any_port, ingest=any_port,
+                         heartbeat_interval=0.5, expire_after=3600.0).start()
+    feeder = Feeder(server.endpoints["ingest"], opts)
+    feeder.start()
+    return server, feeder
+
+
+def _command(server: Any, feeder: Feeder, msg: str) -> dict[str, Any] | None:
+    if msg == "pace":
+        feeder.paced.set()
+    elif msg == "stop":
+        feeder.stop_event.set()
+        feeder.paced.set()
+        feeder.join(3.0)
+        server.stop()
+    elif msg == "stats":
+        return {"sent": feeder.sent, "sent_paced": feeder.sent_paced,
+                "accepted": server.stats.accepted,
+                "error": repr(feeder.error) if feeder.error else None}
+    return None
+
+
+def _serve_child(options: dict[str, Any], conn: Any) -> None:
+    """Child process: state server and feeder thread, driven by commands over a pipe."""
+    server, feeder = _start_load(MapBenchOptions(**options))
+    conn.send(dict(server.endpoints))
+    while True:
+        msg = conn.recv()
+        conn.send(_command(server, feeder, msg))  # every command is answered
+        if msg == "stop":
+            return
+
+
+class LoadSource:
+    """The state server and its feeder: in a child process (default) or as local threads."""
+
+    def __init__(self, opts: MapBenchOptions) -> None:
+        self.process: Any = None
+        if opts.in_process:
+            self.server, self.feeder = _start_load(opts)
+            self.endpoints = dict(self.server.endpoints)
+            return
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_serve_child, args=(asdict(opts), child),
+                                   name="map-bench-server", daemon=True)
+        self.process.start()
+        if not self.conn.poll(30.0):
+            self.process.kill()
+            raise RuntimeError("the state server process did not start")
+        self.endpoints = self.conn.recv()
+
+    def command(self, msg: str) -> dict[str, Any] | None:
+        if self.process is None:
+            return _command(self.server, self.feeder, msg)
+        if not self.process.is_alive():
+            return None
+        self.conn.send(msg)
+        return self.conn.recv() if self.conn.poll(10.0) else None
+
+    def close(self) -> None:
+        self.command("stop")
+        if self.process is not None:
+            self.process.join(5.0)
+            if self.process.is_alive():
+                self.process.kill()
+
+
+def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
+    """One run: state server + feeder, a SituationFeed subscribed to it and a MapTile."""
+    from PyQt6.QtCore import QElapsedTimer, QEventLoop, QTimer
+
+    from videowall.sim.site import site_cameras, site_zones
+    from videowall.views.map_tile import MapTile
+    from videowall.views.situation_feed import SituationFeed
+
+    app = ensure_app()
+    zones = grid_zones(DEFAULT_BBOX)
+    load = LoadSource(opts)
+    feed = SituationFeed(ZoneIndex(zones), expire_after=3600.0)
+    tile = MapTile(site_zones(zones), site_cameras(DEFAULT_BBOX, 40), feed=feed)
+    latencies: list[float] = []
+    waiting: deque[tuple[int, np.ndarray]] = deque()
+    measuring = [False]
+    frames: list[float] = []
+    frame_ms: list[float] = []
+    rebuild_ms: list[float] = []
+    lags: list[float] = []
+
+    def on_rebuild(generation: int, updated: np.ndarray) -> None:
+        if measuring[0] and len(updated):
+            waiting.append((generation, updated))
+            rebuild_ms.append(tile.units.last_apply_ms)
+
+    def on_paint() -> None:
+        if not measuring[0]:
+            return
+        now = time.time()
+        frames.append(now)
+        frame_ms.append(tile.paint_ms)
+        shown = tile.units.markers.painted_generation
+        while waiting and waiting[0][0] <= shown:
+            latencies.extend(((now - waiting.popleft()[1]) * 1000).tolist())
+
+    clock = QElapsedTimer()
+    probe = QTimer(interval=20)
+
+    def on_probe() -> None:
+        if measuring[0]:
+            lags.append(max(0.0, clock.restart() - 20.0))
+        else:
+            clock.restart()
+
+    probe.timeout.connect(on_probe)
+    tile.units.on_rebuild = on_rebuild
+    tile.frame_painted.connect(on_paint)
+    loop = QEventLoop()
+
+    def spin(seconds: float, until: Callable[[], bool] | None = None) -> None:
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not (until and until()):
+            QTimer.singleShot(50, loop.quit)
+            loop.exec()
+
+    try:
+        tile.resize(opts.width, opts.height)
+        tile.show()
+        tile.set_heat_window(opts.heat_window)
+        feed.connect_bus(load.endpoints["pub"], load.endpoints["snapshot"])
+        progress(f"state server {'in this process' if opts.in_process else 'in a child process'}"
+                 f"; loading {opts.units} units")
+        spin(120.0, lambda: len(tile.units) >= opts.units and not tile.units.dirty)
+        progress(f"loaded {len(tile.units)} units, {len(tile.incidents.incidents)} incidents; "
+                 f"{opts.rate:g} updates/s, warm-up {opts.warmup:g} s")
+        load.command("pace")
+        probe.start()
+        spin(opts.warmup)
+        before = load.command("stats") or {}
+        rebuilds0, applied0 = tile.units.rebuilds, feed.applied
+        cpu0, t0 = time.process_time(), time.monotonic()
+        measuring[0] = True
+        clock.restart()
+        spin(opts.duration)
+        measuring[0] = False
+        elapsed = time.monotonic() - t0
+        cpu = time.process_time() - cpu0
+        after = load.command("stats") or {}
+        rebuilds, applied = tile.units.rebuilds - rebuilds0, feed.applied - applied0
+        client = feed.client.stats_dict() if feed.client is not None else {}
+        units, drawn = len(tile.units), tile.units.markers.drawn
+    finally:
+        probe.stop()
+        feed.close()
+        tile.close()
+        load.close()
+        app.processEvents()
+    if after.get("error"):
+        raise RuntimeError(f"feeder failed: {after['error']}")
+
+    def rate(key: str) -> float:
+        return round((after.get(key, 0) - before.get(key, 0)) / elapsed, 1)
+
+    return {
+        "bench": "map",
+        "options": asdict(opts),
+        "platform": app.platformName(),
+        "cores": os.cpu_count(),
+        "elapsed_s": round(elapsed, 2),
+        "published_per_s": rate("sent_paced"),
+        "server_accepted_per_s": rate("accepted"),
+        "applied_per_s": round(applied / elapsed, 1),
+        "fps": round(len(frames) / elapsed, 2),
+        "frame_interval_ms_p95": _pct(list(np.diff(frames) * 1000), 95),
+        "frame_paint_ms": {"p50": _pct(frame_ms, 50), "p95": _pct(frame_ms, 95)},
+        "latency_ms": {"count": len(latencies), "p50": _pct(latencies, 50),
+                       "p95": _pct(latencies, 95), "p99": _pct(latencies, 99),
+                       "max": round(max(latencies), 1) if latencies else None},
+        "loop_lag_ms": {"p50": _pct(lags, 50), "p99": _pct(lags, 99),
+                        "max": round(max(lags), 1) if lags else None},
+        "unit_rebuilds_per_s": round(rebuilds / elapsed, 2),
+        "unit_rebuild_ms": {"p50": _pct(rebuild_ms, 50), "p95": _pct(rebuild_ms, 95)},
+        "markers_drawn_last": drawn,
+        "units": units,
+        "wall_process_cpu_pct": round(100 * cpu / elapsed, 1),
+        "client": {k: client.get(k) for k in ("gaps", "resyncs", "dropped", "invalid")},
+    }
+
+
+def format_table(s: dict[str, Any]) -> str:
+    """The summary as a two-column table."""
+    o = s["options"]
+    lat, lag = s["latency_ms"], s["loop_lag_ms"]
+    paint, rebuild = s["frame_paint_ms"], s["unit_rebuild_ms"]
+    rows = [
+        ("units on the map", f"{s['units']:,}"),
+        ("unit updates published /s", f"{s['published_per_s']:,.0f}"),
+        ("  accepted by the state server /s", f"{s['server_accepted_per_s']:,.0f}"),
+        ("  applied by the wall /s", f"{s['applied_per_s']:,.0f}"),
+        ("UI frames painted /s", f"{s['fps']:.1f}  (p95 interval {s['frame_interval_ms_p95']} ms)"),
+        ("publish -> drawn latency ms", f"p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}"
+                                        f"  max {lat['max']}  (n={lat['count']:,})"),
+        ("frame paint ms", f"p50 {paint['p50']}  p95 {paint['p95']}  "
+                           f"({s['markers_drawn_last']:,} unit markers + cluster badges)"),
+        ("unit layer rebuilds /s", f"{s['unit_rebuilds_per_s']}  "
+                                   f"(p50 {rebuild['p50']} ms, p95 {rebuild['p95']} ms)"),
+        ("event-loop lag ms (20 ms timer)",
+         f"p50 {lag['p50']}  p99 {lag['p99']}  max {lag['max']}"),
+        ("wall process cpu %", f"{s['wall_process_cpu_pct']}  ({s['cores']} cores)"),
+        ("bus client gaps / resyncs", f"{s['client'].get('gaps')} / {s['client'].get('resyncs')}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    where = "threads of this process" if o["in_process"] else "a child process"
+    head = (f"map bench: {o['units']:,} units, {o['rate']:g} updates/s, {o['width']}x{o['height']}"
+            f" ({s['platform']}), {s['elapsed_s']} s measured after {o['warmup']:g} s warm-up")
+    note = (f"state server + feeder: {where}; latency = time of the first paint showing an "
+            "update - its unit.updated_at (set when published)")
+    return "\n".join([head, *(f"{k.ljust(width)}  {v}" for k, v in rows), note])

@@ -1,0 +1,208 @@
+"""Models of what a site declares: cameras, zones and screens."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+from shapely.geometry.base import BaseGeometry
+
+from videowall.config.diagnostics import format_loc
+from videowall.config.geo import covers, geometry_from_geojson, geometry_to_geojson
+from videowall.config.sources import Source, SourceUrl, Transport
+
+# The same rule as Source.id, so that every camera id is also a valid source id.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+Id = Annotated[str, Field(pattern=ID_PATTERN)]
+
+ZoneGeometry = Annotated[
+    BaseGeometry,
+    PlainValidator(geometry_from_geojson),
+    PlainSerializer(geometry_to_geojson),
+]
+
+
+class CameraKind(StrEnum):
+    """What sort of camera a source is; views pick icons and behaviour from it."""
+
+    FIXED = "fixed"
+    PTZ = "ptz"
+    DRONE = "drone"
+    KIOSK = "kiosk"
+    BODY_WORN = "body_worn"
+
+
+class Camera(BaseModel):
+    """A camera of the site: where it stands, what it sees and how to reach its streams."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    id: Id
+    name: str | None = None
+    kind: CameraKind = CameraKind.FIXED
+    zone: Id | None = Field(None, description="Zone id; derived from lat/lon when absent.")
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    heading: float | None = Field(None, ge=0, le=360, description="Degrees from north.")
+    fov: float | None = Field(None, gt=0, le=360, description="Field of view, degrees.")
+    range_m: float | None = Field(None, gt=0)
+    url: SourceUrl
+    sub_url: SourceUrl | None = None
+    transport: Transport = Transport.AUTO
+    username: str | None = None
+    password_env: str | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Camera:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("give both lat and lon, or neither")
+        try:
+            self.source()
+        except ValidationError as exc:
+            # The credential rules live in Source; report them in camera terms.
+            reasons = [f"{format_loc(e['loc'])}: {e['msg'].removeprefix('Value error, ')}"
+                       if e["loc"] else e["msg"].removeprefix("Value error, ")
+                       for e in exc.errors(include_url=False)]
+            raise ValueError("; ".join(reasons)) from None
+        return self
+
+    @property
+    def title(self) -> str:
+        """The name to show, falling back to the id."""
+        return self.name or self.id
+
+    def source(self) -> Source:
+        """The stream source of this camera, for the video layer."""
+        return Source(
+            id=self.id, url=self.url, sub_url=self.sub_url, transport=self.transport,
+            username=self.username, password_env=self.password_env,
+        )
+
+
+class ZoneClass(StrEnum):
+    """Urban or suburban: sets map styling and default tour pacing."""
+
+    URBAN = "urban"
+    SUBURBAN = "suburban"
+
+
+class Zone(BaseModel):
+    """A named area of the city, a GeoJSON (Multi)Polygon in lon/lat."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Id
+    name: str | None = None
+    zone_class: ZoneClass = Field(ZoneClass.URBAN, alias="class")
+    geometry: ZoneGeometry
+
+    @property
+    def title(self) -> str:
+        """The name to show, falling back to the id."""
+        return self.name or self.id
+
+    def contains(self, lat: float, lon: float) -> bool:
+        """Whether the point lies in the zone or on its border."""
+        return covers(self.geometry, lat, lon)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(west, south, east, north) in degrees."""
+        west, south, east, north = self.geometry.bounds
+        return west, south, east, north
+
+    @property
+    def centroid(self) -> tuple[float, float]:
+        """(lat, lon) of the zone's centre of area (may lie outside odd shapes)."""
+        point = self.geometry.centroid
+        return point.y, point.x
+
+    @property
+    def label_point(self) -> tuple[float, float]:
+        """(lat, lon) of a point surely inside the zone, for labels on the map."""
+        point = self.geometry.representative_point()
+        return point.y, point.x
+
+
+class MapSettings(BaseModel):
+    """How map tiles draw: an optional local basemap and the heat map's time window."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    basemap: str | None = Field(
+        None, min_length=1,
+        description="XYZ tile folder ({z}/{x}/{y}.png) or .mbtiles file, relative to the site "
+        "file; none: zones on a plain background (the isolated-network default)")
+    heat_hours: float = Field(6.0, ge=0, le=168, allow_inf_nan=False,
+                              description="heat map of incidents reported in the last N hours "
+                              "(0: off)")
+
+
+class ZonesFile(BaseModel):
+    """Where zones come from a GeoJSON file, and which feature properties hold what."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: str = Field(min_length=1, description="Relative to the site file.")
+    id_property: str = "id"
+    name_property: str = "name"
+    class_property: str = "class"
+    default_class: ZoneClass = ZoneClass.URBAN
+
+    @model_validator(mode="before")
+    @classmethod
+    def _path_only(cls, value: Any) -> Any:
+        # `zones_file: zones.geojson` is short for `zones_file: {path: zones.geojson}`.
+        return {"path": value} if isinstance(value, str) else value
+
+
+def _screen_ref(value: Any) -> int | str:
+    """A Qt screen by index (0, 1, ...) or by name; a plain validator gives one clear error."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    raise ValueError("a Qt screen is an index (0, 1, ...) or a screen name")
+
+
+QtScreenRef = Annotated[int | str, PlainValidator(_screen_ref)]
+
+
+class Rect(BaseModel):
+    """A rectangle in desktop pixels."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    x: int = 0
+    y: int = 0
+    width: int = Field(gt=0)
+    height: int = Field(gt=0)
+
+
+class Screen(BaseModel):
+    """One display surface: a whole Qt screen, or a rectangle of a big desktop."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Id
+    name: str | None = None
+    qt_screen: QtScreenRef | None = None
+    rect: Rect | None = None
+    on: QtScreenRef | None = Field(None, description="Qt screen the rect is relative to.")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Screen:
+        if (self.qt_screen is None) == (self.rect is None):
+            raise ValueError("give either qt_screen or rect")
+        if self.on is not None and self.rect is None:
+            raise ValueError("'on' is only for rect screens")
+        return self

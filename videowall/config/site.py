@@ -1,0 +1,79 @@
+"""A loaded, checked site: cameras with their zones, zones, screens and all layouts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from videowall.config.diagnostics import Diagnostic
+from videowall.config.layout import Layout
+from videowall.config.models import Camera, MapSettings, Screen, Zone
+from videowall.config.zones import zone_of
+
+
+@dataclass(frozen=True)
+class Site:
+    """Everything a wall needs from its site files, after all checks have passed.
+
+    Cameras without a declared zone carry the zone derived from their position.
+    """
+
+    path: Path | None
+    name: str | None
+    cameras: tuple[Camera, ...]
+    zones: tuple[Zone, ...]
+    screens: tuple[Screen, ...]
+    layouts: Mapping[str, Layout]
+    plugin_dirs: tuple[Path, ...] = ()
+    default_layout: str | None = None
+    files: tuple[Path, ...] = ()  # the site file and every file it pulls in, for reloads
+    map: MapSettings = field(default_factory=MapSettings)  # basemap: an absolute path
+    warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
+
+    @cached_property
+    def _cameras(self) -> dict[str, Camera]:
+        return {camera.id: camera for camera in self.cameras}
+
+    @cached_property
+    def _zones(self) -> dict[str, Zone]:
+        return {zone.id: zone for zone in self.zones}
+
+    @cached_property
+    def _screens(self) -> dict[str, Screen]:
+        return {screen.id: screen for screen in self.screens}
+
+    def camera(self, camera_id: str) -> Camera:
+        """The camera with this id; KeyError when there is none."""
+        return self._cameras[camera_id]
+
+    def zone(self, zone_id: str) -> Zone:
+        """The zone with this id; KeyError when there is none."""
+        return self._zones[zone_id]
+
+    def screen(self, screen_id: str) -> Screen:
+        """The screen with this id; KeyError when there is none."""
+        return self._screens[screen_id]
+
+    def layout(self, name: str | None = None) -> Layout:
+        """A layout by name; without a name the default layout, else the first one."""
+        if name is None:
+            name = self.default_layout or next(iter(self.layouts), None)
+            if name is None:
+                raise KeyError("the site has no layouts")
+        return self.layouts[name]
+
+    def zone_of(self, lat: float, lon: float) -> str | None:
+        """Id of the zone covering the point, or None."""
+        return zone_of(self.zones, lat, lon)
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) around all zones and placed cameras; None if empty."""
+        boxes = [zone.bounds for zone in self.zones]
+        boxes += [(c.lon, c.lat, c.lon, c.lat) for c in self.cameras
+                  if c.lat is not None and c.lon is not None]
+        if not boxes:
+            return None
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+                max(b[2] for b in boxes), max(b[3] for b in boxes))

@@ -1,0 +1,181 @@
+"""The wall's command socket: a ROUTER served by one thread, validating and dispatching commands.
+
+Frames: a DEALER sends `[command JSON]` and gets `[reply JSON]`; a REQ socket (with its empty
+delimiter frame) works as well. Invalid input is answered with an error reply, counted, and
+never reaches the handler. Commands are handled one at a time, in arrival order, because the
+wall applies them one at a time anyway.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from videowall.bus.protocol import bound_endpoint, make_socket
+from videowall.control.commands import (
+    MAX_COMMAND_BYTES,
+    Command,
+    CommandError,
+    Reply,
+    parse_command,
+    request_id_of,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_COMMAND = "tcp://127.0.0.1:5560"
+# Larger messages than this make libzmq drop the connection before we see them; those up to
+# it get a readable "too large" reply. It bounds what a broken client can make us buffer.
+_MAX_WIRE_BYTES = 64 * MAX_COMMAND_BYTES
+
+Handler = Callable[[Command, str], Reply]  # (command, origin) -> reply; called on the socket thread
+
+
+@dataclass(slots=True)
+class CommandStats:
+    """Invariant: received == rejected + handled."""
+
+    received: int = 0
+    rejected: int = 0  # malformed or unknown: answered without reaching the handler
+    handled: int = 0
+    failed: int = 0  # handled, with an error reply (the action was refused, or the wall busy)
+    handler_errors: int = 0  # the handler raised; answered "internal error"
+    reasons: Counter[str] = field(default_factory=Counter)  # rejection code -> count
+    last_rejects: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+
+class CommandServer:
+    """`CommandServer(handler, endpoint).start()`; `stop()` returns within about 0.2 s
+    plus whatever the handler needs to notice `stopping` and return."""
+
+    def __init__(self, handler: Handler, endpoint: str = DEFAULT_COMMAND) -> None:
+        self.handler = handler
+        self.requested_endpoint = endpoint
+        self.endpoint: str | None = None  # the bound address (a real port for `:*`)
+        self.stats = CommandStats()
+        self.stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._ctx: zmq.Context | None = None
+        self._sock: zmq.Socket | None = None
+
+    # --- life cycle ------------------------------------------------------------------------
+    def start(self) -> CommandServer:
+        """Bind (errors such as a taken port raise here, in the caller) and serve."""
+        self._ctx = ctx = zmq.Context()
+        try:
+            self._sock = make_socket(ctx, zmq.ROUTER, MAXMSGSIZE=_MAX_WIRE_BYTES)
+            self._sock.bind(self.requested_endpoint)
+            self.endpoint = bound_endpoint(self._sock)
+        except zmq.ZMQError:
+            if self._sock is not None:
+                self._sock.close(linger=0)
+            ctx.term()
+            self._ctx = self._sock = None
+            raise
+        self.stopping.clear()
+        self._thread = threading.Thread(target=self._run, name="wall-commands", daemon=True)
+        self._thread.start()
+        log.info("wall commands on %s", self.endpoint)
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self.stopping.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("the command thread did not stop within %.1f s", timeout)
+        self._thread = None
+
+    def __enter__(self) -> CommandServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def stats_dict(self) -> dict[str, Any]:
+        s = self.stats
+        return {"endpoint": self.endpoint, "received": s.received, "rejected": s.rejected,
+                "handled": s.handled, "failed": s.failed, "handler_errors": s.handler_errors,
+                "reasons": dict(s.reasons), "last_rejects": list(s.last_rejects)}
+
+    # --- the loop --------------------------------------------------------------------------
+    def _run(self) -> None:
+        sock, ctx = self._sock, self._ctx
+        assert sock is not None and ctx is not None
+        try:
+            while not self.stopping.is_set():
+                if not sock.poll(100):
+                    continue
+                try:
+                    frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
+                except zmq.Again:
+                    continue
+                try:
+                    self._serve_one(sock, frames)
+                except Exception:  # never die on one request: log it and serve the next
+                    log.exception("wall command failed unexpectedly")
+        finally:
+            sock.close(linger=0)
+            ctx.term()
+            self._sock = self._ctx = None
+
+    def _serve_one(self, sock: zmq.Socket, frames: list[zmq.Frame]) -> None:
+        ident = frames[0].bytes
+        # DEALER: [ident, body]; REQ: [ident, b"", body]. The reply keeps the same envelope.
+        if len(frames) == 3 and not frames[1].bytes:
+            envelope, body = [ident, b""], frames[2]
+        elif len(frames) == 2:
+            envelope, body = [ident], frames[1]
+        else:
+            envelope, body = [ident], None
+        self.stats.received += 1
+        payload = body.bytes if body is not None else b""
+        try:
+            if body is None:
+                raise CommandError(f"expected one message frame, got {len(frames) - 1}",
+                                   "bad_frames")
+            command = parse_command(payload)
+        except CommandError as exc:
+            self._reject(exc)
+            reply = Reply.failure(request_id_of(payload), exc.reason)
+        else:
+            reply = self._handle(command, self._origin(command, ident, frames[-1]))
+        try:
+            sock.send_multipart([*envelope, reply.to_json()], zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # a client that stopped reading loses only its reply
+
+    def _handle(self, command: Command, origin: str) -> Reply:
+        self.stats.handled += 1
+        try:
+            reply = self.handler(command, origin)
+        except Exception as exc:
+            self.stats.handler_errors += 1
+            self.stats.failed += 1
+            log.exception("the command handler failed on %s", command.action)
+            return Reply.failure(command.id, f"internal error: {type(exc).__name__}")
+        if not reply.ok:
+            self.stats.failed += 1
+        return reply
+
+    def _reject(self, exc: CommandError) -> None:
+        self.stats.rejected += 1
+        self.stats.reasons[exc.code] += 1
+        self.stats.last_rejects.append(exc.reason)
+        log.warning("rejected a wall command: %s", exc.reason)
+
+    @staticmethod
+    def _origin(command: Command, ident: bytes, frame: zmq.Frame) -> str:
+        """`remote:<client name or peer id>@<peer address>` for logs and the audit trail."""
+        who = command.client or f"peer-{ident.hex()}"
+        try:
+            address = frame.get("Peer-Address")
+        except (zmq.ZMQError, AttributeError):
+            address = None  # not every transport knows one (ipc, inproc)
+        return f"remote:{who}@{address}" if address else f"remote:{who}"

@@ -1,0 +1,71 @@
+"""The demo's own situation feed: a state server and the city simulator, in-process."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+
+from videowall.bus.publish import Publisher, PublishError
+from videowall.bus.server import StateServer
+from videowall.config import Site
+from videowall.config.zones import zone_rings
+from videowall.sim.city import CitySim, SimConfig
+from videowall.sim.kiosks import KioskSim
+from videowall.testing.rtsp_server import free_port
+
+log = logging.getLogger(__name__)
+PREROLL_S = 240.0  # simulated before the first frame, so the map is busy from the start
+
+
+class DemoFeed:
+    """A loopback state server fed by the city simulator, so the demo needs nothing else."""
+
+    def __init__(self, site: Site, *, seed: int = 7, units: int = 40, rate: float = 3.0,
+                 tick: float = 0.5) -> None:
+        ports = [free_port() for _ in range(3)]
+        self.pub = f"tcp://127.0.0.1:{ports[0]}"
+        self.snapshot = f"tcp://127.0.0.1:{ports[1]}"
+        self.ingest = f"tcp://127.0.0.1:{ports[2]}"
+        self.server = StateServer(pub=self.pub, snapshot=self.snapshot, ingest=self.ingest,
+                                  zone_lookup=site.zone_of)
+        # The simulation starts in the past and pre-rolls up to now: its clock then matches
+        # the wall's, so ages and staleness read true.
+        start = datetime.now(UTC) - timedelta(seconds=PREROLL_S)
+        zones = [(zone_id, ring) for zone_id, _, ring in zone_rings(site.zones)]
+        self.sim = CitySim(SimConfig(seed=seed, units=units, incident_rate=rate, cameras=0,
+                                     zones=zones, start=start,
+                                     incident_prefix=start.strftime("D%H%M%S-")))
+        self.kiosks = KioskSim(site, start, seed=seed)
+        self.tick = tick
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="demo-feed", daemon=True)
+
+    def start(self) -> DemoFeed:
+        self.server.start()
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        try:
+            with Publisher(self.ingest) as pub:
+                for msg in [*self.sim.initial(), *self.kiosks.initial()]:
+                    pub.send(msg, wait=False)
+                for step in self.sim.run(PREROLL_S, 2.0):
+                    for msg in [*step, *self.kiosks.advance(self.sim.now)]:
+                        pub.send(msg, wait=False)
+                next_tick = time.monotonic()
+                while not self._stop.is_set():
+                    step = self.sim.step(self.tick)
+                    for msg in [*step, *self.kiosks.advance(self.sim.now)]:
+                        pub.send(msg, wait=False)
+                    next_tick += self.tick
+                    self._stop.wait(max(0.0, next_tick - time.monotonic()))
+        except PublishError as exc:
+            log.error("demo feed stopped: %s", exc)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(2.0)
+        self.server.stop()

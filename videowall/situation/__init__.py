@@ -1,0 +1,33 @@
+"""Situation domain: incidents, units, cameras, zones, wire envelope, state (no Qt, no zmq)."""
+
+from videowall.sim.grid_zones_old import Zone, ZoneIndex, grid_zones
+from videowall.situation.envelope import (
+    FORMAT_VERSION,
+    MAX_PAYLOAD_BYTES,
+    Envelope,
+    Kind,
+    MessageError,
+    Op,
+    parse_envelope,
+)
+from videowall.situation.history import IncidentPoint
+from videowall.situation.models import (
+    AlertLevel,
+    CameraStatus,
+    EntityRef,
+    Incident,
+    IncidentStatus,
+    Risk,
+    Unit,
+    UnitKind,
+    UnitStatus,
+    ZoneUpdate,
+)
+from videowall.situation.state import Change, SituationState, ZoneCounters
+
+__all__ = [
+    "FORMAT_VERSION", "MAX_PAYLOAD_BYTES", "AlertLevel", "CameraStatus", "Change", "EntityRef",
+    "Envelope", "Incident", "IncidentPoint", "IncidentStatus", "Kind", "MessageError", "Op",
+    "Risk", "SituationState", "Unit", "UnitKind", "UnitStatus", "Zone", "ZoneCounters",
+    "ZoneIndex", "ZoneUpdate", "grid_zones", "parse_envelope",
+]
