@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from videowall.cli import export_cmd
+from videowall.config import ZoneIndex
 from videowall.sim.city import CitySim
-from videowall.situation import SituationState, ZoneIndex, parse_envelope
+from videowall.situation import SituationState, parse_envelope
 
 # Four quadrants of the simulator's default box, in the style of layouts/demo-zones.geojson
 # (properties `zone`, `label`, `area_type`; one MultiPolygon, one zone without a class).

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
+from videowall.config import Zone, ZoneIndex
 from videowall.sim.city import CitySim, SimConfig
 from videowall.sim.motion import StreetGrid
-from videowall.situation import SituationState, ZoneIndex, parse_envelope
+from videowall.situation import SituationState, parse_envelope
 
 
 def run(sim: CitySim, seconds: float, dt: float = 2.0) -> list[dict]:
@@ -61,8 +62,8 @@ def test_ground_units_stay_on_streets_and_drones_fly_free() -> None:
         if msg["kind"] != "unit":
             continue
         d = msg["data"]
-        row = (d["lat"] - grid.bbox[0]) / grid.dlat
-        col = (d["lon"] - grid.bbox[1]) / grid.dlon
+        row = (d["lat"] - grid.bbox.south) / grid.dlat
+        col = (d["lon"] - grid.bbox.west) / grid.dlon
         on_street = min(abs(row - round(row)), abs(col - round(col))) < 1e-6
         if d["kind"] == "drone":
             free_flying += not on_street
@@ -72,8 +73,10 @@ def test_ground_units_stay_on_streets_and_drones_fly_free() -> None:
 
 
 def test_custom_zones_and_time_speed_up() -> None:
-    zones = [("north", (52.50, 13.30, 52.56, 13.40)),
-             ("south", [(52.44, 13.30), (52.50, 13.30), (52.50, 13.40), (52.44, 13.40)])]
+    north, south = (Zone.model_validate({"id": zid, "geometry": {"type": "Polygon", "coordinates": [
+        [[13.30, s], [13.40, s], [13.40, n], [13.30, n], [13.30, s]]]}})
+        for zid, s, n in (("north", 52.50, 52.56), ("south", 52.44, 52.50)))
+    zones = [north, south]
     sim = CitySim(seed=1, zones=zones, units=6, incident_rate=6.0)
     msgs = run(sim, 3600, dt=60.0)  # an hour in 60 steps
     assert sim.t == 3600

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from videowall.sim.grid_zones_old import DEFAULT_BBOX
+from videowall.config import ZoneIndex, grid_zones
+from videowall.sim.city import DEFAULT_BBOX
 from videowall.situation import (
     Change,
     Envelope,
@@ -15,8 +16,6 @@ from videowall.situation import (
     MessageError,
     SituationState,
     Unit,
-    ZoneIndex,
-    grid_zones,
     parse_envelope,
 )
 from videowall.situation.persistence import load_state, save_state

@@ -9,18 +9,16 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, QRectF, Qt
 
-from videowall.config import Camera
-from videowall.core.projection import to_mercator
-from videowall.sim.grid_zones_old import Zone as SimZone
-from videowall.sim.site import site_zones
+from videowall.config import Camera, grid_zones
+from videowall.core.geo import BBox, to_mercator
 from videowall.situation.envelope import Envelope
 from videowall.situation.models import Incident, Unit
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed
 
-BBOX = (52.50, 13.30, 52.54, 13.36)
-ZONES = site_zones([SimZone.from_bounds("west", (52.50, 13.30, 52.54, 13.33), "West"),
-                    SimZone.from_bounds("east", (52.50, 13.33, 52.54, 13.36), "East")])
+ZONES = [zone.model_copy(update={"id": zid, "name": name}) for zone, (zid, name) in zip(
+    grid_zones(BBox(west=13.30, south=52.50, east=13.36, north=52.54), rows=1, cols=2),
+    (("west", "West"), ("east", "East")), strict=True)]
 INC = (52.530, 13.315)  # away from the zone labels
 M_LAT = 1 / 111_320  # degrees per metre north
 M_LON = M_LAT / np.cos(np.radians(52.53))

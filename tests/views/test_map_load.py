@@ -12,8 +12,9 @@ import pytest
 from PyQt6.QtCore import QTimer
 
 from videowall.cli import bench_cmd
-from videowall.sim.grid_zones_old import DEFAULT_BBOX, grid_zones
-from videowall.sim.site import site_cameras, site_zones
+from videowall.config import grid_zones
+from videowall.sim.city import DEFAULT_BBOX
+from videowall.sim.site import site_cameras
 from videowall.situation.envelope import Envelope
 from videowall.situation.models import Unit
 from videowall.views.map_tile import MapTile
@@ -25,7 +26,8 @@ SECONDS = 2.0
 
 
 def _units(rng: np.random.Generator, count: int, offset: int = 0) -> list[Envelope]:
-    lat0, lon0, lat1, lon1 = DEFAULT_BBOX
+    box = DEFAULT_BBOX
+    lat0, lon0, lat1, lon1 = box.south, box.west, box.north, box.east
     lats, lons = rng.uniform(lat0, lat1, count), rng.uniform(lon0, lon1, count)
     kinds = ("car", "motorcycle", "foot", "drone", "robot_dog")
     now = datetime.now(UTC)
@@ -40,7 +42,7 @@ def test_ten_thousand_units_rebuild_at_a_bounded_rate(qtbot) -> None:
     rng = np.random.default_rng(0)
     feed = SituationFeed(expire_after=3600.0)
     feed.apply(_units(rng, UNITS))
-    tile = MapTile(site_zones(grid_zones()), site_cameras(DEFAULT_BBOX, 20), feed=feed)
+    tile = MapTile(grid_zones(DEFAULT_BBOX), site_cameras(DEFAULT_BBOX, 20), feed=feed)
     qtbot.addWidget(tile)
     tile.resize(1280, 720)
     tile.show()

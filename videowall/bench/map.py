@@ -16,11 +16,13 @@ from typing import Any
 
 import numpy as np
 
-from videowall.sim.grid_zones_old import DEFAULT_BBOX, ZoneIndex, grid_zones
+from videowall.config import ZoneIndex, grid_zones
+from videowall.sim.city import DEFAULT_BBOX
 
 Progress = Callable[[str], None]
 KINDS = ("car", "car", "car", "motorcycle", "foot", "drone", "robot_dog")
 M_PER_DEG = 111_320.0
+_BOX = (DEFAULT_BBOX.south, DEFAULT_BBOX.west, DEFAULT_BBOX.north, DEFAULT_BBOX.east)
 
 
 @dataclass(slots=True)
@@ -61,7 +63,7 @@ class Feeder(threading.Thread):
         super().__init__(name="map-bench-feeder", daemon=True)
         self.endpoint, self.opts = endpoint, opts
         rng = np.random.default_rng(opts.seed)
-        lat0, lon0, lat1, lon1 = DEFAULT_BBOX
+        lat0, lon0, lat1, lon1 = _BOX
         n = opts.units
         self.lat = rng.uniform(lat0, lat1, n)
         self.lon = rng.uniform(lon0, lon1, n)
@@ -86,7 +88,7 @@ class Feeder(threading.Thread):
         return json.dumps({"version": 1, "kind": "unit", "op": "upsert", "data": data}).encode()
 
     def _incident(self, i: int, rng: random.Random) -> bytes:
-        lat0, lon0, lat1, lon1 = DEFAULT_BBOX
+        lat0, lon0, lat1, lon1 = _BOX
         now = datetime.now(UTC).isoformat()
         risk = rng.choice(("high", "medium", "low", "low"))
         status = rng.choice(("new", "dispatched", "en_route", "on_scene"))
@@ -102,7 +104,7 @@ class Feeder(threading.Thread):
         h = np.radians(self.heading[idx])
         self.lat[idx] += step * np.cos(h) / M_PER_DEG
         self.lon[idx] += step * np.sin(h) / (M_PER_DEG * math.cos(math.radians(52.5)))
-        lat0, lon0, lat1, lon1 = DEFAULT_BBOX
+        lat0, lon0, lat1, lon1 = _BOX
         self.lat[idx] = np.clip(self.lat[idx], lat0, lat1)
         self.lon[idx] = np.clip(self.lon[idx], lon0, lon1)
 
@@ -231,7 +233,7 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
     """One run: state server + feeder, a SituationFeed subscribed to it and a MapTile."""
     from PyQt6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
-    from videowall.sim.site import site_cameras, site_zones
+    from videowall.sim.site import site_cameras
     from videowall.views.map_tile import MapTile
     from videowall.views.situation_feed import SituationFeed
 
@@ -239,7 +241,7 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
     zones = grid_zones(DEFAULT_BBOX)
     load = LoadSource(opts)
     feed = SituationFeed(ZoneIndex(zones), expire_after=3600.0)
-    tile = MapTile(site_zones(zones), site_cameras(DEFAULT_BBOX, 40), feed=feed)
+    tile = MapTile(zones, site_cameras(DEFAULT_BBOX, 40), feed=feed)
     latencies: list[float] = []
     waiting: deque[tuple[int, np.ndarray]] = deque()
     measuring = [False]

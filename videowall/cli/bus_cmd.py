@@ -13,16 +13,11 @@ from typing import Any
 from videowall.bus.client import SituationClient
 from videowall.bus.protocol import DEFAULT_INGEST, DEFAULT_PUB, DEFAULT_SNAPSHOT
 from videowall.bus.server import BusError, ServerConfig, StateServer
-from videowall.config import Site, SiteError, load_site
-from videowall.config.zones import zone_rings
-from videowall.sim.grid_zones_old import (
-    DEFAULT_BBOX,
-    Zone,
-    ZoneIndex,
-    grid_zones,
-    load_zones,
-    parse_bbox,
-)
+from videowall.config import Site, SiteError, Zone, ZoneIndex, grid_zones, load_site
+from videowall.config.models import ZonesFile
+from videowall.config.zones_file import read_zones_file
+from videowall.core.geo import BBox
+from videowall.sim.city import DEFAULT_BBOX
 from videowall.situation.envelope import Envelope, MessageError
 from videowall.situation.state import ZoneLookup
 
@@ -33,13 +28,31 @@ def add_zone_options(parser: argparse.ArgumentParser) -> None:
         help="take the zones from this site file (its inline zones or GeoJSON zones file)",
     )
     parser.add_argument(
-        "--zones", type=Path, metavar="FILE",
-        help='zones as JSON: [{"id": "A", "bounds": [s, w, n, e]} | {"id", "polygon"}, ...]',
+        "--zones", type=Path, metavar="FILE.geojson",
+        help="zones from a GeoJSON FeatureCollection of (Multi)Polygons with 'id' and 'name' "
+        "properties (the format of a site's zones_file)",
     )
     parser.add_argument(
-        "--grid", type=parse_bbox, default=DEFAULT_BBOX, metavar="S,W,N,E",
-        help="without --zones: a 4x4 zone grid over this box (default: %(default)s)",
+        "--grid", type=_bbox, default=DEFAULT_BBOX, metavar="W,S,E,N",
+        help="without --site/--zones: a 4x4 zone grid over this box, west,south,east,north "
+        "in degrees (default: %(default)s)",
     )
+
+
+def _bbox(text: str) -> BBox:
+    try:
+        return BBox.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _zones_file(path: Path) -> list[Zone]:
+    if not path.is_file():
+        raise ValueError(f"{path}: no such zones file")
+    declared, _broken, diags = read_zones_file(path, ZonesFile(path=str(path)), str(path))
+    if diags:
+        raise ValueError("\n".join(str(d) for d in diags))
+    return [d.item for d in declared]
 
 
 def _site_of(args: argparse.Namespace) -> Site | None:
@@ -55,8 +68,8 @@ def zones_from_args(args: argparse.Namespace) -> list[Zone]:
     """Zones for the simulator and the server: from --site, --zones, or a --grid."""
     site = _site_of(args)
     if site is not None:
-        return [Zone(zid, tuple(ring), title) for zid, title, ring in zone_rings(site.zones)]
-    return load_zones(args.zones) if args.zones else grid_zones(args.grid)
+        return list(site.zones)
+    return _zones_file(args.zones) if args.zones else grid_zones(args.grid)
 
 
 def zone_lookup_from_args(args: argparse.Namespace) -> ZoneLookup:

@@ -46,9 +46,14 @@ def run(args: argparse.Namespace) -> int:
     # Incident ids differ per run: a server that kept the last run's state would otherwise
     # reject "INC-00001 new" as going backwards from "closed".
     prefix = args.prefix if args.prefix is not None else start.strftime("R%H%M%S-")
+    try:
+        zones = zones_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     sim = CitySim(SimConfig(
         seed=args.seed, units=args.units, incident_rate=args.rate, cameras=args.cameras,
-        zones=zones_from_args(args), start=start, incident_prefix=prefix,
+        zones=zones, start=start, incident_prefix=prefix,
     ))
     done = threading.Event()
     previous = {s: signal.signal(s, lambda *_: done.set()) for s in (signal.SIGINT, signal.SIGTERM)}

@@ -6,18 +6,10 @@ from videowall.config.loader import check_site, load_site
 from videowall.config.models import Camera, CameraKind, Screen, Zone, ZoneClass
 from videowall.config.site import Site
 from videowall.config.templates import Cell, cell_rects, template_grid
-from videowall.config.zones import (
-    ZoneRegion,
-    best_grid,
-    cameras_in_zone,
-    spread_zones,
-    zone_of,
-    zone_pages,
-)
+from videowall.config.zones import ZoneIndex, grid_zones, zone_of
 
 __all__ = [
     "Camera", "CameraKind", "Cell", "Diagnostic", "Layout", "Screen", "ScreenLayout",
-    "Severity", "Site", "SiteError", "Tile", "TileKind", "Zone", "ZoneClass", "ZoneRegion",
-    "best_grid", "cameras_in_zone", "cell_rects", "check_site", "load_site", "spread_zones",
-    "template_grid", "zone_of", "zone_pages",
+    "Severity", "Site", "SiteError", "Tile", "TileKind", "Zone", "ZoneClass", "ZoneIndex",
+    "cell_rects", "check_site", "grid_zones", "load_site", "template_grid", "zone_of",
 ]

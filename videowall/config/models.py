@@ -19,6 +19,7 @@ from shapely.geometry.base import BaseGeometry
 from videowall.config.diagnostics import format_loc
 from videowall.config.geo import covers, geometry_from_geojson, geometry_to_geojson
 from videowall.config.sources import Source, SourceUrl, Transport
+from videowall.core.geo import BBox
 
 # The same rule as Source.id, so that every camera id is also a valid source id.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
@@ -115,10 +116,10 @@ class Zone(BaseModel):
         return covers(self.geometry, lat, lon)
 
     @property
-    def bounds(self) -> tuple[float, float, float, float]:
-        """(west, south, east, north) in degrees."""
+    def bounds(self) -> BBox:
+        """The zone's bounding box in degrees."""
         west, south, east, north = self.geometry.bounds
-        return west, south, east, north
+        return BBox(west=west, south=south, east=east, north=north)
 
     @property
     def centroid(self) -> tuple[float, float]:

@@ -11,6 +11,7 @@ from videowall.config.diagnostics import Diagnostic
 from videowall.config.layout import Layout
 from videowall.config.models import Camera, MapSettings, Screen, Zone
 from videowall.config.zones import zone_of
+from videowall.core.geo import BBox
 
 
 @dataclass(frozen=True)
@@ -64,16 +65,18 @@ class Site:
                 raise KeyError("the site has no layouts")
         return self.layouts[name]
 
+    def cameras_in(self, zone_id: str) -> list[Camera]:
+        """The cameras in a zone (declared or derived from their position), in site order."""
+        return [camera for camera in self.cameras if camera.zone == zone_id]
+
     def zone_of(self, lat: float, lon: float) -> str | None:
         """Id of the zone covering the point, or None."""
         return zone_of(self.zones, lat, lon)
 
-    def bounds(self) -> tuple[float, float, float, float] | None:
-        """(west, south, east, north) around all zones and placed cameras; None if empty."""
-        boxes = [zone.bounds for zone in self.zones]
-        boxes += [(c.lon, c.lat, c.lon, c.lat) for c in self.cameras
-                  if c.lat is not None and c.lon is not None]
-        if not boxes:
-            return None
-        return (min(b[0] for b in boxes), min(b[1] for b in boxes),
-                max(b[2] for b in boxes), max(b[3] for b in boxes))
+    def bounds(self) -> BBox | None:
+        """The box around all zones and placed cameras; None if there are none."""
+        box = BBox.around((c.lat, c.lon) for c in self.cameras
+                          if c.lat is not None and c.lon is not None)
+        for zone in self.zones:
+            box = zone.bounds if box is None else box.union(zone.bounds)
+        return box

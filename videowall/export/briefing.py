@@ -15,6 +15,7 @@ from shapely.geometry import mapping
 
 from videowall.config import Site, Zone, ZoneClass
 from videowall.core.durations import format_age
+from videowall.core.geo import BBox
 from videowall.export.markup import (
     ALERT_COLOURS,
     DEFAULT_TITLE,
@@ -27,7 +28,6 @@ from videowall.export.markup import (
     ZONE_FILL,
     OfflineHeatMap,
     OfflineMap,
-    bounds_of,
     clock,
     esc,
     fit_zoom,
@@ -119,7 +119,7 @@ class _Briefing:
         if extent is None:
             center, zoom = [0.0, 0.0], 2
         else:
-            center = [(extent[0] + extent[2]) / 2, (extent[1] + extent[3]) / 2]
+            center = list(extent.center)
             zoom = fit_zoom(extent)
         fmap = OfflineMap(location=center, zoom_start=zoom, tiles=None, control_scale=True,
                            min_zoom=2, max_zoom=19)
@@ -136,19 +136,19 @@ class _Briefing:
         self._add_incidents(fmap)
         folium.LayerControl(collapsed=False).add_to(fmap)
         if extent is not None:
-            fmap.fit_bounds([[extent[0], extent[1]], [extent[2], extent[3]]],
+            fmap.fit_bounds([[extent.south, extent.west], [extent.north, extent.east]],
                             padding=(20, 20))
         figure.html.add_child(RawHtml(self._title_panel()), name="briefing_title")
         figure.html.add_child(RawHtml(self._legend()), name="briefing_legend")
         return fmap, figure
 
-    def _extent(self) -> tuple[float, float, float, float] | None:
+    def _extent(self) -> BBox | None:
         points = [(i.lat, i.lon) for i in self.open] + [(u.lat, u.lon) for u in self.units]
         points += [(p.lat, p.lon) for p in self.heat]
+        box = BBox.around(points)
         for zone in self.zones:
-            west, south, east, north = zone.bounds
-            points += [(south, west), (north, east)]
-        return bounds_of(points)
+            box = zone.bounds if box is None else box.union(zone.bounds)
+        return box
 
     # --- zones ---------------------------------------------------------------------------
     def _zone_of(self, lat: float, lon: float) -> str | None:

@@ -12,6 +12,7 @@ import folium
 from folium.plugins import HeatMap
 
 from videowall.config import ZoneClass
+from videowall.core.geo import BBox
 from videowall.export.offline import RawHtml, js_literal
 from videowall.situation import (
     AlertLevel,
@@ -143,10 +144,9 @@ def situation_time(state: SituationState) -> datetime | None:
     return max(stamps) if stamps else None
 
 
-def fit_zoom(bounds: tuple[float, float, float, float], width: int = 1200,
-              height: int = 800) -> int:
-    """Web-Mercator zoom at which (south, west, north, east) fills about width x height px."""
-    south, west, north, east = bounds
+def fit_zoom(bounds: BBox, width: int = 1200, height: int = 800) -> int:
+    """Web-Mercator zoom at which the box fills about width x height px."""
+    south, west, north, east = bounds.south, bounds.west, bounds.north, bounds.east
 
     def merc_y(lat: float) -> float:
         lat = max(-85.0, min(85.0, lat))
@@ -156,11 +156,3 @@ def fit_zoom(bounds: tuple[float, float, float, float], width: int = 1200,
     dy = max(merc_y(north) - merc_y(south), 1e-6)
     zoom = min(math.log2(width * 360 / (256 * dx)), math.log2(height * 360 / (256 * dy)))
     return max(1, min(18, int(zoom)))
-
-
-def bounds_of(points: Iterable[tuple[float, float]]) -> tuple[float, float, float, float] | None:
-    pts = list(points)
-    if not pts:
-        return None
-    lats, lons = [p[0] for p in pts], [p[1] for p in pts]
-    return min(lats), min(lons), max(lats), max(lons)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from videowall.sim.grid_zones_old import DEFAULT_BBOX, BBox, Zone, ZoneIndex, grid_zones
-from videowall.sim.grid_zones_old import zones_from_spec as _zones_from_spec
+from videowall.config.models import Zone
+from videowall.config.zones import ZoneIndex, grid_zones
+from videowall.core.geo import BBox
 from videowall.sim.motion import (
     Mover,
     StreetGrid,
@@ -45,17 +46,19 @@ DISPATCH_DELAY = {Risk.HIGH: (15, 60), Risk.MEDIUM: (60, 180), Risk.LOW: (120, 6
 ON_SCENE_TIME = {Risk.HIGH: (600, 1800), Risk.MEDIUM: (300, 1200), Risk.LOW: (180, 600)}
 SLOW_KINDS = (UnitKind.FOOT, UnitKind.ROBOT_DOG)
 DEFAULT_START = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
+# A central-European city centre, about 12 x 14 km: the simulator's city without a site.
+DEFAULT_BBOX = BBox(west=13.30, south=52.46, east=13.50, north=52.57)
 
 
 @dataclass(slots=True)
 class SimConfig:
-    """Knobs of the simulation; `zones` are (id, bounds-or-polygon) pairs, else a 4x4 grid."""
+    """Knobs of the simulation; without `zones`, a 4x4 grid of zones over `bbox`."""
 
     seed: int = 0
     units: int = 24
     incident_rate: float = 0.6  # new incidents per simulated minute
     bbox: BBox = DEFAULT_BBOX
-    zones: Sequence[Zone | tuple[str, Sequence[Any]]] | None = None
+    zones: Sequence[Zone] | None = None
     start: datetime | None = None  # None: a fixed instant, so runs are reproducible
     report_interval: float = 2.0  # simulated seconds between position reports of a unit
     cameras: int = 8
@@ -101,7 +104,7 @@ class CitySim:
             setattr(cfg, key, value)
         self.config = cfg
         self.rng = random.Random(cfg.seed)
-        self.zones = _zones_from_spec(cfg.zones) if cfg.zones else grid_zones(cfg.bbox)
+        self.zones = list(cfg.zones) if cfg.zones else grid_zones(cfg.bbox)
         self.index = ZoneIndex(self.zones)
         self.grid = StreetGrid(self.index.bounds, cfg.block_m)
         self.start = cfg.start or DEFAULT_START
@@ -170,10 +173,11 @@ class CitySim:
         return self.rng.expovariate(rate) if rate > 0 else float("inf")
 
     def _new_incident(self) -> dict[str, Any]:
-        lat0, lon0, lat1, lon1 = self.index.bounds
+        box = self.index.bounds
         for _ in range(50):
-            lat, lon = self.rng.uniform(lat0, lat1), self.rng.uniform(lon0, lon1)
-            if (zone := self.index.lookup(lat, lon)) is not None:
+            lat = self.rng.uniform(box.south, box.north)
+            lon = self.rng.uniform(box.west, box.east)
+            if (zone := self.index(lat, lon)) is not None:
                 break
         risks, weights = zip(*RISK_MIX, strict=True)
         risk = self.rng.choices(risks, weights)[0]
@@ -304,6 +308,6 @@ class CitySim:
             if self.alerts.get(zone.id, AlertLevel.NORMAL) is not level:
                 self.alerts[zone.id] = level
                 out.append(Envelope.upsert(ZoneUpdate(
-                    id=zone.id, name=zone.name, alert=level, updated_at=self.now,
+                    id=zone.id, name=zone.title, alert=level, updated_at=self.now,
                     notes=f"weighted open incidents: {score.get(zone.id, 0)}")).to_dict())
         return out

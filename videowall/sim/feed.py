@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from videowall.bus.publish import Publisher, PublishError
 from videowall.bus.server import StateServer
 from videowall.config import Site
-from videowall.config.zones import zone_rings
 from videowall.sim.city import CitySim, SimConfig
 from videowall.sim.kiosks import KioskSim
 from videowall.testing.rtsp_server import free_port
@@ -33,9 +32,8 @@ class DemoFeed:
         # The simulation starts in the past and pre-rolls up to now: its clock then matches
         # the wall's, so ages and staleness read true.
         start = datetime.now(UTC) - timedelta(seconds=PREROLL_S)
-        zones = [(zone_id, ring) for zone_id, _, ring in zone_rings(site.zones)]
         self.sim = CitySim(SimConfig(seed=seed, units=units, incident_rate=rate, cameras=0,
-                                     zones=zones, start=start,
+                                     zones=site.zones, start=start,
                                      incident_prefix=start.strftime("D%H%M%S-")))
         self.kiosks = KioskSim(site, start, seed=seed)
         self.tick = tick

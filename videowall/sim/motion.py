@@ -6,7 +6,7 @@ import math
 import random
 from dataclasses import dataclass, field
 
-from videowall.sim.grid_zones_old import BBox
+from videowall.core.geo import BBox
 
 Point = tuple[float, float]  # (lat, lon)
 M_PER_DEG_LAT = 111_320.0
@@ -37,7 +37,7 @@ class StreetGrid:
 
     def __init__(self, bbox: BBox, block_m: float = 150.0) -> None:
         self.bbox = bbox
-        lat0, lon0, lat1, lon1 = bbox
+        lat0, lon0, lat1, lon1 = bbox.south, bbox.west, bbox.north, bbox.east
         self.dlat = block_m / M_PER_DEG_LAT
         self.dlon = block_m / (M_PER_DEG_LAT * math.cos(math.radians((lat0 + lat1) / 2)))
         self.rows = max(1, int((lat1 - lat0) / self.dlat))
@@ -46,14 +46,15 @@ class StreetGrid:
     def node(self, row: int, col: int) -> Point:
         row = min(max(row, 0), self.rows)
         col = min(max(col, 0), self.cols)
-        return self.bbox[0] + row * self.dlat, self.bbox[1] + col * self.dlon
+        return self.bbox.south + row * self.dlat, self.bbox.west + col * self.dlon
 
     def snap(self, p: Point) -> Point:
-        return self.node(round((p[0] - self.bbox[0]) / self.dlat),
-                         round((p[1] - self.bbox[1]) / self.dlon))
+        return self.node(round((p[0] - self.bbox.south) / self.dlat),
+                         round((p[1] - self.bbox.west) / self.dlon))
 
     def random_node(self, rng: random.Random, bounds: BBox | None = None) -> Point:
-        lat0, lon0, lat1, lon1 = bounds or self.bbox
+        box = bounds or self.bbox
+        lat0, lon0, lat1, lon1 = box.south, box.west, box.north, box.east
         return self.snap((rng.uniform(lat0, lat1), rng.uniform(lon0, lon1)))
 
     def route(self, start: Point, goal: Point, rng: random.Random) -> list[Point]:
@@ -76,7 +77,7 @@ def circle_path(center: Point, radius_m: float, laps: int = 3, sides: int = 24) 
 
 def lawnmower_path(bounds: BBox, lanes: int = 6) -> list[Point]:
     """Back-and-forth lanes across a rectangle, as a search pattern."""
-    lat0, lon0, lat1, lon1 = bounds
+    lat0, lon0, lat1, lon1 = bounds.south, bounds.west, bounds.north, bounds.east
     path: list[Point] = []
     for i in range(lanes):
         lat = lat0 + (lat1 - lat0) * (i + 0.5) / lanes

@@ -1,6 +1,5 @@
 """Situation domain: incidents, units, cameras, zones, wire envelope, state (no Qt, no zmq)."""
 
-from videowall.sim.grid_zones_old import Zone, ZoneIndex, grid_zones
 from videowall.situation.envelope import (
     FORMAT_VERSION,
     MAX_PAYLOAD_BYTES,
@@ -28,6 +27,6 @@ from videowall.situation.state import Change, SituationState, ZoneCounters
 __all__ = [
     "FORMAT_VERSION", "MAX_PAYLOAD_BYTES", "AlertLevel", "CameraStatus", "Change", "EntityRef",
     "Envelope", "Incident", "IncidentPoint", "IncidentStatus", "Kind", "MessageError", "Op",
-    "Risk", "SituationState", "Unit", "UnitKind", "UnitStatus", "Zone", "ZoneCounters",
-    "ZoneIndex", "ZoneUpdate", "grid_zones", "parse_envelope",
+    "Risk", "SituationState", "Unit", "UnitKind", "UnitStatus", "ZoneCounters",
+    "ZoneUpdate", "parse_envelope",
 ]

@@ -14,7 +14,7 @@ from PyQt6.QtGui import QColor, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
 from videowall.config import Camera, Zone
-from videowall.core.projection import from_mercator, metres_scale, to_mercator
+from videowall.core.geo import from_mercator, metres_scale, to_mercator
 from videowall.situation.envelope import Kind
 from videowall.situation.models import (
     AlertLevel,

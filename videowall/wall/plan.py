@@ -5,18 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from videowall.config import (
-    Cell,
-    Site,
-    Tile,
-    TileKind,
-    best_grid,
-    cameras_in_zone,
-    spread_zones,
-    template_grid,
-    zone_pages,
-)
+from videowall.config import Cell, Site, Tile, TileKind, template_grid
 from videowall.config.layout import MapView
+from videowall.wall.split import best_grid, spread_zones, zone_pages
 
 MAX_ZONE_TILES = 16  # a full screen split by zone shows at most a 4x4 grid per page
 
@@ -91,7 +82,7 @@ def zone_region(site: Site, zone_id: str, *, page: int = 0, x: float = 0.0, y: f
                 width: float = 1.0, height: float = 1.0) -> Region:
     """A region showing exactly one zone's cameras (one page) and a map framed on it."""
     zone = site.zone(zone_id)
-    cameras = [c.id for c in cameras_in_zone(site, zone_id)]
+    cameras = [c.id for c in site.cameras_in(zone_id)]
     # Smaller regions get fewer tiles so each stays readable.
     capacity = max(4, int(MAX_ZONE_TILES * width * height + 0.5))
     pages = zone_pages(cameras, capacity - 1) or [[]]

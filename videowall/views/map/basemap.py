@@ -13,7 +13,7 @@ from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QImage, QPainter
 from PyQt6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
-from videowall.core.projection import EARTH_RADIUS
+from videowall.core.geo import EARTH_RADIUS
 
 WORLD = 2 * math.pi * EARTH_RADIUS  # width of the Web Mercator square in metres
 TILE_PX = 256

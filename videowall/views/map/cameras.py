@@ -12,7 +12,7 @@ from PyQt6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from videowall.config import Camera
-from videowall.core.projection import sector, to_mercator
+from videowall.core.geo import sector, to_mercator
 
 CAMERA_COLOUR = QColor(120, 200, 255)
 OFFLINE_COLOUR = QColor(110, 118, 128)

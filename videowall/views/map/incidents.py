@@ -11,7 +11,7 @@ from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem
 
-from videowall.core.projection import to_mercator
+from videowall.core.geo import to_mercator
 from videowall.situation.models import Incident, IncidentStatus
 from videowall.situation.state import Change
 from videowall.views.map.markers import MarkerItem

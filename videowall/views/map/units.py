@@ -11,7 +11,7 @@ from PyQt6.QtCore import QLineF
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from videowall.core.projection import to_mercator
+from videowall.core.geo import to_mercator
 from videowall.situation.models import Unit, UnitStatus
 from videowall.situation.state import Change
 from videowall.views.map.markers import BoundedItem, MarkerItem, device_xy, paint_size

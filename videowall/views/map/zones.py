@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from videowall.config import Zone
 from videowall.config.models import ZoneClass
-from videowall.core.projection import to_mercator
+from videowall.core.geo import to_mercator
 from videowall.situation.models import AlertLevel, Risk, UnitStatus
 from videowall.views.map.style import RISK_COLOUR, UNIT_COLOUR, css
 
