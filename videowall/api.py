@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from videowall.config.models import CameraKind, ZoneClass
+from videowall.situation.counters import ZoneCounters
 from videowall.situation.history import IncidentPoint
 from videowall.situation.models import (
     MAX_EXT_PAYLOAD_BYTES,
@@ -27,7 +28,6 @@ from videowall.situation.models import (
     UnitStatus,
     ZoneUpdate,
 )
-from videowall.situation.state import ZoneCounters
 
 if TYPE_CHECKING:
     from PyQt6.QtWidgets import QWidget

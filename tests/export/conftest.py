@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from videowall.cli import export_cmd
-from videowall.config import ZoneIndex
+from videowall.config import Zone, ZoneIndex
 from videowall.sim.city import CitySim
 from videowall.situation import SituationState, parse_envelope
 
@@ -50,9 +50,15 @@ zones_file:
 """
 
 
+def site_zones() -> list[Zone]:
+    return [Zone.model_validate({"id": f["properties"]["zone"], "name": f["properties"]["label"],
+                                 "geometry": f["geometry"]}) for f in SITE_ZONES["features"]]
+
+
 def simulated_state(seed: int = 7, seconds: float = 3600.0) -> tuple[SituationState, CitySim]:
-    """An hour of the simulated city, applied envelope by envelope."""
-    sim = CitySim(seed=seed, units=20, incident_rate=2.0)
+    """An hour of the simulated city over the site's zones (as `bus serve --site` zones it),
+    applied envelope by envelope."""
+    sim = CitySim(seed=seed, units=20, incident_rate=2.0, zones=site_zones())
     state = SituationState(ZoneIndex(sim.zones))
     for step in sim.run(seconds, 5.0):
         for msg in step:

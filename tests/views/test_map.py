@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QPointF, QRectF, Qt
 
-from videowall.config import Camera, grid_zones
+from videowall.config import Camera, ZoneIndex, grid_zones
 from videowall.core.geo import BBox, to_mercator
+from videowall.plugin_host.situation_view import SituationFacade, WallSources
 from videowall.situation.envelope import Envelope
 from videowall.situation.models import Incident, Unit
 from videowall.views.map_tile import MapTile
@@ -48,9 +49,10 @@ def incident(iid: str, lat: float = INC[0], lon: float = INC[1], *, risk: str = 
 
 
 def unit(uid: str, lat: float, lon: float, *, age: float = 0.0, kind: str = "car",
-         heading: float | None = 90.0, callsign: str | None = None) -> Envelope:
+         heading: float | None = 90.0, callsign: str | None = None,
+         status: str = "available") -> Envelope:
     return Envelope.upsert(Unit(id=uid, callsign=callsign or uid, kind=kind, lat=lat, lon=lon,
-                                heading=heading,
+                                heading=heading, status=status,
                                 updated_at=datetime.now(UTC) - timedelta(seconds=age)))
 
 
@@ -60,7 +62,7 @@ def make_map(qtbot) -> Iterator[Callable[..., tuple[MapTile, SituationFeed, Cloc
 
     def make(envelopes: list[Envelope] = (), *, size: tuple[int, int] = (800, 600)
              ) -> tuple[MapTile, SituationFeed, Clock]:
-        feed, clock = SituationFeed(), Clock()
+        feed, clock = SituationFeed(ZoneIndex(ZONES)), Clock()
         feed.apply(list(envelopes))
         tile = MapTile(ZONES, CAMERAS, feed=feed, clock=clock)
         qtbot.addWidget(tile)
@@ -297,7 +299,9 @@ def test_zone_labels_count_open_incidents_and_available_units(make_map) -> None:
                               incident("C", 52.51, 13.35, risk="medium"),
                               incident("D", risk="low", status="closed"),
                               unit("U1", 52.52, 13.32), unit("U2", 52.52, 13.35)])
-    assert tile.zone_layer.counters == {"west": (1, 0, 1, 1), "east": (0, 1, 0, 1)}
+    counts = {zid: (c.high, c.medium, c.low, c.available, c.units)
+              for zid, c in tile.zone_layer.counters.items()}
+    assert counts == {"west": (1, 0, 1, 1, 1), "east": (0, 1, 0, 1, 1)}
     assert "West" in tile.zone_layer.labels["west"].textItem.toPlainText()
     tile.zoom_to_zone("east")
     assert tile.focus_zone == "east"
@@ -357,3 +361,22 @@ def test_status_line_says_no_feed_without_a_bus(make_map) -> None:
     tile, feed, _ = make_map()  # a feed that was never connected to a state server
     tile.refresh(force=True)
     assert "NO FEED" in tile.status.label.text() and "LIVE" not in tile.status.label.text()
+
+
+def test_map_labels_and_the_boards_show_the_same_zone_counters(make_map) -> None:
+    # The cases where the map and the boards used to disagree: an incident the dispatcher
+    # put in another zone than its position, busy and off-duty units.
+    tile, feed, _ = make_map([incident("A"), incident("B", 52.51, 13.35, risk="low"),
+                              incident("C", zone="east", risk="medium"),  # stands in the west
+                              unit("U1", 52.52, 13.32), unit("U2", 52.52, 13.31, status="busy"),
+                              unit("U3", 52.52, 13.31, status="off_duty"),
+                              unit("U4", 52.52, 13.35, status="busy")])
+    tile.refresh(force=True)
+    facade = SituationFacade(feed.state, WallSources(zone_shapes=lambda: ZONES))
+    boards = facade.counters()
+    for zone in ZONES:
+        assert tile.zone_layer.counters[zone.id] == boards[zone.id], zone.id
+    west, east = boards["west"], boards["east"]
+    assert (west.open, west.units, west.available) == (1, 2, 1)
+    assert (east.open, east.medium, east.low, east.units, east.available) == (2, 1, 1, 1, 0)
+    assert "1/2" in tile.zone_layer.labels["west"].textItem.toPlainText()

@@ -50,6 +50,7 @@ from videowall.situation import (
     UnitStatus,
     ZoneUpdate,
 )
+from videowall.situation.counters import ZoneCounters, zone_counters
 
 
 class ExportError(Exception):
@@ -106,7 +107,10 @@ class _Briefing:
         if self.as_of.tzinfo is None:
             raise ExportError("the as-of time needs a timezone")
         self.heat_since = self.as_of - timedelta(hours=options.heat_hours)
-        self.open = sorted(state.open_incidents(), key=lambda i: (i.reported_at, i.id))
+        # An incident without a zone gets the site's, as the wall's state gives it.
+        self.open = sorted((i if i.zone is not None or site is None else
+                            i.model_copy(update={"zone": site.zone_of(i.lat, i.lon)})
+                            for i in state.open_incidents()), key=lambda i: (i.reported_at, i.id))
         self.units = sorted(state.units.values(), key=lambda u: (u.kind, u.callsign, u.id))
         self.heat = state.incident_points(self.heat_since, self.as_of)
         self.zones: tuple[Zone, ...] = site.zones if site is not None else ()
@@ -151,17 +155,14 @@ class _Briefing:
         return box
 
     # --- zones ---------------------------------------------------------------------------
-    def _zone_of(self, lat: float, lon: float) -> str | None:
-        return self.site.zone_of(lat, lon) if self.site is not None else None
-
     def _add_zones(self, fmap: folium.Map) -> None:
         if not self.zones:
             return
+        # The same counters as the wall's map labels and boards (situation.counters).
+        counters = zone_counters(self.open, self.units, self.zones)
         incidents: dict[str | None, list[Incident]] = {}
         for inc in self.open:
-            incidents.setdefault(self._zone_of(inc.lat, inc.lon), []).append(inc)
-        units = Counter(self._zone_of(u.lat, u.lon) for u in self.units
-                        if u.status is not UnitStatus.OFF_DUTY)
+            incidents.setdefault(inc.zone, []).append(inc)
         group = folium.FeatureGroup(name=f"Zones ({len(self.zones)})").add_to(fmap)
         for zone in self.zones:
             update = self.zone_updates.get(zone.id)
@@ -178,24 +179,23 @@ class _Briefing:
             shape = folium.GeoJson(feature, style_function=lambda _f, s=style: s,
                                    control=False).add_to(group)
             mine = incidents.get(zone.id, [])
-            by_risk = Counter(i.risk for i in mine)
-            popup(shape, self._zone_popup(zone, update, mine, units[zone.id]))
+            count = counters[zone.id]
+            popup(shape, self._zone_popup(zone, update, mine, count))
             label = folium.CircleMarker(zone.label_point, radius=1, stroke=False, fill=False,
                                         className=f"vw-zone-anchor zone-{zone.id}").add_to(group)
-            counts = "·".join(f'<span style="color:{RISK_COLOURS[r]}">{by_risk[r]}</span>'
-                              for r in Risk)
-            text = f"<b>{esc(zone.title)}</b><br>{len(mine)} open" + (
-                f" ({counts})" if mine else "")
+            counts = "·".join(f'<span style="color:{RISK_COLOURS[r]}">{getattr(count, r.value)}'
+                              '</span>' for r in Risk)
+            text = f"<b>{esc(zone.title)}</b><br>{count.open} open" + (
+                f" ({counts})" if count.open else "")
             tooltip(label, text, permanent=True, direction="center", className="vw-zone-label")
 
     def _zone_popup(self, zone: Zone, update: ZoneUpdate | None, incidents: list[Incident],
-                    units: int) -> str:
-        by_risk = Counter(i.risk for i in incidents)
+                    count: ZoneCounters) -> str:
         cats = Counter(words(i.category) for i in incidents).most_common(5)
         rows = [("Zone", esc(zone.id)), ("Class", esc(zone.zone_class.value)),
-                ("Open incidents", f"{len(incidents)} (" + ", ".join(
-                    f"{by_risk[r]} {r.value}" for r in Risk) + ")"),
-                ("Units in zone", str(units))]
+                ("Open incidents", f"{count.open} (" + ", ".join(
+                    f"{getattr(count, r.value)} {r.value}" for r in Risk) + ")"),
+                ("Units in zone", f"{count.units} on duty, {count.available} available")]
         if cats:
             rows.append(("Categories", ", ".join(f"{esc(c)} {n}" for c, n in cats)))
         if update is not None:
@@ -276,7 +276,7 @@ class _Briefing:
 
     def _incident_popup(self, inc: Incident) -> str:
         age = format_age((self.as_of - inc.reported_at).total_seconds())
-        zone_id = self._zone_of(inc.lat, inc.lon) or inc.zone
+        zone_id = inc.zone
         zone = esc(zone_id) if zone_id else "outside all zones"
         if self.site is not None and zone_id is not None:
             try:

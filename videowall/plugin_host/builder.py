@@ -46,6 +46,7 @@ class WallPanelBuilder:
         state = feed.state if feed is not None else SituationState(site.zone_of)
         self.situation = SituationFacade(state, WallSources(
             zones=lambda: site_zones(self.site),
+            zone_shapes=lambda: self.site.zones,
             cameras=lambda: site_cameras(self.site),
             zone_at=lambda lat, lon: self.site.zone_of(lat, lon),
             streams=self.streams,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from videowall.api import CameraInfo, StreamInfo, ZoneInfo
+from videowall.config.models import Zone
+from videowall.situation.counters import ZoneCounters, zone_counters
 from videowall.situation.envelope import Kind
 from videowall.situation.history import IncidentPoint
 from videowall.situation.models import (
@@ -19,7 +21,7 @@ from videowall.situation.models import (
     UnitStatus,
     ZoneUpdate,
 )
-from videowall.situation.state import SituationState, ZoneCounters
+from videowall.situation.state import SituationState
 
 
 def _none() -> None:
@@ -31,6 +33,7 @@ class WallSources:
     """Where the facade reads what is not in the situation state (providers, read lazily)."""
 
     zones: Callable[[], Iterable[ZoneInfo]] = list
+    zone_shapes: Callable[[], Sequence[Zone]] = list  # the site's zones, for counting units
     cameras: Callable[[], Iterable[CameraInfo]] = list
     zone_at: Callable[[float, float], str | None] = lambda lat, lon: None
     streams: Callable[[], list[StreamInfo]] = list
@@ -74,7 +77,8 @@ class SituationFacade:
         return self._state.units_where(kind=kind, status=status)
 
     def counters(self) -> dict[str | None, ZoneCounters]:
-        return self._state.counters()
+        return zone_counters(self._state.incidents.values(), self._state.units.values(),
+                             self._src.zone_shapes())
 
     def incident_points(self, since: datetime,
                         until: datetime | None = None) -> list[IncidentPoint]:

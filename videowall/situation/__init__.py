@@ -1,5 +1,6 @@
 """Situation domain: incidents, units, cameras, zones, wire envelope, state (no Qt, no zmq)."""
 
+from videowall.situation.counters import ZoneCounters, zone_counters
 from videowall.situation.envelope import (
     FORMAT_VERSION,
     MAX_PAYLOAD_BYTES,
@@ -22,11 +23,11 @@ from videowall.situation.models import (
     UnitStatus,
     ZoneUpdate,
 )
-from videowall.situation.state import Change, SituationState, ZoneCounters
+from videowall.situation.state import Change, SituationState
 
 __all__ = [
     "FORMAT_VERSION", "MAX_PAYLOAD_BYTES", "AlertLevel", "CameraStatus", "Change", "EntityRef",
     "Envelope", "Incident", "IncidentPoint", "IncidentStatus", "Kind", "MessageError", "Op",
     "Risk", "SituationState", "Unit", "UnitKind", "UnitStatus", "ZoneCounters",
-    "ZoneUpdate", "parse_envelope",
+    "ZoneUpdate", "parse_envelope", "zone_counters",
 ]

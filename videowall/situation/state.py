@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -39,18 +39,6 @@ class Change:
 
 
 Listener = Callable[[Change], None]
-
-
-@dataclass(slots=True)
-class ZoneCounters:
-    """Open incidents by risk and units present in one zone."""
-
-    open: int = 0
-    high: int = 0
-    medium: int = 0
-    low: int = 0
-    units: int = 0
-    by_category: dict[str, int] = field(default_factory=dict)
 
 
 class SituationState:
@@ -201,20 +189,6 @@ class SituationState:
             if (kind is None or u.kind == kind) and (status is None or u.status == status)
         ]
 
-    def counters(self) -> dict[str | None, ZoneCounters]:
-        """Per zone: open incidents by risk and category, and on-duty units (with a lookup)."""
-        out: dict[str | None, ZoneCounters] = {z: ZoneCounters() for z in self._items[Kind.ZONE]}
-        for inc in self.open_incidents():
-            c = out.setdefault(inc.zone, ZoneCounters())
-            c.open += 1
-            setattr(c, inc.risk.value, getattr(c, inc.risk.value) + 1)
-            c.by_category[inc.category] = c.by_category.get(inc.category, 0) + 1
-        if self.zone_lookup is not None:
-            for unit in self.units.values():
-                if unit.status is not UnitStatus.OFF_DUTY:
-                    out.setdefault(self.zone_lookup(unit.lat, unit.lon), ZoneCounters()).units += 1
-        return out
-
     def unit_age(self, unit: Unit, now: datetime) -> float:
         return (now - unit.updated_at).total_seconds()
 
@@ -250,7 +224,11 @@ class SituationState:
         fresh: dict[Kind, dict[str, Any]] = {k: {} for k in Kind}
         for env in envelopes:
             if env.op is Op.UPSERT:
-                fresh[env.kind][env.id] = env.data
+                data = env.data
+                if isinstance(data, Incident) and data.zone is None and self.zone_lookup:
+                    # As in prepare(): an incident always carries its zone once stored.
+                    data = data.model_copy(update={"zone": self.zone_lookup(data.lat, data.lon)})
+                fresh[env.kind][env.id] = data
         changes = []
         for kind in Kind:
             old_table, new_table = self._items[kind], fresh[kind]

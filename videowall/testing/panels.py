@@ -21,6 +21,8 @@ from videowall.api import (
     ZoneInfo,
     ext_message,
 )
+from videowall.config.models import Zone
+from videowall.config.zones import zone_of
 from videowall.plugin_host.context import HostContext, validate_options
 from videowall.plugin_host.discovery import PluginHost, PluginInfo
 from videowall.plugin_host.frame import PanelFrame
@@ -82,6 +84,7 @@ class PanelHarness:
         self.now = now or datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
         self.strict = strict
         self.zones: list[ZoneInfo] = []
+        self.zone_shapes: list[Zone] = []
         self.cameras: list[CameraInfo] = []
         self.streams: list[StreamInfo] = []
         self.connected = True
@@ -97,7 +100,8 @@ class PanelHarness:
         self.hub.set_stream_source(lambda: list(self.streams))
         self.host = PluginHost()
         self.situation = SituationFacade(self.state, WallSources(
-            zones=lambda: self.zones, cameras=lambda: self.cameras, zone_at=self._zone_at,
+            zones=lambda: self.zones, zone_shapes=lambda: self.zone_shapes,
+            cameras=lambda: self.cameras, zone_at=self._zone_at,
             streams=lambda: list(self.streams), connected=lambda: self.connected,
             layout=lambda: self.layout, layouts=lambda: self.layouts,
             bus_stats=lambda: {"connected": self.connected}))
@@ -159,8 +163,17 @@ class PanelHarness:
     # ---- the fake wall -----------------------------------------------------------------
 
     def add_zone(self, zone_id: str, name: str | None = None,
-                 zone_class: ZoneClass | str = ZoneClass.URBAN) -> None:
+                 zone_class: ZoneClass | str = ZoneClass.URBAN, *,
+                 bounds: tuple[float, float, float, float] | None = None) -> None:
+        """A zone of the fake site; with `bounds` (west, south, east, north) it has a shape,
+        so incidents without a zone and units are placed in it as on the wall."""
         self.zones.append(ZoneInfo(zone_id, name or zone_id, ZoneClass(zone_class)))
+        if bounds is not None:
+            w, s, e, n = bounds
+            ring = [[w, s], [e, s], [e, n], [w, n], [w, s]]
+            self.zone_shapes.append(Zone.model_validate({
+                "id": zone_id, "name": name, "class": ZoneClass(zone_class).value,
+                "geometry": {"type": "Polygon", "coordinates": [ring]}}))
 
     def add_camera(self, camera_id: str, title: str | None = None, *,
                    kind: CameraKind | str = CameraKind.FIXED, zone: str | None = None,
@@ -169,7 +182,7 @@ class PanelHarness:
                                        lat, lon))
 
     def _zone_at(self, lat: float, lon: float) -> str | None:
-        return None
+        return zone_of(self.zone_shapes, lat, lon)
 
     def apply(self, envelopes: Iterable[Envelope | dict[str, Any]]) -> None:
         """Apply bus envelopes (objects or wire dicts) and deliver the changes as one batch."""

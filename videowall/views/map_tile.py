@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QWidget
 
 from videowall.config import Camera, Zone
 from videowall.core.geo import from_mercator, metres_scale, to_mercator
+from videowall.situation.counters import zone_counters
 from videowall.situation.envelope import Kind
 from videowall.situation.models import (
     AlertLevel,
@@ -274,10 +275,10 @@ class MapTile(pg.PlotWidget):
     def _update_counters(self, now: datetime) -> None:
         incidents = list(self.incidents.incidents.values())
         rank = np.array([RISK_RANK[i.risk] for i in incidents], dtype=int)
-        ulon, ulat, available = self.units.positions()
-        self.zone_layer.update_counters(np.array([i.lon for i in incidents]),
-                                        np.array([i.lat for i in incidents]), rank,
-                                        ulon, ulat, available)
+        if self.feed is not None:
+            state = self.feed.state
+            self.zone_layer.update_counters(zone_counters(
+                state.incidents.values(), state.units.values(), list(self.zones.values())))
         alpha = self.units.markers.opacity
         status = self.units.status[self.units.shown_rows]
         self.status.set_summary(

@@ -70,7 +70,11 @@ class MapKey(QFrame):
             col += 2
         risks = "   ".join(f'<span style="color:{css(RISK_COLOUR[r])}">&#9679; {r.value}</span>'
                            for r in (Risk.HIGH, Risk.MEDIUM, Risk.LOW))
-        grid.addWidget(QLabel(risks), 1, col, 1, 6)
+        # How to read a zone label: open incidents by risk, then units free / present.
+        zone_key = (f'{risks} &nbsp; zone label: open incidents by risk, '
+                    f'<span style="color:{css(UNIT_COLOUR[UnitStatus.AVAILABLE])}">'
+                    '&#9650; available/on duty</span>')
+        grid.addWidget(QLabel(zone_key), 1, col, 1, 6)
 
 
 class StatusLine(QFrame):

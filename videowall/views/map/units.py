@@ -276,8 +276,3 @@ class UnitLayer:
             return 0.0
         hits = np.flatnonzero(self.shown_rows == row)
         return float(self.markers.opacity[hits[0]]) if len(hits) else 0.0
-
-    def positions(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(lon, lat, available) of the live units, for zone counters."""
-        rows = np.flatnonzero(self.alive)
-        return self.lon[rows], self.lat[rows], self.status[rows] == AVAILABLE

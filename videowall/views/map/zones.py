@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pyqtgraph as pg
@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 from videowall.config import Zone
 from videowall.config.models import ZoneClass
 from videowall.core.geo import to_mercator
+from videowall.situation.counters import ZoneCounters
 from videowall.situation.models import AlertLevel, Risk, UnitStatus
 from videowall.views.map.style import RISK_COLOUR, UNIT_COLOUR, css
 
@@ -47,16 +48,22 @@ def zone_path(zone: Zone) -> QPainterPath:
     return path
 
 
-def counters_html(title: str, high: int, medium: int, low: int, units: int | None) -> str:
-    """Zone name over "● high ● medium ● low ▲ available units" (zeros dimmed)."""
-    def part(n: int, colour: str, mark: str) -> str:
-        return f'<span style="color:{colour if n else DIM}">{mark}&#8201;{n}</span>'
+def counters_html(title: str, counters: ZoneCounters | None) -> str:
+    """Zone name over "● high ● medium ● low ▲ available/on duty" (zeros dimmed); without
+    counters (no feed yet) the name alone."""
+    def part(n: int, colour: str, mark: str, text: str | None = None) -> str:
+        return (f'<span style="color:{colour if n else DIM}">{mark}&#8201;'
+                f'{text if text is not None else n}</span>')
 
-    cells = [part(high, css(RISK_COLOUR[Risk.HIGH]), "&#9679;"),
-             part(medium, css(RISK_COLOUR[Risk.MEDIUM]), "&#9679;"),
-             part(low, css(RISK_COLOUR[Risk.LOW]), "&#9679;")]
-    if units is not None:
-        cells.append(part(units, css(UNIT_COLOUR[UnitStatus.AVAILABLE]), "&#9650;"))
+    if counters is None:
+        return (f'<div style="text-align:center; font-size:8pt; color:#dfe6ee">'
+                f'<b>{html.escape(title)}</b></div>')
+    c = counters
+    cells = [part(c.high, css(RISK_COLOUR[Risk.HIGH]), "&#9679;"),
+             part(c.medium, css(RISK_COLOUR[Risk.MEDIUM]), "&#9679;"),
+             part(c.low, css(RISK_COLOUR[Risk.LOW]), "&#9679;"),
+             part(c.units, css(UNIT_COLOUR[UnitStatus.AVAILABLE]), "&#9650;",
+                  f"{c.available}/{c.units}")]
     return (f'<div style="text-align:center; font-size:8pt; color:#dfe6ee">'
             f'<b>{html.escape(title)}</b><br>{"&nbsp;&nbsp;".join(cells)}</div>')
 
@@ -68,13 +75,11 @@ class ZoneLayer:
         self.zones = {z.id: z for z in zones}
         self.paths: dict[str, QGraphicsPathItem] = {}
         self.labels: dict[str, pg.TextItem] = {}
-        self.counters: dict[str, tuple[int, int, int, int | None]] = {}
+        self.counters: dict[str, ZoneCounters | None] = {}
         self.alerts: dict[str, AlertLevel] = {}
         self.focus: str | None = None
-        self._bounds: dict[str, tuple[float, float, float, float]] = {}
         for zone in self.zones.values():
             shapely.prepare(zone.geometry)
-            self._bounds[zone.id] = zone.geometry.bounds
             item = QGraphicsPathItem(zone_path(zone))
             item.setBrush(QBrush(ZONE_FILL.get(zone.zone_class, ZONE_FILL[ZoneClass.URBAN])))
             item.setZValue(-50)
@@ -86,7 +91,7 @@ class ZoneLayer:
             x, y = to_mercator(lat, lon)
             label.setPos(float(x), float(y))
             self.labels[zone.id] = label
-            self.counters[zone.id] = (0, 0, 0, None)
+            self.counters[zone.id] = None
             self._render_label(zone.id)
         self._restyle()
 
@@ -127,38 +132,14 @@ class ZoneLayer:
             item.setPen(pen)
 
     def _render_label(self, zone_id: str) -> None:
-        high, medium, low, units = self.counters[zone_id]
         self.labels[zone_id].setHtml(
-            counters_html(self.zones[zone_id].title, high, medium, low, units))
+            counters_html(self.zones[zone_id].title, self.counters[zone_id]))
 
-    def lookup(self, lon: np.ndarray, lat: np.ndarray) -> dict[str, np.ndarray]:
-        """Per zone, a mask of the points inside it (bounding box first, then the polygon)."""
-        out: dict[str, np.ndarray] = {}
-        for zid, zone in self.zones.items():
-            w, s, e, n = self._bounds[zid]
-            mask = (lon >= w) & (lon <= e) & (lat >= s) & (lat <= n)
-            idx = np.flatnonzero(mask)
-            if len(idx):
-                mask[idx] = shapely.intersects_xy(zone.geometry, lon[idx], lat[idx])
-            out[zid] = mask
-        return out
-
-    def update_counters(self, inc_lon: np.ndarray, inc_lat: np.ndarray, inc_risk: np.ndarray,
-                        unit_lon: np.ndarray | None = None, unit_lat: np.ndarray | None = None,
-                        unit_available: np.ndarray | None = None) -> None:
-        """Open incidents by risk rank (0 low, 1 medium, 2 high) and available units."""
-        inside = self.lookup(inc_lon, inc_lat)
-        units_inside = (self.lookup(unit_lon, unit_lat)
-                        if unit_lon is not None and unit_lat is not None else {})
+    def update_counters(self, counters: Mapping[str | None, ZoneCounters]) -> None:
+        """Show each zone's counters (see videowall.situation.counters); labels change only
+        when their numbers do."""
         for zid in self.zones:
-            risks = inc_risk[inside[zid]]
-            units = None
-            if zid in units_inside:
-                avail = units_inside[zid]
-                units = int((avail & unit_available).sum()) if unit_available is not None \
-                    else int(avail.sum())
-            value = (int((risks == 2).sum()), int((risks == 1).sum()), int((risks == 0).sum()),
-                     units)
+            value = counters.get(zid) or ZoneCounters()
             if value != self.counters[zid]:
                 self.counters[zid] = value
                 self._render_label(zid)

@@ -1,0 +1,81 @@
+"""Zone counters, defined once: open incidents by risk and on-duty units present, per zone.
+
+The map's zone labels, the boards (through the plugin API) and the briefing export all
+read these numbers, so the same zone shows the same counts everywhere:
+
+* an open incident counts in the zone its `zone` field names (the state server and the
+  wall fill the field from the incident's position when a feeder leaves it out, so the
+  field is the one record of where the incident belongs); `None` collects incidents
+  outside every zone;
+* a unit counts in the zone its position lies in (units carry no zone field), first zone
+  listed winning where zones overlap, like every other point lookup; off-duty units are
+  not counted; `available` is the part of `units` free to take a job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+
+from videowall.config.models import Zone
+from videowall.situation.models import Incident, Unit, UnitStatus
+
+
+@dataclass(slots=True)
+class ZoneCounters:
+    """Open incidents by risk and category, and on-duty units present, in one zone."""
+
+    open: int = 0
+    high: int = 0
+    medium: int = 0
+    low: int = 0
+    units: int = 0  # on duty (available or busy) and inside the zone
+    available: int = 0  # of those, available
+    by_category: dict[str, int] = field(default_factory=dict)
+
+
+def locate(zones: Sequence[Zone], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Index into `zones` of the zone covering each point (-1: none), vectorised."""
+    out = np.full(len(lat), -1, dtype=np.int64)
+    for index, zone in enumerate(zones):
+        box = zone.bounds
+        todo = np.flatnonzero((out < 0) & (lat >= box.south) & (lat <= box.north)
+                              & (lon >= box.west) & (lon <= box.east))
+        if len(todo):
+            # For a point, intersecting a polygon is covering it (Zone.contains): a point on
+            # a shared border goes to the first zone listed.
+            hit = shapely.intersects_xy(zone.geometry, lon[todo], lat[todo])
+            out[todo[hit]] = index
+    return out
+
+
+def zone_counters(incidents: Iterable[Incident], units: Iterable[Unit],
+                  zones: Sequence[Zone]) -> dict[str | None, ZoneCounters]:
+    """Counters for every zone of `zones` (zeros included), plus any other zone id that open
+    incidents name and `None` for what lies outside every zone (only when there is some)."""
+    out: dict[str | None, ZoneCounters] = {zone.id: ZoneCounters() for zone in zones}
+    for incident in incidents:
+        if not incident.is_open:
+            continue
+        counters = out.get(incident.zone)
+        if counters is None:
+            counters = out[incident.zone] = ZoneCounters()
+        counters.open += 1
+        setattr(counters, incident.risk.value, getattr(counters, incident.risk.value) + 1)
+        counters.by_category[incident.category] = counters.by_category.get(incident.category,
+                                                                           0) + 1
+    on_duty = [u for u in units if u.status is not UnitStatus.OFF_DUTY]
+    if on_duty:
+        where = locate(zones, np.array([u.lat for u in on_duty]),
+                       np.array([u.lon for u in on_duty]))
+        for unit, index in zip(on_duty, where.tolist(), strict=True):
+            key = zones[index].id if index >= 0 else None
+            counters = out.get(key)
+            if counters is None:
+                counters = out[key] = ZoneCounters()
+            counters.units += 1
+            counters.available += unit.status is UnitStatus.AVAILABLE
+    return out
