@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from videowall.config.models import CameraKind, ZoneClass
+from videowall.core import palette
 from videowall.situation.counters import ZoneCounters
 from videowall.situation.history import IncidentPoint
 from videowall.situation.models import (
@@ -39,7 +40,7 @@ __all__ = [
     "IncidentPoint", "IncidentStatus", "PanelContext", "PanelFactory", "PanelOptions",
     "PanelSpec", "Registry", "Risk", "SituationView", "StreamInfo", "Subscription", "Unit",
     "UnitKind", "UnitStatus", "ZoneClass", "ZoneCounters", "ZoneInfo", "ZoneUpdate",
-    "check_api", "ext", "ext_message",
+    "check_api", "ext", "ext_message", "palette",
 ]
 
 # A plugin declares `VIDEOWALL_API = (major, minor)`: the API it was written against. It runs

@@ -14,13 +14,14 @@ ROW = QColor(19, 25, 34)
 ROW_ALT = QColor(15, 20, 28)
 TEXT = QColor(234, 239, 245)
 DIM = QColor(140, 152, 168)
-GREEN = QColor(67, 176, 71)
-ORANGE = QColor(251, 140, 0)
-RED = QColor(229, 57, 53)
-GREY = QColor(96, 106, 120)
+# State colours come from the wall's one palette, so a board beside the map agrees with it.
+GREEN = QColor(*api.palette.STREAM["live"])
+ORANGE = QColor(*api.palette.STREAM["reconnecting"])
+RED = QColor(*api.palette.RISK["high"])
+GREY = QColor(*api.palette.UNIT_STATUS["off_duty"])
 OVERDUE_BG = QColor(84, 18, 20)
-RISK_COLOUR = {api.Risk.HIGH: RED, api.Risk.MEDIUM: QColor(253, 216, 53),
-               api.Risk.LOW: QColor(30, 136, 229)}
+RISK_COLOUR = {r: QColor(*api.palette.RISK[r]) for r in api.Risk}
+UNIT_STATUS_COLOUR = {s: QColor(*api.palette.UNIT_STATUS[s]) for s in api.UnitStatus}
 RISK_ORDER = (api.Risk.HIGH, api.Risk.MEDIUM, api.Risk.LOW)
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter

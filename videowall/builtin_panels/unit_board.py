@@ -10,21 +10,18 @@ from videowall import api
 from videowall.builtin_panels.style import (
     CENTER,
     DIM,
-    GREEN,
-    GREY,
-    ORANGE,
     RIGHT,
     ROW,
     ROW_ALT,
     TEXT,
+    UNIT_STATUS_COLOUR,
     Board,
     text,
 )
 
 KIND = "unit-board"
 STATUSES = (api.UnitStatus.AVAILABLE, api.UnitStatus.BUSY, api.UnitStatus.OFF_DUTY)
-STATUS_COLOUR = {api.UnitStatus.AVAILABLE: GREEN, api.UnitStatus.BUSY: ORANGE,
-                 api.UnitStatus.OFF_DUTY: GREY}
+STATUS_COLOUR = UNIT_STATUS_COLOUR
 KIND_TEXT = {api.UnitKind.CAR: "Patrol cars", api.UnitKind.MOTORCYCLE: "Motorcycles",
              api.UnitKind.FOOT: "Foot patrols", api.UnitKind.DRONE: "Drones",
              api.UnitKind.ROBOT_DOG: "Robot dogs", api.UnitKind.OTHER: "Other"}

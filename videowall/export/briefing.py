@@ -19,6 +19,7 @@ from videowall.core.geo import BBox
 from videowall.export.markup import (
     ALERT_COLOURS,
     DEFAULT_TITLE,
+    HEAT_GRADIENT,
     HEAT_MAX,
     HEAT_WEIGHT,
     RISK_COLOURS,
@@ -211,6 +212,7 @@ class _Briefing:
         OfflineHeatMap(
             data, name=f"Heat map: {len(data)} incidents, last {hours} h",
             min_opacity=0.25, radius=25, blur=20, max_zoom=zoom, max=HEAT_MAX,
+            gradient=dict(HEAT_GRADIENT),
         ).add_to(fmap)
 
     # --- units ---------------------------------------------------------------------------

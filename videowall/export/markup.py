@@ -12,7 +12,9 @@ import folium
 from folium.plugins import HeatMap
 
 from videowall.config import ZoneClass
+from videowall.core import palette
 from videowall.core.geo import BBox
+from videowall.core.palette import css_hex
 from videowall.export.offline import RawHtml, js_literal
 from videowall.situation import (
     AlertLevel,
@@ -23,29 +25,16 @@ from videowall.situation import (
     ZoneUpdate,
 )
 
-RISK_COLOURS: Mapping[Risk, str] = {
-    Risk.HIGH: "#e53935",  # red
-    Risk.MEDIUM: "#fdd835",  # yellow
-    Risk.LOW: "#1e88e5",  # blue
-}
+RISK_COLOURS: Mapping[Risk, str] = {r: css_hex(palette.RISK[r]) for r in Risk}
 RISK_RADIUS: Mapping[Risk, int] = {Risk.HIGH: 9, Risk.MEDIUM: 8, Risk.LOW: 7}
 HEAT_WEIGHT: Mapping[Risk, float] = {Risk.HIGH: 1.0, Risk.MEDIUM: 0.6, Risk.LOW: 0.35}
 HEAT_MAX = 2.0  # summed weight at which the heat map turns fully red
-UNIT_COLOURS: Mapping[UnitKind, str] = {
-    UnitKind.CAR: "#26c6da",
-    UnitKind.MOTORCYCLE: "#ab47bc",
-    UnitKind.FOOT: "#66bb6a",
-    UnitKind.DRONE: "#f06292",
-    UnitKind.ROBOT_DOG: "#d4e157",
-    UnitKind.OTHER: "#bdbdbd",
-}
-ALERT_COLOURS: Mapping[AlertLevel, str] = {
-    AlertLevel.NORMAL: "#7f93b3",
-    AlertLevel.ELEVATED: "#fdd835",
-    AlertLevel.HIGH: "#fb8c00",
-    AlertLevel.CRITICAL: "#e53935",
-}
-ZONE_FILL: Mapping[ZoneClass, str] = {ZoneClass.URBAN: "#3c5a8c", ZoneClass.SUBURBAN: "#3c785a"}
+UNIT_COLOURS: Mapping[UnitKind, str] = {k: css_hex(palette.UNIT_KIND[k]) for k in UnitKind}
+ALERT_COLOURS: Mapping[AlertLevel, str] = {a: css_hex(palette.ALERT[a]) for a in AlertLevel}
+ZONE_FILL: Mapping[ZoneClass, str] = {c: css_hex(palette.ZONE_FILL[c]) for c in ZoneClass}
+# The wall's heat colours for Leaflet.heat: {position: colour} (its alpha is its own).
+HEAT_GRADIENT: Mapping[float, str] = {pos: css_hex((r, g, b))
+                                      for pos, r, g, b, _a in palette.HEAT_STOPS if pos > 0}
 BACKGROUND = "#0c1016"
 DEFAULT_TITLE = "Situation briefing"
 

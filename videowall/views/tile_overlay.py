@@ -7,19 +7,13 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import QRect, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter
 
+from videowall.core import palette
 from videowall.core.stream_health import StreamHealth, StreamState
 
 if TYPE_CHECKING:
     from videowall.views.video_tile import CameraView
 
-BADGE_COLOURS = {
-    "LIVE": QColor(30, 160, 70),
-    "CONNECTING": QColor(90, 100, 115),
-    "RECONNECTING": QColor(220, 140, 20),
-    "NO SIGNAL": QColor(200, 60, 40),
-    "FAILED": QColor(190, 25, 25),
-    "STOPPED": QColor(90, 100, 115),
-}
+BADGE_COLOURS = {word: QColor(*rgb) for word, rgb in palette.STREAM_BADGE.items()}
 
 
 def badge_text(health: StreamHealth | None, has_picture: bool) -> tuple[str, str]:

@@ -11,15 +11,11 @@ from numpy.lib.stride_tricks import sliding_window_view
 from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QPainter
 
+from videowall.core import palette
+
 MAX_CELLS = 512  # cells along the longer side of the grid
 SIGMA_M = 160.0  # blur radius (Mercator metres)
-_STOPS = np.array([  # position, r, g, b, alpha
-    [0.00, 255, 196, 214, 0],
-    [0.20, 255, 150, 185, 60],
-    [0.50, 236, 48, 58, 135],
-    [0.78, 180, 10, 28, 180],
-    [1.00, 105, 0, 12, 210],
-])
+_STOPS = np.array(palette.HEAT_STOPS, dtype=float)  # position, r, g, b, alpha
 
 
 def heat_lut() -> np.ndarray:

@@ -9,6 +9,8 @@ from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PyQt6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
+from videowall.core import palette
+from videowall.core.palette import css_hex
 from videowall.situation.models import IncidentStatus, Risk, UnitKind, UnitStatus
 from videowall.views.map.style import (
     HEADING_BINS,
@@ -97,9 +99,10 @@ class StatusLine(QFrame):
         if live is None:
             state = '<b style="color:#8c9aab">&#9679; NO FEED</b>'
         elif live:
-            state = '<b style="color:#40de84">&#9679; LIVE</b>'
+            state = f'<b style="color:{css_hex(palette.STREAM["live"])}">&#9679; LIVE</b>'
         else:
-            state = '<b style="color:#f0a030">&#9679; RECONNECTING</b>'
+            state = (f'<b style="color:{css_hex(palette.STREAM["reconnecting"])}">'
+                     '&#9679; RECONNECTING</b>')
 
         def risk(n: int, r: Risk) -> str:
             return f'<span style="color:{css(RISK_COLOUR[r])}">&#9679; {n}</span>'

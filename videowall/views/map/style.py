@@ -19,12 +19,12 @@ from PyQt6.QtGui import (
     QTransform,
 )
 
+from videowall.core import palette
 from videowall.situation.models import IncidentStatus, Risk, UnitKind, UnitStatus
 
 RISKS = (Risk.LOW, Risk.MEDIUM, Risk.HIGH)  # rank order: index = rank, high drawn last
 RISK_RANK = {r: i for i, r in enumerate(RISKS)}
-RISK_COLOUR = {Risk.HIGH: QColor(236, 44, 44), Risk.MEDIUM: QColor(250, 204, 40),
-               Risk.LOW: QColor(58, 138, 255)}
+RISK_COLOUR = {r: QColor(*palette.RISK[r]) for r in Risk}
 OPEN_STATUSES = (IncidentStatus.NEW, IncidentStatus.DISPATCHED, IncidentStatus.EN_ROUTE,
                  IncidentStatus.ON_SCENE)
 STATUS_INDEX = {s: i for i, s in enumerate(OPEN_STATUSES)}
@@ -34,8 +34,7 @@ UNIT_KINDS = (UnitKind.CAR, UnitKind.MOTORCYCLE, UnitKind.FOOT, UnitKind.DRONE,
 KIND_INDEX = {k: i for i, k in enumerate(UNIT_KINDS)}
 UNIT_STATUSES = (UnitStatus.OFF_DUTY, UnitStatus.AVAILABLE, UnitStatus.BUSY)  # draw order
 UNIT_STATUS_INDEX = {s: i for i, s in enumerate(UNIT_STATUSES)}
-UNIT_COLOUR = {UnitStatus.AVAILABLE: QColor(64, 222, 132), UnitStatus.BUSY: QColor(190, 128, 255),
-               UnitStatus.OFF_DUTY: QColor(128, 138, 150)}
+UNIT_COLOUR = {s: QColor(*palette.UNIT_STATUS[s]) for s in UnitStatus}
 HEADING_BINS = 24  # pre-rotated symbols every 15 degrees: plain blits, no per-point rotation
 UNIT_CLUSTER_COLOUR = QColor(52, 104, 150)
 OUTLINE = QColor(8, 12, 18, 230)

@@ -14,16 +14,17 @@ from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
 from videowall.config import Zone
 from videowall.config.models import ZoneClass
+from videowall.core import palette
 from videowall.core.geo import to_mercator
 from videowall.situation.counters import ZoneCounters
 from videowall.situation.models import AlertLevel, Risk, UnitStatus
 from videowall.views.map.style import RISK_COLOUR, UNIT_COLOUR, css
 
-ZONE_FILL = {ZoneClass.URBAN: QColor(60, 90, 140, 55), ZoneClass.SUBURBAN: QColor(60, 120, 90, 45)}
+ZONE_FILL = {ZoneClass.URBAN: QColor(*palette.ZONE_FILL[ZoneClass.URBAN], 55),
+             ZoneClass.SUBURBAN: QColor(*palette.ZONE_FILL[ZoneClass.SUBURBAN], 45)}
 ZONE_EDGE = QColor(140, 170, 210, 200)
 FOCUS_EDGE = QColor(255, 210, 90)
-ALERT_EDGE = {AlertLevel.ELEVATED: QColor(255, 170, 60), AlertLevel.HIGH: QColor(255, 90, 60),
-              AlertLevel.CRITICAL: QColor(255, 40, 90)}
+ALERT_EDGE = {a: QColor(*palette.ALERT[a]) for a in AlertLevel if a is not AlertLevel.NORMAL}
 DIM = "#5d6875"
 
 

@@ -1,0 +1,96 @@
+"""The one palette of the wall, as data: risk, incident and unit states, unit kinds, alerts, heat.
+
+Keys are the wire values of the situation's enums (`Risk.HIGH == "high"`), so a view looks
+colours up with the enum itself. Qt views turn the tuples into QColor, the briefing export
+into CSS with `css_hex`; neither defines colours of its own for these concepts, so the map,
+the boards and the export show one red for high risk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+RGB = tuple[int, int, int]
+
+
+def _frozen(values: dict[str, RGB]) -> Mapping[str, RGB]:
+    return MappingProxyType(values)
+
+
+# Red / yellow / blue by risk, as command halls sort their incidents.
+RISK: Mapping[str, RGB] = _frozen({
+    "high": (229, 57, 53),
+    "medium": (253, 216, 53),
+    "low": (30, 136, 229),
+})
+
+# Unit states: green free, violet busy (not orange or red: those read as risk), grey off.
+UNIT_STATUS: Mapping[str, RGB] = _frozen({
+    "available": (64, 222, 132),
+    "busy": (190, 128, 255),
+    "off_duty": (128, 138, 150),
+})
+
+# Incident progress where a colour marks it (boards): arrived on scene, closed.
+INCIDENT_STATUS: Mapping[str, RGB] = _frozen({
+    "new": (234, 239, 245),
+    "dispatched": (234, 239, 245),
+    "en_route": (234, 239, 245),
+    "on_scene": (64, 222, 132),
+    "closed": (128, 138, 150),
+})
+
+UNIT_KIND: Mapping[str, RGB] = _frozen({
+    "car": (38, 198, 218),
+    "motorcycle": (171, 71, 188),
+    "foot": (102, 187, 106),
+    "drone": (240, 98, 146),
+    "robot_dog": (212, 225, 87),
+    "other": (189, 189, 189),
+})
+
+# Zone alert levels from the bus: the zone's outline on the map and in the export.
+ALERT: Mapping[str, RGB] = _frozen({
+    "normal": (127, 147, 179),
+    "elevated": (253, 216, 53),
+    "high": (251, 140, 0),
+    "critical": (229, 57, 53),
+})
+
+ZONE_FILL: Mapping[str, RGB] = _frozen({
+    "urban": (60, 90, 140),
+    "suburban": (60, 120, 90),
+})
+
+# Stream states of tiles and the wall-status panel.
+STREAM: Mapping[str, RGB] = _frozen({
+    "live": (64, 222, 132),
+    "reconnecting": (251, 140, 0),
+    "failed": (229, 57, 53),
+})
+
+# Tile badges: backgrounds under white text, so darker than the marks above.
+STREAM_BADGE: Mapping[str, RGB] = _frozen({
+    "LIVE": (30, 160, 70),
+    "CONNECTING": (90, 100, 115),
+    "RECONNECTING": (220, 140, 20),
+    "NO SIGNAL": (200, 60, 40),
+    "FAILED": (190, 25, 25),
+    "STOPPED": (90, 100, 115),
+})
+
+# Heat map: (position 0..1, r, g, b, alpha 0..255), transparent pink through red to deep red.
+HEAT_STOPS: tuple[tuple[float, int, int, int, int], ...] = (
+    (0.00, 255, 196, 214, 0),
+    (0.20, 255, 150, 185, 60),
+    (0.50, 236, 48, 58, 135),
+    (0.78, 180, 10, 28, 180),
+    (1.00, 105, 0, 12, 210),
+)
+
+
+def css_hex(rgb: RGB) -> str:
+    """`#rrggbb` for HTML and CSS."""
+    r, g, b = rgb
+    return f"#{r:02x}{g:02x}{b:02x}"
