@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,15 +31,12 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def _no_constant(name: str) -> Any:
-    raise MessageError(f"invalid JSON: {name} is not allowed")
-
-
 def split_messages(text: str) -> list[str | dict[str, Any]]:
     """One envelope, a JSON array of them, or one per line."""
     stripped = text.strip()
     if stripped.startswith("["):
-        items = json.loads(stripped, parse_constant=_no_constant)
+        # The same strict decoding as the server's; each item then gets parse_envelope's checks.
+        items = decode_json(stripped, max_bytes=None, shape=False)
         if not isinstance(items, list):
             raise MessageError("expected a JSON array")
         return items

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
+from videowall.situation.checks import MAX_JSON_DEPTH, JsonShapeError, check_plain_json
 from videowall.situation.models import (
     CameraStatus,
     Entity,
@@ -21,6 +22,8 @@ from videowall.situation.models import (
 
 FORMAT_VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024
+__all__ = ["FORMAT_VERSION", "MAX_JSON_DEPTH", "MAX_PAYLOAD_BYTES", "Envelope", "Kind",
+           "MessageError", "Op", "decode_json", "describe", "parse_envelope"]
 _HEADER_KEYS = frozenset({"version", "kind", "op", "data", "seq"})
 
 
@@ -122,38 +125,65 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def _check_floats(obj: Any) -> None:
-    # Already-decoded dicts from Python callers can still hold nan/inf.
-    if isinstance(obj, float) and not math.isfinite(obj):
-        raise MessageError(f"non-finite number {obj!r} is not allowed", "invalid_data")
-    if isinstance(obj, dict):
-        for value in obj.values():
-            _check_floats(value)
-    elif isinstance(obj, list | tuple):
-        for value in obj:
-            _check_floats(value)
-
-
-def decode_json(raw: bytes | str) -> Any:
-    """Strict JSON decoding with the size limit; NaN/Infinity tokens are rejected."""
-    size = len(raw.encode() if isinstance(raw, str) else raw)
-    if size > MAX_PAYLOAD_BYTES:
-        raise MessageError(
-            f"payload too large: {size} bytes (limit {MAX_PAYLOAD_BYTES})", "too_large"
-        )
+def _check_shape(obj: Any) -> None:
     try:
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+        check_plain_json(obj)
+    except JsonShapeError as exc:
+        raise MessageError(exc.reason, exc.code) from None
+
+
+def _too_large(size: int, limit: int) -> MessageError:
+    return MessageError(f"payload too large: {size} bytes (limit {limit})", "too_large")
+
+
+def decode_json(
+    raw: bytes | str, max_bytes: int | None = MAX_PAYLOAD_BYTES, *, shape: bool = True
+) -> Any:
+    """Strict JSON decoding: size limit, no NaN/Infinity, bounded nesting, valid Unicode.
+
+    `shape=False` leaves the depth and Unicode checks to the caller (a list of messages,
+    each checked by `parse_envelope`).
+    """
+    size = len(raw.encode(errors="surrogatepass") if isinstance(raw, str) else raw)
+    if max_bytes is not None and size > max_bytes:
+        raise _too_large(size, max_bytes)
+    try:
+        value = json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except MessageError:
         raise
     except (ValueError, UnicodeDecodeError) as exc:
         raise MessageError(f"invalid JSON: {exc}", "bad_json") from None
     except RecursionError:
-        raise MessageError("invalid JSON: nested too deeply", "bad_json") from None
+        raise MessageError(f"nested too deeply: more than {MAX_JSON_DEPTH} levels",
+                           "too_deep") from None
+    if shape:
+        _check_shape(value)
+    return value
 
 
-def parse_envelope(raw: bytes | str | dict[str, Any]) -> Envelope:
-    """Validate one message (JSON text or decoded dict); raises MessageError with a reason."""
-    msg = raw if isinstance(raw, dict) else decode_json(raw)
+def _check_dict(msg: dict[str, Any]) -> None:
+    # Python callers and JSON arrays hand over decoded dicts: same shape and size rules.
+    _check_shape(msg)
+    try:
+        size = len(json.dumps(msg, separators=(",", ":"), allow_nan=False).encode())
+    except (TypeError, ValueError) as exc:
+        raise MessageError(f"message is not plain JSON: {exc}", "invalid_data") from None
+    if size > MAX_PAYLOAD_BYTES:
+        raise _too_large(size, MAX_PAYLOAD_BYTES)
+
+
+def parse_envelope(raw: bytes | str | dict[str, Any], *, stored: bool = False) -> Envelope:
+    """Validate one message (JSON text or decoded dict); raises MessageError with a reason.
+
+    This is the one validation for feeders (`publish --check`), the server and the walls.
+    `stored`: read back from the server's own journal or state file, so times are not judged
+    against this machine's clock (one set back a day must not lose saved updates).
+    """
+    if isinstance(raw, dict):
+        _check_dict(raw)
+        msg: Any = raw
+    else:
+        msg = decode_json(raw)
     if not isinstance(msg, dict):
         raise MessageError(
             f"message must be a JSON object, not {type(msg).__name__}", "bad_header"
@@ -191,11 +221,9 @@ def parse_envelope(raw: bytes | str | dict[str, Any]) -> Envelope:
     data = msg["data"]
     if not isinstance(data, dict):
         raise MessageError(f"data must be a JSON object, not {type(data).__name__}", "invalid_data")
-    if isinstance(raw, dict):
-        _check_floats(data)
     model = EntityRef if op is Op.DELETE else MODEL_FOR_KIND[kind]
     try:
-        entity = model.model_validate(data)
+        entity = model.model_validate(data, context={"stored": stored})
     except ValidationError as exc:
         raise MessageError(
             f"invalid {kind} {op}: {describe(exc, 'data')}", "invalid_data"

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -18,6 +19,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from videowall.situation.checks import plain_line, plain_text, sane_time
 
 
 def _iso_only(value: Any) -> Any:
@@ -33,9 +36,13 @@ EntityId = Annotated[
 ]
 Latitude = Annotated[float, Field(strict=True, ge=-90.0, le=90.0)]
 Longitude = Annotated[float, Field(strict=True, ge=-180.0, le=180.0)]
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_only)]
-ShortText = Annotated[str, StringConstraints(strict=True, max_length=200)]
-LongText = Annotated[str, StringConstraints(strict=True, max_length=4000)]
+# Year 9999 or 1970 is no report time; nor is next week (see `sane_time`).
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_only), AfterValidator(sane_time)]
+# Text is drawn on the wall and written to logs: no control or bidi-override characters.
+ShortText = Annotated[str, StringConstraints(strict=True, max_length=200),
+                      AfterValidator(plain_line)]
+LongText = Annotated[str, StringConstraints(strict=True, max_length=4000),
+                     AfterValidator(plain_text)]
 
 
 class Risk(StrEnum):
@@ -92,7 +99,8 @@ class Incident(_Model):
     lat: Latitude
     lon: Longitude
     zone: EntityId | None = None
-    category: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64)]
+    category: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=64),
+                        AfterValidator(plain_line)]
     risk: Risk
     status: IncidentStatus = IncidentStatus.NEW
     reported_at: Timestamp
@@ -117,7 +125,8 @@ class Unit(_Model):
     """A police unit on the map; positions come in often, stale ones fade and expire."""
 
     id: EntityId
-    callsign: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=32)]
+    callsign: Annotated[str, StringConstraints(strict=True, min_length=1, max_length=32),
+                        AfterValidator(plain_line)]
     kind: UnitKind
     lat: Latitude
     lon: Longitude

@@ -1,0 +1,120 @@
+"""Value rules the situation models share: plain text, sane times, bounded plain JSON."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationInfo
+
+# Deeper JSON than this is refused before pydantic sees it: its serialiser gives up at about
+# 255 levels, so an accepted message could otherwise never be published, snapshot or saved.
+MAX_JSON_DEPTH = 20
+EARLIEST_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_AHEAD = timedelta(days=1)
+# Control characters (C0, DEL, C1), line/paragraph separators, lone surrogates, and the
+# bidi embeddings, overrides and isolates that reorder what follows them on screen ("Trojan
+# Source"). The plain marks LRM/RLM stay allowed: right-to-left names legitimately carry them.
+_BAD_IN_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                          "\ud800-\udfff]")
+_BAD_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029"
+                          "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+class JsonShapeError(ValueError):
+    """Decoded JSON that is not plain and bounded; `code` is "too_deep" or "invalid_data"."""
+
+    def __init__(self, reason: str, code: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.code = code
+
+
+def _text_problem(value: str, pattern: re.Pattern[str]) -> str | None:
+    found = pattern.search(value)
+    if found is None:
+        return None
+    code, pos = ord(found.group()), found.start()
+    if 0x202A <= code <= 0x202E or 0x2066 <= code <= 0x2069:
+        what = "bidirectional control"
+    elif code in (0x2028, 0x2029):
+        what = "line separator"
+    elif 0xD800 <= code <= 0xDFFF:
+        what = "lone surrogate"
+    else:
+        what = "control character"
+    return f"{what} U+{code:04X} at position {pos} is not allowed"
+
+
+def plain_line(value: str) -> str:
+    """One line of text for a wall: no control, separator or bidi-override characters."""
+    problem = _text_problem(value, _BAD_IN_LINE)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def plain_text(value: str) -> str:
+    """Like `plain_line`, but tabs and line breaks are allowed (notes)."""
+    problem = _text_problem(value, _BAD_IN_TEXT)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+def sane_time(value: datetime, info: ValidationInfo) -> datetime:
+    """Not before 2000, not more than a day ahead of this clock (unless read from storage)."""
+    if value < EARLIEST_TIME:
+        raise ValueError(f"{value.isoformat()} is before 2000-01-01")
+    stored = bool(info.context and info.context.get("stored"))
+    if not stored and value > datetime.now(UTC) + MAX_AHEAD:
+        raise ValueError(f"{value.isoformat()} is more than a day in the future")
+    return value
+
+
+def check_plain_json(obj: Any, where: str = "message") -> None:
+    """Depth, finite numbers, string keys and valid Unicode of decoded JSON, without recursion.
+
+    Raises JsonShapeError naming the path of the first problem (e.g. `data.payload.a.a`).
+    """
+    stack: list[tuple[Any, int, tuple[str, ...]]] = [(obj, 1, ())]
+    while stack:
+        value, depth, path = stack.pop()
+        if isinstance(value, dict | list | tuple):
+            if depth > MAX_JSON_DEPTH:
+                shown = ".".join(path[:4]) + (".…" if len(path) > 4 else "")
+                raise JsonShapeError(
+                    f"nested too deeply: more than {MAX_JSON_DEPTH} levels at {shown or where}",
+                    "too_deep")
+            if isinstance(value, dict):
+                for key, item in value.items():
+                    if not isinstance(key, str):
+                        raise JsonShapeError(f"{_at(path, where)}: key {key!r:.40} is not a"
+                                             " string", "invalid_data")
+                    _check_string(key, path, where)
+                    stack.append((item, depth + 1, (*path, key)))
+            else:
+                stack.extend((item, depth + 1, (*path, str(n))) for n, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_string(value, path, where)
+        elif isinstance(value, float) and not math.isfinite(value):
+            raise JsonShapeError(f"{_at(path, where)}: non-finite number {value!r} is not"
+                                 " allowed", "invalid_data")
+        elif value is not None and not isinstance(value, bool | int | float):
+            raise JsonShapeError(f"{_at(path, where)}: {type(value).__name__} is not JSON",
+                                 "invalid_data")
+
+
+def _at(path: tuple[str, ...], where: str) -> str:
+    return ".".join(path[:6]) or where
+
+
+def _check_string(value: str, path: tuple[str, ...], where: str) -> None:
+    # Lone surrogates decode from "\ud800" escapes but are no text: serialisers mangle them.
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise JsonShapeError(f"{_at(path, where)}: text with a lone surrogate is not valid"
+                             " Unicode", "invalid_data") from None
