@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import zmq
+from zmq.utils.monitor import recv_monitor_message
 
 from videowall.bus.client import SituationClient
 from videowall.bus.publish import Publisher
@@ -101,3 +104,51 @@ def make_publisher() -> Iterator[Callable[..., Publisher]]:
     for pub in pubs:
         pub.close()
 
+
+
+def _peak_rss() -> int:
+    """This process's peak resident memory in bytes (VmHWM: it never goes down)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _await_event(monitor: zmq.Socket, event: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if monitor.poll(50) and recv_monitor_message(monitor)["event"] == event:
+            return True
+    return False
+
+
+@pytest.fixture
+def cut_off_by() -> Callable[..., int]:
+    """Send a 64 MiB frame to a server socket (in this process); the peer must be cut off.
+
+    Returns how much this process's peak memory grew meanwhile: a server that buffers the
+    frame before judging it grows by its size.
+    """
+
+    def check(endpoint: str, frames_of: Callable[[bytes], list[bytes]],
+              size: int = 64 * 2**20) -> int:
+        big = b"x" * size  # resident before the baseline is taken
+        ctx = zmq.Context()
+        sock = ctx.socket(zmq.DEALER)
+        sock.setsockopt(zmq.LINGER, 0)
+        monitor = sock.get_monitor_socket(zmq.EVENT_CONNECTED | zmq.EVENT_DISCONNECTED)
+        try:
+            sock.connect(endpoint)
+            assert _await_event(monitor, zmq.EVENT_CONNECTED, 5.0), "never connected"
+            before = _peak_rss()
+            sock.send_multipart(frames_of(big), copy=False)
+            assert _await_event(monitor, zmq.EVENT_DISCONNECTED, 5.0), \
+                "the server read the whole oversized frame instead of cutting the peer off"
+            return _peak_rss() - before
+        finally:
+            sock.disable_monitor()
+            monitor.close(linger=0)
+            sock.close(linger=0)
+            ctx.term()
+
+    return check

@@ -4,15 +4,25 @@ Three sockets on the state server (the zguide "Clone" pattern):
 
 * PUB  (default tcp://127.0.0.1:5556): `[topic, epoch, payload]`. Updates carry the envelope
   JSON with its `seq` under topics `incident/<zone>/<id>`, `unit/<kind>/<id>`, `camera/<id>`,
-  `zone/<id>` (`-` for an incident without zone); heartbeats come every second under `hb`
-  with `{"seq": <current seq>, "time": ...}`.
+  `zone/<id>`, `ext/<id>` (`-` for an incident without zone); heartbeats come every second
+  under `hb` with `{"seq": <current seq>, "time": ISO 8601, "interval": s, "stale_after": s,
+  "expire_after": s}`. `stale_after`/`expire_after` (since 2026-12, absent from older
+  servers, ignored by older clients) are the server's unit policy: a wall fades units
+  silent for `stale_after` seconds and drops them after `expire_after`.
 * ROUTER for snapshots (default :5557): a DEALER sends `[SNAP, req_id]` and gets
-  `[ITEM, req_id, epoch, envelope]` per entity, then `[END, req_id, epoch, seq]`.
+  `[ITEM, req_id, epoch, envelope]` per entity (the envelope may carry the `seq` of the
+  entity's last update), then `[END, req_id, epoch, seq]`. A request the server will not
+  serve (too many pending from that client, too many clients) is answered
+  `[ERR, req_id, epoch, reason]`; older clients ignore it and time out as before. Requests
+  are served round robin between clients, from one cached serialisation per `seq`.
 * ROUTER for feeders (default :5558): a DEALER sends `[req_id, envelope]`; with a non-empty
   req_id the server answers `[req_id, {"ok": bool, "seq": int|null, "error": str|null}]`.
+  With a state file, `ok` comes only once the update is in the fsync'd journal.
 
 `epoch` is a random id per server start: a client that sees a new one re-synchronises, which
 covers restarts that lost state (seq going back to 1) as well as those that kept it.
+Every socket refuses frames over `MAX_FRAME_BYTES` (ZMQ_MAXMSGSIZE: the peer is
+disconnected as soon as the frame's header announces its size, before it is buffered).
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from typing import Any
 
 import zmq
 
-from videowall.situation.envelope import Envelope, Kind, Op
+from videowall.situation.envelope import MAX_PAYLOAD_BYTES, Envelope, Kind, Op
 from videowall.situation.models import Entity
 
 DEFAULT_PUB = "tcp://127.0.0.1:5556"
@@ -32,7 +42,11 @@ HEARTBEAT_TOPIC = b"hb"
 SNAP = b"SNAP"
 ITEM = b"ITEM"
 END = b"END"
+ERR = b"ERR"
 BIG_HWM = 100_000  # bursts of tens of thousands must not hit libzmq's silent PUB drop at 1000
+# An envelope is at most MAX_PAYLOAD_BYTES as sent; re-serialised with \uXXXX escapes and a
+# seq it stays far under 4x that. Anything bigger is an attack or a bug, not a message.
+MAX_FRAME_BYTES = 4 * MAX_PAYLOAD_BYTES
 
 
 def topic_for(env: Envelope, old: Entity | None = None) -> bytes:
@@ -53,6 +67,13 @@ def make_socket(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
     for name, value in options.items():
         sock.setsockopt(getattr(zmq, name), value)
     return sock
+
+
+def bus_socket(ctx: zmq.Context, kind: int, **options: int) -> zmq.Socket:
+    """A socket of the situation bus: `make_socket` that refuses frames over MAX_FRAME_BYTES
+    (or the MAXMSGSIZE given), so no peer can make it buffer hundreds of megabytes."""
+    options.setdefault("MAXMSGSIZE", MAX_FRAME_BYTES)
+    return make_socket(ctx, kind, **options)
 
 
 def bound_endpoint(sock: zmq.Socket) -> str:

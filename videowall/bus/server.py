@@ -1,9 +1,11 @@
-"""The situation state server: validates feeder updates, sequences, publishes, snapshots, persists.
+"""The situation state server: validates feeder updates, sequences, journals, publishes, snapshots.
 
 Feeders talk DEALER→ROUTER rather than PUSH→PULL: the same fair-queued, fire-and-forget
 ingest when they send an empty request id, but a feeder that wants to know (the `publish`
 command) gets an answer per message, `ok` with its seq or the rejection reason. One thread
 owns all sockets and the state, so sequence numbers follow the order updates are applied.
+Updates are handled in batches: validate and apply each, then journal the batch (one
+fsync), then publish it and answer, so `ok seq=N` means N survives a `kill -9`.
 """
 
 from __future__ import annotations
@@ -28,20 +30,22 @@ from videowall.bus.protocol import (
     DEFAULT_INGEST,
     DEFAULT_PUB,
     DEFAULT_SNAPSHOT,
-    END,
     HEARTBEAT_TOPIC,
-    ITEM,
-    SNAP,
     bound_endpoint,
-    make_socket,
+    bus_socket,
     topic_for,
 )
-from videowall.situation.envelope import Envelope, Kind, MessageError, parse_envelope
-from videowall.situation.persistence import load_state, save_state
+from videowall.bus.snapshots import SnapshotService, WireCache
+from videowall.bus.store import Store
+from videowall.situation.envelope import Envelope, Kind, MessageError, Op, parse_envelope
+from videowall.situation.references import KnownReferences
 from videowall.situation.state import SituationState, ZoneLookup
 
 log = logging.getLogger(__name__)
 _BATCH = 500  # messages handled per socket per loop turn, so heartbeats keep their rhythm
+_SNAPSHOT_BUDGET = 1000  # snapshot messages sent per loop turn, shared round robin
+_SNAPSHOT_REQUEST_BYTES = 1024  # [SNAP, req_id] is a few bytes; nothing bigger is buffered
+_LOGGED_LOOP_ERRORS = 20  # then every 1000th, so a recurring fault cannot flood the log
 
 
 def _utcnow() -> datetime:
@@ -51,33 +55,54 @@ def _utcnow() -> datetime:
 # What binding and socket failures raise; callers catch this instead of importing zmq.
 BusError = zmq.ZMQError
 
+
 @dataclass(slots=True)
 class ServerConfig:
     pub: str = DEFAULT_PUB
     snapshot: str = DEFAULT_SNAPSHOT
     ingest: str = DEFAULT_INGEST
     state_file: Path | None = None
+    journal: bool = True  # with a state file: acknowledge only what is fsync'd
     heartbeat_interval: float = 1.0
-    persist_interval: float = 5.0
+    persist_interval: float = 5.0  # compaction of the journal into the state file
     expire_interval: float = 1.0
     zone_lookup: ZoneLookup | None = None
+    known_zones: frozenset[str] | None = None  # the site's zones: others are refused
+    known_cameras: frozenset[str] | None = None
     stale_after: float = 30.0
     expire_after: float = 300.0
+    snapshot_per_client: int = 2
+    snapshot_max_clients: int = 64
     clock: Callable[[], datetime] = _utcnow
 
 
 @dataclass(slots=True)
 class ServerStats:
+    """Invariant (read through `stats_dict`): received == accepted + rejected."""
+
     received: int = 0
-    accepted: int = 0
+    accepted: int = 0  # no-ops included
     rejected: int = 0
     noops: int = 0
     published: int = 0
     snapshots: int = 0
-    persisted: int = 0
+    persisted: int = 0  # state file writes (compactions)
     expired: int = 0  # units removed for silence, published as deletes
+    journaled: int = 0
+    journal_errors: int = 0  # batches that could not be made durable (answered not ok)
+    serialise_errors: int = 0  # entities that could not be turned into JSON (left out)
+    loop_errors: int = 0  # unexpected failures of a loop step (logged; the loop goes on)
     reasons: Counter[str] = field(default_factory=Counter)  # rejection code -> count
     last_rejects: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+
+@dataclass(slots=True)
+class _Batch:
+    """What one batch of applied updates still has to do, in this order."""
+
+    records: list[tuple[int, bytes]] = field(default_factory=list)  # journal
+    pubs: list[list[bytes]] = field(default_factory=list)  # PUB messages
+    replies: list[tuple[bytes, bytes, dict[str, Any]]] = field(default_factory=list)
 
 
 class StateServer:
@@ -88,44 +113,65 @@ class StateServer:
         for key, value in overrides.items():
             setattr(cfg, key, value)
         self.epoch = uuid.uuid4().hex[:16]
+        self.stats = ServerStats()
+        self.refs = KnownReferences.of(cfg.known_zones, cfg.known_cameras)
         kwargs = dict(zone_lookup=cfg.zone_lookup, stale_after=cfg.stale_after,
                       expire_after=cfg.expire_after)
-        if cfg.state_file is not None and Path(cfg.state_file).exists():
-            self.state = load_state(cfg.state_file, **kwargs)
-            log.info("loaded %s: seq %d, %s", cfg.state_file, self.state.seq, self.state.counts())
-        else:
-            self.state = SituationState(**kwargs)
-        self.stats = ServerStats()
+        self.store = Store(cfg.state_file, journal=cfg.journal) if cfg.state_file else None
+        loaded = self.store.load(**kwargs) if self.store is not None else None
+        if loaded is not None:
+            log.info("loaded %s: seq %d, %s", cfg.state_file, loaded.seq, loaded.counts())
+        self.state = loaded or SituationState(**kwargs)
+        self.wire = WireCache()
+        self._cache_loaded_state()
         self.endpoints: dict[str, str] = {}
-        self.lock = threading.Lock()  # guards `state` for readers on other threads
+        self.lock = threading.Lock()  # guards `state` and `stats` for readers on other threads
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ctx: zmq.Context | None = None
-        self._dirty = False
+        self._snapshots: SnapshotService | None = None
         self._drop_next = 0
+        self._compact_now = threading.Event()
         self._raw_out: queue.SimpleQueue[list[bytes]] = queue.SimpleQueue()
 
     @property
     def seq(self) -> int:
         return self.state.seq
 
+    def _cache_loaded_state(self) -> None:
+        for kind in Kind:
+            for entity_id, entity in list(self.state.items(kind).items()):
+                try:
+                    self.wire.put(kind, entity_id, Envelope.upsert(entity).to_json())
+                except Exception as exc:  # noqa: BLE001 - one entity must not stop the start
+                    self.stats.serialise_errors += 1
+                    log.error("left out stored %s %s: cannot serialise it: %s", kind.value,
+                              entity_id, exc)
+                    self.state.apply(Envelope.delete(kind, entity_id))
+
     # --- life cycle ------------------------------------------------------------------------
     def _bind(self) -> None:
         cfg = self.config
         self._ctx = ctx = zmq.Context()
         try:
-            self._pub = make_socket(ctx, zmq.PUB, SNDHWM=BIG_HWM)
-            self._snap = make_socket(ctx, zmq.ROUTER, SNDHWM=BIG_HWM)
-            self._ingest = make_socket(ctx, zmq.ROUTER, RCVHWM=BIG_HWM, SNDHWM=BIG_HWM)
+            self._pub = bus_socket(ctx, zmq.PUB, SNDHWM=BIG_HWM)
+            self._snap = bus_socket(ctx, zmq.ROUTER, SNDHWM=10_000,
+                                    MAXMSGSIZE=_SNAPSHOT_REQUEST_BYTES)
+            self._ingest = bus_socket(ctx, zmq.ROUTER, RCVHWM=BIG_HWM, SNDHWM=BIG_HWM)
             for name, sock, endpoint in (("pub", self._pub, cfg.pub),
                                          ("snapshot", self._snap, cfg.snapshot),
                                          ("ingest", self._ingest, cfg.ingest)):
                 sock.bind(endpoint)
                 self.endpoints[name] = bound_endpoint(sock)
-        except zmq.ZMQError:
+            if self.store is not None:
+                self.store.open()
+        except (zmq.ZMQError, OSError):
             ctx.destroy(linger=0)
             self._ctx = None
             raise
+        self._snapshots = SnapshotService(
+            self._snap, self.epoch.encode(), self._view,
+            per_client=cfg.snapshot_per_client, max_clients=cfg.snapshot_max_clients)
 
     def start(self) -> StateServer:
         """Bind (errors raise here, in the caller) and serve from a background thread."""
@@ -156,17 +202,37 @@ class StateServer:
             return self.state.to_dict()
 
     def stats_dict(self) -> dict[str, Any]:
-        s = self.stats
-        return {"seq": self.seq, "epoch": self.epoch, "received": s.received,
-                "accepted": s.accepted, "rejected": s.rejected, "noops": s.noops,
-                "published": s.published, "snapshots": s.snapshots, "persisted": s.persisted,
-                "expired": s.expired,
-                "reasons": dict(s.reasons), "last_rejects": list(s.last_rejects)}
+        """The counters, consistent with each other, safe to call while the server runs."""
+        with self.lock:
+            s = self.stats
+            if self.store is not None:
+                s.persisted = self.store.compactions  # counted on the writer thread
+            out = {"seq": self.seq, "epoch": self.epoch, "received": s.received,
+                   "accepted": s.accepted, "rejected": s.rejected, "noops": s.noops,
+                   "published": s.published, "snapshots": s.snapshots,
+                   "persisted": s.persisted, "expired": s.expired, "journaled": s.journaled,
+                   "journal_errors": s.journal_errors, "serialise_errors": s.serialise_errors,
+                   "loop_errors": s.loop_errors, "durable": self.durable,
+                   "reasons": dict(s.reasons), "last_rejects": list(s.last_rejects)}
+            if self._snapshots is not None:
+                snap = self._snapshots.stats
+                out.update(snapshot_refused=snap.refused, snapshot_malformed=snap.malformed,
+                           snapshot_aborted=snap.aborted, snapshot_views=self.wire.builds)
+            return out
+
+    @property
+    def durable(self) -> bool:
+        """Whether an `ok` means the update is on disk (a state file with the journal on)."""
+        return self.store is not None and self.config.journal
 
     # --- test hooks ------------------------------------------------------------------------
     def debug_drop_next(self, count: int) -> None:
         """Sequence but do not publish the next `count` updates, as if the network lost them."""
         self._drop_next = count
+
+    def debug_compact(self) -> None:
+        """Do the periodic full save on the next turn instead of at its time."""
+        self._compact_now.set()
 
     def debug_publish_raw(self, frames: list[bytes]) -> None:
         """Put arbitrary frames on the PUB socket (from the server thread, on its next turn)."""
@@ -175,137 +241,221 @@ class StateServer:
     # --- the loop --------------------------------------------------------------------------
     def _run(self) -> None:
         cfg = self.config
+        assert self._snapshots is not None
         poller = zmq.Poller()
         poller.register(self._ingest, zmq.POLLIN)
         poller.register(self._snap, zmq.POLLIN)
         next_hb = next_expire = time.monotonic()
         next_persist = next_hb + cfg.persist_interval
+        more_snapshots = False
         try:
             while not self._stop.is_set():
-                wait = min(max(next_hb - time.monotonic(), 0.0), 0.1)
+                if more_snapshots:
+                    wait = 0.0
+                elif self._snapshots.pending:
+                    wait = 0.01  # only stalled transfers: look again soon
+                else:
+                    wait = min(max(next_hb - time.monotonic(), 0.0), 0.1)
                 events = dict(poller.poll(int(wait * 1000)))
                 if self._ingest in events:
-                    self._drain_ingest()
+                    self._step(self._drain_ingest)
                 if self._snap in events:
-                    self._drain_snapshots()
+                    self._step(self._snapshots.receive)
+                more_snapshots = bool(self._step(self._send_snapshots))
                 while not self._raw_out.empty():
                     self._pub.send_multipart(self._raw_out.get())
                 now = time.monotonic()
                 if now >= next_hb:
-                    self._heartbeat()
+                    self._step(self._heartbeat)
                     next_hb = now + cfg.heartbeat_interval
                 if now >= next_expire:
-                    self._expire()
+                    self._step(self._expire)
                     next_expire = now + cfg.expire_interval
-                if now >= next_persist:
-                    self._persist()
+                if now >= next_persist or self._compact_now.is_set():
+                    self._compact_now.clear()
+                    self._step(self._persist)
                     next_persist = now + cfg.persist_interval
-        except Exception:
-            log.exception("situation server loop failed")
-            raise
         finally:
-            self._persist()
+            self._final_save()
             assert self._ctx is not None
             self._ctx.destroy(linger=0)
             self._ctx = None
 
-    def _drain_ingest(self) -> None:
-        for _ in range(_BATCH):
-            try:
-                frames = self._ingest.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
-            if len(frames) != 3:
-                self._reject(MessageError(f"expected [req_id, envelope], got {len(frames) - 1}"
-                                          " frames", "bad_frames"))
-                continue
-            ident, req_id, payload = frames
-            reply = self._ingest_one(payload)
-            if req_id:
-                try:
-                    self._ingest.send_multipart([ident, req_id, json.dumps(reply).encode()],
-                                                zmq.NOBLOCK)
-                except zmq.Again:
-                    pass  # a feeder that stopped reading loses only its acks
+    def _step(self, action: Callable[[], Any]) -> Any:
+        """Run one step of the loop; an unexpected failure is logged and counted, not fatal."""
+        try:
+            return action()
+        except Exception:
+            self.stats.loop_errors += 1
+            n = self.stats.loop_errors
+            if n <= _LOGGED_LOOP_ERRORS or n % 1000 == 0:
+                log.exception("situation server: %s failed (loop error %d)",
+                              getattr(action, "__name__", action), n)
+            return None
 
-    def _ingest_one(self, payload: bytes) -> dict[str, Any]:
-        """Validate, sequence, apply and publish one update; returns the feeder's answer."""
-        self.stats.received += 1
+    def _send_snapshots(self) -> bool:
+        assert self._snapshots is not None
+        more = self._snapshots.send(_SNAPSHOT_BUDGET)
+        self.stats.snapshots = self._snapshots.stats.served
+        return more
+
+    def _view(self) -> tuple[int, tuple[bytes, ...]]:
+        return self.state.seq, self.wire.view(self.state.seq)
+
+    # --- ingest ----------------------------------------------------------------------------
+    def _drain_ingest(self) -> None:
+        batch = _Batch()
+        try:
+            for _ in range(_BATCH):
+                try:
+                    frames = self._ingest.recv_multipart(zmq.NOBLOCK)
+                except zmq.Again:
+                    return
+                if len(frames) != 3:
+                    self._count(False, MessageError(
+                        f"expected [req_id, envelope], got {len(frames) - 1} frames",
+                        "bad_frames"))
+                    continue
+                ident, req_id, payload = frames
+                reply = self._ingest_one(payload, batch)
+                if req_id:
+                    batch.replies.append((ident, req_id, reply))
+        finally:
+            self._flush(batch)  # whatever was applied is journalled, published and answered
+
+    def _ingest_one(self, payload: bytes, batch: _Batch) -> dict[str, Any]:
+        """Validate, sequence and apply one update into `batch`; returns the feeder's answer."""
         try:
             env = parse_envelope(payload)
-            seq = self._commit(env)
-            self.stats.accepted += 1
+            seq = self._commit(env, batch)
         except MessageError as exc:
-            self._reject(exc)
+            self._count(False, exc)
             return {"ok": False, "seq": None, "error": exc.reason}
         except Exception as exc:  # e.g. a broken zone lookup; the server must keep serving
             log.exception("unexpected error on an update")
-            self._reject(MessageError(f"internal error: {exc!r:.200}", "internal"))
+            self._count(False, MessageError(f"internal error: {exc!r:.200}", "internal"))
             return {"ok": False, "seq": None, "error": "internal error"}
+        self._count(True, noop=seq is None)
         return {"ok": True, "seq": seq, "error": None}
 
-    def _reject(self, exc: MessageError) -> None:
-        self.stats.rejected += 1
-        self.stats.reasons[exc.code] += 1
-        self.stats.last_rejects.append(exc.reason)
-        log.debug("rejected: %s", exc.reason)
+    def _count(self, ok: bool, exc: MessageError | None = None, noop: bool = False) -> None:
+        # The outcome before `received`, under the lock: every reading adds up.
+        with self.lock:
+            s = self.stats
+            if ok:
+                s.accepted += 1
+                s.noops += noop
+            else:
+                assert exc is not None
+                s.rejected += 1
+                s.reasons[exc.code] += 1
+                s.last_rejects.append(exc.reason)
+            s.received += 1
+        if exc is not None:
+            log.debug("rejected: %s", exc.reason)
 
-    def _commit(self, env: Envelope) -> int | None:
+    def _commit(self, env: Envelope, batch: _Batch) -> int | None:
+        """Apply `env` with the next seq; its journal record and PUB message go to `batch`."""
         # A feeder's own seq means nothing here: the server's order is the only order.
         env = env.model_copy(update={"seq": None})
+        self.refs.check(env)
         with self.lock:
-            if self.state.prepare(env) is None:  # a no-op must not use up a seq number
-                self.stats.noops += 1
+            prepared = self.state.prepare(env)
+            if prepared is None:  # a no-op must not use up a seq number
                 return None
-            change = self.state.apply(env.model_copy(update={"seq": self.state.seq + 1}))
+            seq = self.state.seq + 1
+            if prepared.op is Op.UPSERT:
+                out = Envelope.upsert(prepared.data, seq=seq)
+            else:
+                out = Envelope.delete(prepared.kind, prepared.id, seq=seq)
+            payload = self._serialise(out)  # before applying: a failure changes nothing
+            change = self.state.apply(prepared.model_copy(update={"seq": seq}))
         assert change is not None
-        self._dirty = True
         if change.new is not None:
-            out = Envelope.upsert(change.new, seq=change.seq)
+            self.wire.put(change.kind, change.id, payload)
         else:
-            out = Envelope.delete(change.kind, change.id, seq=change.seq)
+            self.wire.drop(change.kind, change.id)
+        batch.records.append((seq, payload))
         if self._drop_next > 0:
             self._drop_next -= 1
-            return change.seq
-        self._pub.send_multipart([topic_for(out, change.old), self.epoch.encode(), out.to_json()])
-        self.stats.published += 1
-        return change.seq
+        else:
+            batch.pubs.append([topic_for(out, change.old), self.epoch.encode(), payload])
+        return seq
 
-    def _drain_snapshots(self) -> None:
-        for _ in range(_BATCH):
+    def _serialise(self, env: Envelope) -> bytes:
+        try:
+            return env.to_json()
+        except Exception as exc:
+            self.stats.serialise_errors += 1
+            log.error("refused %s %s: cannot serialise it: %s", env.kind.value, env.id, exc)
+            raise MessageError(f"internal error: {env.kind.value} {env.id} cannot be"
+                               f" serialised ({exc!s:.120})", "internal") from None
+
+    def _flush(self, batch: _Batch) -> None:
+        """Journal (one fsync), then publish, then answer: an ok is a durable ok."""
+        not_saved: str | None = None
+        if batch.records and self.store is not None:
             try:
-                frames = self._snap.recv_multipart(zmq.NOBLOCK)
+                self.stats.journaled += self.store.append(batch.records)
+            except OSError as exc:
+                self.stats.journal_errors += 1
+                not_saved = f"applied but not saved: journal write failed: {exc}"
+                log.error("situation journal: %s", not_saved)
+        for frames in batch.pubs:
+            self._pub.send_multipart(frames)
+            self.stats.published += 1
+        for ident, req_id, reply in batch.replies:
+            if not_saved and reply["ok"] and reply["seq"] is not None:
+                reply = {"ok": False, "seq": reply["seq"], "error": not_saved}
+            try:
+                self._ingest.send_multipart([ident, req_id, json.dumps(reply).encode()],
+                                            zmq.NOBLOCK)
             except zmq.Again:
-                return
-            if len(frames) != 3 or frames[1] != SNAP:
-                log.debug("ignoring a malformed snapshot request (%d frames)", len(frames))
-                continue
-            ident, _, req_id = frames
-            epoch = self.epoch.encode()
-            for env in self.state.snapshot():
-                self._snap.send_multipart([ident, ITEM, req_id, epoch, env.to_json()])
-            self._snap.send_multipart([ident, END, req_id, epoch, str(self.state.seq).encode()])
-            self.stats.snapshots += 1
+                pass  # a feeder that stopped reading loses only its acks
 
+    # --- timers ----------------------------------------------------------------------------
     def _heartbeat(self) -> None:
-        body = {"seq": self.state.seq, "time": self.config.clock().isoformat(),
-                "interval": self.config.heartbeat_interval}
+        cfg = self.config
+        body = {"seq": self.state.seq, "time": cfg.clock().isoformat(),
+                "interval": cfg.heartbeat_interval, "stale_after": cfg.stale_after,
+                "expire_after": cfg.expire_after}
         self._pub.send_multipart([HEARTBEAT_TOPIC, self.epoch.encode(), json.dumps(body).encode()])
 
     def _expire(self) -> None:
         now = self.config.clock()
         self.state.history.prune(now)
-        for unit_id in self.state.expired_unit_ids(now):
-            self._commit(Envelope.delete(Kind.UNIT, unit_id))
-            self.stats.expired += 1
+        batch = _Batch()
+        try:
+            for unit_id in self.state.expired_unit_ids(now):
+                try:
+                    self._commit(Envelope.delete(Kind.UNIT, unit_id), batch)
+                except MessageError as exc:
+                    log.error("could not expire unit %s: %s", unit_id, exc.reason)
+                    continue
+                self.stats.expired += 1
+        finally:
+            self._flush(batch)
 
     def _persist(self) -> None:
-        if self.config.state_file is None or not self._dirty:
+        store = self.store
+        if store is None:
+            return
+        error = store.take_error()
+        if error is not None:
+            self.stats.loop_errors += 1
+        seq = self.state.seq
+        if seq != store.last_compacted_seq and not store.busy:
+            store.compact(seq, self.wire.view(seq), self.state.history.copy_points(),
+                          {"epoch": self.epoch})
+        self.stats.persisted = store.compactions
+
+    def _final_save(self) -> None:
+        if self.store is None:
             return
         try:
-            save_state(self.config.state_file, self.state, epoch=self.epoch)
-        except OSError:
-            log.exception("could not save the situation state to %s", self.config.state_file)
-            return
-        self._dirty = False
-        self.stats.persisted += 1
+            seq = self.state.seq
+            self.store.close(seq, self.wire.view(seq), self.state.history.copy_points(),
+                             {"epoch": self.epoch})
+        except Exception:
+            log.exception("could not save the situation state at exit")
+        self.stats.persisted = self.store.compactions

@@ -89,8 +89,15 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--pull", "--ingest", dest="ingest", default=DEFAULT_INGEST,
                        help="feeder ROUTER endpoint (default %(default)s)")
     serve.add_argument("--state-file", type=Path, metavar="PATH",
-                       help="load the state from here at start, save it periodically and at exit")
-    serve.add_argument("--persist-interval", type=float, default=5.0, metavar="S")
+                       help="load the state from here at start; journal every update to"
+                       " PATH.journal before acknowledging it; save the whole state"
+                       " periodically and at exit")
+    serve.add_argument("--persist-interval", type=float, default=5.0, metavar="S",
+                       help="seconds between full saves, which empty the journal (default"
+                       " %(default)s)")
+    serve.add_argument("--no-journal", dest="journal", action="store_false",
+                       help="no journal: faster, but a crash loses the updates since the"
+                       " last full save although they were acknowledged")
     serve.add_argument("--heartbeat", type=float, default=1.0, metavar="S")
     serve.add_argument("--stale-after", type=float, default=30.0, metavar="S")
     serve.add_argument("--expire-after", type=float, default=300.0, metavar="S")
@@ -111,22 +118,51 @@ def _stop_on_signals(stop: Any) -> dict[int, Any]:
     return previous
 
 
+def _positive(args: argparse.Namespace, *names: str) -> None:
+    for name in names:
+        value = getattr(args, name)
+        if not value > 0 or value == float("inf"):
+            raise ValueError(f"--{name.replace('_', '-')} must be a positive number of seconds")
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """The server's settings from `bus serve` options; ValueError/MessageError on bad ones."""
+    _positive(args, "heartbeat", "persist_interval", "stale_after", "expire_after")
+    if args.stale_after > args.expire_after:
+        raise ValueError("--stale-after must not be longer than --expire-after")
+    # The zones (and with a site, its cameras) the server knows: others are refused.
+    known_zones = known_cameras = None
+    if getattr(args, "site", None) is not None or getattr(args, "zones", None) is not None:
+        known_zones = frozenset(zone.id for zone in zones_from_args(args))
+    site = _site_of(args)
+    if site is not None:
+        known_cameras = frozenset(camera.id for camera in site.cameras)
+    return ServerConfig(
+        pub=args.pub, snapshot=args.snapshot, ingest=args.ingest, state_file=args.state_file,
+        journal=args.journal, heartbeat_interval=args.heartbeat,
+        persist_interval=args.persist_interval, zone_lookup=zone_lookup_from_args(args),
+        known_zones=known_zones, known_cameras=known_cameras, stale_after=args.stale_after,
+        expire_after=args.expire_after,
+    )
+
+
 def run_serve(args: argparse.Namespace) -> int:
     try:
-        config = ServerConfig(
-            pub=args.pub, snapshot=args.snapshot, ingest=args.ingest, state_file=args.state_file,
-            heartbeat_interval=args.heartbeat, persist_interval=args.persist_interval,
-            zone_lookup=zone_lookup_from_args(args), stale_after=args.stale_after,
-            expire_after=args.expire_after,
-        )
-        server = StateServer(config)
+        server = StateServer(config_from_args(args))
     except (MessageError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     previous = _stop_on_signals(server.stop)
+    if server.durable:
+        durability = "journal on: ok means saved"
+    elif args.state_file:
+        durability = f"no journal: saved every {args.persist_interval:g} s"
+    else:
+        durability = "no state file: nothing is saved"
     try:
         print(f"situation server (seq {server.seq}, epoch {server.epoch}): pub {args.pub},"
-              f" snapshot {args.snapshot}, ingest {args.ingest}", file=sys.stderr)
+              f" snapshot {args.snapshot}, ingest {args.ingest}; {durability}",
+              file=sys.stderr, flush=True)
         server.serve_forever()
     except BusError as exc:
         print(f"error: cannot bind: {exc}", file=sys.stderr)

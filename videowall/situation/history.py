@@ -75,5 +75,9 @@ class IncidentHistory:
             del self._points[key]
         return len(old)
 
+    def copy_points(self) -> list[IncidentPoint]:
+        """The points as they are now (frozen), for a writer on another thread."""
+        return list(self._points.values())
+
     def to_list(self) -> list[dict[str, Any]]:
         return [p.to_dict() for p in self._points.values()]
