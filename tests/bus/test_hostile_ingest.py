@@ -12,7 +12,7 @@ from typing import Any
 import zmq
 
 from videowall.bus.protocol import make_socket
-from videowall.bus.publish import Publisher
+from videowall.bus.publish import Publisher, PublishError
 from videowall.cli import bus_cmd, publish_cmd
 from videowall.situation import Envelope
 
@@ -248,3 +248,32 @@ def test_counters_are_consistent_whenever_they_are_read(
         done.set()
         watcher.join()
     assert not bad, bad[0]
+
+
+def test_a_feeder_given_a_garbage_answer_says_so(camera) -> None:
+    """The other way round: `publish` facing something that is no state server."""
+    ctx = zmq.Context()
+    router = make_socket(ctx, zmq.ROUTER)
+    router.bind("tcp://127.0.0.1:*")
+    endpoint = router.getsockopt(zmq.LAST_ENDPOINT).decode()
+
+    def answer(body: bytes) -> None:
+        ident, req_id, _ = router.recv_multipart()
+        router.send_multipart([ident, req_id, body])
+
+    try:
+        with Publisher(endpoint, timeout=2.0) as pub:
+            for body in (b"\xff\x00", b'{"ok": "yes"}', b"[]", b'{"ok": true, "seq": "7"}'):
+                done = threading.Thread(target=answer, args=(body,))
+                done.start()
+                try:
+                    pub.send(camera(1))
+                except PublishError as exc:
+                    assert "invalid answer" in str(exc)
+                else:
+                    raise AssertionError(f"{body!r} was taken for an answer")
+                finally:
+                    done.join()
+    finally:
+        router.close(linger=0)
+        ctx.term()

@@ -1,4 +1,10 @@
-"""The wall's situation subscriber: snapshot plus sequenced updates, self-healing, threaded."""
+"""The wall's situation subscriber: snapshot plus sequenced updates, self-healing, threaded.
+
+PUB traffic is not authenticated: a heartbeat or update claiming a seq far ahead, or a new
+epoch, only ever triggers a resync; the losses it implies are counted once the server's
+own snapshot confirms them (`dropped`), and claims it does not confirm are counted as
+`false_alarms` (a forged epoch is then ignored for good).
+"""
 
 from __future__ import annotations
 
@@ -18,10 +24,11 @@ from videowall.bus.protocol import (
     DEFAULT_PUB,
     DEFAULT_SNAPSHOT,
     END,
+    ERR,
     HEARTBEAT_TOPIC,
     ITEM,
     SNAP,
-    make_socket,
+    bus_socket,
 )
 from videowall.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
 from videowall.situation.state import SituationState
@@ -30,6 +37,23 @@ log = logging.getLogger(__name__)
 
 UpdateCallback = Callable[[Envelope], None]
 ResetCallback = Callable[[list[Envelope], int], None]
+PolicyCallback = Callable[[float, float], None]  # (stale_after, expire_after) seconds
+MAX_POLICY_S = 30 * 86400.0  # a month: anything longer is no unit policy
+
+
+def policy_of(beat: dict[str, Any]) -> tuple[float, float] | None:
+    """The server's unit policy from a heartbeat; None from older servers; MessageError if bad."""
+    stale, expire = beat.get("stale_after"), beat.get("expire_after")
+    if stale is None and expire is None:
+        return None
+    for value in (stale, expire):
+        if type(value) not in (int, float) or not 0 < value <= MAX_POLICY_S:
+            raise MessageError(f"heartbeat with an invalid unit policy: stale_after={stale!r:.20}"
+                               f" expire_after={expire!r:.20}")
+    if stale > expire:
+        raise MessageError(f"heartbeat with an invalid unit policy: stale_after {stale} is"
+                           f" longer than expire_after {expire}")
+    return float(stale), float(expire)
 
 
 @dataclass(slots=True)
@@ -41,14 +65,17 @@ class ClientStats:
     heartbeats: int = 0
     applied: int = 0
     skipped: int = 0  # valid, not applied: covered by a snapshot, old server, awaiting resync
-    gaps: int = 0  # sequence gaps detected (each leads to a resync)
-    dropped: int = 0  # updates known lost in those gaps, recovered through the snapshot
+    gaps: int = 0  # sequence gaps the following snapshot confirmed
+    dropped: int = 0  # updates lost in those gaps (as confirmed), recovered by the snapshot
+    false_alarms: int = 0  # a seq ahead or new epoch on PUB that the snapshot did not confirm
     snapshots: int = 0
     resyncs: int = 0  # snapshots after the first
     reconnects: int = 0
     heartbeat_timeouts: int = 0
-    snapshot_invalid: int = 0
+    snapshot_invalid: int = 0  # snapshot items that did not validate (left out)
+    snapshot_errors: int = 0  # snapshot requests that failed: see last_snapshot_error
     callback_errors: int = 0
+    last_snapshot_error: str | None = None  # "never answered ...", "invalid answer: ...", ...
     last_invalid: deque[str] = field(default_factory=lambda: deque(maxlen=20))
 
 
@@ -58,9 +85,10 @@ class SituationClient:
     Subscribes first, waits until the subscription demonstrably works (the first message,
     at latest a heartbeat), then fetches a snapshot and applies only later updates. A gap in
     the sequence, a heartbeat ahead of what arrived, or a new server epoch triggers a fresh
-    snapshot; silence longer than `heartbeat_timeout` rebuilds the sockets. `on_update` and
-    `on_reset` run on the client thread; with `state`, that state is kept as a mirror
-    (mutated under `lock`).
+    snapshot; silence longer than `heartbeat_timeout` rebuilds the sockets. `on_update`,
+    `on_reset` and `on_policy` (the server's unit staleness and expiry, from its heartbeats)
+    run on the client thread; with `state`, that state is kept as a mirror (mutated under
+    `lock`), its `stale_after`/`expire_after` included.
     """
 
     def __init__(
@@ -70,12 +98,15 @@ class SituationClient:
         *,
         on_update: UpdateCallback | None = None,
         on_reset: ResetCallback | None = None,
+        on_policy: PolicyCallback | None = None,
         state: SituationState | None = None,
         heartbeat_timeout: float = 3.0,
         snapshot_timeout: float = 3.0,
     ) -> None:
         self.pub_endpoint, self.snapshot_endpoint = pub, snapshot
         self.on_update, self.on_reset, self.state = on_update, on_reset, state
+        self.on_policy = on_policy
+        self.policy: tuple[float, float] | None = None  # (stale_after, expire_after) in use
         self.heartbeat_timeout = heartbeat_timeout
         self.snapshot_timeout = snapshot_timeout
         self.stats = ClientStats()
@@ -89,6 +120,12 @@ class SituationClient:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._req_ids = itertools.count(1)
+        # What PUB traffic claimed, to be checked against the next snapshot:
+        # (seq we had, seq claimed, what claimed it) and a claimed new epoch.
+        self._claim: tuple[int, int, str] | None = None
+        self._claimed_epoch: str | None = None
+        self._pending_policy: tuple[str, tuple[float, float]] | None = None
+        self._failures = 0  # snapshot requests failed in a row (backoff)
 
     # --- life cycle ------------------------------------------------------------------------
     def start(self) -> SituationClient:
@@ -114,7 +151,8 @@ class SituationClient:
     def stats_dict(self) -> dict[str, Any]:
         out = asdict(self.stats)
         out["last_invalid"] = list(self.stats.last_invalid)
-        out.update(epoch=self.epoch, seq=self.seq, synced=self.synced)
+        out.update(epoch=self.epoch, seq=self.seq, synced=self.synced,
+                   policy=list(self.policy) if self.policy else None)
         return out
 
     def _run(self) -> None:
@@ -128,13 +166,14 @@ class SituationClient:
                 ctx.destroy(linger=0)
             if not self._stop.is_set():
                 self.stats.reconnects += 1
-                self._stop.wait(0.2)
+                # A refusing or broken snapshot server is asked less and less often.
+                self._stop.wait(min(0.2 * 2 ** min(self._failures, 4), 3.0))
 
     def _session(self, ctx: zmq.Context) -> None:
-        sub = make_socket(ctx, zmq.SUB, RCVHWM=BIG_HWM)
+        sub = bus_socket(ctx, zmq.SUB, RCVHWM=BIG_HWM)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
         sub.connect(self.pub_endpoint)
-        dealer = make_socket(ctx, zmq.DEALER, RCVHWM=BIG_HWM)
+        dealer = bus_socket(ctx, zmq.DEALER, RCVHWM=BIG_HWM)
         dealer.connect(self.snapshot_endpoint)
         try:
             self._serve_session(sub, dealer)
@@ -184,37 +223,63 @@ class SituationClient:
         req = str(next(self._req_ids)).encode()
         dealer.send_multipart([SNAP, req])
         items: list[Envelope] = []
+        answered = False
         deadline = time.monotonic() + self.snapshot_timeout
         while not self._stop.is_set():
             if time.monotonic() > deadline:
-                log.warning("snapshot from %s timed out", self.snapshot_endpoint)
-                return False
+                return self._snapshot_failed(
+                    f"answer stopped after {len(items)} items (no END within"
+                    f" {self.snapshot_timeout:g} s)" if answered else
+                    f"never answered within {self.snapshot_timeout:g} s")
             if not dealer.poll(100):
                 continue
             frames = dealer.recv_multipart()
             deadline = time.monotonic() + self.snapshot_timeout  # big snapshots take a while
-            if len(frames) != 4 or frames[1] != req:
+            if len(frames) != 4:
+                return self._snapshot_failed(
+                    f"invalid answer: expected 4 frames, got {len(frames)}")
+            kind, req_id, raw_epoch, body = frames
+            if kind not in (ITEM, END, ERR):
+                return self._snapshot_failed(
+                    f"invalid answer: unknown message type {kind[:16]!r}")
+            if req_id != req:
                 continue  # an answer to an earlier request
-            if frames[0] == ITEM:
+            answered = True
+            if kind == ITEM:
                 try:
-                    items.append(parse_envelope(frames[3]))
+                    items.append(parse_envelope(body))
                 except MessageError as exc:
                     self.stats.snapshot_invalid += 1
                     self.stats.last_invalid.append(f"snapshot: {exc.reason}")
-            elif frames[0] == END:
-                try:
-                    epoch, seq = frames[2].decode(), int(frames[3])
-                except (UnicodeDecodeError, ValueError):
-                    return False
-                self.install_snapshot(items, epoch, seq)
-                return True
+                continue
+            if kind == ERR:
+                return self._snapshot_failed(
+                    f"refused: {body[:200].decode('utf-8', 'replace')}")
+            if not raw_epoch.isascii() or not raw_epoch:
+                return self._snapshot_failed(f"invalid answer: END with epoch {raw_epoch[:20]!r}")
+            if not body.isdigit() or len(body) > 19:
+                return self._snapshot_failed(f"invalid answer: END with seq {body[:20]!r}")
+            self._failures = 0
+            self.install_snapshot(items, raw_epoch.decode("ascii"), int(body))
+            return True
+        return False
+
+    def _snapshot_failed(self, reason: str) -> bool:
+        self.stats.snapshot_errors += 1
+        self.stats.last_snapshot_error = reason
+        self._failures += 1
+        log.warning("snapshot from %s: %s", self.snapshot_endpoint, reason)
         return False
 
     def install_snapshot(self, envelopes: list[Envelope], epoch: str, seq: int) -> None:
         """Adopt a snapshot as the new base; later updates must follow `seq` in `epoch`."""
+        self._settle_claims(epoch, seq)
         if self.epoch is not None and epoch != self.epoch and self.epoch not in self._old_epochs:
             self._old_epochs.append(self.epoch)
         self.epoch, self.seq = epoch, seq
+        if self._pending_policy is not None and self._pending_policy[0] == epoch:
+            self._set_policy(self._pending_policy[1])
+        self._pending_policy = None
         self.synced, self._need_snapshot = True, False
         self.stats.snapshots += 1
         self.stats.resyncs = self.stats.snapshots - 1
@@ -224,6 +289,43 @@ class SituationClient:
         if self.on_reset is not None:
             self._call(self.on_reset, envelopes, seq)
         self._synced_event.set()
+
+    def _settle_claims(self, epoch: str, seq: int) -> None:
+        """Count what PUB traffic claimed as lost only as far as the snapshot confirms it."""
+        claim, self._claim = self._claim, None
+        claimed_epoch, self._claimed_epoch = self._claimed_epoch, None
+        if claimed_epoch is not None and claimed_epoch != epoch:
+            self.stats.false_alarms += 1
+            self._old_epochs.append(claimed_epoch)  # forged or stale: ignored from now on
+            log.warning("epoch %.20s seen on %s is not the server's (%s); ignoring it",
+                        claimed_epoch, self.pub_endpoint, epoch)
+        if claim is None or epoch != self.epoch:
+            return  # a new epoch: the old sequence's losses are moot
+        had, claimed, source = claim
+        lost = min(claimed, seq) - had
+        if lost > 0:
+            self.stats.gaps += 1
+            self.stats.dropped += lost
+        if claimed > seq:
+            self.stats.false_alarms += 1
+            log.warning("%s claimed seq %d but the server's snapshot is at %d; not counted as"
+                        " lost", source, claimed, seq)
+
+    def _claim_gap(self, claimed: int, source: str) -> None:
+        had = self._claim[0] if self._claim else self.seq
+        most = max(claimed, self._claim[1]) if self._claim else claimed
+        self._claim = (had, most, source)
+
+    def _set_policy(self, policy: tuple[float, float]) -> None:
+        if policy == self.policy:
+            return
+        self.policy = policy
+        log.info("unit policy from the server: stale after %g s, expire after %g s", *policy)
+        if self.state is not None:
+            with self.lock:
+                self.state.stale_after, self.state.expire_after = policy
+        if self.on_policy is not None:
+            self._call(self.on_policy, *policy)
 
     # --- the receive path ------------------------------------------------------------------
     def handle_message(self, frames: list[bytes]) -> None:
@@ -241,8 +343,9 @@ class SituationClient:
                 seq = beat.get("seq") if isinstance(beat, dict) else None
                 if type(seq) is not int or seq < 0:
                     raise MessageError("heartbeat without a valid seq")
+                policy = policy_of(beat)
                 self.stats.heartbeats += 1
-                self._on_heartbeat(epoch, seq)
+                self._on_heartbeat(epoch, seq, policy)
                 return
             env = parse_envelope(body)
             if env.seq is None:
@@ -258,17 +361,22 @@ class SituationClient:
         self.stats.invalid += 1
         self.stats.last_invalid.append(reason)
 
-    def _on_heartbeat(self, epoch: str, seq: int) -> None:
+    def _on_heartbeat(self, epoch: str, seq: int, policy: tuple[float, float] | None) -> None:
         if epoch in self._old_epochs:
             return
         if epoch != self.epoch:
+            if policy is not None:
+                self._pending_policy = (epoch, policy)  # trusted once a snapshot confirms it
             if self.synced:
-                self._resync(f"server epoch changed to {epoch}")
+                self._claimed_epoch = epoch
+                self._resync(f"server epoch changed to {epoch:.20}")
             return
+        if policy is not None:
+            self._set_policy(policy)
         if self.synced and seq > self.seq:
-            # Updates up to `seq` were sent before this heartbeat, so they are lost.
-            self.stats.gaps += 1
-            self.stats.dropped += seq - self.seq
+            # Updates up to `seq` were sent before this heartbeat, so they are lost - if the
+            # heartbeat is the server's: the snapshot tells.
+            self._claim_gap(seq, f"heartbeat on {self.pub_endpoint}")
             self._resync(f"heartbeat seq {seq} is ahead of {self.seq}")
 
     def _on_update(self, epoch: str, env: Envelope) -> None:
@@ -278,12 +386,12 @@ class SituationClient:
             return
         if epoch != self.epoch:
             self.stats.skipped += 1
-            self._resync(f"server epoch changed to {epoch}")
+            self._claimed_epoch = epoch
+            self._resync(f"server epoch changed to {epoch:.20}")
             return
         if env.seq > self.seq + 1:
             self.stats.skipped += 1
-            self.stats.gaps += 1
-            self.stats.dropped += env.seq - self.seq - 1
+            self._claim_gap(env.seq - 1, f"update {env.kind.value}/{env.id}")
             self._resync(f"sequence gap: {self.seq} -> {env.seq}")
             return
         if self.state is not None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import zmq
 
-from videowall.bus.protocol import BIG_HWM, DEFAULT_INGEST, make_socket
+from videowall.bus.protocol import BIG_HWM, DEFAULT_INGEST, bus_socket
 from videowall.situation.envelope import Envelope, parse_envelope
 
 
@@ -31,7 +31,7 @@ class Publisher:
         self.endpoint = endpoint
         self.timeout = timeout
         self._ctx = zmq.Context()
-        self._sock = make_socket(self._ctx, zmq.DEALER, SNDHWM=BIG_HWM, RCVHWM=BIG_HWM,
+        self._sock = bus_socket(self._ctx, zmq.DEALER, SNDHWM=BIG_HWM, RCVHWM=BIG_HWM,
                                  SNDTIMEO=int(timeout * 1000))
         self._sock.connect(endpoint)
         self._ids = itertools.count(1)
@@ -61,9 +61,19 @@ class Publisher:
         while self._sock.poll(poll_ms):
             frames = self._sock.recv_multipart()
             if len(frames) == 2 and frames[0] == req_id:
-                reply = json.loads(frames[1])
-                return Ack(bool(reply.get("ok")), reply.get("seq"), reply.get("error"))
+                return self._ack(frames[1])
         raise PublishError(f"no answer from {self.endpoint} within {self.timeout:g} s")
+
+    def _ack(self, body: bytes) -> Ack:
+        try:
+            reply = json.loads(body)
+            ok, seq, error = reply["ok"], reply.get("seq"), reply.get("error")
+        except (ValueError, TypeError, KeyError):
+            raise PublishError(f"invalid answer from {self.endpoint}: {body[:60]!r}") from None
+        if type(ok) is not bool or (seq is not None and type(seq) is not int) or \
+                (error is not None and not isinstance(error, str)):
+            raise PublishError(f"invalid answer from {self.endpoint}: {body[:60]!r}")
+        return Ack(ok, seq, error)
 
     def close(self) -> None:
         self._sock.close(linger=0)

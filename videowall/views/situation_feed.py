@@ -22,10 +22,13 @@ class SituationFeed(QObject):
     The bus client runs in its own thread and only queues what it receives; the GUI
     thread drains the queue, applies it to `state` (which only the GUI thread touches) and
     emits `changed` with the batch. Views redraw from `state` at their own bounded rate.
+    The server's unit policy (from its heartbeats) replaces the constructor's
+    `stale_after`/`expire_after` in `state`, and `policy_changed` tells the views.
     """
 
     changed = pyqtSignal(list)  # list[Change], in order
     connection_changed = pyqtSignal(bool)
+    policy_changed = pyqtSignal(float, float)  # stale_after, expire_after (seconds)
     _wake = pyqtSignal()
 
     def __init__(self, zone_lookup: ZoneLookup | None = None, *, stale_after: float = 30.0,
@@ -62,13 +65,16 @@ class SituationFeed(QObject):
     def _on_reset(self, envelopes: list[Envelope], seq: int) -> None:
         self._post(("reset", (envelopes, seq)))
 
+    def _on_policy(self, stale_after: float, expire_after: float) -> None:
+        self._post(("policy", (stale_after, expire_after)))
+
     # ---- GUI thread -----------------------------------------------------------------
 
     def connect_bus(self, pub: str, snapshot: str, heartbeat_timeout: float = 3.0) -> None:
         """Subscribe to a state server (snapshot + updates); reconnects by itself."""
         self.disconnect_bus()
         self.client = SituationClient(pub, snapshot, on_update=self._on_update,
-                                      on_reset=self._on_reset,
+                                      on_reset=self._on_reset, on_policy=self._on_policy,
                                       heartbeat_timeout=heartbeat_timeout).start()
 
     def disconnect_bus(self) -> None:
@@ -95,10 +101,18 @@ class SituationFeed(QObject):
             kind, payload = self._inbox.popleft()
             if kind == "update":
                 self._apply_one(payload)  # type: ignore[arg-type]
-            else:
+            elif kind == "reset":
                 envelopes, seq = payload  # type: ignore[misc]
                 self.state.load_snapshot(envelopes, seq)
+            else:
+                self._set_policy(*payload)  # type: ignore[misc]
         self._flush()
+
+    def _set_policy(self, stale_after: float, expire_after: float) -> None:
+        if (self.state.stale_after, self.state.expire_after) == (stale_after, expire_after):
+            return
+        self.state.stale_after, self.state.expire_after = stale_after, expire_after
+        self.policy_changed.emit(stale_after, expire_after)
 
     def _flush(self) -> None:
         if self._batch:
