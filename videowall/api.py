@@ -29,6 +29,7 @@ from videowall.situation.models import (
     UnitStatus,
     ZoneUpdate,
 )
+from videowall.wall.actions import ActionError  # a wall action could not be done: why
 
 if TYPE_CHECKING:
     from PyQt6.QtWidgets import QWidget
@@ -224,10 +225,6 @@ class PanelOptions(BaseModel):
     """Base for options models: unknown options are errors, values are read-only."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ActionError(Exception):
-    """A wall action a panel asked for could not be done; the message says why."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,7 +65,7 @@ def test_panels_on_a_wall_with_simulated_city(open_wall, qtbot, tmp_path: Path) 
     assert [r.call.kiosk_id for r in kiosk.rows] == ["K7", "K3", "K1"]
 
     shots = {}
-    for screen, window in rig.controller.windows.items():
+    for screen, window in rig.view.windows.items():
         path = tmp_path / f"{screen}.png"
         assert window.grab().save(str(path), "PNG")
         shots[screen] = path
@@ -76,5 +76,5 @@ def test_panels_on_a_wall_with_simulated_city(open_wall, qtbot, tmp_path: Path) 
 
     # The kiosk's button puts its camera on the right screen's big tile (the hotspot).
     qtbot.mouseClick(kiosk.rows[0].button, Qt.MouseButton.LeftButton)
-    assert rig.controller.plan.screens["right"].tile(0, 0).camera == "kcam-7"
+    assert rig.model.plan.screens["right"].tile(0, 0).camera == "kcam-7"
     assert rig.builder.contexts and not any(c.failed for c in rig.builder.contexts)

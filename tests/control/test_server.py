@@ -18,6 +18,7 @@ from videowall.cli import ctl_cmd
 from videowall.control.client import NoReplyError, send_command, send_raw
 from videowall.control.commands import MAX_COMMAND_BYTES, Command, Reply
 from videowall.control.server import CommandServer
+from videowall.wall import REGISTRY
 
 ANY_PORT = "tcp://127.0.0.1:*"
 
@@ -168,7 +169,7 @@ def cli(*argv: str) -> int:
     (["split-zone", "left", "Z23"], "split-zone", {"screen": "left", "zone": "Z23"}),
     (["split-wall", "Z11,Z12"], "split-wall", {"zones": ["Z11", "Z12"]}),
     (["page", "left", "-1"], "page", {"screen": "left", "delta": -1}),
-    (["page", "left"], "page", {"screen": "left", "delta": 1}),
+    (["page", "left"], "page", {"screen": "left"}),  # the wall's default delta applies
     (["assign", "left", "3", "cam-07"], "assign",
      {"screen": "left", "tile": 3, "camera": "cam-07"}),
     (["maximize", "left", "2", "--region", "1"], "maximize",
@@ -178,8 +179,15 @@ def cli(*argv: str) -> int:
      {"screen": "left", "tile": 1, "cameras": ["cam-01", "cam-02"], "dwell": 8.0}),
     (["tour", "left", "1", "--stop"], "tour", {"screen": "left", "tile": 1, "run": False}),
     (["stream", "left", "0", "main"], "stream", {"screen": "left", "tile": 0, "stream": "main"}),
-    (["snapshot", "left", "0", "--path", "/tmp/a.png"], "snapshot",
-     {"screen": "left", "tile": 0, "path": "/tmp/a.png"}),
+    (["snapshot", "left", "0", "--path", "a.png"], "snapshot",
+     {"screen": "left", "tile": 0, "path": "a.png"}),
+    (["focus-map", "--zone", "Z23"], "focus-map", {"zone": "Z23"}),
+    (["focus-map", "--lat", "52.5", "--lon", "13.4"], "focus-map", {"lat": 52.5, "lon": 13.4}),
+    (["show-camera", "cam-07"], "show-camera", {"camera": "cam-07"}),
+    (["fit", "left", "0", "cover"], "fit", {"screen": "left", "tile": 0, "fit": "cover"}),
+    (["stats", "left", "--tile", "2", "--show", "false"], "stats",
+     {"screen": "left", "tile": 2, "show": False}),
+    (["status"], "status", {}),
 ])
 def test_ctl_maps_each_subcommand_to_its_command(
         server: CommandServer, handler: Recorder, capsys: pytest.CaptureFixture[str],
@@ -191,17 +199,26 @@ def test_ctl_maps_each_subcommand_to_its_command(
     assert origin == "remote:t@127.0.0.1"
 
 
+def test_ctl_has_a_subcommand_for_every_registered_action() -> None:
+    parser = argparse.ArgumentParser(prog="videowall")
+    ctl_cmd.register(parser.add_subparsers())
+    ctl = parser._subparsers._group_actions[0].choices["ctl"]
+    subcommands = ctl._subparsers._group_actions[0].choices
+    assert sorted(subcommands) == sorted(REGISTRY.names())
+
+
 def test_ctl_exit_statuses(server: CommandServer, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli("ctl", "--endpoint", server.endpoint, "layout", "nope") == 1
     assert capsys.readouterr().err.strip() == "error: unknown layout 'nope'"
     assert cli("ctl", "--endpoint", server.endpoint, "snapshot", "l", "0", "--path",
-               "/etc/passwd") == 1
+               "x" * 300 + ".png") == 1
     assert "args.path" in capsys.readouterr().err
     endpoint = free_endpoint()
     assert cli("ctl", "--endpoint", endpoint, "--timeout", "0.2", "restore", "left") == 3
     assert f"error: no reply from the wall at {endpoint}" in capsys.readouterr().err
     assert cli("ctl", "--endpoint", server.endpoint, "tour", "l", "0", "--stop",
-               "--cameras", "a") == 2
+               "--cameras", "a") == 1
+    assert "stopping a tour takes no cameras" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli("ctl", "stream", "left", "0", "ultra")
     assert "invalid choice" in capsys.readouterr().err

@@ -79,19 +79,23 @@ def label_panel(kind: str, extra: str = "") -> str:
 
 @dataclass
 class WallRig:
-    """A running wall with plugins: site, host, feed, controller and the panel builder."""
+    """A running wall with plugins: site, host, feed, the wall's view and the panel builder."""
 
     site: Any
     host: Any
     feed: Any
-    controller: Any
+    view: Any
     builder: Any
 
+    @property
+    def model(self) -> Any:
+        return self.view.model
+
     def tile(self, screen: str, index: int) -> Any:
-        return self.controller.windows[screen].tile_at(0, index).widget
+        return self.view.windows[screen].tile_at(0, index).widget
 
     def switch(self, layout: str) -> None:
-        self.controller.act("test", "layout", name=layout)
+        self.model.act("test", "layout", name=layout)
 
 
 @pytest.fixture
@@ -102,7 +106,8 @@ def open_wall(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., WallRig]]:
     from videowall.plugin_host.builder import make_panel_builder
     from videowall.video.engine import StreamEngine
     from videowall.views.situation_feed import SituationFeed
-    from videowall.views.wall_controller import WallController
+    from videowall.views.wall_view import WallView
+    from videowall.wall import WallModel
 
     made: list[tuple[Any, ...]] = []
 
@@ -118,16 +123,16 @@ def open_wall(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., WallRig]]:
         host = discover(site.plugin_dirs)
         engine = StreamEngine()
         feed = SituationFeed(zone_lookup=site.zone_of)
-        controller = WallController(site, engine, feed=feed)
-        builder = make_panel_builder(host, controller, feed, site, now=now)
-        controller.factory.panel_builder = builder
-        controller.show(layout)
-        made.append((controller, feed, builder, engine))
-        return WallRig(site, host, feed, controller, builder)
+        view = WallView(WallModel(site), engine, feed=feed)
+        builder = make_panel_builder(host, view, feed, now=now)
+        view.factory.panel_builder = builder
+        view.show(layout)
+        made.append((view, feed, builder, engine))
+        return WallRig(site, host, feed, view, builder)
 
     yield open_
-    for controller, feed, builder, engine in made:
-        controller.close()
+    for view, feed, builder, engine in made:
+        view.close()
         feed.close()
         builder.close()
         engine.shutdown()

@@ -95,7 +95,7 @@ def test_callback_that_raises_turns_into_an_error_tile_logged_once(
     assert _logged(caplog, "no such row") == 1
     rig.builder.hub.flush()
     assert [r.incident.id for r in board.panel.rows] == ["I1", "I2"]  # the others go on
-    assert rig.controller.act("test", "layout", name="main").startswith("ok")
+    assert rig.model.act("test", "layout", name="main").startswith("ok")
 
 
 def test_factory_that_raises_shows_an_error_tile_logged_once_over_rebuilds(

@@ -81,11 +81,12 @@ def wall(qtbot, write_site) -> Iterator:
     """A running wall on the two virtual screens with the test site."""
     from videowall.config import load_site
     from videowall.video.engine import StreamEngine
-    from videowall.views.wall_controller import WallController
+    from videowall.views.wall_view import WallView
+    from videowall.wall import WallModel
 
     engine = StreamEngine()
-    controller = WallController(load_site(write_site()), engine)
-    controller.show("first")
-    yield controller
-    controller.close()
+    view = WallView(WallModel(load_site(write_site())), engine)
+    view.show("first")
+    yield view
+    view.close()
     engine.shutdown()

@@ -21,7 +21,8 @@ from videowall.views.dialogs import (
     install_dialogs,
 )
 from videowall.views.screen_window import CAMERA_MIME, ScreenWindow
-from videowall.views.wall_controller import ActionError, WallController
+from videowall.views.wall_view import WallView
+from videowall.wall import ActionError, WallModel
 
 SIM = "sim://{}?size=160x90&fps=5&seconds=2"
 
@@ -60,13 +61,13 @@ default_layout: day
 
 @pytest.fixture
 def controller(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-               ) -> Iterator[WallController]:
+               ) -> Iterator[WallView]:
     monkeypatch.setenv("VIDEOWALL_CACHE_DIR", str(tmp_path / "cache"))
     path = tmp_path / "site.yaml"
     path.write_text(SITE, encoding="utf-8")
     site = load_site(path)
     engine = StreamEngine(EngineSettings(linger_s=0.1))
-    controller = WallController(site, engine, windowed=True)
+    controller = WallView(WallModel(site), engine, windowed=True)
     install_dialogs(controller)
     controller.show()
     yield controller
@@ -82,7 +83,7 @@ def controller(qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.fixture
-def window(controller: WallController) -> ScreenWindow:
+def window(controller: WallView) -> ScreenWindow:
     return controller.windows["main"]
 
 
@@ -97,7 +98,7 @@ def _labels(popup: ChooserPopup) -> list[str]:
     return [row[1] for row in popup.rows()]
 
 
-def test_switcher_lists_layouts_with_keys_and_zones(qtbot: QtBot, controller: WallController,
+def test_switcher_lists_layouts_with_keys_and_zones(qtbot: QtBot, controller: WallView,
                                                     window: ScreenWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_K, Qt.KeyboardModifier.ControlModifier)
     popup = chooser_of(window)
@@ -113,9 +114,9 @@ def test_switcher_lists_layouts_with_keys_and_zones(qtbot: QtBot, controller: Wa
 
 
 def test_switcher_filters_as_you_type_and_enter_switches_layout(
-        qtbot: QtBot, controller: WallController, window: ScreenWindow) -> None:
-    assert controller.plan.layout == "day"
-    controller.switcher(window)
+        qtbot: QtBot, controller: WallView, window: ScreenWindow) -> None:
+    assert controller.model.plan.layout == "day"
+    controller.popups["switcher"](window)
     popup = chooser_of(window)
     qtbot.keyClicks(popup.search, "NIGHT")
     assert _labels(popup) == ["Layout: night - Night watch"]
@@ -127,17 +128,17 @@ def test_switcher_filters_as_you_type_and_enter_switches_layout(
     popup.search.clear()
     qtbot.keyClicks(popup.search, "night")
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
-    assert controller.plan.layout == "night"
+    assert controller.model.plan.layout == "night"
     assert not popup.isVisible()
     assert [p.tile.camera for p in window.placed] == ["pier"]
-    controller.switcher(window)
+    controller.popups["switcher"](window)
     assert chooser_of(window) is popup  # built once, reused
     assert popup.search.text() == "" and len(popup.rows()) == 4
 
 
 def test_arrow_keys_move_while_typing_and_a_zone_splits_this_screen(
-        qtbot: QtBot, controller: WallController, window: ScreenWindow) -> None:
-    controller.switcher(window)
+        qtbot: QtBot, controller: WallView, window: ScreenWindow) -> None:
+    controller.popups["switcher"](window)
     popup = chooser_of(window)
     qtbot.keyClicks(popup.search, "o")  # North and South, by id and title
     assert _labels(popup) == ["Zone: North District", "Zone: South Harbour"]
@@ -151,16 +152,16 @@ def test_arrow_keys_move_while_typing_and_a_zone_splits_this_screen(
     assert {"pier", "drone1"} == set(window.plan.camera_ids())
 
 
-def test_double_click_runs_a_row(qtbot: QtBot, controller: WallController,
+def test_double_click_runs_a_row(qtbot: QtBot, controller: WallView,
                                  window: ScreenWindow) -> None:
-    controller.switcher(window)
+    controller.popups["switcher"](window)
     popup = chooser_of(window)
     _double_click(qtbot, popup.tree, popup.tree.topLevelItem(1))
-    assert controller.plan.layout == "night"
+    assert controller.model.plan.layout == "night"
     assert not popup.isVisible()
 
 
-def test_zone_picker_shows_zones_only_and_esc_closes(qtbot: QtBot, controller: WallController,
+def test_zone_picker_shows_zones_only_and_esc_closes(qtbot: QtBot, controller: WallView,
                                                      window: ScreenWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_Z)
     popup = chooser_of(window)
@@ -169,29 +170,29 @@ def test_zone_picker_shows_zones_only_and_esc_closes(qtbot: QtBot, controller: W
     assert popup.rows()[0][2] == "2 cameras"  # gate declared, plaza by position
     qtbot.keyClick(popup.search, Qt.Key.Key_Escape)
     assert not popup.isVisible()
-    assert controller.plan.layout == "day"
-    controller.zone_picker(window)
+    assert controller.model.plan.layout == "day"
+    controller.popups["zone-picker"](window)
     qtbot.keyClicks(popup.search, "NORTH")
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
     assert window.plan.regions[0].zone == "north"
     assert window.plan.regions[0].title == "North District"
 
 
-def test_action_errors_go_to_the_window_banner(qtbot: QtBot, controller: WallController,
+def test_action_errors_go_to_the_window_banner(qtbot: QtBot, controller: WallView,
                                                window: ScreenWindow,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    def refuse(screen: str, zone: str) -> str:
+    def refuse(plan: object, site: object, screen: str, zone: str) -> object:
         raise ActionError(f"zone {zone} is locked")
 
-    monkeypatch.setattr(controller, "do_split_zone", refuse)
-    controller.zone_picker(window)
+    monkeypatch.setattr("videowall.wall.handlers.plan_zone_screen", refuse)
+    controller.popups["zone-picker"](window)
     popup = chooser_of(window)
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
     assert window.banner_text == "zone north is locked"
     assert not popup.isVisible()
 
 
-def test_camera_picker_assigns_a_camera_to_the_tile(qtbot: QtBot, controller: WallController,
+def test_camera_picker_assigns_a_camera_to_the_tile(qtbot: QtBot, controller: WallView,
                                                     window: ScreenWindow) -> None:
     placed = window.tile_at(0, 2)  # an empty cell of the 2x2 day layout
     menu = controller.tile_menu(window, placed)
@@ -204,24 +205,24 @@ def test_camera_picker_assigns_a_camera_to_the_tile(qtbot: QtBot, controller: Wa
     qtbot.keyClicks(popup.search, "ptz")
     assert [r[0] for r in popup.rows()] == ["pier"]
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
-    assert controller.plan.screens["main"].tile(0, 2).camera == "pier"
+    assert controller.model.plan.screens["main"].tile(0, 2).camera == "pier"
     assert window.focused is not None and window.focused.index == 2
     menu.deleteLater()
 
 
-def test_camera_picker_starts_on_the_tiles_camera(qtbot: QtBot, controller: WallController,
+def test_camera_picker_starts_on_the_tiles_camera(qtbot: QtBot, controller: WallView,
                                                   window: ScreenWindow) -> None:
-    controller.camera_picker(window, window.tile_at(0, 1))
+    controller.popups["camera-picker"](window, window.tile_at(0, 1))
     popup = chooser_of(window)
     assert popup.current().cells[0] == "plaza"
     qtbot.keyClicks(popup.search, "south")  # zone title
     assert [r[0] for r in popup.rows()] == ["pier", "drone1"]
     qtbot.keyClick(popup.search, Qt.Key.Key_Down)
     qtbot.keyClick(popup.search, Qt.Key.Key_Return)
-    assert controller.plan.screens["main"].tile(0, 1).camera == "drone1"
+    assert controller.model.plan.screens["main"].tile(0, 1).camera == "drone1"
 
 
-def test_camera_list_toggles_docked_left_above_the_tiles(qtbot: QtBot, controller: WallController,
+def test_camera_list_toggles_docked_left_above_the_tiles(qtbot: QtBot, controller: WallView,
                                                          window: ScreenWindow) -> None:
     qtbot.keyClick(window, Qt.Key.Key_C)
     panel = camera_list_of(window)
@@ -238,9 +239,9 @@ def test_camera_list_toggles_docked_left_above_the_tiles(qtbot: QtBot, controlle
         return all(order.index(panel) > order.index(p.widget) for p in window.placed)
 
     assert above_tiles()
-    controller.act("local", "layout", name="night")  # new tiles are built
+    controller.model.act("local", "layout", name="night")  # new tiles are built
     assert above_tiles()
-    controller.act("local", "maximize", screen="main", tile=0)
+    controller.model.act("local", "maximize", screen="main", tile=0)
     assert above_tiles()
     window.resize(window.width() + 50, window.height() + 40)
     assert panel.height() == window.height()
@@ -252,17 +253,17 @@ def test_camera_list_toggles_docked_left_above_the_tiles(qtbot: QtBot, controlle
 
     qtbot.keyClick(window, Qt.Key.Key_C)
     assert not panel.isVisible()
-    controller.camera_list(window)
+    controller.popups["camera-list"](window)
     assert camera_list_of(window) is panel and panel.isVisible()
     qtbot.keyClick(panel.search, Qt.Key.Key_Escape)
     assert not panel.isVisible()
 
 
-def test_dragging_a_camera_from_the_list_onto_a_tile(qtbot: QtBot, controller: WallController,
+def test_dragging_a_camera_from_the_list_onto_a_tile(qtbot: QtBot, controller: WallView,
                                                      window: ScreenWindow) -> None:
     from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 
-    controller.camera_list(window)
+    controller.popups["camera-list"](window)
     panel = camera_list_of(window)
     item = panel.item_for("pier")
     assert item is not None and item.flags() & Qt.ItemFlag.ItemIsDragEnabled
@@ -277,24 +278,24 @@ def test_dragging_a_camera_from_the_list_onto_a_tile(qtbot: QtBot, controller: W
     drop = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime,
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(tile, drop)
-    assert controller.plan.screens["main"].tile(0, 0).camera == "pier"
+    assert controller.model.plan.screens["main"].tile(0, 0).camera == "pier"
     assert window.tile_at(0, 0).widget.camera.id == "pier"
 
 
-def test_double_click_in_the_list_fills_the_focused_tile(qtbot: QtBot, controller: WallController,
+def test_double_click_in_the_list_fills_the_focused_tile(qtbot: QtBot, controller: WallView,
                                                          window: ScreenWindow) -> None:
-    controller.camera_list(window)
+    controller.popups["camera-list"](window)
     panel = camera_list_of(window)
     item = panel.item_for("drone1")
     _double_click(qtbot, panel.tree, item)
     assert window.banner_text and "Click a tile first" in window.banner_text
-    assert controller.plan.screens["main"].tile(0, 3).camera is None
+    assert controller.model.plan.screens["main"].tile(0, 3).camera is None
 
-    window.set_focus_tile(window.tile_at(0, 3))
+    controller.model.set_focus("main", (0, 3))
     _double_click(qtbot, panel.tree, item)
-    assert controller.plan.screens["main"].tile(0, 3).camera == "drone1"
+    assert controller.model.plan.screens["main"].tile(0, 3).camera == "drone1"
     # The focus stays on the place, so the next camera goes there too (keyboard this time).
     qtbot.keyClicks(panel.search, "gate")
     qtbot.keyClick(panel.search, Qt.Key.Key_Return)
-    assert controller.plan.screens["main"].tile(0, 3).camera == "gate"
+    assert controller.model.plan.screens["main"].tile(0, 3).camera == "gate"
     assert panel.isVisible()

@@ -138,13 +138,14 @@ def test_site_map_settings_reach_the_walls_map_tiles(qtbot, write_site, tmp_path
     from tests.views.conftest import CAMERAS, LAYOUTS, site_yaml
     from videowall.config import load_site
     from videowall.video.engine import StreamEngine
-    from videowall.views.wall_controller import WallController
+    from videowall.views.wall_view import WallView
+    from videowall.wall import WallModel
 
     xyz_folder(tmp_path / "tiles")
     text = site_yaml(CAMERAS, LAYOUTS).replace(
         "name: Test City\n", "name: Test City\nmap: {basemap: tiles, heat_hours: 2}\n")
     engine = StreamEngine()
-    wall = WallController(load_site(write_site(text)), engine)
+    wall = WallView(WallModel(load_site(write_site(text))), engine)
     try:
         wall.show("first")
         the_map = wall.windows["right"].placed[0].widget

@@ -16,8 +16,8 @@ from videowall.cli import main as cli_main
 from videowall.control.client import send_command, send_raw
 from videowall.control.commands import Reply
 from videowall.views.remote_control import BUSY, RemoteControl
-from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import VideoTile
+from videowall.wall import REGISTRY
 from videowall.wall.audit import AuditLog
 
 # One worker: the test's requests must reach the wall in the order they were made.
@@ -27,13 +27,13 @@ _POOL = concurrent.futures.ThreadPoolExecutor(max_workers=1)
 @pytest.fixture
 def audit(wall, tmp_path: Path) -> AuditLog:
     log = AuditLog(tmp_path / "audit.jsonl")
-    wall.action_log = log.append  # what the composition root passes to the controller
+    wall.model.audit = log.append  # what the composition root gives the model
     return log
 
 
 @pytest.fixture
 def remote(wall, audit) -> Iterator[RemoteControl]:
-    control = RemoteControl(wall, timeout=5.0)
+    control = RemoteControl(wall.model, timeout=5.0)
     control.start("tcp://127.0.0.1:*")
     yield control
     control.stop()
@@ -52,53 +52,87 @@ def records(audit: AuditLog) -> list[dict[str, Any]]:
     return [json.loads(line) for line in audit.path.read_text().splitlines()]
 
 
-def test_every_action_round_trips(wall, remote, audit, qtbot, tmp_path: Path) -> None:
-    def ctl(action: str, **args: Any) -> str:
-        reply = in_background(qtbot, send_command, remote.endpoint, action, args, name="desk-2")
-        assert reply.ok, reply.error
-        return reply.result
+def test_every_registered_action_through_ctl_shows_in_status(
+        wall, remote, audit, qtbot, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each action of the registry, sent by `videowall ctl` to the running wall, and the
+    wall's state as `ctl status --json` reports it afterwards."""
+    sent: list[str] = []
 
-    assert ctl("layout", name="second") == "ok layout second"
-    assert wall.plan.layout == "second"
-    assert ctl("layout", name="first") == "ok layout first"
-    assert ctl("split-zone", screen="left", zone="south") == "ok screen left shows zone south"
-    assert wall.plan.screens["left"].regions[0].zone == "south"
-    assert ctl("split-wall", zones=["north", "south"]) == "ok wall split by 2 zone(s)"
-    assert [r.zone for r in wall.plan.screens["right"].regions] == ["south"]
-    assert ctl("page", screen="left", delta=1) == "ok"
-    ctl("layout", name="first")
-    assert ctl("assign", screen="left", tile=0, camera="s2") == "ok camera s2 on left tile 0"
-    tile = wall.windows["left"].tile_at(0, 0).widget
-    assert isinstance(tile, VideoTile) and tile.camera.id == "s2"
-    assert ctl("maximize", screen="left", tile=1) == "ok"
+    def ctl(*argv: str) -> str:
+        sent.append(argv[0])
+        rc = in_background(qtbot, cli_main.main, ["ctl", "--endpoint", remote.endpoint,
+                                                  "--name", "desk-2", *argv])
+        out = capsys.readouterr()
+        assert rc == 0, out.err
+        return out.out.strip()
+
+    def status() -> dict[str, Any]:
+        return json.loads(ctl("status", "--json"))
+
+    def tile(state: dict[str, Any], screen: str, index: int, region: int = 0) -> dict[str, Any]:
+        found = next(s for s in state["screens"] if s["id"] == screen)
+        return next(t for t in found["tiles"] if (t["region"], t["index"]) == (region, index))
+
+    assert ctl("layout", "second") == "ok layout second"
+    assert status()["layout"] == "second"
+    ctl("layout", "first")
+    assert ctl("split-zone", "left", "south") == "ok screen left shows zone south"
+    assert [r["zone"] for r in status()["screens"][0]["regions"]] == ["south"]
+    assert ctl("split-wall", "north,south") == "ok wall split by 2 zone(s)"
+    state = status()
+    assert state["layout"] is None  # the whole wall is split by zone now
+    assert [r["zone"] for s in state["screens"] for r in s["regions"]] == ["north", "south"]
+    assert ctl("page", "left", "1") == "ok"
+    assert status()["screens"][0]["regions"][0]["page"] == 0  # one page only: stays
+    ctl("layout", "first")
+    # The stream choice survives a new camera on the tile (it used to revert to auto).
+    assert ctl("stream", "left", "2", "main") == "ok stream main"
+    assert ctl("assign", "left", "2", "s2") == "ok camera s2 on left tile 2"
+    assert tile(status(), "left", 2).items() >= {"camera": "s2", "stream": "main"}.items()
+    assert ctl("fit", "left", "2", "cover") == "ok fit cover"
+    assert tile(status(), "left", 2)["fit"] == "cover"
+    assert ctl("maximize", "left", "1") == "ok"
+    state = status()
+    assert tile(state, "left", 1)["maximized"] and tile(state, "left", 1)["focused"]
     assert wall.windows["left"].maximized is wall.windows["left"].tile_at(0, 1)
-    assert ctl("restore", screen="left") == "ok"
-    assert wall.windows["left"].maximized is None
-    assert ctl("tour", screen="left", tile=1, cameras=["n1", "n2"], dwell=0.5) == \
+    # A camera picked elsewhere opens on the hotspot: the maximised tile.
+    assert ctl("show-camera", "n3") == "ok camera n3 on left tile 1"
+    assert tile(status(), "left", 1)["camera"] == "n3"
+    assert ctl("restore", "left") == "ok"
+    assert not tile(status(), "left", 1)["maximized"]
+    assert ctl("tour", "left", "3", "--cameras", "n1,n2", "--dwell", "0.5") == \
         "ok tour of 2 cameras"
-    tour = wall.windows["left"].tile_at(0, 1).widget
-    assert isinstance(tour, TourTile) and tour.running
-    assert ctl("tour", screen="left", tile=1, run=False) == "ok tour stopped"
-    assert not tour.running
-    assert ctl("stream", screen="left", tile=2, stream="main") == "ok stream main"
-    assert wall.windows["left"].tile_at(0, 2).tile.stream == "main"
+    assert tile(status(), "left", 3)["tour"] == {"cameras": ["n1", "n2"], "dwell": 0.5,
+                                                 "running": True}
+    assert ctl("tour", "left", "3", "--stop") == "ok tour stopped"
+    assert tile(status(), "left", 3)["tour"]["running"] is False
+    assert not wall.windows["left"].tile_at(0, 3).widget.running
+    assert ctl("stats", "left", "--tile", "0", "--show", "true").startswith("ok stats shown")
+    assert tile(status(), "left", 0)["stats"]
+    assert wall.windows["left"].tile_at(0, 0).widget.show_stats
+    # focus-map was a wall action that ctl could not send.
+    assert ctl("focus-map", "--zone", "south") == "ok 1 map tile(s) on zone south"
+    assert wall.windows["right"].placed[0].widget.focus_zone == "south"
     # Any tile with a picture will do: this tests the command, not how fast a stream starts.
     tiles = [p for p in wall.windows["left"].placed if isinstance(p.widget, VideoTile)]
     qtbot.waitUntil(lambda: any(p.widget.painted > 0 for p in tiles), timeout=20000)
     painted = next(p for p in tiles if p.widget.painted > 0)
-    shot = tmp_path / "tile.png"
-    assert ctl("snapshot", screen="left", tile=painted.index, path=str(shot)) == \
-        f"ok snapshot {shot}"
-    assert QImage(str(shot)).width() > 0
+    target = (wall.model.snapshots.folder / "tile.png").resolve()
+    assert ctl("snapshot", "left", str(painted.index), "--path", "tile.png") == \
+        f"ok snapshot {target}"
+    assert QImage(str(target)).width() > 0
+    state = status()
+    assert {s["camera"] for s in state["streams"]} >= {"n1", "s2"}
+    assert state["bus"] == {"configured": False, "connected": False} or "connected" in state["bus"]
 
+    assert set(sent) == set(REGISTRY.names())  # every action of the registry went through ctl
     lines = records(audit)
-    assert [r["action"] for r in lines] == [
-        "layout", "layout", "split-zone", "split-wall", "page", "layout", "assign", "maximize",
-        "restore", "tour", "tour", "stream", "snapshot"]
+    assert "status" not in {r["action"] for r in lines}  # reading changes nothing
     assert all(r["origin"] == "remote:desk-2@127.0.0.1" and r["result"].startswith("ok")
                and r["time"].endswith("Z") for r in lines)
-    assert lines[6]["args"] == {"screen": "left", "tile": 0, "camera": "s2"}
-    assert remote.server.stats.handled == 13 and remote.server.stats.failed == 0
+    assert next(r for r in lines if r["action"] == "assign")["args"] == {
+        "screen": "left", "tile": 2, "camera": "s2"}
+    assert remote.server.stats.failed == 0
 
 
 def test_ctl_command_line_against_the_running_wall(
@@ -106,17 +140,17 @@ def test_ctl_command_line_against_the_running_wall(
     ep = ["ctl", "--endpoint", remote.endpoint, "--name", "cli"]
     assert in_background(qtbot, cli_main.main, [*ep, "layout", "second"]) == 0
     assert capsys.readouterr().out.strip() == "ok layout second"
-    assert wall.plan.layout == "second"
+    assert wall.model.plan.layout == "second"
     assert in_background(qtbot, cli_main.main, [*ep, "split-wall", "north,south"]) == 0
     assert capsys.readouterr().out.strip() == "ok wall split by 2 zone(s)"
-    plan = wall.plan
+    plan = wall.model.plan
     assert in_background(qtbot, cli_main.main, [*ep, "assign", "left", "9", "n1"]) == 1
-    assert capsys.readouterr().err.strip() == "error: screen left has no tile 0/9"
-    assert wall.plan is plan
+    assert capsys.readouterr().err.strip() == "error: screen left has no tile 9 (tiles 0-3)"
+    assert wall.model.plan is plan
     assert [(r["origin"], r["action"]) for r in records(audit)] == [
         ("remote:cli@127.0.0.1", "layout"), ("remote:cli@127.0.0.1", "split-wall"),
         ("remote:cli@127.0.0.1", "assign")]
-    assert records(audit)[-1]["result"] == "error: screen left has no tile 0/9"
+    assert records(audit)[-1]["result"] == "error: screen left has no tile 9 (tiles 0-3)"
 
 
 BAD = [
@@ -136,7 +170,7 @@ BAD = [
 
 
 def test_bad_commands_get_a_reason_and_change_nothing(wall, remote, audit, qtbot) -> None:
-    plan = wall.plan
+    plan = wall.model.plan
     for payload, expected in BAD:
         reply = in_background(qtbot, send_raw, remote.endpoint, payload, 3.0)
         assert not reply.ok and expected in reply.error, (expected, reply.error)
@@ -148,7 +182,7 @@ def test_bad_commands_get_a_reason_and_change_nothing(wall, remote, audit, qtbot
             ("tour", {"screen": "left", "tile": 0, "run": False}, "that tile runs no tour")]:
         reply = in_background(qtbot, send_command, remote.endpoint, action, args)
         assert not reply.ok and expected in reply.error, (expected, reply.error)
-    assert wall.plan is plan and wall.plan.layout == "first"
+    assert wall.model.plan is plan and wall.model.plan.layout == "first"
     stats = remote.server.stats
     assert stats.rejected == len(BAD) and stats.handled == 4 and stats.failed == 4
     # Malformed commands never became actions; refused actions are on the record.
@@ -157,9 +191,9 @@ def test_bad_commands_get_a_reason_and_change_nothing(wall, remote, audit, qtbot
 
 
 def test_local_actions_are_audited_too(wall, audit) -> None:
-    wall.act("local", "layout", name="second")
-    wall._try("page", screen="left", delta=1)
-    wall._try("restore", screen="middle")
+    wall.model.act("local", "layout", name="second")
+    wall.try_act("local", "page", screen="left", delta=1)
+    wall.try_act("local", "restore", screen="middle")
     lines = records(audit)
     assert [(r["origin"], r["action"]) for r in lines] == [
         ("local", "layout"), ("local", "page"), ("local", "restore")]
@@ -172,13 +206,13 @@ def test_an_unwritable_audit_log_does_not_stop_the_wall(wall, remote, qtbot,
     blocker = tmp_path / "file"
     blocker.write_text("")
     broken = AuditLog(blocker / "audit.jsonl")
-    wall.action_log = broken.append
+    wall.model.audit = broken.append
     reply = in_background(qtbot, send_command, remote.endpoint, "layout", {"name": "second"})
-    assert reply.ok and wall.plan.layout == "second" and broken.failures == 1
+    assert reply.ok and wall.model.plan.layout == "second" and broken.failures == 1
 
 
 def test_a_blocked_gui_gets_wall_busy_and_the_action_never_runs(wall, audit, qtbot) -> None:
-    control = RemoteControl(wall, timeout=0.3)
+    control = RemoteControl(wall.model, timeout=0.3)
     control.start("tcp://127.0.0.1:*")
     try:
         future = _POOL.submit(send_command, control.endpoint, "layout", {"name": "second"})
@@ -186,13 +220,13 @@ def test_a_blocked_gui_gets_wall_busy_and_the_action_never_runs(wall, audit, qtb
         qtbot.waitUntil(future.done, timeout=5000)
         assert future.result() == Reply.failure(future.result().id, BUSY)
         qtbot.wait(100)  # the queued job is delivered now, and must see it was cancelled
-        assert wall.plan.layout == "first" and records(audit) == []
+        assert wall.model.plan.layout == "first" and records(audit) == []
     finally:
         control.stop()
 
 
 def test_stop_answers_a_waiting_command_promptly(wall, audit, qtbot) -> None:
-    control = RemoteControl(wall, timeout=5.0)
+    control = RemoteControl(wall.model, timeout=5.0)
     control.start("tcp://127.0.0.1:*")
     future = _POOL.submit(send_command, control.endpoint, "layout", {"name": "second"},
                           timeout=2.0)
@@ -204,5 +238,5 @@ def test_stop_answers_a_waiting_command_promptly(wall, audit, qtbot) -> None:
     assert time.monotonic() - t0 < 1.0
     qtbot.waitUntil(future.done, timeout=5000)
     qtbot.wait(100)
-    assert wall.plan.layout == "first" and records(audit) == []
+    assert wall.model.plan.layout == "first" and records(audit) == []
     assert control.endpoint is None

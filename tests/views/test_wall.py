@@ -11,7 +11,7 @@ from videowall.core.stream_health import DecodeMode
 from videowall.views.map_tile import MapTile
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import VideoTile
-from videowall.views.wall_controller import ActionError
+from videowall.wall import ActionError
 
 
 def _video_tiles(window) -> list[VideoTile]:
@@ -74,8 +74,8 @@ def test_layout_switch_keeps_shared_decoders(wall, qtbot) -> None:
     n1_tile = next(t for t in _video_tiles(left) if t.camera.id == "n1")
     n1_decoder = next(d for k, d in wall.engine._decoders.items() if "n1?" in k[0])
     painted = n1_tile.painted
-    wall.act("test", "layout", name="second")
-    assert wall.plan.layout == "second"
+    wall.model.act("test", "layout", name="second")
+    assert wall.model.plan.layout == "second"
     # n1 stays on the wall: same widget (picture kept), same decoder, no reconnect.
     assert n1_tile in _video_tiles(left)
     assert next(d for k, d in wall.engine._decoders.items() if "n1?" in k[0]) is n1_decoder
@@ -88,28 +88,28 @@ def test_layout_switch_keeps_shared_decoders(wall, qtbot) -> None:
 
 def test_unknown_layout_is_refused_and_changes_nothing(wall) -> None:
     with pytest.raises(ActionError, match="unknown layout 'nope'"):
-        wall.act("test", "layout", name="nope")
-    assert wall.plan.layout == "first"
+        wall.model.act("test", "layout", name="nope")
+    assert wall.model.plan.layout == "first"
 
 
 def test_maximize_pauses_hidden_tiles_and_restore_resumes(wall, qtbot) -> None:
     left = wall.windows["left"]
     tiles = _video_tiles(left)
     _wait_painted(qtbot, tiles)
-    wall.act("test", "maximize", screen="left", tile=2)
+    wall.model.act("test", "maximize", screen="left", tile=2)
     assert tiles[2].geometry() == left.rect()
     qtbot.waitUntil(lambda: tiles[0].consumer.health().mode is DecodeMode.PAUSED
                     or tiles[0].consumer.health().consumers > 1, timeout=3000)
     assert not tiles[0].isVisible()
-    wall.act("test", "restore", screen="left")
+    wall.model.act("test", "restore", screen="left")
     assert all(t.isVisible() for t in tiles)
     before = tiles[0].painted
     qtbot.waitUntil(lambda: tiles[0].painted > before, timeout=5000)
 
 
 def test_split_by_zone_shows_exactly_that_zones_cameras(wall) -> None:
-    wall.act("test", "split-zone", screen="left", zone="south")
-    region = wall.plan.screens["left"].regions[0]
+    wall.model.act("test", "split-zone", screen="left", zone="south")
+    region = wall.model.plan.screens["left"].regions[0]
     assert region.title == "South" and region.zone == "south"
     cams = [t.camera for t in region.tiles if t.camera]
     assert sorted(cams) == ["s1", "s2"]  # s2 stands on the zone's island (MultiPolygon)
@@ -118,35 +118,40 @@ def test_split_by_zone_shows_exactly_that_zones_cameras(wall) -> None:
 
 
 def test_split_wall_spreads_zones_over_screens(wall) -> None:
-    wall.act("test", "split-wall", zones=["north", "south"])
-    assert [r.zone for r in wall.plan.screens["left"].regions] == ["north"]
-    assert [r.zone for r in wall.plan.screens["right"].regions] == ["south"]
-    north = [t.camera for t in wall.plan.screens["left"].regions[0].tiles if t.camera]
+    wall.model.act("test", "split-wall", zones=["north", "south"])
+    assert [r.zone for r in wall.model.plan.screens["left"].regions] == ["north"]
+    assert [r.zone for r in wall.model.plan.screens["right"].regions] == ["south"]
+    north = [t.camera for t in wall.model.plan.screens["left"].regions[0].tiles if t.camera]
     assert sorted(north) == ["n1", "n2", "n3"]
 
 
 def test_assign_snapshot_and_errors(wall, qtbot, tmp_path) -> None:
-    wall.act("test", "assign", screen="left", tile=0, camera="s2")
+    wall.model.act("test", "assign", screen="left", tile=0, camera="s2")
     tile = wall.windows["left"].tile_at(0, 0).widget
     assert tile.camera.id == "s2"
     qtbot.waitUntil(lambda: tile.painted > 0, timeout=20000)
-    out = wall.act("test", "snapshot", screen="left", tile=0, path=str(tmp_path / "s2.png"))
-    assert out.startswith("ok") and QImage(str(tmp_path / "s2.png")).width() > 0
+    result = wall.model.run("test", "snapshot", {"screen": "left", "tile": 0, "path": "s2.png"})
+    target = wall.model.snapshots.folder / "s2.png"
+    assert result.text == f"ok snapshot {target.resolve()} (writing)"
+    assert result.pending.result(timeout=10) == f"ok snapshot {target.resolve()}"
+    assert QImage(str(target)).width() > 0
+    with pytest.raises(ActionError, match="never overwrite"):
+        wall.model.act("test", "snapshot", screen="left", tile=0, path="s2.png")
     with pytest.raises(ActionError, match="unknown camera 'cam-x'"):
-        wall.act("test", "assign", screen="left", tile=0, camera="cam-x")
+        wall.model.act("test", "assign", screen="left", tile=0, camera="cam-x")
     with pytest.raises(ActionError, match="no tile"):
-        wall.act("test", "assign", screen="left", tile=9, camera="n1")
+        wall.model.act("test", "assign", screen="left", tile=9, camera="n1")
     with pytest.raises(ActionError, match="unknown screen"):
-        wall.act("test", "maximize", screen="middle", tile=0)
+        wall.model.act("test", "maximize", screen="middle", tile=0)
 
 
 def test_tour_cycles_and_skips_offline_cameras(wall, qtbot, write_site) -> None:
-    wall.act("test", "tour", screen="left", tile=1, cameras=["n1", "n2", "s1"], dwell=0.6)
+    wall.model.act("test", "tour", screen="left", tile=1, cameras=["n1", "n2", "s1"], dwell=0.6)
     tour = wall.windows["left"].tile_at(0, 1).widget
     assert isinstance(tour, TourTile)
     seen = set()
     qtbot.waitUntil(lambda: seen.add(tour.camera.id) or len(seen) == 3, timeout=8000)
-    wall.act("test", "tour", screen="left", tile=1, run=False)
+    wall.model.act("test", "tour", screen="left", tile=1, run=False)
     assert not tour.running
 
 
@@ -165,18 +170,18 @@ def test_camera_clicked_on_the_map_opens_on_the_hotspot(wall) -> None:
     the_map = wall.windows["right"].placed[0].widget
     # The map is alone on its screen: the camera opens on the largest tile of the other one.
     the_map.camera_clicked.emit("s2")
-    assert wall.plan.screens["left"].tile(0, 0).camera == "s2"
+    assert wall.model.plan.screens["left"].tile(0, 0).camera == "s2"
     # With a tile maximized there, that tile takes the camera and stays maximized.
-    wall.act("test", "maximize", screen="left", tile=3)
+    wall.model.act("test", "maximize", screen="left", tile=3)
     the_map.camera_clicked.emit("n3")
     left = wall.windows["left"]
-    assert wall.plan.screens["left"].tile(0, 3).camera == "n3"
+    assert wall.model.plan.screens["left"].tile(0, 3).camera == "n3"
     assert left.maximized is not None and left.maximized.index == 3
     # On the 1+5 layout the hotspot is the big tile, not the map's own tile.
-    wall.act("test", "layout", name="second")
+    wall.model.act("test", "layout", name="second")
     maps = [p.widget for p in wall.windows["right"].placed if isinstance(p.widget, MapTile)]
     maps[0].camera_clicked.emit("n3")
-    assert wall.plan.screens["right"].tile(0, 0).camera == "n3"
+    assert wall.model.plan.screens["right"].tile(0, 0).camera == "n3"
 
 
 def test_reload_rebuilds_a_camera_whose_url_changed(wall, write_site) -> None:
@@ -187,27 +192,28 @@ def test_reload_rebuilds_a_camera_whose_url_changed(wall, write_site) -> None:
     n2_before = left.tile_at(0, 1).widget
     changed = site_yaml(CAMERAS, LAYOUTS).replace("sim://n1?size=192x108",
                                                   "sim://n1?size=160x90")
-    wall.reload(load_site(write_site(changed)))
+    wall.model.reload(load_site(write_site(changed)))
     assert left.tile_at(0, 0).widget is not n1_before  # new URL: a new tile and decoder
     assert left.tile_at(0, 1).widget is n2_before  # unchanged camera keeps its picture
 
 
 def test_a_change_on_one_screen_keeps_the_other_screens_maximized_tile(wall) -> None:
-    wall.act("test", "maximize", screen="left", tile=2)
+    wall.model.act("test", "maximize", screen="left", tile=2)
     kept = wall.windows["left"].maximized
-    wall.act("test", "split-zone", screen="right", zone="south")  # only the right screen
+    wall.model.act("test", "split-zone", screen="right", zone="south")  # only the right screen
     assert wall.windows["left"].maximized is kept
-    wall.act("test", "layout", name="first")  # a layout switch redraws the whole wall
+    wall.model.act("test", "layout", name="first")  # a layout switch redraws the whole wall
     assert wall.windows["left"].maximized is None
 
 
 def test_a_closed_wall_ignores_screens_plugged_in_later(qtbot, write_site) -> None:
     from videowall.config import load_site
     from videowall.video.engine import StreamEngine
-    from videowall.views.wall_controller import WallController
+    from videowall.views.wall_view import WallView
+    from videowall.wall import WallModel
 
     engine = StreamEngine()
-    wall = WallController(load_site(write_site()), engine)
+    wall = WallView(WallModel(load_site(write_site())), engine)
     wall.show("first")
     wall.close()
     app = QGuiApplication.instance()
@@ -222,16 +228,17 @@ def test_reload_places_new_incidents_with_the_new_zones(qtbot, write_site) -> No
     from videowall.situation.models import Incident
     from videowall.video.engine import StreamEngine
     from videowall.views.situation_feed import SituationFeed
-    from videowall.views.wall_controller import WallController
+    from videowall.views.wall_view import WallView
+    from videowall.wall import WallModel
 
     site = load_site(write_site())
     feed = SituationFeed(zone_lookup=site.zone_of)
     engine = StreamEngine()
-    wall = WallController(site, engine, feed=feed)
+    wall = WallView(WallModel(site), engine, feed=feed)
     wall.show("first")
     try:
         renamed = site_yaml(CAMERAS, LAYOUTS).replace("id: north", "id: nord")
-        wall.reload(load_site(write_site(renamed)))
+        wall.model.reload(load_site(write_site(renamed)))
         at = "2026-01-01T12:00:00+00:00"
         feed.apply([Envelope.upsert(Incident.model_validate({
             "id": "I1", "lat": 52.55, "lon": 13.05, "category": "theft", "risk": "low",
@@ -245,15 +252,16 @@ def test_reload_places_new_incidents_with_the_new_zones(qtbot, write_site) -> No
 
 def test_focus_map_is_an_audited_action(wall) -> None:
     logged: list[tuple] = []
-    wall.action_log = lambda origin, action, args, result: logged.append((origin, action, result))
+    wall.model.audit = lambda origin, action, args, result: logged.append((origin, action, result))
     the_map = wall.windows["right"].placed[0].widget
-    assert wall.act("plugin kiosk", "focus-map", zone="south") == "ok 1 map tile(s) on zone south"
+    assert wall.model.act("plugin kiosk", "focus-map", zone="south") == \
+        "ok 1 map tile(s) on zone south"
     assert the_map.focus_zone == "south"
-    wall.act("plugin kiosk", "focus-map", lat=52.55, lon=13.05)
+    wall.model.act("plugin kiosk", "focus-map", lat=52.55, lon=13.05)
     (x0, x1), _ = the_map.vb.viewRange()
     assert x1 - x0 < 3000  # a few hundred metres around the point
     with pytest.raises(ActionError, match="unknown zone 'nowhere'"):
-        wall.act("plugin kiosk", "focus-map", zone="nowhere")
+        wall.model.act("plugin kiosk", "focus-map", zone="nowhere")
     assert [a for _, a, _ in logged] == ["focus-map"] * 3
     assert logged[-1][2].startswith("error: unknown zone")
 
@@ -264,7 +272,7 @@ def test_rapid_layout_switching_while_frames_arrive(wall, qtbot) -> None:
 
     _wait_painted(qtbot, _video_tiles(wall.windows["left"]))
     for i in range(40):
-        wall.act("test", "layout", name="second" if i % 2 == 0 else "first")
+        wall.model.act("test", "layout", name="second" if i % 2 == 0 else "first")
         for _ in range(3):
             QApplication.processEvents()
     tiles = _video_tiles(wall.windows["left"])

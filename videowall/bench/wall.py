@@ -55,7 +55,8 @@ def run(args: argparse.Namespace) -> int:
     from videowall.video.engine import StreamEngine
     from videowall.video.sim import ensure_clip
     from videowall.views.video_tile import VideoTile
-    from videowall.views.wall_controller import WallController
+    from videowall.views.wall_view import WallView
+    from videowall.wall import WallModel
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     folder = Path(tempfile.mkdtemp(prefix="videowall-bench-"))
@@ -66,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
     for cam in site.cameras:
         ensure_clip(cam.url)
     engine = StreamEngine()
-    wall = WallController(site, engine)
+    model = WallModel(site)
+    wall = WallView(model, engine)
     window = wall.windows["wall"]
 
     def tiles() -> list[VideoTile]:
@@ -79,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
 
     def switch(name: str) -> float:
         start = time.monotonic()
-        wall.act("bench", "layout", name=name)
+        model.act("bench", "layout", name=name)
         before = {id(t): t.painted for t in tiles()}
         while time.monotonic() - start < 20:
             app.processEvents()

@@ -1,21 +1,31 @@
-"""`videowall ctl`: drive a running wall through its command socket, one action per call."""
+"""`videowall ctl`: drive a running wall through its command socket, one action per call.
+
+The subcommands are made from the wall's action registry: each action's required fields
+are positional arguments in declaration order, the others `--options`, so every action a
+key, menu or plugin can do is here with the same names and checks.
+"""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import re
 import sys
-from collections.abc import Callable
-from typing import Any
+import types
+import typing
+from typing import Any, Literal
+
+from pydantic.fields import FieldInfo
 
 from videowall.control.client import CommandClientError, send_command
 from videowall.control.server import DEFAULT_COMMAND
+from videowall.wall import REGISTRY
+from videowall.wall.actions import Action
 
 EXIT_ERROR = 1  # the wall answered and refused
 EXIT_NO_REPLY = 3  # no (usable) answer: the wall is not running, not reachable, or hung
-
-ArgsBuilder = Callable[[argparse.Namespace], dict[str, Any]]
+_DEST = "arg_"  # argparse dests of action fields: never clash with ctl's own options
 
 
 def _csv(text: str) -> list[str]:
@@ -23,6 +33,15 @@ def _csv(text: str) -> list[str]:
     if not items:
         raise argparse.ArgumentTypeError("expected a comma-separated list, e.g. Z11,Z12")
     return items
+
+
+def _bool(text: str) -> bool:
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, not {text!r}")
 
 
 def default_name() -> str:
@@ -34,34 +53,58 @@ def default_name() -> str:
     return "ctl-" + re.sub(r"[^\w.-]", "_", user)[:48]
 
 
-def _with_region(args: argparse.Namespace, out: dict[str, Any]) -> dict[str, Any]:
-    # Sent only when given, so the wall's default applies and the audit shows what was asked.
-    if args.region is not None:
-        out["region"] = args.region
+def _base_type(annotation: Any) -> Any:
+    """`int | None` -> int, `list[str] | None` -> list[str]."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        rest = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return _base_type(rest[0]) if len(rest) == 1 else str
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _base_type(typing.get_args(annotation)[0])
+    return annotation
+
+
+def _add_field(sub: argparse.ArgumentParser, name: str, info: FieldInfo) -> None:
+    spec: dict[str, Any] = (info.json_schema_extra or {}).get("cli", {})  # type: ignore[union-attr]
+    base = _base_type(info.annotation)
+    kwargs: dict[str, Any] = {"help": info.description, "dest": _DEST + name,
+                              "default": argparse.SUPPRESS}
+    if spec.get("metavar"):
+        kwargs["metavar"] = spec["metavar"]
+    origin = typing.get_origin(base)
+    if origin is Literal:
+        kwargs["choices"] = list(typing.get_args(base))
+    elif origin is list or spec.get("csv"):
+        kwargs["type"] = _csv
+    elif base is bool:
+        if spec.get("flag"):  # e.g. --stop for run=False
+            sub.add_argument(spec["flag"], action="store_false", **kwargs)
+            return
+        kwargs["type"] = _bool
+    elif base in (int, float):
+        kwargs["type"] = base
+    if info.is_required() or spec.get("positional"):
+        kwargs.pop("dest")
+        if not info.is_required():
+            kwargs.update(nargs="?", default=None)  # None: not given, the wall's default
+        sub.add_argument(_DEST + name, **kwargs)
+        if "metavar" not in kwargs:
+            sub._actions[-1].metavar = name  # shown as `screen`, not `arg_screen`
+        return
+    sub.add_argument("--" + name.replace("_", "-"), **kwargs)
+
+
+def _action_args(action: Action, ns: argparse.Namespace) -> dict[str, Any]:
+    """The arguments given on the command line (only those: the wall applies defaults)."""
+    out = {}
+    for name in action.args.model_fields:
+        if hasattr(ns, _DEST + name) and getattr(ns, _DEST + name) is not None:
+            out[name] = getattr(ns, _DEST + name)
     return out
-
-
-def _tour(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {"screen": args.screen, "tile": args.tile}
-    if args.cameras is not None:
-        out["cameras"] = args.cameras
-    if args.dwell is not None:
-        out["dwell"] = args.dwell
-    if args.stop:
-        out["run"] = False
-    return _with_region(args, out)
-
-
-def _snapshot(args: argparse.Namespace) -> dict[str, Any]:
-    out: dict[str, Any] = {"screen": args.screen, "tile": args.tile}
-    if args.path is not None:
-        out["path"] = args.path
-    return _with_region(args, out)
 
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
-        "ctl", help="send an action to a running wall (layouts, zones, tiles, tours)",
+        "ctl", help="send an action to a running wall (layouts, zones, tiles, tours, status)",
         description="Sends one action to the wall's command socket and prints its answer:"
         " 'ok ...' (exit 0), 'error: <reason>' (exit 1), or no reply (exit 3)."
         " Example: videowall ctl assign left 3 cam-07",
@@ -70,84 +113,33 @@ def register(subparsers: Any) -> None:
                         help="the wall's command socket (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
                         help="seconds to wait for the wall's answer (default %(default)s)")
-    # dest differs from `layout NAME`: both would land in the same namespace.
     parser.add_argument("--name", dest="client_name", default=None, metavar="NAME",
                         help="who is asking, for the wall's audit log (default ctl-<user>)")
     parser.set_defaults(func=run)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
-
-    def action(name: str, help_text: str, build: ArgsBuilder, *,
-               tile: bool = False, region: bool = False) -> argparse.ArgumentParser:
-        sub = actions.add_parser(name, help=help_text, description=help_text)
-        sub.set_defaults(build=build)
-        if tile:
-            sub.add_argument("screen", help="screen id")
-            sub.add_argument("tile", type=int, help="tile number on that screen (from 0)")
-        if region:
-            sub.add_argument("--region", type=int, default=None,
-                             help="region of a split screen (default 0)")
-        return sub
-
-    layout = action("layout", "switch the whole wall to a layout",
-                    lambda a: {"name": a.name})
-    layout.add_argument("name")
-
-    split_zone = action("split-zone", "show one zone's cameras and map on a screen",
-                        lambda a: {"screen": a.screen, "zone": a.zone})
-    split_zone.add_argument("screen")
-    split_zone.add_argument("zone")
-
-    split_wall = action("split-wall", "spread zones over the wall's screens",
-                        lambda a: {"zones": a.zones})
-    split_wall.add_argument("zones", type=_csv, help="comma-separated zone ids, e.g. Z11,Z12")
-
-    page = action("page", "flip a screen's pages (+1 next, -1 previous)",
-                  lambda a: {"screen": a.screen, "delta": a.delta})
-    page.add_argument("screen")
-    page.add_argument("delta", type=int, nargs="?", default=1)
-
-    assign = action("assign", "put a camera on a tile",
-                    lambda a: _with_region(a, {"screen": a.screen, "tile": a.tile,
-                                               "camera": a.camera}), tile=True, region=True)
-    assign.add_argument("camera")
-
-    action("maximize", "show one tile full screen",
-           lambda a: _with_region(a, {"screen": a.screen, "tile": a.tile}),
-           tile=True, region=True)
-
-    restore = action("restore", "undo maximize on a screen", lambda a: {"screen": a.screen})
-    restore.add_argument("screen")
-
-    tour = action("tour", "start a camera tour on a tile, or restart/stop its tour",
-                  _tour, tile=True, region=True)
-    tour.add_argument("--cameras", type=_csv, default=None, help="e.g. cam-01,cam-02")
-    tour.add_argument("--dwell", type=float, default=None, metavar="S",
-                      help="seconds per camera (default 10)")
-    tour.add_argument("--stop", action="store_true", help="stop the tile's tour")
-
-    stream = action("stream", "choose a tile's stream",
-                    lambda a: _with_region(a, {"screen": a.screen, "tile": a.tile,
-                                               "stream": a.stream}), tile=True, region=True)
-    stream.add_argument("stream", choices=("auto", "main", "sub"))
-
-    snapshot = action("snapshot", "save a tile's picture as PNG on the wall's machine",
-                      _snapshot, tile=True, region=True)
-    snapshot.add_argument("--path", default=None,
-                          help="PNG file on the wall's machine (default: its snapshot folder)")
+    for action in REGISTRY:
+        sub = actions.add_parser(action.name, help=action.help, description=action.help)
+        for name, info in action.args.model_fields.items():
+            _add_field(sub, name, info)
+        if action.name == "status":
+            sub.add_argument("--json", dest="as_json", action="store_true",
+                             help="print the whole state as one JSON object (schema: "
+                             "docs/status.schema.json)")
 
 
 def run(args: argparse.Namespace) -> int:
-    if getattr(args, "stop", False) and getattr(args, "cameras", None) is not None:
-        print("error: --stop takes no --cameras", file=sys.stderr)
-        return 2
+    action = REGISTRY.get(args.action)
     try:
-        reply = send_command(args.endpoint, args.action, args.build(args),
+        reply = send_command(args.endpoint, action.name, _action_args(action, args),
                              timeout=args.timeout, name=args.client_name or default_name())
     except CommandClientError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NO_REPLY
-    if reply.ok:
+    if not reply.ok:
+        print(reply.text(), file=sys.stderr)
+        return EXIT_ERROR
+    if getattr(args, "as_json", False):
+        print(json.dumps(reply.data or {}, indent=2, sort_keys=True))
+    else:
         print(reply.text())
-        return 0
-    print(reply.text(), file=sys.stderr)
-    return EXIT_ERROR
+    return 0

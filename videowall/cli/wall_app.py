@@ -38,6 +38,7 @@ class WallOptions:
     renderer: str | None = None  # auto (default), raster or opengl
     control: str | None = DEFAULT_COMMAND  # the wall's own command socket (None: off)
     audit_path: Path | None = None  # default: audit.jsonl in the user data directory
+    snapshot_dir: Path | None = None  # default: snapshots/ in the user data directory
 
 
 def headless() -> bool:
@@ -149,6 +150,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
           stop: StopRequest) -> int:
     from PyQt6.QtCore import QTimer
 
+    from videowall.core.paths import data_dir
     from videowall.plugin_host import discover, make_panel_builder
     from videowall.video.engine import StreamEngine
     from videowall.views.dialogs import install_dialogs
@@ -156,8 +158,10 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     from videowall.views.renderer import choose_renderer
     from videowall.views.site_watcher import SiteWatcher, site_files
     from videowall.views.situation_feed import SituationFeed
-    from videowall.views.wall_controller import ActionError, WallController
+    from videowall.views.wall_view import WallView
+    from videowall.wall import ActionError, WallModel
     from videowall.wall.audit import AuditLog
+    from videowall.wall.snapshots import SnapshotPolicy
 
     engine = StreamEngine()
     # Decoders finish the frame they are on (a clip being encoded stops within a frame).
@@ -173,27 +177,27 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     elif options.bus_pub:
         feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub)
     audit = AuditLog(options.audit_path)
-    controller = WallController(site, engine, windowed=options.windowed, feed=feed,
-                                renderer=choose_renderer(options.renderer),
-                                action_log=audit.append)
-    stack.callback(controller.close)
+    model = WallModel(site, audit=audit.append,
+                      snapshots=SnapshotPolicy(options.snapshot_dir or data_dir() / "snapshots"))
+    view = WallView(model, engine, windowed=options.windowed, feed=feed,
+                    renderer=choose_renderer(options.renderer))
+    stack.callback(view.close)
     host = discover(site.plugin_dirs)  # load failures are logged there, once each
-    panels = make_panel_builder(host, controller, feed, site)
+    panels = make_panel_builder(host, view, feed)
     stack.callback(panels.close)
-    controller.factory.panel_builder = panels
-    install_dialogs(controller)
-    watcher = SiteWatcher(options.site_path, site_files(site), controller.reload,
-                          controller.show_error)
-    controller.show(options.layout)
+    view.factory.panel_builder = panels
+    install_dialogs(view)
+    watcher = SiteWatcher(options.site_path, site_files(site), model.reload, model.set_banner)
+    view.show(options.layout)
     try:
         if options.split:
-            controller.act("command line", "split-wall", zones=options.split)
+            model.act("command line", "split-wall", zones=options.split)
         for screen, zone in options.zones:
-            controller.act("command line", "split-zone", screen=screen, zone=zone)
+            model.act("command line", "split-zone", screen=screen, zone=zone)
     except ActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    remote = RemoteControl(controller)
+    remote = RemoteControl(model)
     stack.callback(remote.stop)
     if options.control:
         try:
@@ -201,7 +205,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
         except Exception as exc:  # noqa: BLE001 - e.g. the port is taken by another wall
             # A wall without remote control is better than no wall at all.
             log.error("remote control off: cannot bind %s: %s", options.control, exc)
-            controller.show_error(f"Remote control is off: cannot bind {options.control}")
+            model.set_banner(f"Remote control is off: cannot bind {options.control}")
     written: list[Path] = []
     failed: list[str] = []
     waited = 0.0  # seconds spent waiting for simulated clips before the screenshot
@@ -213,7 +217,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
             if options.screenshot_dir is not None:
                 # On a first run the simulated clips are still being encoded: a screenshot
                 # of "preparing" tiles shows nothing, so wait for them (bounded).
-                preparing = clips_in_preparation(controller)
+                preparing = clips_in_preparation(view)
                 if preparing and waited < MAX_CLIP_WAIT_S:
                     if waited == 0:
                         print(f"waiting for {preparing} simulated clip(s) to be encoded "
@@ -225,7 +229,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
                     settled = True  # the clips are ready: let tiles show their first frames
                     QTimer.singleShot(2000, finish)
                     return
-                written.extend(grab_windows(controller, options.screenshot_dir))
+                written.extend(grab_windows(view, options.screenshot_dir))
         except OSError as exc:
             failed.append(f"error: cannot write screenshots to {options.screenshot_dir}: {exc}")
         app.quit()  # type: ignore[attr-defined]
@@ -244,13 +248,13 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
 MAX_CLIP_WAIT_S = 300.0  # a first run on a slow machine encodes dozens of clips
 
 
-def clips_in_preparation(controller: object) -> int:
+def clips_in_preparation(view: object) -> int:
     """Visible video tiles whose simulated clip is still being encoded."""
     from videowall.video.decoder import PREPARING_CLIP
     from videowall.views.video_tile import VideoTile
 
     count = 0
-    for window in controller.windows.values():  # type: ignore[attr-defined]
+    for window in view.windows.values():  # type: ignore[attr-defined]
         for placed in window.placed:
             widget = placed.widget
             if isinstance(widget, VideoTile) and widget.isVisible():
@@ -259,11 +263,11 @@ def clips_in_preparation(controller: object) -> int:
     return count
 
 
-def grab_windows(controller: object, folder: Path) -> list[Path]:
+def grab_windows(view: object, folder: Path) -> list[Path]:
     """One PNG per screen window, named after the screen."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for screen_id, window in controller.windows.items():  # type: ignore[attr-defined]
+    for screen_id, window in view.windows.items():  # type: ignore[attr-defined]
         if not window.isVisible():
             continue
         path = folder / f"{screen_id}.png"

@@ -1,8 +1,10 @@
-"""Remote wall commands and replies: strict models, one args model per action, readable reasons.
+"""Remote wall commands and replies: a strict header around one registered action's args.
 
 A command is `{"version": 1, "id": "<request id>", "action": "<action>", "args": {...}}`, with
-an optional `"client": "<name>"` that ends up in the audit log's origin. Actions are spelled
-as the wall controller spells them (`split-zone`); `split_zone` is accepted as well.
+an optional `"client": "<name>"` that ends up in the audit log's origin. Actions and their
+arguments are those of the wall's action registry (`videowall.wall`), spelled `split-zone`;
+`split_zone` is accepted as well. A reply is `{"version": 1, "id", "ok", "result" | "error"}`
+with `"data"` for structured answers (`status`).
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from videowall.situation.envelope import describe
+from videowall.wall import REGISTRY
+from videowall.wall.actions import ActionArgs, ActionError, ActionRegistry
 
 COMMAND_VERSION = 1
 MAX_COMMAND_BYTES = 16 * 1024  # a split-wall over every zone of a city fits many times over
 _HEADER_KEYS = frozenset({"version", "id", "action", "args", "client"})
 
-Name = Annotated[str, Field(min_length=1, max_length=128)]
-Index = Annotated[int, Field(ge=0, le=10_000)]
 RequestId = Annotated[str, Field(min_length=1, max_length=64)]
 # Printable and short: the name is shown in logs and the audit trail, never trusted.
 ClientName = Annotated[str, Field(pattern=r"^[\w.@:+-]{1,64}$")]
@@ -35,179 +37,33 @@ class CommandError(ValueError):
         self.code = code
 
 
-# ---- arguments, one model per action (strict: "3" is not a tile number) -----------------
+# ---- the command: a header and the arguments of one registered action -------------------
 
-class _Args(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+class Command(BaseModel):
+    """One validated command; `args` is the action's own arguments model."""
 
-
-class LayoutArgs(_Args):
-    name: Name
-
-
-class SplitZoneArgs(_Args):
-    screen: Name
-    zone: Name
-
-
-class SplitWallArgs(_Args):
-    zones: list[Name] = Field(min_length=1, max_length=256)
-
-
-class PageArgs(_Args):
-    screen: Name
-    delta: int = Field(1, ge=-1000, le=1000)
-
-
-class AssignArgs(_Args):
-    screen: Name
-    tile: Index
-    camera: Name
-    region: Index = 0
-
-
-class MaximizeArgs(_Args):
-    screen: Name
-    tile: Index
-    region: Index = 0
-
-
-class RestoreArgs(_Args):
-    screen: Name
-
-
-class TourArgs(_Args):
-    screen: Name
-    tile: Index
-    cameras: list[Name] | None = Field(None, min_length=1, max_length=256)
-    dwell: float = Field(10.0, gt=0, le=86_400, allow_inf_nan=False)
-    run: bool = True
-    region: Index = 0
-
-
-class StreamArgs(_Args):
-    screen: Name
-    tile: Index
-    stream: Literal["auto", "main", "sub"]
-    region: Index = 0
-
-
-class SnapshotArgs(_Args):
-    screen: Name
-    tile: Index
-    region: Index = 0
-    # A path on the wall's machine. Only .png: a remote client must not be able to make
-    # the wall overwrite arbitrary files (a shell profile, a config) with image data.
-    path: str | None = Field(None, min_length=1, max_length=1024, pattern=r"(?i)\.png$")
-
-
-ARGS_FOR_ACTION: dict[str, type[_Args]] = {
-    "layout": LayoutArgs,
-    "split-zone": SplitZoneArgs,
-    "split-wall": SplitWallArgs,
-    "page": PageArgs,
-    "assign": AssignArgs,
-    "maximize": MaximizeArgs,
-    "restore": RestoreArgs,
-    "tour": TourArgs,
-    "stream": StreamArgs,
-    "snapshot": SnapshotArgs,
-}
-ACTIONS = tuple(ARGS_FOR_ACTION)
-
-
-# ---- the command: a union discriminated by `action` --------------------------------------
-
-class _CommandBase(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     version: Literal[1] = COMMAND_VERSION
     id: RequestId
     client: ClientName | None = None
     action: str
-    args: _Args
+    args: ActionArgs
 
     def kwargs(self) -> dict[str, Any]:
-        """Keyword arguments for `WallController.act`: only those the client gave, so the
-        controller's defaults apply and the audit log shows what was asked."""
+        """The arguments the client gave (not the defaults), so the audit log shows what was
+        asked and the action's defaults apply."""
         return self.args.model_dump(exclude_unset=True)
 
     def to_dict(self) -> dict[str, Any]:
-        out = self.model_dump(mode="json", exclude_unset=True)
-        out["version"] = self.version
+        out: dict[str, Any] = {"version": self.version, "id": self.id, "action": self.action,
+                               "args": self.args.model_dump(mode="json", exclude_unset=True)}
+        if self.client is not None:
+            out["client"] = self.client
         return out
 
     def to_json(self) -> bytes:
         return json.dumps(self.to_dict(), separators=(",", ":"), allow_nan=False).encode()
-
-
-class LayoutCommand(_CommandBase):
-    action: Literal["layout"]
-    args: LayoutArgs
-
-
-class SplitZoneCommand(_CommandBase):
-    action: Literal["split-zone"]
-    args: SplitZoneArgs
-
-
-class SplitWallCommand(_CommandBase):
-    action: Literal["split-wall"]
-    args: SplitWallArgs
-
-
-class PageCommand(_CommandBase):
-    action: Literal["page"]
-    args: PageArgs
-
-
-class AssignCommand(_CommandBase):
-    action: Literal["assign"]
-    args: AssignArgs
-
-
-class MaximizeCommand(_CommandBase):
-    action: Literal["maximize"]
-    args: MaximizeArgs
-
-
-class RestoreCommand(_CommandBase):
-    action: Literal["restore"]
-    args: RestoreArgs
-
-
-class TourCommand(_CommandBase):
-    action: Literal["tour"]
-    args: TourArgs
-
-
-class StreamCommand(_CommandBase):
-    action: Literal["stream"]
-    args: StreamArgs
-
-
-class SnapshotCommand(_CommandBase):
-    action: Literal["snapshot"]
-    args: SnapshotArgs
-
-
-Command = Annotated[
-    LayoutCommand | SplitZoneCommand | SplitWallCommand | PageCommand | AssignCommand
-    | MaximizeCommand | RestoreCommand | TourCommand | StreamCommand | SnapshotCommand,
-    Field(discriminator="action"),
-]
-_COMMAND_FOR_ACTION: dict[str, type[_CommandBase]] = {
-    "layout": LayoutCommand,
-    "split-zone": SplitZoneCommand,
-    "split-wall": SplitWallCommand,
-    "page": PageCommand,
-    "assign": AssignCommand,
-    "maximize": MaximizeCommand,
-    "restore": RestoreCommand,
-    "tour": TourCommand,
-    "stream": StreamCommand,
-    "snapshot": SnapshotCommand,
-}
 
 
 class Reply(BaseModel):
@@ -220,6 +76,7 @@ class Reply(BaseModel):
     ok: bool
     result: str | None = None
     error: str | None = None
+    data: dict[str, Any] | None = None  # structured answers (status)
 
     @model_validator(mode="after")
     def _one_outcome(self) -> Reply:
@@ -230,15 +87,17 @@ class Reply(BaseModel):
         return self
 
     @classmethod
-    def success(cls, request_id: str | None, result: str) -> Reply:
-        return cls(id=request_id, ok=True, result=result)
+    def success(cls, request_id: str | None, result: str,
+                data: dict[str, Any] | None = None) -> Reply:
+        return cls(id=request_id, ok=True, result=result, data=data)
 
     @classmethod
     def failure(cls, request_id: str | None, error: str) -> Reply:
         return cls(id=request_id, ok=False, error=error)
 
     def to_json(self) -> bytes:
-        return self.model_dump_json().encode()
+        # `data` only when there is some: replies to older clients look as they did.
+        return self.model_dump_json(exclude={"data"} if self.data is None else None).encode()
 
     def text(self) -> str:
         """As the operator reads it: `ok ...` or `error: <reason>`."""
@@ -284,12 +143,10 @@ def request_id_of(raw: bytes | str) -> str | None:
     return rid if isinstance(rid, str) and 0 < len(rid) <= 64 else None
 
 
-def normalize_action(action: str) -> str:
-    return action.replace("_", "-")
-
-
-def parse_command(raw: bytes | str | dict[str, Any]) -> Command:
-    """Validate one command (JSON text or decoded dict); raises CommandError with a reason."""
+def parse_command(raw: bytes | str | dict[str, Any], registry: ActionRegistry = REGISTRY
+                  ) -> Command:
+    """Validate one command (JSON text or decoded dict) against the action registry;
+    raises CommandError with a reason."""
     msg = raw if isinstance(raw, dict) else decode(raw)
     if not isinstance(msg, dict):
         raise CommandError(f"command must be a JSON object, not {type(msg).__name__}",
@@ -308,22 +165,20 @@ def parse_command(raw: bytes | str | dict[str, Any]) -> Command:
     missing = [k for k in ("id", "action") if k not in msg]
     if missing:
         raise CommandError(f"missing field(s) {', '.join(missing)}", "bad_header")
-    action = msg["action"]
-    if not isinstance(action, str) or normalize_action(action) not in ARGS_FOR_ACTION:
-        raise CommandError(f"unknown action {action!r:.40} (one of {', '.join(ACTIONS)})",
-                           "unknown_action")
-    action = normalize_action(action)
+    try:
+        action = registry.get(msg["action"])
+    except ActionError as exc:
+        raise CommandError(str(exc), "unknown_action") from None
     args = msg.get("args", {})
     if not isinstance(args, dict):
         raise CommandError(f"args must be a JSON object, not {type(args).__name__}", "bad_args")
     try:
-        parsed_args = ARGS_FOR_ACTION[action].model_validate(args)
-    except ValidationError as exc:
-        raise CommandError(f"invalid {action} args: {describe(exc, 'args')}", "bad_args") from None
+        parsed_args = action.parse(args)
+    except ActionError as exc:
+        raise CommandError(str(exc), "bad_args") from None
     header = {k: msg[k] for k in ("id", "client") if k in msg}
     try:
-        return _COMMAND_FOR_ACTION[action](version=version, action=action, args=parsed_args,
-                                           **header)
+        return Command(version=version, action=action.name, args=parsed_args, **header)
     except ValidationError as exc:
         raise CommandError(f"invalid command: {describe(exc)}", "bad_header") from None
 

@@ -18,7 +18,7 @@ from videowall.plugin_host.situation_view import SituationFacade, WallSources
 from videowall.plugin_host.wall_actions import WallPanelActions
 from videowall.situation.state import SituationState
 from videowall.views.situation_feed import SituationFeed
-from videowall.views.wall_controller import WallController
+from videowall.views.wall_view import WallView
 
 log = logging.getLogger("videowall.plugins")
 
@@ -35,15 +35,15 @@ class WallPanelBuilder:
     """A `PanelBuilder` for the wall: `builder(panel, label)` returns the panel's widget, or an
     error tile naming the plugin and the reason; failures are logged once each."""
 
-    def __init__(self, host: PluginHost, controller: WallController,
-                 feed: SituationFeed | None, site: Site, *, clock: Clock | None = None) -> None:
+    def __init__(self, host: PluginHost, view: WallView,
+                 feed: SituationFeed | None, *, clock: Clock | None = None) -> None:
         self.host = host
-        self.controller = controller
+        self.view = view
+        self.model = view.model
         self.feed = feed
-        self._site = site
         self.clock = clock
         self.hub = EventHub()
-        state = feed.state if feed is not None else SituationState(site.zone_of)
+        state = feed.state if feed is not None else SituationState(self.model.site.zone_of)
         self.situation = SituationFacade(state, WallSources(
             zones=lambda: site_zones(self.site),
             zone_shapes=lambda: self.site.zones,
@@ -51,30 +51,30 @@ class WallPanelBuilder:
             zone_at=lambda lat, lon: self.site.zone_of(lat, lon),
             streams=self.streams,
             connected=lambda: bool(self.feed is not None and self.feed.connected),
-            layout=lambda: self.controller.plan.layout,
+            layout=lambda: self.model.plan.layout,
             layouts=lambda: list(self.site.layouts),
             bus_stats=lambda: self.feed.stats() if self.feed is not None else {},
         ))
-        self.actions = WallPanelActions(controller)
+        self.actions = WallPanelActions(self.model, view.locate)
         self.contexts: list[HostContext] = []  # of live tiles (pruned as they close)
         self._logged: set[Hashable] = set()
         if feed is not None:
             feed.changed.connect(self.hub.publish_changes)
             feed.connection_changed.connect(self.hub.publish_connection)
-        controller.plan_changed.connect(self._plan_changed)
+        view.plan_changed.connect(self._plan_changed)
         self.hub.set_stream_source(self.streams)
 
     @property
     def site(self) -> Site:
         """The current site (the wall may have reloaded it)."""
-        return self.controller.site or self._site
+        return self.model.site
 
     def streams(self) -> list[StreamInfo]:
         return [StreamInfo(h.source_id, h.stream, h.state.value, h.reason)
-                for h in self.controller.engine.health()]
+                for h in self.view.engine.health()]
 
     def _plan_changed(self) -> None:
-        self.hub.publish_layout(self.controller.plan.layout)
+        self.hub.publish_layout(self.model.plan.layout)
 
     def _log_once(self, key: Hashable, level: int, message: str,
                   exc: BaseException | None = None) -> None:
@@ -125,9 +125,8 @@ class WallPanelBuilder:
         self.hub.close()
 
 
-def make_panel_builder(host: PluginHost, controller: WallController,
-                       feed: SituationFeed | None, site: Site, *,
+def make_panel_builder(host: PluginHost, view: WallView, feed: SituationFeed | None, *,
                        now: Clock | None = None) -> WallPanelBuilder:
-    """The wall's PanelBuilder: set it as `controller.factory.panel_builder` before `show()`."""
-    return WallPanelBuilder(host, controller, feed, site, clock=now)
+    """The wall's PanelBuilder: set it as `view.factory.panel_builder` before `show()`."""
+    return WallPanelBuilder(host, view, feed, clock=now)
 

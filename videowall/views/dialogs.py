@@ -1,6 +1,6 @@
 """Operator popups of the wall windows: quick switcher, zone and camera pickers, camera list.
 
-`install_dialogs` fills the hooks of a WallController. Every popup is keyboard-first: type to
+`install_dialogs` gives a WallView its popups. Every popup is keyboard-first: type to
 filter, arrow keys move in the list while typing, Enter runs, Esc closes. Widgets are built
 on first use per window and reused afterwards.
 """
@@ -26,7 +26,9 @@ from PyQt6.QtWidgets import (
 from videowall.config import Site
 from videowall.views.camera_list import CameraListPanel, zone_titles
 from videowall.views.screen_window import PlacedTile, ScreenWindow
-from videowall.views.wall_controller import ActionError, WallController
+from videowall.views.wall_view import LOCAL, WallView
+from videowall.wall import ActionError
+from videowall.wall.keys import CAMERA_LIST, CAMERA_PICKER, SWITCHER, ZONE_PICKER
 from videowall.wall.plan import WallPlan
 
 _INDEX_ROLE = Qt.ItemDataRole.UserRole
@@ -287,42 +289,40 @@ def _chooser(window: ScreenWindow) -> ChooserPopup:
     return popup if popup is not None else ChooserPopup(window)
 
 
-def install_dialogs(controller: WallController) -> None:
-    """Give the controller its quick switcher, zone picker, camera picker and camera list."""
+def install_dialogs(view: WallView) -> None:
+    """Give the wall its quick switcher, zone picker, camera picker and camera list."""
+    model = view.model
 
     def run(window: ScreenWindow, choice: Choice) -> bool:
         try:
-            controller.act("local", choice.action, **choice.args)
+            model.act(LOCAL, choice.action, **choice.args)
         except ActionError as exc:
-            window.set_banner(str(exc))
+            model.set_banner(str(exc))
             return False
         return True
 
     def assign(window: ScreenWindow, choice: Choice) -> None:
         if run(window, choice):
-            # The tile got a new widget; keep the focus on its place for the next camera.
-            try:
-                placed = window.tile_at(int(choice.args["region"]), int(choice.args["tile"]))
-            except IndexError:
-                return
-            window.set_focus_tile(placed)
+            # Keep the focus on the tile's place for the next camera.
+            model.set_focus(window.screen_id, (int(choice.args["region"]),
+                                               int(choice.args["tile"])))
 
     def switcher(window: ScreenWindow) -> None:
-        site = controller.site
-        choices = layout_choices(site, controller.plan) + zone_choices(site, window.screen_id)
+        site = model.site
+        choices = layout_choices(site, model.plan) + zone_choices(site, window.screen_id)
         _chooser(window).open(f"Switch layout, or show a zone on {window.screen_id}",
                               ("Key", "Layout or zone", ""), choices,
                               lambda choice: run(window, choice),
                               placeholder="Layout or zone...", width=720)
 
     def zone_picker(window: ScreenWindow) -> None:
-        choices = zone_choices(controller.site, window.screen_id)
+        choices = zone_choices(model.site, window.screen_id)
         _chooser(window).open(f"Show a zone on {window.screen_id}", ("Key", "Zone", ""),
                               choices, lambda choice: run(window, choice),
                               placeholder="Zone...", width=620)
 
     def camera_picker(window: ScreenWindow, placed: PlacedTile) -> None:
-        choices = camera_choices(controller.site, window.screen_id, placed)
+        choices = camera_choices(model.site, window.screen_id, placed)
         ids = [c.cells[0] for c in choices]
         current = ids.index(placed.tile.camera) if placed.tile.camera in ids else None
         _chooser(window).open(
@@ -336,22 +336,20 @@ def install_dialogs(controller: WallController) -> None:
         if panel is None:
             panel = CameraListPanel(window)
             panel.chosen.connect(lambda camera_id: on_list_choice(window, camera_id))
-        panel.set_site(controller.site)
+        panel.set_site(model.site)
         panel.toggle()
 
     def on_list_choice(window: ScreenWindow, camera_id: str) -> None:
         placed = window.focused
         if placed is None:
-            window.set_banner("Click a tile first, then double-click a camera to show it there")
+            model.set_banner("Click a tile first, then double-click a camera to show it there")
             return
         assign(window, Choice((), "", "assign", {
             "screen": window.screen_id, "tile": placed.index, "region": placed.region,
             "camera": camera_id}))
 
-    controller.switcher = switcher
-    controller.zone_picker = zone_picker
-    controller.camera_picker = camera_picker
-    controller.camera_list = camera_list
+    view.popups.update({SWITCHER: switcher, ZONE_PICKER: zone_picker,
+                        CAMERA_PICKER: camera_picker, CAMERA_LIST: camera_list})
 
 
 __all__ = [

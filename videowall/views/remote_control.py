@@ -12,7 +12,7 @@ from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
 
 from videowall.control.commands import Command, Reply
 from videowall.control.server import DEFAULT_COMMAND, CommandServer
-from videowall.views.wall_controller import ActionError, WallController
+from videowall.wall import ActionError, WallModel
 
 log = logging.getLogger(__name__)
 BUSY = "wall busy: the action did not run, try again"
@@ -24,10 +24,11 @@ class _Job:
     command: Command
     origin: str
     future: concurrent.futures.Future[Reply] = field(default_factory=concurrent.futures.Future)
+    pending: concurrent.futures.Future[str] | None = None  # work that ends off the GUI thread
 
 
 class RemoteControl(QObject):
-    """Serves the wall's command socket; every command becomes `controller.act(...)`.
+    """Serves the wall's command socket; every command becomes `model.run(...)`.
 
     The socket thread never touches Qt objects: it posts a job to the GUI thread through a
     queued signal and waits for its future, at most `timeout` seconds. A job that has not
@@ -36,10 +37,10 @@ class RemoteControl(QObject):
 
     _post = pyqtSignal(object)  # _Job
 
-    def __init__(self, controller: WallController, *, timeout: float = 5.0,
+    def __init__(self, model: WallModel, *, timeout: float = 5.0,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self.model = model
         self.timeout = timeout
         self.server: CommandServer | None = None
         self._stopping = threading.Event()
@@ -81,15 +82,32 @@ class RemoteControl(QObject):
         # does not have to wait for the full timeout.
         while time.monotonic() < deadline and not self._stopping.is_set():
             try:
-                return job.future.result(timeout=0.05)
+                reply = job.future.result(timeout=0.05)
             except concurrent.futures.TimeoutError:
-                pass
+                continue
+            return self._finished(job, reply, deadline)
         if job.future.cancel():
             return Reply.failure(command.id, SHUTTING_DOWN if self._stopping.is_set() else BUSY)
         try:  # it is running right now: actions are short, give it a moment to finish
             return job.future.result(timeout=1.0)
         except concurrent.futures.TimeoutError:
             return Reply.failure(command.id, "wall busy: the action is still running")
+
+    @staticmethod
+    def _finished(job: _Job, reply: Reply, deadline: float) -> Reply:
+        """For an action finishing off the GUI thread (a snapshot being written), wait here,
+        on the socket thread, so the client learns whether the file was written."""
+        if job.pending is None:
+            return reply
+        try:
+            text = job.pending.result(timeout=max(0.5, deadline - time.monotonic()))
+        except concurrent.futures.TimeoutError:
+            return reply  # still writing: the client was told "(writing)"
+        except ActionError as exc:
+            return Reply.failure(job.command.id, str(exc))
+        except Exception as exc:  # noqa: BLE001 - reported to the client, logged by the model
+            return Reply.failure(job.command.id, f"internal error: {type(exc).__name__}")
+        return Reply.success(job.command.id, text, reply.data)
 
     # ---- GUI thread ---------------------------------------------------------------------
 
@@ -98,7 +116,7 @@ class RemoteControl(QObject):
             return  # the socket thread gave up waiting; the client was told it did not run
         command = job.command
         try:
-            result = self.controller.act(job.origin, command.action, **command.kwargs())
+            result = self.model.run(job.origin, command.action, command.kwargs())
         except ActionError as exc:
             job.future.set_result(Reply.failure(command.id, str(exc)))
         except Exception as exc:  # never let an exception escape into Qt's event loop
@@ -106,4 +124,5 @@ class RemoteControl(QObject):
             job.future.set_result(Reply.failure(command.id,
                                                 f"internal error: {type(exc).__name__}"))
         else:
-            job.future.set_result(Reply.success(command.id, result))
+            job.pending = result.pending  # set before the result: the socket thread reads it
+            job.future.set_result(Reply.success(command.id, result.text, result.data))

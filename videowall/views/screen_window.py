@@ -1,4 +1,4 @@
-"""One wall window per screen: lays out a screen plan's tiles, maximises, shows banners."""
+"""One wall window per screen: shows its screen plan (tiles, maximised and focused tile)."""
 
 from __future__ import annotations
 
@@ -30,9 +30,11 @@ class PlacedTile:
 
 
 class WallActions(Protocol):
-    """What a window asks of the wall controller when a person acts on it."""
+    """What a window asks of the wall when a person acts on it (the window itself changes
+    nothing: it shows the plan it is given)."""
 
     def on_key(self, window: ScreenWindow, event: QKeyEvent) -> bool: ...
+    def on_click(self, window: ScreenWindow, placed: PlacedTile) -> None: ...
     def on_activate(self, window: ScreenWindow, placed: PlacedTile) -> None: ...
     def on_context_menu(self, window: ScreenWindow, placed: PlacedTile, pos: QPoint) -> None: ...
     def on_drop(self, window: ScreenWindow, placed: PlacedTile, camera_id: str) -> None: ...
@@ -69,8 +71,6 @@ class ScreenWindow(QWidget):
         self.actions = actions
         self.plan: ScreenPlan | None = None
         self.placed: list[PlacedTile] = []
-        self.maximized: PlacedTile | None = None
-        self.focused: PlacedTile | None = None
         self.setWindowTitle(f"videowall - {screen_id}")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setAcceptDrops(True)
@@ -88,8 +88,17 @@ class ScreenWindow(QWidget):
 
     # ---- plan ---------------------------------------------------------------------
 
-    def show_plan(self, plan: ScreenPlan) -> None:
-        """Show a new plan; camera and map tiles that stay are moved, not rebuilt."""
+    def show_plan(self, plan: ScreenPlan, *, rebuild: bool = False) -> None:
+        """Show a new plan; camera and map tiles that stay are moved, not rebuilt, and a plan
+        that differs only in the operators' choices just lays the tiles out again."""
+        if rebuild or not plan.same_tiles(self.plan):
+            self._place_tiles(plan)
+        self.plan = plan
+        self._apply_choices()
+        self._relayout()
+        self.update()
+
+    def _place_tiles(self, plan: ScreenPlan) -> None:
         pool: dict[Hashable, list[QWidget]] = {}
         for old in self.placed:
             key = old.key
@@ -115,13 +124,37 @@ class ScreenWindow(QWidget):
         for widgets in pool.values():
             for widget in widgets:
                 self._dispose(widget)
-        focused_widget = self.focused.widget if self.focused else None
-        self.plan, self.placed, self.maximized = plan, placed, None
-        self.focused = next((p for p in placed if p.widget is focused_widget), None)
-        self._relayout()
-        for p in placed:
-            p.widget.show()
-        self.update()
+        self.placed = placed
+
+    def _apply_choices(self) -> None:
+        """Statistics overlays and stopped tours, from the plan."""
+        assert self.plan is not None
+        for p in self.placed:
+            address = (p.region, p.index)
+            show_stats = address in self.plan.stats
+            if getattr(p.widget, "show_stats", show_stats) != show_stats:
+                p.widget.show_stats = show_stats  # type: ignore[attr-defined]
+                p.widget.update()
+            running = getattr(p.widget, "running", None)
+            if running is not None and p.tile.tour is not None:
+                stopped = address in self.plan.stopped_tours
+                if running == stopped:
+                    (p.widget.stop if stopped else p.widget.start)()  # type: ignore[attr-defined]
+
+    def _placed_at(self, address: tuple[int, int] | None) -> PlacedTile | None:
+        if address is None:
+            return None
+        return next((p for p in self.placed if (p.region, p.index) == address), None)
+
+    @property
+    def maximized(self) -> PlacedTile | None:
+        """The tile the plan shows full screen, if any."""
+        return self._placed_at(self.plan.maximized if self.plan else None)
+
+    @property
+    def focused(self) -> PlacedTile | None:
+        """The tile the plan has selected (outlined), if any."""
+        return self._placed_at(self.plan.focused if self.plan else None)
 
     @staticmethod
     def _dispose(widget: QWidget) -> None:
@@ -135,6 +168,7 @@ class ScreenWindow(QWidget):
         for p in self.placed:
             self._dispose(p.widget)
         self.placed = []
+        self.plan = None  # the next plan builds its tiles
 
     def tile_at(self, region: int, index: int) -> PlacedTile:
         for p in self.placed:
@@ -160,9 +194,10 @@ class ScreenWindow(QWidget):
             cells = cell_rects(region.cells, region.rows, region.cols, area.width(),
                                max(1, area.height() - top), gap=GAP)
             rects[r] = [(x + area.x(), y + area.y() + top, cw, ch) for x, y, cw, ch in cells]
+        maximized = self.maximized
         for p in self.placed:
-            if self.maximized is not None:
-                if p is self.maximized:
+            if maximized is not None:
+                if p is maximized:
                     p.widget.setGeometry(self.rect())
                     p.widget.show()
                     p.widget.raise_()
@@ -191,19 +226,6 @@ class ScreenWindow(QWidget):
 
     # ---- what people do -----------------------------------------------------------
 
-    def maximize(self, placed: PlacedTile) -> None:
-        self.maximized = placed
-        self.focused = placed
-        self._relayout()
-
-    def restore(self) -> None:
-        self.maximized = None
-        self._relayout()
-
-    def set_focus_tile(self, placed: PlacedTile | None) -> None:
-        self.focused = placed
-        self._place_focus()
-
     def set_banner(self, text: str | None) -> None:
         """Show an error line over the bottom of the screen (None hides it)."""
         if text:
@@ -226,13 +248,13 @@ class ScreenWindow(QWidget):
             return False
         kind = event.type()
         if kind == QEvent.Type.MouseButtonPress:
-            self.set_focus_tile(placed)
+            self.actions.on_click(self, placed)
             self.setFocus()
         elif kind == QEvent.Type.MouseButtonDblClick:
             self.actions.on_activate(self, placed)
             return True
         elif kind == QEvent.Type.ContextMenu:
-            self.set_focus_tile(placed)
+            self.actions.on_click(self, placed)
             self.actions.on_context_menu(self, placed, event.globalPos())
             return True
         elif kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):

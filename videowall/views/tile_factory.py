@@ -17,6 +17,7 @@ from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.situation_feed import SituationFeed
 from videowall.views.tour_tile import TourTile
 from videowall.views.video_tile import CameraView, VideoTile
+from videowall.wall.model import WallModel
 
 log = logging.getLogger(__name__)
 PanelBuilder = Callable[[Panel, str], QWidget]  # (panel, tile label) -> widget
@@ -25,10 +26,10 @@ PanelBuilder = Callable[[Panel, str], QWidget]  # (panel, tile label) -> widget
 class TileFactory:
     """Makes tile widgets for one site and engine."""
 
-    def __init__(self, site: Site, engine: StreamEngine,
+    def __init__(self, model: WallModel, engine: StreamEngine,
                  panel_builder: PanelBuilder | None = None,
                  feed: SituationFeed | None = None, renderer: RendererChoice = RASTER) -> None:
-        self.site = site
+        self.model = model
         self.engine = engine
         self.panel_builder = panel_builder
         self.feed = feed  # live situation for map tiles and panels
@@ -36,6 +37,11 @@ class TileFactory:
         # Called with (map widget, camera id) when a camera is clicked on a map tile.
         self.on_map_camera: Callable[[QWidget, str], None] | None = None
         self._basemap_errors: set[tuple[str, str]] = set()  # logged once each
+
+    @property
+    def site(self) -> Site:
+        """The wall's current site (the model's: a reload changes it there only)."""
+        return self.model.site
 
     def camera_view(self, camera_id: str) -> CameraView:
         camera = self.site.camera(camera_id)

@@ -6,7 +6,6 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from PyQt6 import sip
 from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
@@ -119,14 +118,10 @@ class VideoTile(QWidget):
             self._consumer.close()
             self._consumer = None
 
-    def snapshot(self, path: Path) -> Path:
-        """Save the current picture (no overlay) as PNG."""
-        if self._image is None:
-            raise RuntimeError("no picture to save yet")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not self._image.save(str(path), "PNG"):
-            raise OSError(f"could not write {path}")
-        return path
+    def picture(self) -> QImage | None:
+        """A copy of the current picture (no overlay), or None before the first frame; cheap
+        (implicitly shared), so the PNG can be encoded off the GUI thread."""
+        return self._image.copy() if self._image is not None else None
 
     # ---- engine plumbing ----------------------------------------------------------
 

@@ -29,8 +29,8 @@ def _utcnow() -> datetime:
 
 
 class AuditLog:
-    """`AuditLog(path).append(origin, action, args, result)`, usable as the controller's
-    `action_log`. Lines look like
+    """`AuditLog(path).append(origin, action, args, result)`, usable as the
+    audit sink of the wall model. Lines look like
     `{"time": "2025-01-31T22:04:05.123Z", "origin": "remote:desk-2@10.0.0.7",
     "action": "layout", "args": {"name": "night"}, "result": "ok layout night"}`.
 

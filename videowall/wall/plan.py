@@ -1,4 +1,4 @@
-"""What every screen of the wall shows: regions, grids and tiles, derived from the site."""
+"""What every screen of the wall shows: regions, grids, tiles and per-screen choices (pure)."""
 
 from __future__ import annotations
 
@@ -30,15 +30,35 @@ class Region:
     pages: int = 1
 
 
+TileAddress = tuple[int, int]  # (region, index) on one screen
+
+
 @dataclass(frozen=True)
 class ScreenPlan:
-    """One screen: its regions (a plain layout has one covering the screen)."""
+    """One screen: its regions (a plain layout has one covering the screen) and what the
+    operators chose on it: the maximised and the focused tile, tiles showing statistics
+    and tours stopped by hand."""
 
     screen_id: str
     regions: tuple[Region, ...]
+    maximized: TileAddress | None = None
+    focused: TileAddress | None = None
+    stats: frozenset[TileAddress] = frozenset()
+    stopped_tours: frozenset[TileAddress] = frozenset()
 
     def tile(self, region: int, index: int) -> Tile:
         return self.regions[region].tiles[index]
+
+    def addresses(self) -> list[TileAddress]:
+        return [(r, i) for r, region in enumerate(self.regions) for i in range(len(region.tiles))]
+
+    def has(self, address: TileAddress) -> bool:
+        region, index = address
+        return 0 <= region < len(self.regions) and 0 <= index < len(self.regions[region].tiles)
+
+    def same_tiles(self, other: ScreenPlan | None) -> bool:
+        """Whether only the operators' choices differ (no tile widget has to change)."""
+        return other is not None and other.regions == self.regions
 
     def camera_ids(self) -> list[str]:
         return [t.camera for r in self.regions for t in r.tiles if t.camera]
@@ -135,7 +155,10 @@ def flip_page(plan: WallPlan, site: Site, screen_id: str, delta: int) -> WallPla
                     height=r.height) if r.zone and r.pages > 1 else r
         for r in screen.regions
     )
-    return plan.with_screen(replace(screen, regions=regions))
+    if regions == screen.regions:
+        return plan
+    # Other cameras on the tiles: a maximised tile or statistics were about the old page.
+    return plan.with_screen(ScreenPlan(screen_id, regions))
 
 
 def assign(plan: WallPlan, screen_id: str, region: int, index: int, tile: Tile) -> WallPlan:
@@ -148,7 +171,10 @@ def assign(plan: WallPlan, screen_id: str, region: int, index: int, tile: Tile) 
     tiles[index] = tile
     regions = list(screen.regions)
     regions[region] = replace(target, tiles=tuple(tiles))
-    return plan.with_screen(replace(screen, regions=tuple(regions)))
+    # New content on a tile: its statistics and a stopped tour were about the old content.
+    here = (region, index)
+    return plan.with_screen(replace(screen, regions=tuple(regions), stats=screen.stats - {here},
+                                    stopped_tours=screen.stopped_tours - {here}))
 
 
 def tile_kinds(plan: WallPlan) -> dict[TileKind, int]:
@@ -162,6 +188,11 @@ def tile_kinds(plan: WallPlan) -> dict[TileKind, int]:
 
 
 TileRef = tuple[str, int, int]  # (screen, region, index)
+
+
+def update_screen(plan: WallPlan, screen_id: str, **changes: object) -> WallPlan:
+    """The plan with one screen's choices changed (maximized, focused, stats, stopped_tours)."""
+    return plan.with_screen(replace(plan.screens[screen_id], **changes))  # type: ignore[arg-type]
 
 
 def largest_tile(plan: WallPlan, screen_id: str, skip: Sequence[TileRef] = ()) -> TileRef | None:
@@ -179,3 +210,21 @@ def largest_tile(plan: WallPlan, screen_id: str, skip: Sequence[TileRef] = ()) -
             if ref not in skip and (best is None or area > best[0] + 1e-9):
                 best = (area, ref)
     return best[1] if best else None
+
+
+def hotspot(plan: WallPlan, screen_order: Sequence[str],
+            near: TileRef | None = None) -> TileRef | None:
+    """Where a camera picked on the map, in a panel or by `show-camera` opens: the picker's
+    screen first (its maximised tile unless that is the picker, else its largest other
+    tile), then the other screens in order (maximised tile, else the largest)."""
+    screens = ([near[0]] if near else []) + [s for s in screen_order if not near or s != near[0]]
+    for screen_id in screens:
+        screen = plan.screens.get(screen_id)
+        if screen is None:
+            continue
+        if screen.maximized is not None and (screen_id, *screen.maximized) != near:
+            return (screen_id, *screen.maximized)
+        best = largest_tile(plan, screen_id, (near,) if near else ())
+        if best is not None:
+            return best
+    return None

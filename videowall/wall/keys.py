@@ -1,0 +1,83 @@
+"""What a key or a double-click does on a screen, as wall actions (or a popup of the views).
+
+The Qt windows translate a key event into a name (`"1"`, `"Return"`, `"Ctrl+K"`, ...) and
+run what `resolve_key` returns; the bindings are data here so that the README's key table,
+the tests and the windows agree, and every key that changes the wall is an action that
+`videowall ctl` can send as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from videowall.wall.model import WallModel
+from videowall.wall.plan import TileAddress
+
+# Popups and view-only commands: they open something on this screen and change no plan.
+SWITCHER = "switcher"
+ZONE_PICKER = "zone-picker"
+CAMERA_LIST = "camera-list"
+CAMERA_PICKER = "camera-picker"
+CLEAR_BANNER = "clear-banner"
+
+
+@dataclass(frozen=True)
+class Command:
+    """An action with its arguments, or (`ui`) something only the views do."""
+
+    action: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    ui: str | None = None
+
+
+KEY_HELP: tuple[tuple[str, str], ...] = (
+    ("1-9", "switch to the first nine layouts (in file order)"),
+    ("Ctrl+K or F2", "quick switcher: type to filter layouts and zones, Enter to apply"),
+    ("Z", "show one zone on this screen: its cameras in the best-fitting grid plus the map"),
+    ("PgDn / PgUp", "next / previous page when a zone has more cameras than fit"),
+    ("C", "camera list (left edge): drag a camera onto a tile, or double-click it"),
+    ("double-click or Enter", "maximise the tile; again, or Esc, restores"),
+    ("S", "show or hide stream statistics on this screen's tiles"),
+    ("Esc", "hide the error band; else restore a maximised tile"),
+)
+
+
+def activate(model: WallModel, screen: str, address: TileAddress) -> Command:
+    """Double-click or Enter on a tile: maximise it, or restore it when it is maximised."""
+    plan = model.plan.screens.get(screen)
+    if plan is not None and plan.maximized == address:
+        return Command("restore", {"screen": screen})
+    region, index = address
+    return Command("maximize", {"screen": screen, "tile": index, "region": region})
+
+
+def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
+    """The command of a key on `screen`, or None when the key means nothing here."""
+    if len(key) == 1 and key in "123456789":
+        names = list(model.site.layouts)
+        index = int(key) - 1
+        # A digit beyond the layouts is swallowed: it must not reach a tile widget.
+        return Command("layout", {"name": names[index]}) if index < len(names) else Command()
+    plan = model.plan.screens.get(screen)
+    if key in ("Return", "Enter"):
+        if plan is None or plan.focused is None or not plan.has(plan.focused):
+            return None
+        return activate(model, screen, plan.focused)
+    if key == "Escape":
+        if model.banner:
+            return Command(ui=CLEAR_BANNER)
+        return Command("restore", {"screen": screen})
+    if key == "PageDown":
+        return Command("page", {"screen": screen, "delta": 1})
+    if key == "PageUp":
+        return Command("page", {"screen": screen, "delta": -1})
+    if key == "S":
+        return Command("stats", {"screen": screen})
+    if key in ("Ctrl+K", "F2"):
+        return Command(ui=SWITCHER)
+    if key == "Z":
+        return Command(ui=ZONE_PICKER)
+    if key == "C":
+        return Command(ui=CAMERA_LIST)
+    return None

@@ -1,0 +1,60 @@
+"""The right-click menu of a tile, as data: each entry is a wall action or a popup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from videowall.config import TileKind
+from videowall.wall.keys import CAMERA_PICKER
+from videowall.wall.model import WallModel
+from videowall.wall.plan import TileAddress
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    """A menu line: runs `action` with `args`, opens popup `ui`, or holds `children`."""
+
+    label: str
+    action: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    ui: str | None = None
+    children: tuple[MenuEntry, ...] = ()
+    checked: bool | None = None  # a choice among children: the current one is checked
+
+
+def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuEntry]:
+    """What the operator can do with one tile, in menu order."""
+    plan = model.plan.screens[screen]
+    tile = plan.tile(*address)
+    region, index = address
+    at = {"screen": screen, "tile": index, "region": region}
+    out = [MenuEntry("Assign camera...", ui=CAMERA_PICKER)]
+    if tile.kind is TileKind.TOUR:
+        running = address not in plan.stopped_tours
+        out.append(MenuEntry("Stop tour" if running else "Start tour", "tour",
+                             {**at, "run": not running}))
+    elif tile.camera is not None:
+        zone = model.site.camera(tile.camera).zone
+        peers = [c.id for c in model.site.cameras_in(zone)] if zone else []
+        if len(peers) > 1:
+            out.append(MenuEntry(f"Tour this zone's {len(peers)} cameras", "tour",
+                                 {**at, "cameras": peers, "dwell": 10.0}))
+    if tile.kind in (TileKind.CAMERA, TileKind.TOUR):
+        out.append(MenuEntry("Snapshot to PNG", "snapshot", dict(at)))
+    if tile.camera is not None:
+        out.append(MenuEntry("Stream", children=tuple(
+            MenuEntry(choice, "stream", {**at, "stream": choice},
+                      checked=tile.stream.value == choice) for choice in ("auto", "main", "sub"))))
+        cover = tile.fit.value == "cover"
+        out.append(MenuEntry("Letterbox picture" if cover else "Fill tile (crop)", "fit",
+                             {**at, "fit": "contain" if cover else "cover"}))
+    if tile.kind in (TileKind.CAMERA, TileKind.TOUR):
+        shown = address in plan.stats
+        out.append(MenuEntry("Hide stats" if shown else "Show stats", "stats",
+                             {**at, "show": not shown}))
+    if plan.maximized == address:
+        out.append(MenuEntry("Restore", "restore", {"screen": screen}))
+    else:
+        out.append(MenuEntry("Maximize", "maximize", dict(at)))
+    return out

@@ -1,0 +1,241 @@
+"""The wall as a Qt-free model: the site, the plan, the actions on it, and change events.
+
+Qt windows follow the model's events (as napari's `_qt` views follow its components); the
+model never calls Qt. Given a site and a sequence of actions it produces the plan, which
+is what the tests of this package check without a QApplication. One thread owns a model
+(the GUI thread in the wall): actions from the command socket are posted to it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from videowall.config import Site
+from videowall.core.paths import data_dir
+from videowall.wall.actions import REGISTRY, ActionError, ActionRegistry, ActionResult
+from videowall.wall.plan import TileAddress, TileRef, WallPlan, plan_layout, update_screen
+from videowall.wall.snapshots import SnapshotPolicy
+
+log = logging.getLogger(__name__)
+
+
+# ---- events ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlanChanged:
+    """These screens show something else; `rebuild` asks for every tile to be redone
+    (a layout switch or a reload), else only what changed."""
+
+    screens: frozenset[str]
+    rebuild: bool = False
+
+
+@dataclass(frozen=True)
+class SiteChanged:
+    """A reloaded site: screens may have come or gone, cameras changed."""
+
+    site: Site
+
+
+@dataclass(frozen=True)
+class BannerChanged:
+    """The error band over the bottom of every screen (None: hidden)."""
+
+    text: str | None
+
+
+@dataclass(frozen=True)
+class MapFocus:
+    """Map tiles frame this zone, or 400 m around this point."""
+
+    zone: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+
+
+WallEvent = PlanChanged | SiteChanged | BannerChanged | MapFocus
+Listener = Callable[[WallEvent], None]
+AuditSink = Callable[[str, str, dict[str, Any], str], None]  # (origin, action, args, result)
+
+
+class WallEffects(Protocol):
+    """What only the views can do for an action; the wall's Qt side implements it."""
+
+    def snapshot(self, ref: TileRef, target: Any) -> Future[str]:
+        """Write the tile's current picture to `target` (a Path) off the GUI thread."""
+        ...
+
+
+@dataclass
+class StatusSources:
+    """Where `status` reads what the model does not hold (the views fill these in)."""
+
+    streams: Callable[[], list[dict[str, Any]]] = list  # per decoder: camera, stream, state
+    bus: Callable[[], dict[str, Any]] = dict  # the situation link
+    alarms: Callable[[], list[dict[str, Any]]] = list
+    extra: dict[str, Callable[[], Any]] = field(default_factory=dict)
+
+
+class WallModel:
+    """`model.act(origin, action, **args)` changes the plan through the action registry;
+    listeners get the resulting events in order."""
+
+    def __init__(self, site: Site, *, registry: ActionRegistry = REGISTRY,
+                 audit: AuditSink | None = None, effects: WallEffects | None = None,
+                 snapshots: SnapshotPolicy | None = None) -> None:
+        self.site = site
+        self.registry = registry
+        self.audit = audit
+        self.effects = effects
+        self._snapshots = snapshots
+        self.sources = StatusSources()
+        self.plan = WallPlan(None, {})
+        self.banner: str | None = None
+        self._listeners: list[Listener] = []
+
+    @property
+    def snapshots(self) -> SnapshotPolicy:
+        """Where snapshots go (the user data folder's `snapshots/` unless given)."""
+        if self._snapshots is None:
+            self._snapshots = SnapshotPolicy(data_dir() / "snapshots")
+        return self._snapshots
+
+    # ---- listeners ---------------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, event: WallEvent) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(event)
+            except Exception:  # a broken view must not leave the model half-applied
+                log.exception("wall listener failed on %s", type(event).__name__)
+
+    # ---- state changes (handlers call these) -------------------------------------------
+
+    def set_plan(self, plan: WallPlan, *, rebuild: bool = False) -> None:
+        """Show a plan; screens whose plan did not change are left alone unless `rebuild`."""
+        old = self.plan
+        self.plan = plan
+        changed = frozenset(s for s, p in plan.screens.items()
+                            if rebuild or old.screens.get(s) != p)
+        if changed or rebuild:
+            self._emit(PlanChanged(changed, rebuild))
+
+    def show(self, layout: str | None = None) -> None:
+        """Start on a layout (the default one without a name)."""
+        self.set_plan(plan_layout(self.site, layout), rebuild=True)
+
+    def reload(self, site: Site) -> None:
+        """Swap in a new, valid site; keep the layout if it still exists."""
+        layout = self.plan.layout
+        self.site = site
+        self.set_banner(None)
+        self._emit(SiteChanged(site))
+        self.set_plan(plan_layout(site, layout if layout in site.layouts else None),
+                      rebuild=True)
+
+    def set_banner(self, text: str | None) -> None:
+        if text != self.banner:
+            self.banner = text
+            self._emit(BannerChanged(text))
+
+    def focus_maps(self, focus: MapFocus) -> None:
+        self._emit(MapFocus(focus.zone, focus.lat, focus.lon))
+
+    def set_focus(self, screen: str, address: TileAddress | None) -> None:
+        """Select a tile (a click): not an operator action on the wall, so not audited."""
+        plan = self.plan.screens.get(screen)
+        if plan is not None and plan.focused != address:
+            self.set_plan(update_screen(self.plan, screen, focused=address))
+
+    # ---- actions -----------------------------------------------------------------------
+
+    def act(self, origin: str, action: str, **args: Any) -> str:
+        """Run an action by name; returns its `ok ...` text or raises ActionError."""
+        return self.run(origin, action, args).text
+
+    def run(self, origin: str, name: str, args: Mapping[str, Any]) -> ActionResult:
+        """Validate and run an action; every outcome of a changing action is audited, with
+        the arguments as they were asked for. A pending result is audited when it ends."""
+        raw = dict(args)
+        try:
+            action = self.registry.get(name)
+        except ActionError as exc:
+            self._audit(origin, str(name), raw, f"error: {exc}")
+            raise
+        try:
+            parsed = action.parse(raw)
+            result = action.handler(self, parsed)
+        except ActionError as exc:
+            self._audit(origin, action.name, raw, f"error: {exc}", action.read_only)
+            raise
+        except (KeyError, IndexError, ValueError, TypeError) as exc:
+            message = str(exc.args[0]) if exc.args else type(exc).__name__
+            self._audit(origin, action.name, raw, f"error: {message}", action.read_only)
+            raise ActionError(message) from None
+        if isinstance(result, str):
+            result = ActionResult(result)
+        if result.pending is not None:
+            result.pending.add_done_callback(
+                lambda f: self._audit(origin, action.name, raw, _outcome(f), action.read_only))
+        else:
+            self._audit(origin, action.name, raw, result.text, action.read_only)
+        return result
+
+    def _audit(self, origin: str, action: str, args: dict[str, Any], result: str,
+               read_only: bool = False) -> None:
+        if read_only:
+            return
+        log.info("%s %s %s -> %s", origin, action, args, result)
+        if self.audit is not None:
+            self.audit(origin, action, args, result)
+
+    # ---- helpers for handlers ----------------------------------------------------------
+
+    def screen_ids(self) -> list[str]:
+        return [s.id for s in self.site.screens]
+
+    def check_screen(self, screen: str) -> None:
+        if screen not in self.plan.screens:
+            known = ", ".join(self.plan.screens) or "none"
+            raise ActionError(f"unknown screen {screen!r} (screens: {known})")
+
+    def check_tile(self, screen: str, region: int, tile: int) -> None:
+        self.check_screen(screen)
+        plan = self.plan.screens[screen]
+        if not 0 <= region < len(plan.regions):
+            raise ActionError(f"screen {screen} has no region {region} "
+                              f"(it has {len(plan.regions)})")
+        count = len(plan.regions[region].tiles)
+        if not 0 <= tile < count:
+            where = f" region {region}" if len(plan.regions) > 1 else ""
+            raise ActionError(f"screen {screen}{where} has no tile {tile} (tiles 0-{count - 1})")
+
+    def check_camera(self, camera: str) -> None:
+        try:
+            self.site.camera(camera)
+        except KeyError:
+            raise ActionError(f"unknown camera {camera!r}") from None
+
+    def check_zone(self, zone: str) -> None:
+        try:
+            self.site.zone(zone)
+        except KeyError:
+            raise ActionError(f"unknown zone {zone!r}") from None
+
+
+def _outcome(future: Future[str]) -> str:
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - the reason goes into the audit line
+        return f"error: {exc}"

@@ -1,0 +1,117 @@
+"""The wall's state as a console reads it (`videowall ctl status --json`), with its schema.
+
+The models here are the documented contract of the read side of remote control: a console
+polling `status` sees per screen and tile what the wall shows and the operators chose, per
+camera the health of its decoders, and the situation link. `STATUS_VERSION` changes when a
+field is removed or changes meaning; new fields may be added within a version.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from videowall.config.layout import TileKind
+
+if TYPE_CHECKING:
+    from videowall.wall.model import WallModel
+
+STATUS_VERSION = 1
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TourStatus(_Out):
+    cameras: list[str]
+    dwell: float = Field(description="seconds per camera")
+    running: bool = Field(description="false when an operator stopped it")
+
+
+class TileStatus(_Out):
+    region: int
+    index: int
+    kind: TileKind
+    camera: str | None = Field(None, description="camera id of a camera tile")
+    stream: str = Field("auto", description="auto, main or sub")
+    fit: str = Field("contain", description="contain (letterbox) or cover (crop)")
+    tour: TourStatus | None = None
+    map_zone: str | None = Field(None, description="zone a map tile is framed on")
+    panel: str | None = Field(None, description="panel kind of a panel tile")
+    maximized: bool = False
+    focused: bool = False
+    stats: bool = Field(False, description="stream statistics shown over the tile")
+
+
+class RegionStatus(_Out):
+    title: str = ""
+    zone: str | None = Field(None, description="the zone this region shows (zone splits)")
+    page: int = 0
+    pages: int = 1
+    rows: int
+    cols: int
+
+
+class ScreenStatus(_Out):
+    id: str
+    regions: list[RegionStatus]
+    tiles: list[TileStatus]
+
+
+class StreamStatus(_Out):
+    camera: str
+    stream: str = Field(description="main or sub")
+    state: str = Field(description="connecting, live, stalled, reconnecting, failed, stopped")
+    reason: str = ""
+    fps: float = Field(0.0, description="frames per second delivered to tiles")
+
+
+class WallStatus(_Out):
+    """Everything `status` answers."""
+
+    version: int = STATUS_VERSION
+    site: str | None = Field(None, description="the site's name")
+    layout: str | None = Field(None, description="the layout last switched to (a screen "
+                               "split by zone keeps it); null after the wall was split")
+    layouts: list[str]
+    banner: str | None = Field(None, description="the error band, when shown")
+    screens: list[ScreenStatus]
+    streams: list[StreamStatus] = Field(description="the wall's decoders")
+    bus: dict[str, Any] = Field(description="the situation link: connected, seq, counters")
+    alarms: list[dict[str, Any]] = Field(default_factory=list, description="open alarms")
+
+
+def wall_status(model: WallModel) -> WallStatus:
+    """The model's current state with what its sources report."""
+    screens = []
+    for screen_id, plan in model.plan.screens.items():
+        tiles = []
+        for r, region in enumerate(plan.regions):
+            for i, tile in enumerate(region.tiles):
+                address = (r, i)
+                tour = None
+                if tile.tour is not None:
+                    tour = TourStatus(cameras=list(tile.tour.cameras), dwell=tile.tour.dwell,
+                                      running=address not in plan.stopped_tours)
+                tiles.append(TileStatus(
+                    region=r, index=i, kind=tile.kind, camera=tile.camera,
+                    stream=tile.stream.value, fit=tile.fit.value, tour=tour,
+                    map_zone=tile.map.zone if tile.map else None,
+                    panel=tile.panel.kind if tile.panel else None,
+                    maximized=plan.maximized == address, focused=plan.focused == address,
+                    stats=address in plan.stats))
+        regions = [RegionStatus(title=g.title, zone=g.zone, page=g.page, pages=g.pages,
+                                rows=g.rows, cols=g.cols) for g in plan.regions]
+        screens.append(ScreenStatus(id=screen_id, regions=regions, tiles=tiles))
+    return WallStatus(
+        site=model.site.name, layout=model.plan.layout, layouts=list(model.site.layouts),
+        banner=model.banner, screens=screens,
+        streams=[StreamStatus.model_validate(s) for s in model.sources.streams()],
+        bus=model.sources.bus(), alarms=model.sources.alarms())
+
+
+def status_schema() -> dict[str, Any]:
+    """JSON schema of `status`'s data (docs/status.schema.json is this, written out)."""
+    return WallStatus.model_json_schema()
