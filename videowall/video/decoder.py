@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
-import numpy as np
-from av.video.reformatter import VideoReformatter
 
 from videowall.config.sources import SIM_SCHEME, Source, url_scheme
-from videowall.core.stream_health import DecodeMode, Fit, StreamHealth, StreamState
+from videowall.core.stream_health import DecodeMode, StreamHealth, StreamState
 from videowall.video.clipgen import ClipCancelledError
 from videowall.video.failures import Failure, StreamError, check_host, classify
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
 from videowall.video.meters import RateMeter
 from videowall.video.open_options import OpenTuning, open_options
+from videowall.video.pacer import Pacer
+from videowall.video.scaler import Scaler
 from videowall.video.sim import ensure_clip
 
 log = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ class Decoder:
         self._callback_errors: set[int] = set()
         self._session_frames = 0
         # Decode thread only: one scaler pair per output size, kept across frames.
-        self._scalers: dict[OutputSpec, _Scaler] = {}
+        self._scalers: dict[OutputSpec, Scaler] = {}
         stream = "sub" if sub else "main"
         self._thread = threading.Thread(
             target=self._run, name=f"decode:{source.id}:{stream}", daemon=True
@@ -303,7 +303,7 @@ class Decoder:
             self._decoded.reset()
             self._bitrate.reset()
         tb = float(stream.time_base) if stream.time_base else 1 / 90000
-        clock = _Pacer(self._stop, 1 / float(rate) if rate else 0.04) if pace else None
+        clock = Pacer(self._stop, 1 / float(rate) if rate else 0.04) if pace else None
         if align and clock is not None:
             # Simulated clips are a minute long: starting at the wall clock's second makes
             # the burned-in SS:FF clock match real time, which shows end-to-end latency.
@@ -383,7 +383,7 @@ class Decoder:
         for spec, slot in specs:
             scaler = self._scalers.get(spec)
             if scaler is None:
-                scaler = self._scalers[spec] = _Scaler()
+                scaler = self._scalers[spec] = Scaler()
             image = scaler.convert(frame, spec)
             slot.put(Frame(image, seq, frame.width, frame.height, frame.time, now, keyframe))
         for cid, callback in callbacks:
@@ -393,82 +393,3 @@ class Decoder:
                 if cid not in self._callback_errors:
                     self._callback_errors.add(cid)
                     log.exception("frame callback of consumer %d failed", cid)
-
-
-class _Scaler:
-    """Scales and converts to BGRA at a consumer's size, in the decode thread.
-
-    The reformatters are kept: `VideoFrame.reformat()` builds a new swscale context on every
-    call, which cost more than the scaling itself (640x360 to 480x270: 1.09 ms per frame
-    per call against 0.19 ms with kept contexts).
-    """
-
-    __slots__ = ("_scale", "_to_bgra")
-
-    def __init__(self) -> None:
-        self._scale = VideoReformatter()
-        self._to_bgra = VideoReformatter()
-
-    def convert(self, frame: av.VideoFrame, spec: OutputSpec) -> np.ndarray:
-        width, height = spec.scaled_size(frame.width, frame.height)
-        if (width, height) != (frame.width, frame.height) and frame.format.name == "yuv420p":
-            # Scale in YUV first, then convert the small picture: cheaper than converting
-            # the large one (0.66 instead of 0.81 ms per 1080p frame to 480x270).
-            frame = self._scale.reformat(frame, width=width, height=height,
-                                         interpolation="FAST_BILINEAR", threads=1)
-        out = self._to_bgra.reformat(frame, width=width, height=height, format="bgra",
-                                     interpolation="FAST_BILINEAR", threads=1)
-        image = out.to_ndarray()
-        if spec.fit is Fit.COVER and (width > spec.width or height > spec.height):
-            x = (width - spec.width) // 2
-            y = (height - spec.height) // 2
-            image = np.ascontiguousarray(image[y:y + spec.height, x:x + spec.width])
-        return image
-
-
-class _Pacer:
-    """Plays files and simulated clips in real time, like a camera, across loops."""
-
-    def __init__(self, stop: threading.Event, frame_duration: float) -> None:
-        self._stop = stop
-        self._frame_duration = frame_duration
-        self._origin: float | None = None  # monotonic time of stream time 0
-        self._offset = 0.0  # stream time added by earlier loops
-        self._last = 0.0
-        self._skip_until: float | None = None
-
-    def seek(self, container: av.container.InputContainer, stream: av.video.stream.VideoStream,
-             seconds: float) -> None:
-        if seconds <= 0.5 or not stream.time_base:
-            return
-        container.seek(int(seconds / float(stream.time_base)), stream=stream, backward=True)
-        self._skip_until = seconds
-        self._origin = time.monotonic() - seconds
-
-    def skipping(self, t: float | None) -> bool:
-        """True for frames decoded only to reach the start position."""
-        if self._skip_until is None or t is None:
-            return False
-        if t + 1e-3 < self._skip_until:
-            return True
-        self._skip_until = None
-        return False
-
-    def wait(self, t: float) -> bool:
-        """Sleep until stream time `t` is due; False when stopped meanwhile."""
-        if self._skip_until is not None and t < self._skip_until:
-            return True  # still decoding up to the start position: no waiting
-        t += self._offset
-        self._last = max(self._last, t)
-        now = time.monotonic()
-        if self._origin is None or now - (self._origin + t) > 1.0:
-            self._origin = now - t  # first packet, or far behind (e.g. machine was busy)
-        delay = self._origin + t - now
-        return delay <= 0 or not self._stop.wait(delay)
-
-    def next_loop(self) -> None:
-        # The next loop starts one frame after the last packet of this one. A start
-        # position past the last frame was never reached: stop skipping, or every frame
-        # of every later loop would be skipped too.
-        self._offset = self._last + self._frame_duration
-        self._skip_until = None
