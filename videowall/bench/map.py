@@ -1,4 +1,9 @@
-"""`videowall bench map`: frame rate and publish-to-drawn latency of the live map under load."""
+"""`videowall bench map`: frame rate and publish-to-drawn latency of the live map under load.
+
+Before the map phase it measures the state server's ingest capacity (accepted updates per
+second, as fast as a feeder can send) with the journal on and off, side by side: the cost
+of `ok` meaning durable. The map phase's server journals too, as in production.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import json
 import math
 import os
 import random
+import tempfile
 import threading
 import time
 from collections import deque
@@ -37,6 +43,7 @@ class MapBenchOptions:
     heat_window: float | None = 3600.0
     seed: int = 0
     in_process: bool = False  # server and feeder as threads of this process (shares the GIL)
+    ingest_updates: int | None = None  # per journal mode; None: 2 per unit, 5,000 to 20,000
 
 
 def ensure_app() -> Any:
@@ -155,11 +162,12 @@ class Feeder(threading.Thread):
                 next_t = time.monotonic()  # far behind: do not burst to catch up
 
 
-def _start_load(opts: MapBenchOptions) -> tuple[Any, Feeder]:
+def _start_load(opts: MapBenchOptions, state_dir: str) -> tuple[Any, Feeder]:
     from videowall.bus.server import StateServer
 
     any_port = "tcp://127.0.0.1:*"
     server = StateServer(pub=any_port, snapshot=any_port, ingest=any_port,
+                         state_file=os.path.join(state_dir, "state.json"),
                          heartbeat_interval=0.5, expire_after=3600.0).start()
     feeder = Feeder(server.endpoints["ingest"], opts)
     feeder.start()
@@ -183,13 +191,80 @@ def _command(server: Any, feeder: Feeder, msg: str) -> dict[str, Any] | None:
 
 def _serve_child(options: dict[str, Any], conn: Any) -> None:
     """Child process: state server and feeder thread, driven by commands over a pipe."""
-    server, feeder = _start_load(MapBenchOptions(**options))
-    conn.send(dict(server.endpoints))
-    while True:
-        msg = conn.recv()
-        conn.send(_command(server, feeder, msg))  # every command is answered
-        if msg == "stop":
-            return
+    with tempfile.TemporaryDirectory(prefix="videowall-bench-") as state_dir:
+        server, feeder = _start_load(MapBenchOptions(**options), state_dir)
+        conn.send(dict(server.endpoints))
+        while True:
+            msg = conn.recv()
+            conn.send(_command(server, feeder, msg))  # every command is answered
+            if msg == "stop":
+                return
+
+
+def _ingest_child(journal: bool, conn: Any) -> None:
+    """Child process: a state server with a state file, journal on or off, until told."""
+    from videowall.bus.server import StateServer
+
+    any_port = "tcp://127.0.0.1:*"
+    with tempfile.TemporaryDirectory(prefix="videowall-bench-") as state_dir:
+        server = StateServer(pub=any_port, snapshot=any_port, ingest=any_port,
+                             state_file=os.path.join(state_dir, "state.json"), journal=journal,
+                             expire_after=3600.0).start()
+        conn.send(server.endpoints["ingest"])
+        conn.recv()
+        server.stop()
+        conn.send(server.stats_dict())
+
+
+def _unit_updates(count: int, units: int) -> list[bytes]:
+    now = datetime.now(UTC)
+    out = []
+    for n in range(count):
+        i = n % units
+        data = {"id": f"U{i:05d}", "callsign": f"car-{i}", "kind": "car",
+                "lat": 52.45 + (n % 997) * 1e-4, "lon": 13.3 + (n % 991) * 1e-4,
+                "heading": float(n % 360), "speed": 9.0, "status": "available",
+                "updated_at": now.isoformat()}
+        out.append(json.dumps({"version": 1, "kind": "unit", "op": "upsert",
+                               "data": data}).encode())
+    return out
+
+
+def measure_ingest(count: int, journal: bool, units: int = 1000) -> dict[str, Any]:
+    """Accepted updates per second: a feeder here sends `count` as fast as it can to a server
+    in a child process; the clock stops at the acknowledgement of the last (which comes after
+    every earlier one: one connection, handled in order)."""
+    import multiprocessing
+
+    from videowall.bus.publish import Publisher
+
+    payloads = _unit_updates(count, units)
+    ctx = multiprocessing.get_context("spawn")
+    conn, child = ctx.Pipe()
+    process = ctx.Process(target=_ingest_child, args=(journal, child), daemon=True,
+                          name="ingest-bench-server")
+    process.start()
+    try:
+        if not conn.poll(30.0):
+            raise RuntimeError("the ingest bench server did not start")
+        endpoint = conn.recv()
+        with Publisher(endpoint, timeout=30.0) as pub:
+            assert pub.send_raw(payloads[0]) is not None  # connected and answering
+            t0 = time.perf_counter()
+            for payload in payloads[1:-1]:
+                pub.send_raw(payload, wait=False)
+            ack = pub.send_raw(payloads[-1])
+            elapsed = time.perf_counter() - t0
+        conn.send("stop")
+        stats = conn.recv() if conn.poll(30.0) else {}
+    finally:
+        process.join(10.0)
+        if process.is_alive():
+            process.kill()
+    if ack is None or not ack.ok:
+        raise RuntimeError(f"the ingest bench's last update was refused: {ack}")
+    return {"accepted_per_s": round((count - 1) / elapsed, 0), "updates": count,
+            "journaled": stats.get("journaled"), "rejected": stats.get("rejected")}
 
 
 class LoadSource:
@@ -197,8 +272,10 @@ class LoadSource:
 
     def __init__(self, opts: MapBenchOptions) -> None:
         self.process: Any = None
+        self._state_dir: tempfile.TemporaryDirectory[str] | None = None
         if opts.in_process:
-            self.server, self.feeder = _start_load(opts)
+            self._state_dir = tempfile.TemporaryDirectory(prefix="videowall-bench-")
+            self.server, self.feeder = _start_load(opts, self._state_dir.name)
             self.endpoints = dict(self.server.endpoints)
             return
         import multiprocessing
@@ -227,6 +304,8 @@ class LoadSource:
             self.process.join(5.0)
             if self.process.is_alive():
                 self.process.kill()
+        if self._state_dir is not None:
+            self._state_dir.cleanup()
 
 
 def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
@@ -238,6 +317,10 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
     from videowall.views.situation_feed import SituationFeed
 
     app = ensure_app()
+    count = opts.ingest_updates or max(5000, min(20_000, 2 * opts.units))
+    progress(f"state server ingest: {count:,} updates as fast as they go, journal off then on")
+    ingest = {"journal_off": measure_ingest(count, journal=False),
+              "journal_on": measure_ingest(count, journal=True)}
     zones = grid_zones(DEFAULT_BBOX)
     load = LoadSource(opts)
     feed = SituationFeed(ZoneIndex(zones), expire_after=3600.0)
@@ -346,6 +429,9 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
         "units": units,
         "wall_process_cpu_pct": round(100 * cpu / elapsed, 1),
         "client": {k: client.get(k) for k in ("gaps", "resyncs", "dropped", "invalid")},
+        "ingest_accepted_per_s": {"journal_on": ingest["journal_on"]["accepted_per_s"],
+                                  "journal_off": ingest["journal_off"]["accepted_per_s"],
+                                  "updates": count},
     }
 
 
@@ -353,6 +439,7 @@ def format_table(s: dict[str, Any]) -> str:
     """The summary as a two-column table."""
     o = s["options"]
     lat, lag = s["latency_ms"], s["loop_lag_ms"]
+    ingest = s["ingest_accepted_per_s"]
     paint, rebuild = s["frame_paint_ms"], s["unit_rebuild_ms"]
     rows = [
         ("units on the map", f"{s['units']:,}"),
@@ -370,11 +457,15 @@ def format_table(s: dict[str, Any]) -> str:
          f"p50 {lag['p50']}  p99 {lag['p99']}  max {lag['max']}"),
         ("wall process cpu %", f"{s['wall_process_cpu_pct']}  ({s['cores']} cores)"),
         ("bus client gaps / resyncs", f"{s['client'].get('gaps')} / {s['client'].get('resyncs')}"),
+        ("server ingest max accepted /s", f"journal on {ingest['journal_on']:,.0f}  |  off "
+                                          f"{ingest['journal_off']:,.0f}  "
+                                          f"({ingest['updates']:,} updates each)"),
     ]
     width = max(len(k) for k, _ in rows)
     where = "threads of this process" if o["in_process"] else "a child process"
     head = (f"map bench: {o['units']:,} units, {o['rate']:g} updates/s, {o['width']}x{o['height']}"
             f" ({s['platform']}), {s['elapsed_s']} s measured after {o['warmup']:g} s warm-up")
-    note = (f"state server + feeder: {where}; latency = time of the first paint showing an "
-            "update - its unit.updated_at (set when published)")
+    note = (f"state server (journal on) + feeder: {where}; latency = time of the first paint "
+            "showing an update - its unit.updated_at (set when published); ingest: a feeder "
+            "here, a server in a child process, until the last update's ok")
     return "\n".join([head, *(f"{k.ljust(width)}  {v}" for k, v in rows), note])
