@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from videowall.cli.main import main
+from videowall.testing.trickle_server import HostileServer, Trickle
 
 
 def test_probe_reports_a_simulated_camera(capsys: pytest.CaptureFixture[str]) -> None:
@@ -37,6 +38,17 @@ def test_probe_fails_with_reason_and_masks_password(capsys: pytest.CaptureFixtur
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["ok"] is False and "connection refused" in summary["reason"]
     assert summary["url"] == f"rtsp://admin:***@127.0.0.1:{port}/x"
+
+
+def test_probe_of_a_trickling_server_ends_with_the_reason(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    with HostileServer(Trickle(interval_s=0.5)) as server:
+        rc = main(["probe", server.url(), "--seconds", "4", "--open-timeout", "1", "--json"])
+    out = capsys.readouterr().out
+    assert rc == 1
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary["state"] == "reconnecting" and summary["frames"] == 0
+    assert summary["reason"] == "no response within 1 s"
 
 
 def test_probe_rejects_a_bad_url_without_echoing_the_password(

@@ -24,7 +24,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, default=5.0, help="how long to decode (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     p.add_argument("--transport", choices=[t.value for t in Transport], default="auto")
-    p.add_argument("--timeout", type=float, default=5.0, help="socket I/O timeout in seconds")
+    p.add_argument("--timeout", type=float, default=5.0,
+                   help="seconds without data before giving up (socket and stall timeout)")
+    p.add_argument("--open-timeout", type=float, default=10.0,
+                   help="seconds for the whole open: connect, handshake and first frame")
     p.add_argument("--user", help="user name (password from --password-env)")
     p.add_argument("--password-env", metavar="VAR", help="environment variable with the password")
     p.set_defaults(func=run)
@@ -39,7 +42,12 @@ def run(args: argparse.Namespace) -> int:
         problems = "; ".join(e["msg"] for e in exc.errors())
         print(f"error: {mask_url(args.url)}: {problems}")
         return 2
-    settings = EngineSettings(tuning=OpenTuning(io_timeout_s=args.timeout))
+    try:
+        tuning = OpenTuning(io_timeout_s=args.timeout, open_timeout_s=args.open_timeout)
+    except ValueError as exc:
+        print(f"error: {exc}")
+        return 2
+    settings = EngineSettings(tuning=tuning)
     result = probe(source, args.seconds, settings)
     d = result.to_dict()
     print(f"url:                 {d['url']}")

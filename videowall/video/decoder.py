@@ -17,6 +17,7 @@ from videowall.core.stream_health import DecodeMode, StreamHealth, StreamState
 from videowall.video.clipgen import ClipCancelledError
 from videowall.video.failures import Failure, StreamError, check_host, classify
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
+from videowall.video.interrupt import Interrupt, bind, install, pyav_timeouts
 from videowall.video.meters import RateMeter
 from videowall.video.open_options import OpenTuning, open_options
 from videowall.video.pacer import Pacer
@@ -24,6 +25,7 @@ from videowall.video.scaler import Scaler
 from videowall.video.sim import ensure_clip
 
 log = logging.getLogger(__name__)
+install()  # PyAV's interrupt callback reads the engine's clock (see interrupt.py)
 FrameCallback = Callable[[], None]
 PREPARING_CLIP = "preparing simulated clip"  # the reason shown while a sim clip is encoded
 
@@ -33,6 +35,8 @@ class EngineSettings:
     """Tuning for every decoder of an engine."""
 
     tuning: OpenTuning = field(default_factory=OpenTuning)  # io_timeout_s = stall timeout
+    # Past open_timeout_s without a first frame, or io_timeout_s without a packet once
+    # live, the blocked FFmpeg call is interrupted and the stream reconnects.
     stall_warn_s: float = 2.0  # no packet this long: show STALLED (reconnect at io_timeout_s)
     retry_base_s: float = 0.25
     retry_cap_s: float = 4.0
@@ -71,6 +75,8 @@ class Decoder:
         self._slots: dict[OutputSpec, FrameSlot] = {}
         self._mode = DecodeMode.PAUSED
         self._stop = threading.Event()
+        # Ends blocking FFmpeg calls of this decoder's thread on a deadline or on stop().
+        self._interrupt = Interrupt()
         self._seq = 0
         self._state = StreamState.CONNECTING
         self._reason = ""
@@ -105,8 +111,9 @@ class Decoder:
         self._thread.start()
 
     def stop(self) -> None:
-        """Ask the thread to end; it exits at its next packet or I/O timeout."""
+        """Ask the thread to end; a blocked open or read is interrupted at once."""
         self._stop.set()
+        self._interrupt.stop()
 
     def join(self, timeout: float) -> bool:
         self._thread.join(timeout)
@@ -216,6 +223,7 @@ class Decoder:
             self._state, self._reason, self._next_retry_at = state, reason, retry_at
 
     def _run(self) -> None:
+        bind(self._interrupt)
         attempt = 0
         while not self._stop.is_set():
             started = time.monotonic()
@@ -265,27 +273,58 @@ class Decoder:
             if not path.is_file():
                 raise StreamError(f"file not found: {path}", permanent=True)
             url, pace, loop = str(path), self.settings.pace_files, self.source.loop
-        else:
+        tuning = self.settings.tuning
+        timeout = None
+        network = scheme not in (SIM_SCHEME, "file")
+        if network:
             check_host(url)
+            # One deadline for connect, handshake and first frame, enforced by FFmpeg's
+            # interrupt callback: socket timeouts restart with every byte received.
+            self._interrupt.arm(tuning.open_timeout_s,
+                                f"no response within {tuning.open_timeout_s:g} s")
+            timeout = pyav_timeouts(tuning.open_timeout_s, tuning.io_timeout_s)
         opened = time.monotonic()
         try:
-            container = av.open(url, options=open_options(url, self.source.transport,
-                                                          self.settings.tuning))
+            container = av.open(url, options=open_options(url, self.source.transport, tuning),
+                                timeout=timeout)
         except av.error.InvalidDataError:
+            self._raise_if_interrupted()
             # FFmpeg reports an RTSP server that accepts but never answers as invalid
             # data once its I/O timeout expires; say what really happened.
-            silent = time.monotonic() - opened >= self.settings.tuning.io_timeout_s * 0.9
+            silent = time.monotonic() - opened >= tuning.io_timeout_s * 0.9
             if silent and scheme in ("rtsp", "rtsps"):
-                raise StreamError("timed out: the server accepted the connection but "
-                                  "never answered", permanent=False) from None
+                raise StreamError(f"no response within {tuning.io_timeout_s:g} s: the server "
+                                  "accepted the connection but never answered",
+                                  permanent=False) from None
+            raise
+        except Exception:
+            self._raise_if_interrupted()
             raise
         try:
-            return self._decode(container, started, pace=pace, loop=loop, align=align)
+            if network:
+                # Same deadline, now waiting for a picture: the handshake went through.
+                self._interrupt.reason = f"no picture within {tuning.open_timeout_s:g} s"
+            return self._decode(container, started, pace=pace, loop=loop, align=align,
+                                network=network)
+        except Exception:
+            self._raise_if_interrupted()
+            raise
         finally:
+            self._interrupt.disarm()
             container.close()
 
+    def _raise_if_interrupted(self) -> None:
+        """Name the real cause when the interrupt, not the source, ended an FFmpeg call.
+
+        FFmpeg reports an interrupted call as whatever its caller makes of it (an RTSP
+        reply cut short reads as invalid data), so the exception type tells nothing.
+        """
+        why = self._interrupt.fired
+        if why is not None:
+            raise StreamError(why, permanent=False) from None
+
     def _decode(self, container: av.container.InputContainer, started: float, *,
-                pace: bool, loop: bool, align: bool) -> bool:
+                pace: bool, loop: bool, align: bool, network: bool) -> bool:
         stream = next(iter(container.streams.video), None)
         if stream is None:
             raise StreamError("no video stream in the source", permanent=True)
@@ -309,6 +348,8 @@ class Decoder:
             # the burned-in SS:FF clock match real time, which shows end-to-end latency.
             clock.seek(container, stream, time.time() % max(1.0, (container.duration or 0) / 1e6))
         need_key, bad, got = True, 0, False
+        interrupt, io_s = self._interrupt, self.settings.tuning.io_timeout_s
+        watching = False  # past the open: every packet moves the stall deadline on
         while not self._stop.is_set():
             for packet in container.demux(stream):
                 if self._stop.is_set():
@@ -316,6 +357,8 @@ class Decoder:
                 if packet.size == 0:
                     continue  # end-of-stream flush marker
                 now = time.monotonic()
+                if watching:
+                    interrupt.deadline = now + io_s
                 stamp = packet.dts if packet.dts is not None else packet.pts
                 if clock is not None and stamp is not None and not clock.wait(stamp * tb):
                     return got
@@ -333,6 +376,9 @@ class Decoder:
                     if self._state is not StreamState.LIVE:
                         # Data flows though nothing is decoded: the source is online.
                         self._set(StreamState.LIVE)
+                    if network and not watching:
+                        watching = True
+                        interrupt.arm(io_s, f"no data for {io_s:g} s")
                     continue
                 if (need_key or mode is DecodeMode.KEYFRAMES) and not packet.is_keyframe:
                     continue
@@ -352,6 +398,9 @@ class Decoder:
                         continue
                     self._deliver(frame, started, packet.is_keyframe)
                     got = True
+                if got and network and not watching:
+                    watching = True
+                    interrupt.arm(io_s, f"no data for {io_s:g} s")
             if not loop:
                 return got
             container.seek(0, stream=stream)

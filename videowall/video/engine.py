@@ -103,8 +103,9 @@ class StreamEngine:
     def shutdown(self, timeout: float = 1.0) -> bool:
         """Stop every decoder; returns within `timeout` even if a server is stalled.
 
-        A thread blocked in a read finishes on its own at the I/O timeout; it touches
-        nothing shared on the way out. Returns True when all threads have ended.
+        Stopping interrupts a decoder blocked in an open or a read at FFmpeg's next check
+        (within about 0.1 s), so its thread and socket are gone when this returns.
+        Returns True when all threads have ended.
         """
         self._closed = True
         self._wake.set()

@@ -56,6 +56,8 @@ _RULES: tuple[tuple[type[BaseException], str, bool], ...] = (
     (av.error.DemuxerNotFoundError, "unsupported container format", True),
     (av.error.ProtocolNotFoundError, "unsupported protocol", True),
     (av.error.InvalidDataError, "invalid data: not a stream this decoder understands", True),
+    # PyAV's own per-call timeout; the engine's deadlines normally fire first.
+    (av.error.ExitError, "timed out: the source stopped answering", False),
     (ConnectionRefusedError, "connection refused: nothing listens on that port", False),
     (ConnectionResetError, "connection reset by the server", False),
     (ConnectionAbortedError, "connection aborted", False),

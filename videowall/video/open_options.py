@@ -5,17 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from videowall.config.sources import Transport, url_scheme
+from videowall.video.interrupt import MAX_TIMEOUT_S
 
 
 @dataclass(frozen=True, slots=True)
 class OpenTuning:
     """Knobs the engine settings expose for opening network sources."""
 
-    io_timeout_s: float = 5.0
+    io_timeout_s: float = 5.0  # socket timeout, and the stall timeout once live
+    # The whole open (connect, handshake, first frame), enforced from outside FFmpeg's
+    # blocking calls: a server trickling one byte a second defeats socket timeouts.
+    open_timeout_s: float = 10.0
     # Short analysis: the SDP or the first packets already carry what the decoder needs.
     probesize: int = 200_000
     analyzeduration_s: float = 0.2
     max_delay_s: float = 0.25
+
+    def __post_init__(self) -> None:
+        for name in ("io_timeout_s", "open_timeout_s"):
+            value = getattr(self, name)
+            if not 0 < value <= MAX_TIMEOUT_S:
+                raise ValueError(f"{name} must be more than 0 and at most {MAX_TIMEOUT_S:g} s")
 
 
 def open_options(url: str, transport: Transport, tuning: OpenTuning) -> dict[str, str]:
