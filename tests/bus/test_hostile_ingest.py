@@ -6,12 +6,13 @@ import argparse
 import json
 import logging
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import zmq
 
-from videowall.bus.protocol import make_socket
+from videowall.bus.protocol import HEARTBEAT_TOPIC, make_socket
 from videowall.bus.publish import Publisher, PublishError
 from videowall.cli import bus_cmd, publish_cmd
 from videowall.situation import Envelope
@@ -277,3 +278,43 @@ def test_a_feeder_given_a_garbage_answer_says_so(camera) -> None:
     finally:
         router.close(linger=0)
         ctx.term()
+
+
+def test_a_flood_of_the_costliest_valid_messages_keeps_heartbeats_on_time(
+    make_server, make_publisher
+) -> None:
+    interval = 0.2
+    server = make_server(heartbeat_interval=interval)
+    payload = {f"k{n}": [n, n] for n in range(900)}  # ~15 kB of small items: slow to validate
+    heavy = [json.dumps({"version": 1, "kind": "ext", "op": "upsert", "data": {
+        "id": f"K{n}", "type": "kiosk.call", "updated_at": T0, "payload": payload}}).encode()
+        for n in range(400)]
+    ctx = zmq.Context()
+    sub = make_socket(ctx, zmq.SUB)
+    sub.setsockopt(zmq.SUBSCRIBE, HEARTBEAT_TOPIC)
+    sub.connect(server.endpoints["pub"])
+    beats: list[float] = []
+
+    def next_beat(timeout: float) -> None:
+        assert sub.poll(int(timeout * 1000)), "no heartbeat"
+        sent = json.loads(sub.recv_multipart()[2])["time"]  # the server's clock at sending
+        beats.append(datetime.fromisoformat(sent).timestamp())
+
+    try:
+        next_beat(5.0)  # the gaps are measured from before the flood
+        pub = make_publisher(server, timeout=30.0)
+        for raw in heavy[:-1]:
+            pub.send_raw(raw, wait=False)
+        done = threading.Thread(target=pub.send_raw, args=(heavy[-1],))
+        done.start()
+        while done.is_alive():
+            if sub.poll(50):
+                next_beat(0)
+        done.join()
+        next_beat(5.0)  # to after it
+    finally:
+        sub.close(linger=0)
+        ctx.term()
+    assert server.stats.accepted == 400
+    gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
+    assert max(gaps, default=0) < 2 * interval, gaps

@@ -43,6 +43,7 @@ from videowall.situation.state import SituationState, ZoneLookup
 
 log = logging.getLogger(__name__)
 _BATCH = 500  # messages handled per socket per loop turn, so heartbeats keep their rhythm
+_BATCH_SECONDS = 0.05  # and at most this long: 500 of the costliest valid ones take ~1.5 s
 _SNAPSHOT_BUDGET = 1000  # snapshot messages sent per loop turn, shared round robin
 _SNAPSHOT_REQUEST_BYTES = 1024  # [SNAP, req_id] is a few bytes; nothing bigger is buffered
 _LOGGED_LOOP_ERRORS = 20  # then every 1000th, so a recurring fault cannot flood the log
@@ -305,8 +306,11 @@ class StateServer:
     # --- ingest ----------------------------------------------------------------------------
     def _drain_ingest(self) -> None:
         batch = _Batch()
+        until = time.monotonic() + _BATCH_SECONDS
         try:
             for _ in range(_BATCH):
+                if time.monotonic() > until:
+                    return
                 try:
                     frames = self._ingest.recv_multipart(zmq.NOBLOCK)
                 except zmq.Again:

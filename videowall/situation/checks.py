@@ -74,47 +74,69 @@ def sane_time(value: datetime, info: ValidationInfo) -> datetime:
     return value
 
 
-def check_plain_json(obj: Any, where: str = "message") -> None:
-    """Depth, finite numbers, string keys and valid Unicode of decoded JSON, without recursion.
+def check_depth(obj: Any, where: str = "message") -> None:
+    """JSON nesting of at most MAX_JSON_DEPTH levels; level by level, without recursion.
 
-    Raises JsonShapeError naming the path of the first problem (e.g. `data.payload.a.a`).
+    Cheap enough for every message off the wire (containers are visited once, scalars only
+    looked at); the path is worked out only for the error message.
     """
-    stack: list[tuple[Any, int, tuple[str, ...]]] = [(obj, 1, ())]
+    level = [obj] if isinstance(obj, _CONTAINERS) else []
+    depth = 0
+    while level:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            path = _locate(obj, lambda v, d: d > MAX_JSON_DEPTH and isinstance(v, _CONTAINERS))
+            raise JsonShapeError(f"nested too deeply: more than {MAX_JSON_DEPTH} levels at"
+                                 f" {_shown(path, where, 4)}", "too_deep")
+        level = [v for c in level for v in (c.values() if isinstance(c, dict) else c)
+                 if isinstance(v, _CONTAINERS)]
+
+
+def check_plain_json(obj: Any, where: str = "message") -> None:
+    """All of JSON's rules for a decoded value built by Python code (not by `json.loads`):
+    bounded depth, finite numbers, string keys, JSON types only. Names the first bad path."""
+    check_depth(obj, where)
+    stack = [obj]
     while stack:
-        value, depth, path = stack.pop()
-        if isinstance(value, dict | list | tuple):
-            if depth > MAX_JSON_DEPTH:
-                shown = ".".join(path[:4]) + (".…" if len(path) > 4 else "")
-                raise JsonShapeError(
-                    f"nested too deeply: more than {MAX_JSON_DEPTH} levels at {shown or where}",
-                    "too_deep")
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    if not isinstance(key, str):
-                        raise JsonShapeError(f"{_at(path, where)}: key {key!r:.40} is not a"
-                                             " string", "invalid_data")
-                    _check_string(key, path, where)
-                    stack.append((item, depth + 1, (*path, key)))
-            else:
-                stack.extend((item, depth + 1, (*path, str(n))) for n, item in enumerate(value))
-        elif isinstance(value, str):
-            _check_string(value, path, where)
+        value = stack.pop()
+        if isinstance(value, dict):
+            if not all(isinstance(k, str) for k in value):
+                path = _locate(obj, lambda v, d: isinstance(v, dict) and
+                               not all(isinstance(k, str) for k in v))
+                raise JsonShapeError(f"{_shown(path, where)}: keys must be strings",
+                                     "invalid_data")
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple):
+            stack.extend(value)
         elif isinstance(value, float) and not math.isfinite(value):
-            raise JsonShapeError(f"{_at(path, where)}: non-finite number {value!r} is not"
+            path = _locate(obj, lambda v, d, bad=value: v is bad)
+            raise JsonShapeError(f"{_shown(path, where)}: non-finite number {value!r} is not"
                                  " allowed", "invalid_data")
-        elif value is not None and not isinstance(value, bool | int | float):
-            raise JsonShapeError(f"{_at(path, where)}: {type(value).__name__} is not JSON",
+        elif value is not None and not isinstance(value, str | bool | int | float):
+            path = _locate(obj, lambda v, d, bad=value: v is bad)
+            raise JsonShapeError(f"{_shown(path, where)}: {type(value).__name__} is not JSON",
                                  "invalid_data")
 
 
-def _at(path: tuple[str, ...], where: str) -> str:
-    return ".".join(path[:6]) or where
+_CONTAINERS = (dict, list, tuple)
 
 
-def _check_string(value: str, path: tuple[str, ...], where: str) -> None:
-    # Lone surrogates decode from "\ud800" escapes but are no text: serialisers mangle them.
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise JsonShapeError(f"{_at(path, where)}: text with a lone surrogate is not valid"
-                             " Unicode", "invalid_data") from None
+def _locate(obj: Any, found: Any) -> tuple[str, ...]:
+    """Path to the first value (depth-first) for which `found(value, depth)` holds."""
+    stack: list[tuple[Any, int, tuple[str, ...]]] = [(obj, 1, ())]
+    while stack:
+        value, depth, path = stack.pop()
+        if found(value, depth):
+            return path
+        if depth > MAX_JSON_DEPTH + 1:
+            continue
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1, (*path, str(k))) for k, v in reversed(value.items()))
+        elif isinstance(value, list | tuple):
+            stack.extend((v, depth + 1, (*path, str(n))) for n, v in reversed(list(
+                enumerate(value))))
+    return ()
+
+
+def _shown(path: tuple[str, ...], where: str, most: int = 6) -> str:
+    return ".".join(path[:most]) + (".…" if len(path) > most else "") if path else where

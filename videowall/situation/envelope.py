@@ -9,7 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
-from videowall.situation.checks import MAX_JSON_DEPTH, JsonShapeError, check_plain_json
+from videowall.situation.checks import (
+    MAX_JSON_DEPTH,
+    JsonShapeError,
+    check_depth,
+    check_plain_json,
+)
 from videowall.situation.models import (
     CameraStatus,
     Entity,
@@ -125,9 +130,10 @@ def describe(exc: ValidationError, prefix: str = "") -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-def _check_shape(obj: Any) -> None:
+def _check_shape(obj: Any, full: bool = True) -> None:
     try:
-        check_plain_json(obj)
+        # json.loads already gives string keys and (with our hooks) finite numbers only.
+        check_plain_json(obj) if full else check_depth(obj)
     except JsonShapeError as exc:
         raise MessageError(exc.reason, exc.code) from None
 
@@ -139,10 +145,10 @@ def _too_large(size: int, limit: int) -> MessageError:
 def decode_json(
     raw: bytes | str, max_bytes: int | None = MAX_PAYLOAD_BYTES, *, shape: bool = True
 ) -> Any:
-    """Strict JSON decoding: size limit, no NaN/Infinity, bounded nesting, valid Unicode.
+    """Strict JSON decoding: size limit, no NaN/Infinity, bounded nesting.
 
-    `shape=False` leaves the depth and Unicode checks to the caller (a list of messages,
-    each checked by `parse_envelope`).
+    `shape=False` leaves the depth check to the caller (a list of messages, each checked by
+    `parse_envelope`).
     """
     size = len(raw.encode(errors="surrogatepass") if isinstance(raw, str) else raw)
     if max_bytes is not None and size > max_bytes:
@@ -157,7 +163,7 @@ def decode_json(
         raise MessageError(f"nested too deeply: more than {MAX_JSON_DEPTH} levels",
                            "too_deep") from None
     if shape:
-        _check_shape(value)
+        _check_shape(value, full=False)
     return value
 
 

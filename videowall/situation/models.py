@@ -178,9 +178,14 @@ class ExtMessage(_Model):
     @classmethod
     def _small_json(cls, value: dict[str, Any]) -> dict[str, Any]:
         try:
-            size = len(json.dumps(value, separators=(",", ":"), allow_nan=False).encode())
+            text = json.dumps(value, separators=(",", ":"), allow_nan=False,
+                              ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise ValueError(f"payload must be plain JSON: {exc}") from None
+        try:
+            size = len(text.encode("utf-8"))
+        except UnicodeEncodeError:  # "\ud800" decodes to a lone surrogate: no text
+            raise ValueError("payload text with a lone surrogate is not valid Unicode") from None
         if size > MAX_EXT_PAYLOAD_BYTES:
             raise ValueError(f"payload too large: {size} bytes (limit {MAX_EXT_PAYLOAD_BYTES})")
         return value
