@@ -192,3 +192,42 @@ def test_a_clean_stop_leaves_only_the_state_file(tmp_path, make_server, make_pub
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
     again = make_server(state_file=state_file)
     assert again.seq == 1 and "CAM-1" in again.state.items("camera")
+
+
+LIMITED = ("import resource, signal, sys, videowall.cli.main as m; "
+           "signal.signal(signal.SIGXFSZ, signal.SIG_IGN); "
+           "resource.setrlimit(resource.RLIMIT_FSIZE, (12000, 12000)); "
+           "m.COMMAND_MODULES = ('videowall.cli.bus_cmd',); sys.exit(m.main(sys.argv[1:]))")
+
+
+def test_a_full_disk_is_answered_not_saved_and_every_ok_survives(
+    tmp_path, make_server, camera
+) -> None:
+    """Files may not grow past 12 kB (RLIMIT_FSIZE: what a full disk looks like to a writer)."""
+    endpoints = free_endpoints()
+    state_file = tmp_path / "state.json"
+    proc = subprocess.Popen(
+        [sys.executable, "-c", LIMITED, "bus", "serve", "--pub", endpoints["pub"],
+         "--snapshot", endpoints["snapshot"], "--ingest", endpoints["ingest"],
+         "--state-file", str(state_file)],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        with Publisher(endpoints["ingest"], timeout=10) as feeder:
+            acks = [feeder.send(camera(n)) for n in range(200)]  # ~110 bytes journalled each
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    ok = [a.seq for a in acks if a.ok]
+    refused = [a for a in acks if not a.ok]
+    assert 50 < len(ok) < 200 and refused, (len(ok), err[-500:])
+    assert "not saved: journal write failed" in refused[0].error
+    assert "File too large" in refused[0].error
+    assert proc.returncode == 0  # it kept serving to the end
+    server = make_server(state_file=state_file, **endpoints)
+    mine = {f"CAM-{seq - 1}" for seq in ok}
+    assert mine <= set(server.state.items("camera"))  # every ok survived

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,6 +15,8 @@ from videowall.situation.journal import Journal, encode_record, journal_files, r
 from videowall.situation.models import CameraStatus
 from videowall.situation.persistence import journal_path, load_state, save_state
 from videowall.situation.state import SituationState
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def cam(n: int, seq: int) -> tuple[int, bytes]:
@@ -104,3 +110,34 @@ def test_load_state_replays_the_journal_after_the_file(tmp_path) -> None:
     assert load_state(path, journal=False).seq == 2
     path.unlink()  # journalled before the first full save
     assert load_state(path).seq == 4
+
+
+FULL_THEN_FREE = """
+import resource, signal, sys
+from videowall.situation.journal import Journal
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+journal = Journal(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_FSIZE, (1000, hard))  # the disk fills up
+failed = 0
+for seq in range(1, 40):
+    try:
+        journal.append([(seq, b'{"n":%d,"pad":"%s"}' % (seq, b"x" * 40))])
+    except OSError:
+        failed += 1
+resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))  # room again
+journal.append([(99, b'{"after":true}')])
+print(failed)
+"""
+
+
+def test_a_write_that_fails_half_way_leaves_no_partial_record_behind(tmp_path) -> None:
+    path = tmp_path / "j"
+    done = subprocess.run([sys.executable, "-c", FULL_THEN_FREE, str(path)], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                          text=True, timeout=30, check=True)
+    assert int(done.stdout) > 0  # some appends did fail
+    result = read_journal(path, repair=False)
+    assert result.torn_bytes == result.damaged_bytes == 0
+    seqs = [seq for seq, _ in result.records]
+    assert seqs[-1] == 99 and seqs[:-1] == list(range(1, len(seqs)))

@@ -404,6 +404,7 @@ class StateServer:
             except OSError as exc:
                 self.stats.journal_errors += 1
                 not_saved = f"applied but not saved: journal write failed: {exc}"
+                # The next periodic full save covers this batch, once there is room again.
                 log.error("situation journal: %s", not_saved)
         for frames in batch.pubs:
             self._pub.send_multipart(frames)

@@ -167,6 +167,9 @@ def run_serve(args: argparse.Namespace) -> int:
     except BusError as exc:
         print(f"error: cannot bind: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:
+        print(f"error: cannot open the journal: {exc}", file=sys.stderr)
+        return 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

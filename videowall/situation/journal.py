@@ -107,22 +107,39 @@ class Journal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = self.path.open("ab")
+        self._fd = self._open()
         self.records = 0  # appended since opening or the last rotation
         fsync_dir(self.path.parent)
+
+    def _open(self) -> int:
+        # Unbuffered: after a failed write nothing is left in a buffer to come out later.
+        return os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 
     @property
     def rotated_path(self) -> Path:
         return self.path.with_name(self.path.name + ".1")
 
     def append(self, records: Iterable[tuple[int, bytes]]) -> int:
-        """Write (seq, payload) records and fsync them; returns how many. Raises OSError."""
+        """Write (seq, payload) records and fsync them; returns how many. Raises OSError.
+
+        A failed append (disk full) is cut back off, so the file never holds a partial
+        record in front of later ones.
+        """
         lines = [encode_record(seq, payload) for seq, payload in records]
         if not lines:
             return 0
-        self._fh.write(b"".join(lines))
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        data = memoryview(b"".join(lines))
+        start = os.lseek(self._fd, 0, os.SEEK_END)
+        try:
+            while data:
+                data = data[os.write(self._fd, data):]
+            os.fsync(self._fd)
+        except OSError:
+            try:
+                os.ftruncate(self._fd, start)
+            except OSError:
+                log.exception("%s: could not cut off a failed write", self.path)
+            raise
         self.records += len(lines)
         return len(lines)
 
@@ -134,19 +151,21 @@ class Journal:
         """
         if self.rotated_path.exists():
             return False
-        self._fh.close()
+        os.close(self._fd)
         os.replace(self.path, self.rotated_path)
-        self._fh = self.path.open("ab")
+        self._fd = self._open()
         fsync_dir(self.path.parent)
         self.records = 0
         return True
 
     def close(self) -> None:
-        self._fh.close()
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
     def remove(self) -> None:
         """Close and delete the journal and its rotated part (after a final full save)."""
-        self._fh.close()
+        self.close()
         for path in (self.rotated_path, self.path):
             path.unlink(missing_ok=True)
         fsync_dir(self.path.parent)
