@@ -276,6 +276,9 @@ class StateServer:
                     self._compact_now.clear()
                     self._step(self._persist)
                     next_persist = now + cfg.persist_interval
+        except Exception:  # the sockets themselves failed: nothing left to serve with
+            log.exception("situation server loop failed")
+            raise
         finally:
             self._final_save()
             assert self._ctx is not None
