@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.threads import leftover, program_threads
 from videowall.testing.rtsp_server import LocalRtspServer, available
 
 try:
@@ -16,6 +17,16 @@ except ModuleNotFoundError:  # tests/ is no package: pytest put tests/ itself on
 
 AUTH_USER = "viewer"
 AUTH_PASSWORD = "s3cret-pw!"
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_behind() -> Iterator[None]:
+    """Fail a test that leaves decoder, bus or wall threads running after its teardown."""
+    before = program_threads()
+    yield
+    left = leftover(before)
+    if left:
+        pytest.fail(f"the test left threads running: {', '.join(left)}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
@@ -283,12 +282,3 @@ def check_api(declared: object) -> str | None:
         return (f"needs plugin API {major}.{minor}, but this videowall provides only API "
                 f"{have}: upgrade videowall")
     return None
-
-
-def __getattr__(name: str) -> ModuleType:
-    # `from videowall.api import testing`: the harness for plugin tests, loaded on demand.
-    if name == "testing":
-        import importlib
-
-        return importlib.import_module("videowall.testing.panels")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,3 @@
 """Fixtures of the built-in panel tests: offscreen screens, a wall, the panel harness."""
 
 from tests.plugin_host.support import open_wall  # noqa: F401 - fixture
-from videowall.testing.panels import panel_harness  # noqa: F401 - fixture

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from tests.config.test_broken import BROKEN
+from tests.support.wait import LineReader
 from tests.views.conftest import CAMERAS, LAYOUTS, site_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -113,17 +114,23 @@ def _start(tmp_path: Path, *args: str) -> subprocess.Popen:
 
 def test_ctrl_c_and_sigterm_stop_the_wall_in_order(tmp_path: Path) -> None:
     import signal
-    import time
 
     for signum, status in ((signal.SIGINT, 130), (signal.SIGTERM, 0)):
         proc = _start(tmp_path, "--exit-after", "120")
+        err_lines = LineReader(proc.stderr)
         try:
-            time.sleep(4)  # windows up, decoders running
+            ready = err_lines.wait_for("ready:", timeout=60)  # windows up, pictures shown
+            assert "2 screen(s)" in ready and "still without" not in ready, ready
             proc.send_signal(signum)
-            _, err = proc.communicate(timeout=15)
+            proc.wait(timeout=15)
+            err = err_lines.rest()
         finally:
             if proc.poll() is None:
                 proc.kill()
+                proc.wait(5)
+            err_lines.rest()
+            for pipe in (proc.stdout, proc.stderr):
+                pipe.close()
         assert proc.returncode == status, err[-2000:]
         assert f"stopping on {signal.Signals(signum).name}" in err
         assert "Traceback" not in err and "terminate called" not in err

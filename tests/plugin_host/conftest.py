@@ -1,4 +1,3 @@
 """Fixtures of the plugin host tests: offscreen screens, a wall with plugins, the harness."""
 
 from tests.plugin_host.support import open_wall  # noqa: F401 - fixture
-from videowall.testing.panels import panel_harness  # noqa: F401 - fixture

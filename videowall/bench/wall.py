@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from videowall.cli.wall_app import headless, use_offscreen_screens
+    from videowall.views.offscreen import headless, use_offscreen_screens
 
     if headless():
         use_offscreen_screens(1)

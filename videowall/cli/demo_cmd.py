@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 from videowall.cli.run_cmd import add_wall_options, options_from
-from videowall.cli.wall_app import headless, offscreen_platform, run_wall
+from videowall.cli.wall_app import run_wall
+from videowall.views.offscreen import headless, offscreen_platform
 
 DEMO_SITE = Path(__file__).resolve().parents[2] / "layouts" / "demo-site.yaml"
 

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import os
 import shutil
 import signal
 import sys
-import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from videowall.cli.readiness import Readiness
 from videowall.config import Site, SiteError, load_site
 from videowall.control.server import DEFAULT_COMMAND
+from videowall.views.offscreen import headless, use_offscreen_screens
 
 log = logging.getLogger(__name__)
 
@@ -39,29 +38,6 @@ class WallOptions:
     control: str | None = DEFAULT_COMMAND  # the wall's own command socket (None: off)
     audit_path: Path | None = None  # default: audit.jsonl in the user data directory
     snapshot_dir: Path | None = None  # default: snapshots/ in the user data directory
-
-
-def headless() -> bool:
-    """No display to open windows on (and no platform chosen by the user)."""
-    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
-                or os.environ.get("QT_QPA_PLATFORM"))
-
-
-def offscreen_platform() -> bool:
-    """Qt will render offscreen: no display, or the user chose the offscreen platform."""
-    platform = os.environ.get("QT_QPA_PLATFORM", "")
-    return headless() or platform.startswith(("offscreen", "minimal"))
-
-
-def use_offscreen_screens(count: int, width: int = 1920, height: int = 1080) -> Path:
-    """Select Qt's offscreen platform with `count` virtual screens side by side."""
-    screens = [{"name": f"WALL-{i + 1}", "x": i * width, "y": 0, "width": width,
-                "height": height, "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1}
-               for i in range(count)]
-    path = Path(tempfile.mkdtemp(prefix="videowall-qpa-")) / "screens.json"
-    path.write_text(json.dumps({"screens": screens}))
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={path}"
-    return path
 
 
 def print_diagnostics(exc: SiteError) -> None:
@@ -236,6 +212,11 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
 
     if options.exit_after is not None:
         QTimer.singleShot(int(options.exit_after * 1000), finish)
+    readiness = Readiness(lambda: tiles_waiting(view), lambda: _describe(view, remote))
+    ready_timer = QTimer(interval=200)
+    ready_timer.timeout.connect(lambda: readiness.poll() and ready_timer.stop())
+    ready_timer.start()
+    stack.callback(ready_timer.stop)
     rc = stop.exit_status(0) if stop.requested else app.exec()  # type: ignore[attr-defined]
     del watcher
     for path in written:
@@ -243,6 +224,29 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     for message in failed:
         print(message, file=sys.stderr)
     return stop.exit_status(1 if failed else rc)
+
+
+def _describe(view: object, remote: object) -> str:
+    windows = [w for w in view.windows.values() if w.isVisible()]  # type: ignore[attr-defined]
+    tiles = sum(len(w.placed) for w in windows)
+    endpoint = remote.endpoint  # type: ignore[attr-defined]
+    control = f"remote control on {endpoint}" if endpoint else "remote control off"
+    return f"{len(windows)} screen(s), {tiles} tile(s), {control}"
+
+
+def tiles_waiting(view: object) -> int:
+    """Visible camera tiles that have neither shown a picture nor given up."""
+    from videowall.core.stream_health import StreamState
+    from videowall.views.video_tile import VideoTile
+
+    count = 0
+    for window in view.windows.values():  # type: ignore[attr-defined]
+        for placed in window.placed:
+            widget = placed.widget
+            if isinstance(widget, VideoTile) and widget.isVisible() and not widget.painted:
+                health = widget.health()
+                count += not (health is not None and health.state is StreamState.FAILED)
+    return count
 
 
 MAX_CLIP_WAIT_S = 300.0  # a first run on a slow machine encodes dozens of clips

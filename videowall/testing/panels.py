@@ -1,13 +1,15 @@
-"""Test harness for plugin authors: build a panel against a fake wall, emit changes, see actions."""
+"""Test harness for plugin authors: build a panel against a fake wall, emit changes, see actions.
+
+The `panel_harness` fixture (videowall.testing.pytest_plugin) makes one per test.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any, NamedTuple
 
-import pytest
 from PyQt6 import sip
 from PyQt6.QtWidgets import QApplication, QWidget
 
@@ -31,7 +33,7 @@ from videowall.plugin_host.situation_view import SituationFacade, WallSources
 from videowall.situation.envelope import Envelope, parse_envelope
 from videowall.situation.state import Change, SituationState
 
-__all__ = ["Action", "PanelError", "PanelHarness", "panel_harness"]
+__all__ = ["Action", "PanelError", "PanelHarness"]
 
 
 class Action(NamedTuple):
@@ -234,11 +236,3 @@ class PanelHarness:
                 sip.delete(frame)
         self.frames.clear()
         QApplication.processEvents()  # deferred deletes of what the panels scheduled
-
-
-@pytest.fixture
-def panel_harness(qtbot: Any) -> Iterator[PanelHarness]:
-    """A PanelHarness on the pytest-qt `qtbot`; panels are closed after the test."""
-    harness = PanelHarness(qtbot)
-    yield harness
-    harness.close()
