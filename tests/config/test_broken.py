@@ -57,6 +57,15 @@ CASES = [
     ("password_without_user.yaml", None, 3, "cameras[0]", "password_env needs username"),
     ("basemap_missing.yaml", None, 6, "map.basemap", "basemap not found"),
     ("heat_hours_negative.yaml", None, 5, "map.heat_hours", "greater than or equal to 0"),
+    # Hostile files: refused while parsing, before any Python object is built from them.
+    ("alias_bomb.yaml", None, 20, "layouts.day.screens.left.tiles[0].panel.options.f[3]",
+     "more than 300,000 values; at most 300,000"),
+    ("deep_nesting.yaml", None, 14,
+     "layouts.day.screens.left.tiles[0].panel.options.deep" + "[0]" * 23,
+     "nested more than 32 levels deep; at most 32"),
+    ("zones_file_deep.yaml", "aux/deep.geojson", 2, "",
+     "nested more than 32 levels deep; at most 32"),
+    ("too_many_screens.yaml", None, 2, "screens", "48 screens; at most 32"),
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from videowall.config import Severity, check_site, load_site
+from videowall.config import Severity, Site
+from videowall.config.loader import analyse_site
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -23,15 +24,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    diagnostics = check_site(args.site)
+    diagnostics, site = analyse_site(args.site)  # read once: a large site takes seconds
     for diag in diagnostics:
         print(diag)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]
-    if errors:
+    if errors or site is None:
         print(f"{len(errors)} error(s) in {args.site}")
         return 1
     if not args.no_plugins:
-        problems = panel_problems(args.site)
+        problems = panel_problems(site)
         for problem in problems:
             print(f"{args.site}: error: {problem}")
         if problems:
@@ -41,11 +42,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def panel_problems(path: Path) -> list[str]:
+def panel_problems(site: Site) -> list[str]:
     """Panel tiles of a valid site whose kind no plugin offers or whose options are wrong."""
     from videowall.cli.plugins_cmd import discover_quietly, site_panel_problems
 
-    site = load_site(path)
     host = discover_quietly(site.plugin_dirs)  # a plugin that failed is named below
     problems = site_panel_problems(site, host)
     if problems:

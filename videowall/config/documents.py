@@ -3,55 +3,67 @@
 from __future__ import annotations
 
 import json
-import re
+import os
+import stat
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import yaml
 from pydantic import ValidationError
 
+from videowall.config import limits
 from videowall.config.diagnostics import Diagnostic, Loc, Severity, format_loc
+from videowall.config.json_text import deepest_line, line_finder, too_deep
 from videowall.config.sources import mask_url
+from videowall.config.yaml_loader import LOADERS, LimitError
 
-_NodeFactory = Callable[[], "yaml.Node | None"]
-_BOOL_TAG = "tag:yaml.org,2002:bool"
-
-
-class _Yaml12Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans: only true/false.
-
-    YAML 1.1 also reads on/off/yes/no as booleans, which would turn the screen key `on:`
-    into True; pydantic still accepts "yes" or "on" where a field is a bool.
-    """
+_LineFinder = Callable[[Loc], "int | None"]
 
 
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != _BOOL_TAG]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    _BOOL_TAG, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
-)
+def read_text(path: Path, max_bytes: int) -> tuple[str | None, str | None]:
+    """(text, None), or (None, why not) for a missing, odd, oversized or undecodable file."""
+    try:
+        # Non-blocking, so that a FIFO named as a site file cannot hang the reader.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        return None, "file not found"
+    except OSError as exc:
+        return None, f"cannot read file: {exc}"
+    with os.fdopen(fd, "rb") as file:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return None, "not a regular file"  # /dev/zero would never end
+        data = b""
+        if info.st_size <= max_bytes:
+            try:
+                data = file.read(max_bytes + 1)  # it may grow while being read
+            except OSError as exc:
+                return None, f"cannot read file: {exc}"
+    size = max(info.st_size, len(data))
+    if size > max_bytes:
+        return None, (f"file of {size:,} bytes; at most {max_bytes:,} "
+                      f"({max_bytes // (1024 * 1024)} MiB)")
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, f"cannot read file: {exc}"
 
 
 class Document:
     """One parsed file: its data and, for line numbers, its YAML node tree."""
 
-    def __init__(self, name: str, data: Any, root: yaml.Node | _NodeFactory | None) -> None:
+    def __init__(self, name: str, data: Any, root: yaml.Node | None,
+                 lines: _LineFinder | None = None) -> None:
         self.name = name
         self.data = data
-        self._root = root
-
-    @property
-    def root(self) -> yaml.Node | None:
-        # JSON files compose their node tree only when a line is asked for: it is slow
-        # for large GeoJSON and most files have nothing to report.
-        if callable(self._root):
-            self._root = self._root()
-        return self._root
+        self.root = root
+        self._lines = lines  # JSON files: lines from their text, they have no node tree
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """1-based line of the deepest node on `loc` that exists in the file."""
+        if self._lines is not None:
+            return self._lines(tuple(loc))
         node = self.root
         if node is None:
             return None
@@ -109,46 +121,61 @@ def describe_error(err: Any) -> str:
 
 
 def parse_yaml(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse YAML text; on a syntax error return None and a diagnostic with its line."""
-    loader = _Yaml12Loader(text)
-    try:
-        root = loader.get_single_node()
-        data = loader.construct_document(root) if root is not None else None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or "syntax error"
-        context = ""
-        if exc.context:
-            # The context often starts lines earlier (an unclosed bracket): say where.
-            started = exc.context_mark
-            at = (f" at line {started.line + 1}"
-                  if started is not None and started.line + 1 != line else "")
-            context = f" ({exc.context}{at})"
-        return None, [Diagnostic(name, line, "", f"YAML syntax error: {problem}{context}")]
-    except yaml.YAMLError as exc:
-        return None, [Diagnostic(name, None, "", f"YAML error: {exc}")]
-    finally:
-        loader.dispose()
-    doc = Document(name, data, root)
-    return doc, duplicate_keys(doc)
+    """Parse YAML text; on a syntax error or a limit passed, None and a diagnostic with its line."""
+    for loader_class in LOADERS:
+        loader = loader_class(text)
+        try:
+            root = loader.get_single_node()
+            doc = Document(name, None, root)
+            # Before constructing: that splices merged (<<:) keys into the mappings, and a
+            # key that overrides a merged one is not a duplicate.
+            duplicates = duplicate_keys(doc)
+            doc.data = loader.construct_document(root) if root is not None else None
+            return doc, duplicates
+        except LimitError as exc:
+            return None, [Diagnostic(name, exc.line, format_loc(exc.loc), exc.message)]
+        except yaml.YAMLError as exc:
+            if loader_class is not LOADERS[-1]:
+                continue  # libyaml words errors its own way: the last loader's are the ones
+            return None, [_yaml_error(name, exc)]
+        finally:
+            loader.dispose()
+    raise AssertionError("unreachable: the last loader returns")
+
+
+def _yaml_error(name: str, exc: yaml.YAMLError) -> Diagnostic:
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return Diagnostic(name, None, "", f"YAML error: {exc}")
+    mark = exc.problem_mark or exc.context_mark
+    line = mark.line + 1 if mark is not None else None
+    problem = exc.problem or "syntax error"
+    context = ""
+    if exc.context:
+        # The context often starts lines earlier (an unclosed bracket): say where.
+        started = exc.context_mark
+        at = (f" at line {started.line + 1}"
+              if started is not None and started.line + 1 != line else "")
+        context = f" ({exc.context}{at})"
+    return Diagnostic(name, line, "", f"YAML syntax error: {problem}{context}")
 
 
 def parse_json(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
-    """Parse JSON text; line numbers come from reading it again as YAML when needed."""
+    """Parse JSON text, nested at most limits.MAX_DEPTH deep; lines are found when asked for."""
+    line = too_deep(text, limits.MAX_DEPTH)
+    if line is not None:
+        most = limits.MAX_DEPTH
+        return None, [Diagnostic(name, line, "", f"nested more than {most} levels deep; "
+                                                 f"at most {most}")]
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, [Diagnostic(name, exc.lineno, "", f"invalid JSON: {exc.msg}")]
-
-    def compose() -> yaml.Node | None:
-        try:
-            return yaml.compose(text, Loader=yaml.SafeLoader)
-        except yaml.YAMLError:
-            # Valid JSON that YAML 1.1 cannot read (tabs, some escapes): no line numbers.
-            return None
-
-    return Document(name, data, compose), []
+    except RecursionError:
+        # Only if the depth limit were above what the reader can take: still say where.
+        depth, line = deepest_line(text)
+        return None, [Diagnostic(name, line, "", f"nested too deeply ({depth:,} levels) "
+                                                 "for the JSON reader")]
+    return Document(name, data, None, line_finder(text)), []
 
 
 def duplicate_keys(doc: Document) -> list[Diagnostic]:

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from videowall.config import limits
 from videowall.config.diagnostics import Loc
 from videowall.config.models import Id
 from videowall.config.templates import (
@@ -59,6 +60,15 @@ class Panel(BaseModel):
 
     kind: str = Field(min_length=1)
     options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("options")
+    @classmethod
+    def _bounded(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # Plugins get them as given; keep what a tile may hand a plugin small.
+        most = limits.MAX_PANEL_OPTION_VALUES
+        if limits.count_values(value, most) > most:
+            raise ValueError(f"panel options hold more than {most:,} values; at most {most:,}")
+        return value
 
 
 class Tile(BaseModel):

@@ -7,11 +7,13 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
+import shapely
 from pydantic import BaseModel, ValidationError
 
+from videowall.config import limits
 from videowall.config.checks import Declarations, cross_check, derived_zone
 from videowall.config.diagnostics import Diagnostic, Severity, SiteError, has_errors
-from videowall.config.documents import Declared, Document, parse_yaml
+from videowall.config.documents import Declared, Document, parse_yaml, read_text
 from videowall.config.files import (
     FORMAT_VERSION,
     LAYOUT_COLLECTIONS,
@@ -35,12 +37,9 @@ class _Validated(NamedTuple, Generic[M]):
 
 
 def _read_yaml(path: Path) -> tuple[Document | None, list[Diagnostic]]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None, [Diagnostic(str(path), None, "", "file not found")]
-    except (OSError, UnicodeDecodeError) as exc:
-        return None, [Diagnostic(str(path), None, "", f"cannot read file: {exc}")]
+    text, problem = read_text(path, limits.MAX_YAML_BYTES)
+    if text is None:
+        return None, [Diagnostic(str(path), None, "", problem or "cannot read file")]
     return parse_yaml(text, str(path))
 
 
@@ -65,6 +64,11 @@ def _validate(doc: Document, model: type[M], collections: tuple[str, ...]) -> _V
     if problem is not None:
         return _Validated(None, {}, {}, [problem])
     data: dict[str, Any] = doc.data
+    # Sizes first: a file asking for 300 screens or a million cameras is refused as a
+    # whole, before each of them is validated and built.
+    too_big = limits.file_problems(data, site=model is SiteFile)
+    if too_big:
+        return _Validated(None, {}, {}, [doc.diagnostic(loc, msg) for loc, msg in too_big])
     try:
         return _Validated(model.model_validate(data), {}, {}, [])
     except ValidationError as exc:
@@ -125,6 +129,10 @@ def _collect(
         if lfile is not None:
             decl.layouts += [Declared((n, lay), ldoc, ("layouts", n))
                              for n, lay in lfile.layouts.items()]
+    total, most = len(decl.layouts), limits.MAX_LAYOUTS
+    if site.layout_files and total > most:
+        diags.append(doc.diagnostic(("layout_files",), f"{total:,} layouts in all (site and "
+                                                       f"layout files); at most {most:,}"))
     if "zones_file" in doc.data and site.zones_file is None:
         decl.zones_complete = False  # the zones_file entry itself was invalid
     if site.zones_file is not None:
@@ -141,6 +149,8 @@ def _collect(
             broken.setdefault("zones", set()).update(zbroken)
             if has_errors(problems) and not zones:
                 decl.zones_complete = False
+            if site.zones and zones:
+                diags += _zones_in_all(doc, decl.zones)
     if site.map.basemap is not None:
         tiles = base / site.map.basemap
         if not (tiles.is_dir() or tiles.is_file()):
@@ -153,6 +163,19 @@ def _collect(
                                         f"plugin folder not found: {base / entry}",
                                         Severity.WARNING))
     return decl, diags
+
+
+def _zones_in_all(doc: Document, zones: list[Declared]) -> list[Diagnostic]:
+    """Limits on the zones of the site file and of its zones file together."""
+    at = ("zones_file",)
+    if len(zones) > limits.MAX_ZONES:
+        return [doc.diagnostic(at, f"{len(zones):,} zones in all (site and zones file); "
+                                   f"at most {limits.MAX_ZONES:,}")]
+    vertices = sum(int(shapely.get_num_coordinates(d.item.geometry)) for d in zones)
+    if vertices > limits.MAX_TOTAL_VERTICES:
+        return [doc.diagnostic(at, f"{vertices:,} vertices in all zones (site and zones file); "
+                                   f"at most {limits.MAX_TOTAL_VERTICES:,}")]
+    return []
 
 
 def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
@@ -171,7 +194,8 @@ def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
     )
 
 
-def _analyse(path: str | os.PathLike[str]) -> tuple[list[Diagnostic], Site | None]:
+def analyse_site(path: str | os.PathLike[str]) -> tuple[list[Diagnostic], Site | None]:
+    """Every error and warning, and the Site when there are no errors (else None)."""
     path = Path(path)
     doc, diags = _read_yaml(path)
     if doc is None:
@@ -196,12 +220,12 @@ def _analyse(path: str | os.PathLike[str]) -> tuple[list[Diagnostic], Site | Non
 
 def check_site(path: str | os.PathLike[str]) -> list[Diagnostic]:
     """Every error and warning in a site and the files it refers to (empty when clean)."""
-    return _analyse(path)[0]
+    return analyse_site(path)[0]
 
 
 def load_site(path: str | os.PathLike[str]) -> Site:
     """Load and check a site; raises SiteError listing every problem when any is an error."""
-    diags, site = _analyse(path)
+    diags, site = analyse_site(path)
     if site is None:
         raise SiteError(diags)
     return site

@@ -7,15 +7,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from videowall.config import limits
 from videowall.config.diagnostics import Diagnostic, Loc
-from videowall.config.documents import Declared, Document, describe_error, parse_json
+from videowall.config.documents import (
+    Declared,
+    Document,
+    describe_error,
+    parse_json,
+    read_text,
+)
 from videowall.config.models import Zone, ZonesFile
 
 
 def _feature_zone(
-    doc: Document, index: int, feature: Any, spec: ZonesFile
+    doc: Document, index: int, feature: Any, spec: ZonesFile, vertices: int
 ) -> tuple[Declared | None, str | None, list[Diagnostic]]:
-    """(declared zone or None, raw id, diagnostics) for one feature."""
+    """(declared zone or None, raw id, diagnostics) for one feature of `vertices` vertices."""
     at: Loc = ("features", index)
     if not isinstance(feature, dict) or feature.get("type") != "Feature":
         return None, None, [doc.diagnostic(at, "expected a GeoJSON Feature")]
@@ -37,9 +44,17 @@ def _feature_zone(
             at + ("properties",), f"feature has no {spec.id_property!r} property (the zone id)")]
     if isinstance(raw_id, int) and not isinstance(raw_id, bool):
         raw_id = str(raw_id)  # numeric feature ids are common in GIS exports
+    if vertices > limits.MAX_ZONE_VERTICES:
+        return None, raw_id if isinstance(raw_id, str) else None, [doc.diagnostic(
+            origin["geometry"],
+            f"{vertices:,} vertices; at most {limits.MAX_ZONE_VERTICES:,} per zone")]
+    name = props.get(spec.name_property)
+    if isinstance(name, str) and len(name) > limits.MAX_STRING:
+        return None, raw_id if isinstance(raw_id, str) else None, [doc.diagnostic(
+            origin["name"], f"text of {len(name):,} characters; at most {limits.MAX_STRING:,}")]
     data = {
         "id": raw_id,
-        "name": props.get(spec.name_property),
+        "name": name,
         "class": props.get(spec.class_property) or spec.default_class,
         "geometry": feature.get("geometry"),
     }
@@ -60,10 +75,9 @@ def read_zones_file(
 
     The caller checks that the file exists; `name` is how diagnostics name it.
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return [], set(), [Diagnostic(name, None, "", f"cannot read zones file: {exc}")]
+    text, problem = read_text(path, limits.MAX_JSON_BYTES)
+    if text is None:  # the diagnostic names the zones file
+        return [], set(), [Diagnostic(name, None, "", problem or "cannot read file")]
     doc, diags = parse_json(text, name)
     if doc is None:
         return [], set(), diags
@@ -73,10 +87,20 @@ def read_zones_file(
     features = data.get("features")
     if not isinstance(features, list):
         return [], set(), [doc.diagnostic(("features",), "features must be a list")]
+    if len(features) > limits.MAX_ZONES:
+        return [], set(), [doc.diagnostic(("features",), f"{len(features):,} zones; "
+                                                         f"at most {limits.MAX_ZONES:,}")]
+    # Counted on the raw data, before any shape is built from it.
+    vertices = [limits.zone_vertices(f.get("geometry")) if isinstance(f, dict) else 0
+                for f in features]
+    if sum(vertices) > limits.MAX_TOTAL_VERTICES:
+        return [], set(), [doc.diagnostic(
+            ("features",), f"{sum(vertices):,} vertices in all zones; "
+                           f"at most {limits.MAX_TOTAL_VERTICES:,}")]
     zones: list[Declared] = []
     broken: set[str] = set()
     for index, feature in enumerate(features):
-        declared, raw_id, problems = _feature_zone(doc, index, feature, spec)
+        declared, raw_id, problems = _feature_zone(doc, index, feature, spec, vertices[index])
         diags += problems
         if declared is not None:
             zones.append(declared)
