@@ -13,8 +13,8 @@ from videowall.config.diagnostics import Loc
 
 # ---- files -------------------------------------------------------------------------------
 # A site of 5,000 cameras written one per line is about 1 MiB; written as blocks, 1.5 MiB.
-# PyYAML reads some 200 kB/s (pure Python, for exact error messages), so 2 MiB is ~10 s of
-# reading on the reload thread, at worst.
+# Site files are read at about 0.85 MB/s (libyaml, then Python objects): 2 MiB is some
+# 2.5 s on the reload thread, at worst.
 MAX_YAML_BYTES = 2 * 1024 * 1024
 # Zones are usually a GIS export; 250,000 vertices of GeoJSON are about 10 MiB. JSON reads
 # at C speed (16 MiB in well under a second).
@@ -30,7 +30,7 @@ MAX_DEPTH = 32
 # Values (mappings, lists, scalars) in one YAML file, each alias (*name) counted as the
 # values it stands for, so a 1 kB "billion laughs" cannot stand for 9^9 strings. 5,000
 # cameras are ~100,000 values; merging shared settings (`<<: *defaults`) into each adds
-# ~10 each. Composing costs ~600 bytes a value: 300,000 is ~180 MB at the peak, freed after.
+# ~10 each. 300,000 values take ~3 s and ~120 MB at the peak to read, freed after.
 MAX_YAML_VALUES = 300_000
 # The longest real text is a stream URL with a token (a few hundred characters); names are
 # shown on tiles and map labels.
