@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from videowall.bus.publish import Publisher, PublishError
 from videowall.bus.server import StateServer
 from videowall.config import Site
+from videowall.core.net import free_port
 from videowall.sim.city import CitySim, SimConfig
 from videowall.sim.kiosks import KioskSim
-from videowall.testing.rtsp_server import free_port
 
 log = logging.getLogger(__name__)
 PREROLL_S = 240.0  # simulated before the first frame, so the map is busy from the start

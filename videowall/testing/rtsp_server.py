@@ -23,6 +23,8 @@ from types import TracebackType
 from typing import IO, Self
 from urllib.parse import quote
 
+from videowall.core.net import free_port
+
 __all__ = [
     "LocalRtspServer",
     "RtspServerError",
@@ -101,13 +103,6 @@ def available(python: str = DEFAULT_PYTHON) -> tuple[bool, str]:
         hint = "apt-get install " + " ".join(APT_PACKAGES)
         return False, f"{python} cannot serve RTSP with GStreamer: {reason} ({hint})"
     return True, probe.stdout.strip()
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port on *host* that was free a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
 
 
 class LocalRtspServer:

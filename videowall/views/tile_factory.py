@@ -11,12 +11,13 @@ from PyQt6.QtWidgets import QWidget
 from videowall.config import Site, Tile, TileKind
 from videowall.config.layout import Panel
 from videowall.video.engine import StreamEngine
+from videowall.views.camera_view import CameraView
 from videowall.views.map_tile import MapTile
 from videowall.views.message_tile import MessageTile
 from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.situation_feed import SituationFeed
 from videowall.views.tour_tile import TourTile
-from videowall.views.video_tile import CameraView, VideoTile
+from videowall.views.video_tile import VideoTile
 from videowall.wall.model import WallModel
 
 log = logging.getLogger(__name__)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PyQt6.QtCore import QRect, QRectF, Qt
 from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter
 
 from videowall.core import palette
 from videowall.core.stream_health import StreamHealth, StreamState
-
-if TYPE_CHECKING:
-    from videowall.views.video_tile import CameraView
+from videowall.views.camera_view import CameraView
 
 BADGE_COLOURS = {word: QColor(*rgb) for word, rgb in palette.STREAM_BADGE.items()}
 

@@ -10,8 +10,9 @@ from PyQt6.QtWidgets import QWidget
 
 from videowall.core.stream_health import DecodeMode, StreamState
 from videowall.video.engine import Consumer, StreamEngine
+from videowall.views.camera_view import CameraView
 from videowall.views.renderer import RASTER, RendererChoice
-from videowall.views.video_tile import CameraView, VideoTile
+from videowall.views.video_tile import VideoTile
 
 log = logging.getLogger(__name__)
 _ONLINE = (StreamState.LIVE, StreamState.STALLED, StreamState.CONNECTING)

@@ -5,32 +5,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 
 from PyQt6 import sip
 from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
-from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
 from videowall.video.engine import Consumer, StreamEngine
 from videowall.video.frames import Frame
+from videowall.views.camera_view import CameraView
 from videowall.views.gl_surface import GLSurface
 from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.tile_overlay import paint_overlay
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class CameraView:
-    """What a tile needs to know about the camera it shows."""
-
-    id: str
-    title: str
-    zone: str
-    source: Source
 
 
 class _Bridge(QObject):
@@ -65,7 +54,9 @@ class VideoTile(QWidget):
         self._status_timer = QTimer(self, interval=500)
         self._status_timer.timeout.connect(self._refresh_status)
         self._status_timer.start()
-        self._surface: GLSurface | None = GLSurface(self) if renderer.opengl else None
+        self._surface: GLSurface | None = (
+            GLSurface(self, self.paint_into, self.fall_back_to_raster) if renderer.opengl
+            else None)
         self.show_stats = False
         self.painted = 0  # frames painted (not decoded): what a person actually saw
         self.title_suffix = ""
