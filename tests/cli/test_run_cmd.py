@@ -65,6 +65,26 @@ def test_run_refuses_an_invalid_site_before_opening_windows(tmp_path: Path) -> N
     assert not (tmp_path / "shots").exists()
 
 
+def test_check_and_run_refuse_hostile_files_with_their_line(tmp_path: Path) -> None:
+    # The alias bomb passed `check`, then ran the wall out of memory; deep nesting ended
+    # `check` and `run` in a RecursionError that named no file.
+    for name, expected in [
+        ("alias_bomb.yaml", "alias_bomb.yaml:20: layouts.day.screens.left.tiles[0].panel."
+                            "options.f[3]: the file holds more than 300,000 values"),
+        ("deep_nesting.yaml", "deep_nesting.yaml:14: layouts.day.screens.left.tiles[0].panel."
+                              "options.deep[0]"),
+        ("zones_file_deep.yaml", "deep.geojson:2: nested more than 32 levels deep; at most 32"),
+        ("too_many_screens.yaml", "too_many_screens.yaml:2: screens: 48 screens; at most 32"),
+    ]:
+        res = _videowall(tmp_path, "check", str(BROKEN / name), timeout=60)
+        assert res.returncode == 1 and expected in res.stdout, res.stdout + res.stderr
+        assert "Traceback" not in res.stderr
+    res = _videowall(tmp_path, "run", str(BROKEN / "alias_bomb.yaml"), "--screenshot",
+                     str(tmp_path / "shots"), timeout=60)
+    assert res.returncode == 2 and "alias_bomb.yaml:20: " in res.stderr, res.stderr[-2000:]
+    assert "Traceback" not in res.stderr and not (tmp_path / "shots").exists()
+
+
 def test_run_writes_one_screenshot_per_screen_and_exits_0(tmp_path: Path) -> None:
     site = tmp_path / "site.yaml"
     site.write_text(site_yaml(CAMERAS, LAYOUTS))
