@@ -160,6 +160,16 @@ def test_json_that_overflows_the_reader_is_a_located_error(
     assert error.message == "nested too deeply (100,001 levels) for the JSON reader"
 
 
+def test_a_number_too_long_for_python_in_json_is_located(tmp_path: Path) -> None:
+    # Python refuses to convert integers of more than 4,300 digits (a ValueError, which
+    # ended `check` with a traceback).
+    (tmp_path / "zones.geojson").write_text(
+        '{"type": "FeatureCollection",\n "features": [\n  ' + "9" * 5000 + "]}\n")
+    error = _one_error(_write(tmp_path, HEAD + "zones_file: zones.geojson\n" + SCREEN))
+    assert (error.file, error.line) == (str(tmp_path / "zones.geojson"), 3)
+    assert error.message == "invalid JSON: a number of 5,000 digits; at most 4,300"
+
+
 def test_a_long_string_is_refused_with_its_line(tmp_path: Path) -> None:
     text = HEAD + f"cameras:\n  - id: cam-01\n    name: {'x' * 5000}\n    url: 'sim://a'\n"
     error = _one_error(_write(tmp_path, text + SCREEN))

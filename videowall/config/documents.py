@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -14,7 +15,7 @@ from pydantic import ValidationError
 
 from videowall.config import limits
 from videowall.config.diagnostics import Diagnostic, Loc, Severity, format_loc
-from videowall.config.json_text import deepest_line, line_finder, too_deep
+from videowall.config.json_text import deepest_line, line_finder, longest_number, too_deep
 from videowall.config.sources import mask_url
 from videowall.config.yaml_loader import LOADERS, LimitError
 
@@ -170,6 +171,10 @@ def parse_json(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         return None, [Diagnostic(name, exc.lineno, "", f"invalid JSON: {exc.msg}")]
+    except ValueError:  # json reads integers with int(), which refuses very long ones
+        digits, line = longest_number(text)
+        return None, [Diagnostic(name, line, "", f"invalid JSON: a number of {digits:,} digits; "
+                                                 f"at most {sys.get_int_max_str_digits():,}")]
     except RecursionError:
         # Only if the depth limit were above what the reader can take: still say where.
         depth, line = deepest_line(text)

@@ -15,6 +15,7 @@ _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _EMPTY_PAIR = re.compile(r"\[\]|\{\}")
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
 _SPACE = re.compile(r"[ \t\n\r]*")
+_DIGITS = re.compile(r"[0-9]+")
 _DECODER = json.JSONDecoder()
 # Paths into a zones file that diagnostics name are at most features[i].properties.NAME;
 # deeper values are skipped by the C decoder, so indexing a large file stays cheap.
@@ -64,6 +65,15 @@ def deepest_line(text: str) -> tuple[int, int]:
         elif char in "]}":
             depth -= 1
     return deepest, text.count("\n", 0, where) + 1
+
+
+def longest_number(text: str) -> tuple[int, int | None]:
+    """(digits, line) of the longest run of digits outside strings, for a refused number."""
+    stripped = _STRING.sub(lambda m: " " * len(m.group()), text)  # keeps the offsets
+    best = max(_DIGITS.finditer(stripped), key=lambda m: len(m.group()), default=None)
+    if best is None:
+        return 0, None
+    return len(best.group()), text.count("\n", 0, best.start()) + 1
 
 
 def line_finder(text: str) -> Callable[[Loc], int | None]:

@@ -33,7 +33,8 @@ MAX_DEPTH = 32
 # ~10 each. 300,000 values take ~3 s and ~120 MB at the peak to read, freed after.
 MAX_YAML_VALUES = 300_000
 # The longest real text is a stream URL with a token (a few hundred characters); names are
-# shown on tiles and map labels.
+# shown on tiles and map labels. Keep it under the 4,300 digits Python converts to an int:
+# a YAML number of more would end the reader in a ValueError instead of a diagnostic.
 MAX_STRING = 4096
 
 # ---- what a site declares ----------------------------------------------------------------
