@@ -170,6 +170,13 @@ def test_a_number_too_long_for_python_in_json_is_located(tmp_path: Path) -> None
     assert error.message == "invalid JSON: a number of 5,000 digits; at most 4,300"
 
 
+def test_a_control_character_in_a_site_file_is_located(tmp_path: Path) -> None:
+    error = _one_error(_write(tmp_path, HEAD + SCREEN + 'name: "a\x00b"\n'))
+    assert error.line == 4
+    assert error.message == ("YAML error: unacceptable character #x0000: special characters "
+                             "are not allowed")
+
+
 def test_a_long_string_is_refused_with_its_line(tmp_path: Path) -> None:
     text = HEAD + f"cameras:\n  - id: cam-01\n    name: {'x' * 5000}\n    url: 'sim://a'\n"
     error = _one_error(_write(tmp_path, text + SCREEN))

@@ -124,8 +124,9 @@ def describe_error(err: Any) -> str:
 def parse_yaml(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]:
     """Parse YAML text; on a syntax error or a limit passed, None and a diagnostic with its line."""
     for loader_class in LOADERS:
-        loader = loader_class(text)
+        loader = None
         try:
+            loader = loader_class(text)  # the pure-Python reader checks characters here
             root = loader.get_single_node()
             doc = Document(name, None, root)
             # Before constructing: that splices merged (<<:) keys into the mappings, and a
@@ -138,13 +139,17 @@ def parse_yaml(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]
         except yaml.YAMLError as exc:
             if loader_class is not LOADERS[-1]:
                 continue  # libyaml words errors its own way: the last loader's are the ones
-            return None, [_yaml_error(name, exc)]
+            return None, [_yaml_error(name, exc, text)]
         finally:
-            loader.dispose()
+            if loader is not None:
+                loader.dispose()
     raise AssertionError("unreachable: the last loader returns")
 
 
-def _yaml_error(name: str, exc: yaml.YAMLError) -> Diagnostic:
+def _yaml_error(name: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
+    if isinstance(exc, yaml.reader.ReaderError):  # a character that YAML does not allow
+        line = text.count("\n", 0, exc.position) + 1
+        return Diagnostic(name, line, "", f"YAML error: {str(exc).splitlines()[0]}")
     if not isinstance(exc, yaml.MarkedYAMLError):
         return Diagnostic(name, None, "", f"YAML error: {exc}")
     mark = exc.problem_mark or exc.context_mark
