@@ -7,11 +7,11 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.support.wait import wait_until
 from videowall.views.renderer import choose_renderer, decide
 
 HERE = Path(__file__).resolve().parent
@@ -47,7 +47,10 @@ def test_gl_surface_draws_video_under_xvfb(tmp_path: Path) -> None:
     xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "800x600x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        time.sleep(1.0)
+        # Xvfb is up when its socket is there (it creates it once it accepts clients).
+        socket_path = Path(f"/tmp/.X11-unix/X{display[1:]}")
+        wait_until(lambda: socket_path.exists() or xvfb.poll() is not None, 10,
+                   what=f"Xvfb {display}")
         env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb",
                    VIDEOWALL_CACHE_DIR=str(tmp_path / "cache"))
