@@ -18,7 +18,7 @@ import zmq
 
 from videowall.bus.client import SituationClient
 from videowall.bus.protocol import END, ERR, HEARTBEAT_TOPIC, ITEM, SNAP, make_socket
-from videowall.situation import CameraStatus, Envelope, SituationState
+from videowall.situation import CameraStatus, Envelope, Incident, SituationState
 from videowall.situation.persistence import save_state
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -212,3 +212,31 @@ def test_an_oversized_frame_on_the_snapshot_socket_is_cut_off(
     growth = cut_off_by(server.endpoints["snapshot"], lambda big: [SNAP, big])
     assert growth < 24 * 2**20, f"server buffered {growth / 2**20:.0f} MiB"
     assert make_client(server).wait_synced(5)
+
+
+def test_a_client_that_stops_reading_is_dropped_and_others_are_served(
+    tmp_path, make_server, make_client, wait_until
+) -> None:
+    state = SituationState()
+    t = "2024-05-01T10:00:00Z"
+    for n in range(3000):  # 4 kB each: 12 MB a snapshot, more than the kernel buffers hold
+        state.apply(Envelope.upsert(Incident(
+            id=f"I{n}", lat=52.5, lon=13.4, category="theft", risk="low", reported_at=t,
+            updated_at=t, notes="n" * 4000), seq=n + 1))
+    save_state(tmp_path / "state.json", state)
+    server = make_server(state_file=tmp_path / "state.json", snapshot_stall_timeout=0.5)
+    ctx = zmq.Context()
+    # Small buffers on its side, so 12 MB can never all be in flight: it stalls half way.
+    mute = make_socket(ctx, zmq.DEALER, RCVHWM=1, RCVBUF=4096)
+    mute.connect(server.endpoints["snapshot"])
+    try:
+        mute.send_multipart([SNAP, b"1"])
+        mute.send_multipart([SNAP, b"2"])
+        client = make_client(server, snapshot_timeout=5.0)
+        assert client.wait_synced(10) and len(client.state.incidents) == 3000
+        # Its first transfer stalls; both its requests are dropped 0.5 s later.
+        assert wait_until(lambda: server.stats_dict()["snapshot_aborted"] == 2, timeout=5), \
+            server.stats_dict()["snapshot_aborted"]
+    finally:
+        mute.close(linger=0)
+        ctx.term()

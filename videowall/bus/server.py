@@ -74,6 +74,7 @@ class ServerConfig:
     expire_after: float = 300.0
     snapshot_per_client: int = 2
     snapshot_max_clients: int = 64
+    snapshot_stall_timeout: float = 10.0  # a client not reading for this long is dropped
     clock: Callable[[], datetime] = _utcnow
 
 
@@ -156,7 +157,9 @@ class StateServer:
         self._ctx = ctx = zmq.Context()
         try:
             self._pub = bus_socket(ctx, zmq.PUB, SNDHWM=BIG_HWM)
-            self._snap = bus_socket(ctx, zmq.ROUTER, SNDHWM=10_000,
+            # A low HWM: a client that does not read holds at most 1,000 items in our memory
+            # (ROUTER_MANDATORY then pauses its transfer instead of dropping).
+            self._snap = bus_socket(ctx, zmq.ROUTER, SNDHWM=1000,
                                     MAXMSGSIZE=_SNAPSHOT_REQUEST_BYTES)
             self._ingest = bus_socket(ctx, zmq.ROUTER, RCVHWM=BIG_HWM, SNDHWM=BIG_HWM)
             for name, sock, endpoint in (("pub", self._pub, cfg.pub),
@@ -172,7 +175,8 @@ class StateServer:
             raise
         self._snapshots = SnapshotService(
             self._snap, self.epoch.encode(), self._view,
-            per_client=cfg.snapshot_per_client, max_clients=cfg.snapshot_max_clients)
+            per_client=cfg.snapshot_per_client, max_clients=cfg.snapshot_max_clients,
+            stall_timeout=cfg.snapshot_stall_timeout)
 
     def start(self) -> StateServer:
         """Bind (errors raise here, in the caller) and serve from a background thread."""
