@@ -10,8 +10,8 @@ from PyQt6.QtWidgets import QApplication
 
 from videowall.config.sources import Source
 from videowall.video.engine import StreamEngine
-from videowall.views.renderer import choose_renderer, decide, gl_renderer_string
 from videowall.views.camera_view import CameraView
+from videowall.views.renderer import choose_renderer, decide, gl_renderer_string
 from videowall.views.video_tile import VideoTile
 
 app = QApplication(sys.argv)

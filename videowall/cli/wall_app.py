@@ -164,6 +164,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     view.factory.panel_builder = panels
     install_dialogs(view)
     watcher = SiteWatcher(options.site_path, site_files(site), model.reload, model.set_banner)
+    stack.callback(watcher.close)  # a load still running at shutdown is dropped
     view.show(options.layout)
     try:
         if options.split:
