@@ -56,6 +56,9 @@ class Camera(BaseModel):
     heading: float | None = Field(None, ge=0, le=360, description="Degrees from north.")
     fov: float | None = Field(None, gt=0, le=360, description="Field of view, degrees.")
     range_m: float | None = Field(None, gt=0)
+    coverage: ZoneGeometry | None = Field(
+        None, description="The area the camera can see (GeoJSON Polygon or MultiPolygon in "
+        "lon/lat), e.g. a PTZ camera's presets; when given it replaces the view sector.")
     url: SourceUrl
     sub_url: SourceUrl | None = None
     transport: Transport = Transport.AUTO

@@ -1,0 +1,1 @@
+"""Alarms: which incidents raise one, which cameras see them, the queue, the response clock."""
