@@ -57,6 +57,12 @@ CASES = [
     ("password_without_user.yaml", None, 3, "cameras[0]", "password_env needs username"),
     ("basemap_missing.yaml", None, 6, "map.basemap", "basemap not found"),
     ("heat_hours_negative.yaml", None, 5, "map.heat_hours", "greater than or equal to 0"),
+    ("alarm_unknown_screen.yaml", None, 11, "alarms[0].show.screen", "unknown screen 'right'"),
+    ("alarm_timeout.yaml", None, 9, "alarms[0]", "ends with timeout needs timeout_s"),
+    ("alarm_ext_conditions.yaml", None, 11, "alarms[0].when",
+     "an ext trigger takes no incident conditions"),
+    ("alarm_duplicate.yaml", None, 10, "alarms[1]", "duplicate alarm 'red' (first at line 9)"),
+    ("occluders_missing.yaml", None, 5, "map.occluders", "occluders file not found"),
     # Hostile files: refused while parsing, before any Python object is built from them.
     ("alias_bomb.yaml", None, 20, "layouts.day.screens.left.tiles[0].panel.options.f[3]",
      "more than 300,000 values; at most 300,000"),

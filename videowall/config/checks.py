@@ -30,6 +30,7 @@ class Declarations:
     kept: dict[str, list[int]] = field(default_factory=dict)
     # False when a zones file could not be read: zone references cannot be judged then.
     zones_complete: bool = True
+    occluders: list[Any] = field(default_factory=list)  # shapely polygons of map.occluders
 
     def loc(self, section: str, index: int) -> tuple[str, int]:
         """Path of the index-th valid item of a site collection, in the file."""
@@ -126,6 +127,28 @@ def _check_layouts(decl: Declarations, zones: list[Zone]) -> list[Diagnostic]:
     return out
 
 
+def _check_alarms(decl: Declarations, zones: list[Zone]) -> list[Diagnostic]:
+    site, doc = decl.site, decl.doc
+    rules = [Declared(r, doc, decl.loc("alarms", i)) for i, r in enumerate(site.alarms)]
+    out = _duplicates(rules, "alarm", lambda r: r.name)
+    screens = decl.known("screens", (s.id for s in site.screens))
+    layouts = decl.known("layouts", (d.item[0] for d in decl.layouts))
+    zone_ids = decl.known("zones", (z.id for z in zones))
+    for declared in rules:
+        rule, at = declared.item, declared.loc
+        if rule.show.screen is not None and rule.show.screen not in screens:
+            out.append(doc.diagnostic(at + ("show", "screen"),
+                                      f"unknown screen {rule.show.screen!r}"))
+        if rule.show.layout is not None and rule.show.layout not in layouts:
+            out.append(doc.diagnostic(at + ("show", "layout"),
+                                      f"unknown layout {rule.show.layout!r}"))
+        for index, zone in enumerate(rule.when.zones or ()):
+            if decl.zones_complete and zone not in zone_ids:
+                out.append(doc.diagnostic(at + ("when", "zones", index),
+                                          f"unknown zone {zone!r}"))
+    return out
+
+
 def cross_check(decl: Declarations) -> list[Diagnostic]:
     """Every problem between declarations, in file order per kind of check."""
     site, doc = decl.site, decl.doc
@@ -138,6 +161,7 @@ def cross_check(decl: Declarations) -> list[Diagnostic]:
     zones = [d.item for d in decl.zones]
     out += _check_cameras(decl, zones)
     out += _check_layouts(decl, zones)
+    out += _check_alarms(decl, zones)
     layout_names = decl.known("layouts", (d.item[0] for d in decl.layouts))
     if site.default_layout is not None and site.default_layout not in layout_names:
         out.append(doc.diagnostic(("default_layout",),

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from videowall.config.alarms import AlarmRule, ResponseSettings
 from videowall.config.layout import Layout
 from videowall.config.models import Camera, Id, MapSettings, Screen, Zone, ZonesFile
 
@@ -13,7 +14,8 @@ FORMAT_VERSION = 1
 
 # Top-level lists and mappings whose items are validated and dropped one by one, so a
 # single broken camera does not hide the problems of all the others.
-SITE_COLLECTIONS = ("cameras", "zones", "screens", "layouts", "layout_files", "plugin_dirs")
+SITE_COLLECTIONS = ("cameras", "zones", "screens", "layouts", "layout_files", "plugin_dirs",
+                    "alarms")
 LAYOUT_COLLECTIONS = ("layouts",)
 
 
@@ -33,6 +35,8 @@ class SiteFile(BaseModel):
     plugin_dirs: list[str] = Field(default_factory=list, description="Relative to this file.")
     default_layout: Id | None = None
     map: MapSettings = Field(default_factory=MapSettings)
+    response: ResponseSettings = Field(default_factory=ResponseSettings)
+    alarms: list[AlarmRule] = Field(default_factory=list, max_length=64)
 
 
 class LayoutFile(BaseModel):

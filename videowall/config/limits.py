@@ -19,6 +19,10 @@ MAX_YAML_BYTES = 2 * 1024 * 1024
 # Zones are usually a GIS export; 250,000 vertices of GeoJSON are about 10 MiB. JSON reads
 # at C speed (16 MiB in well under a second).
 MAX_JSON_BYTES = 16 * 1024 * 1024
+# Buildings of a city centre as GeoJSON (occluders for cameras' line of sight): a large
+# centre has some 100,000 footprints of about 600 bytes each.
+MAX_OCCLUDER_BYTES = 64 * 1024 * 1024
+MAX_OCCLUDERS = 200_000
 MAX_LAYOUT_FILES = 16  # e.g. one per shift or per operation; more is a generated setup
 MAX_PLUGIN_DIRS = 16
 

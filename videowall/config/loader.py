@@ -21,6 +21,7 @@ from videowall.config.files import (
     LayoutFile,
     SiteFile,
 )
+from videowall.config.occluders import read_occluders
 from videowall.config.site import Site
 from videowall.config.zones_file import read_zones_file
 
@@ -157,6 +158,14 @@ def _collect(
             diags.append(doc.diagnostic(("map", "basemap"),
                                         f"basemap not found: {tiles} (an XYZ tile folder or "
                                         f"an .mbtiles file)"))
+    if site.map.occluders is not None:
+        opath = base / site.map.occluders
+        if not opath.is_file():
+            diags.append(doc.diagnostic(("map", "occluders"),
+                                        f"occluders file not found: {opath} (GeoJSON polygons)"))
+        else:
+            decl.occluders, problems = read_occluders(opath, str(opath))
+            diags += problems
     for index, entry in enumerate(site.plugin_dirs):
         if not (base / entry).is_dir():
             diags.append(doc.diagnostic(("plugin_dirs", index),
@@ -187,10 +196,14 @@ def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
         layouts={name: layout for name, layout in (d.item for d in decl.layouts)},
         plugin_dirs=tuple((path.parent / p).resolve() for p in site.plugin_dirs),
         default_layout=site.default_layout, warnings=tuple(warnings),
-        map=site.map.model_copy(update={"basemap": str((path.parent / site.map.basemap)
-                                                       .resolve())} if site.map.basemap else {}),
+        map=site.map.model_copy(update={
+            key: str((path.parent / value).resolve())
+            for key, value in (("basemap", site.map.basemap), ("occluders", site.map.occluders))
+            if value}),
         files=(path, *(path.parent / f for f in site.layout_files),
-               *((path.parent / site.zones_file.path,) if site.zones_file else ())),
+               *((path.parent / site.zones_file.path,) if site.zones_file else ()),
+               *((path.parent / site.map.occluders,) if site.map.occluders else ())),
+        alarms=tuple(site.alarms), response=site.response, occluders=tuple(decl.occluders),
     )
 
 

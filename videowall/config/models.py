@@ -108,6 +108,9 @@ class Zone(BaseModel):
     name: str | None = None
     zone_class: ZoneClass = Field(ZoneClass.URBAN, alias="class")
     geometry: ZoneGeometry
+    response_s: float | None = Field(None, gt=0, le=86_400, allow_inf_nan=False,
+                                     description="the zone's own response target in seconds "
+                                     "(default: the site's target for its class)")
 
     @property
     def title(self) -> str:
@@ -149,6 +152,10 @@ class MapSettings(BaseModel):
     heat_hours: float = Field(6.0, ge=0, le=168, allow_inf_nan=False,
                               description="heat map of incidents reported in the last N hours "
                               "(0: off)")
+    occluders: str | None = Field(
+        None, min_length=1,
+        description="GeoJSON file of buildings and other polygons that block cameras' line "
+        "of sight, relative to the site file (alarms choose only cameras that see the spot)")
 
 
 class ZonesFile(BaseModel):

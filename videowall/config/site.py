@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from shapely.geometry.base import BaseGeometry
+
+from videowall.config.alarms import AlarmRule, ResponseSettings
 from videowall.config.diagnostics import Diagnostic
 from videowall.config.layout import Layout
 from videowall.config.models import Camera, MapSettings, Screen, Zone
@@ -32,6 +35,10 @@ class Site:
     files: tuple[Path, ...] = ()  # the site file and every file it pulls in, for reloads
     map: MapSettings = field(default_factory=MapSettings)  # basemap: an absolute path
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
+    alarms: tuple[AlarmRule, ...] = ()
+    response: ResponseSettings = field(default_factory=ResponseSettings)
+    # Polygons blocking cameras' line of sight (map.occluders); compared by identity only.
+    occluders: tuple[BaseGeometry, ...] = field(default=(), compare=False)
 
     @cached_property
     def _cameras(self) -> dict[str, Camera]:
@@ -68,6 +75,16 @@ class Site:
     def cameras_in(self, zone_id: str) -> list[Camera]:
         """The cameras in a zone (declared or derived from their position), in site order."""
         return [camera for camera in self.cameras if camera.zone == zone_id]
+
+    def response_target(self, zone_id: str | None) -> float:
+        """Seconds from report to on scene for an incident in this zone: the zone's own
+        target, else the site's for the zone's class (urban when unknown)."""
+        zone = self._zones.get(zone_id) if zone_id is not None else None
+        if zone is not None and zone.response_s is not None:
+            return zone.response_s
+        if zone is not None and zone.zone_class.value == "suburban":
+            return self.response.suburban_s
+        return self.response.urban_s
 
     def zone_of(self, lat: float, lon: float) -> str | None:
         """Id of the zone covering the point, or None."""

@@ -1,0 +1,86 @@
+"""Occluders: building footprints and other polygons that block cameras' line of sight.
+
+Read from a GeoJSON file (a FeatureCollection, a single Feature or a bare geometry), as GIS
+exports and OpenStreetMap conversions write them: Polygons and MultiPolygons are kept,
+other geometries (points, lines) are skipped with a warning, and an invalid footprint (a
+self-touching ring is common in exports) is repaired instead of refused.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from videowall.config import limits
+from videowall.config.diagnostics import Diagnostic, Severity
+from videowall.config.documents import parse_json, read_text
+
+POLYGONS = ("Polygon", "MultiPolygon")
+
+
+def _geometries(data: Any) -> list[tuple[int | None, Any]]:
+    """(feature index or None, geometry mapping) of a GeoJSON object."""
+    if not isinstance(data, dict):
+        return []
+    kind = data.get("type")
+    if kind == "FeatureCollection":
+        features = data.get("features")
+        if not isinstance(features, list):
+            return []
+        return [(i, f.get("geometry") if isinstance(f, dict) else None)
+                for i, f in enumerate(features)]
+    if kind == "Feature":
+        return [(None, data.get("geometry"))]
+    return [(None, data)]
+
+
+def read_occluders(path: Path, name: str) -> tuple[list[BaseGeometry], list[Diagnostic]]:
+    """The polygons of a GeoJSON file, and what was wrong with it."""
+    text, problem = read_text(path, limits.MAX_OCCLUDER_BYTES)
+    if text is None:
+        return [], [Diagnostic(name, None, "", f"cannot read occluders: {problem}")]
+    doc, diags = parse_json(text, name)
+    if doc is None:
+        return [], diags
+    items = _geometries(doc.data)
+    if not items:
+        return [], [doc.diagnostic((), "expected GeoJSON: a FeatureCollection, a Feature or a "
+                                       "Polygon/MultiPolygon")]
+    if len(items) > limits.MAX_OCCLUDERS:
+        return [], [doc.diagnostic(("features",), f"{len(items):,} features; at most "
+                                                  f"{limits.MAX_OCCLUDERS:,}")]
+    out: list[BaseGeometry] = []
+    skipped = repaired = 0
+    first_bad: Diagnostic | None = None
+    for index, geometry in items:
+        at: tuple[Any, ...] = ("features", index, "geometry") if index is not None else ()
+        if not isinstance(geometry, dict) or geometry.get("type") not in POLYGONS:
+            skipped += 1
+            continue
+        try:
+            geom = shape(geometry)
+        except (ValueError, TypeError, AttributeError, IndexError) as exc:
+            skipped += 1
+            first_bad = first_bad or doc.diagnostic(at, f"unusable polygon: {exc}",
+                                                    Severity.WARNING)
+            continue
+        if not geom.is_valid:
+            geom = shapely.make_valid(geom)
+            repaired += 1
+        if geom.is_empty or geom.area == 0:
+            skipped += 1
+            continue
+        out.append(geom)
+    if first_bad is not None:
+        diags.append(first_bad)
+    if skipped:
+        diags.append(doc.diagnostic((), f"{skipped:,} feature(s) are not polygons with an area "
+                                        "and block nothing", Severity.WARNING))
+    if repaired:
+        diags.append(doc.diagnostic((), f"{repaired:,} invalid polygon(s) repaired",
+                                    Severity.WARNING))
+    return out, diags
