@@ -65,6 +65,7 @@ def test_alarm_rules_response_targets_and_occluders_load(tmp_path: Path) -> None
     assert any("1 feature(s) are not polygons" in w for w in warnings)
     assert any("1 invalid polygon(s) repaired" in w for w in warnings)
     assert len(site.occluders) == 2 and all(g.is_valid for g in site.occluders)
+    assert site.occluder_labels == ("features[0]", "features[1]")
     assert [r.name for r in site.alarms] == ["high-risk", "kiosk-call"]
     high, kiosk = site.alarms
     assert high.when.statuses == ["new", "dispatched", "en_route", "on_scene"]

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "videowall.cli.demo_cmd",
     "videowall.cli.run_cmd",
     "videowall.cli.check_cmd",
+    "videowall.cli.coverage_cmd",
     "videowall.cli.bench_cmd",
     "videowall.cli.bus_cmd",
     "videowall.cli.publish_cmd",

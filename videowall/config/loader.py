@@ -203,7 +203,9 @@ def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
         files=(path, *(path.parent / f for f in site.layout_files),
                *((path.parent / site.zones_file.path,) if site.zones_file else ()),
                *((path.parent / site.map.occluders,) if site.map.occluders else ())),
-        alarms=tuple(site.alarms), response=site.response, occluders=tuple(decl.occluders),
+        alarms=tuple(site.alarms), response=site.response,
+        occluders=tuple(g for g, _ in decl.occluders),
+        occluder_labels=tuple(label for _, label in decl.occluders),
     )
 
 

@@ -22,8 +22,17 @@ from videowall.config.documents import parse_json, read_text
 POLYGONS = ("Polygon", "MultiPolygon")
 
 
-def _geometries(data: Any) -> list[tuple[int | None, Any]]:
-    """(feature index or None, geometry mapping) of a GeoJSON object."""
+def _label(feature: dict[str, Any], index: int | None) -> str:
+    """How explain-coverage names an occluder: its id or name, else its place in the file."""
+    props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    for value in (feature.get("id"), props.get("@id"), props.get("id"), props.get("name")):
+        if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+            return str(value)[:80]
+    return f"features[{index}]" if index is not None else "the occluder"
+
+
+def _geometries(data: Any) -> list[tuple[int | None, Any, str]]:
+    """(feature index or None, geometry mapping, label) of a GeoJSON object."""
     if not isinstance(data, dict):
         return []
     kind = data.get("type")
@@ -31,15 +40,16 @@ def _geometries(data: Any) -> list[tuple[int | None, Any]]:
         features = data.get("features")
         if not isinstance(features, list):
             return []
-        return [(i, f.get("geometry") if isinstance(f, dict) else None)
-                for i, f in enumerate(features)]
+        return [(i, f.get("geometry"), _label(f, i)) if isinstance(f, dict)
+                else (i, None, f"features[{i}]") for i, f in enumerate(features)]
     if kind == "Feature":
-        return [(None, data.get("geometry"))]
-    return [(None, data)]
+        return [(None, data.get("geometry"), _label(data, None))]
+    return [(None, data, "the occluder")]
 
 
-def read_occluders(path: Path, name: str) -> tuple[list[BaseGeometry], list[Diagnostic]]:
-    """The polygons of a GeoJSON file, and what was wrong with it."""
+def read_occluders(path: Path, name: str
+                   ) -> tuple[list[tuple[BaseGeometry, str]], list[Diagnostic]]:
+    """The polygons of a GeoJSON file with their labels, and what was wrong with it."""
     text, problem = read_text(path, limits.MAX_OCCLUDER_BYTES)
     if text is None:
         return [], [Diagnostic(name, None, "", f"cannot read occluders: {problem}")]
@@ -53,10 +63,10 @@ def read_occluders(path: Path, name: str) -> tuple[list[BaseGeometry], list[Diag
     if len(items) > limits.MAX_OCCLUDERS:
         return [], [doc.diagnostic(("features",), f"{len(items):,} features; at most "
                                                   f"{limits.MAX_OCCLUDERS:,}")]
-    out: list[BaseGeometry] = []
+    out: list[tuple[BaseGeometry, str]] = []
     skipped = repaired = 0
     first_bad: Diagnostic | None = None
-    for index, geometry in items:
+    for index, geometry, label in items:
         at: tuple[Any, ...] = ("features", index, "geometry") if index is not None else ()
         if not isinstance(geometry, dict) or geometry.get("type") not in POLYGONS:
             skipped += 1
@@ -74,7 +84,7 @@ def read_occluders(path: Path, name: str) -> tuple[list[BaseGeometry], list[Diag
         if geom.is_empty or geom.area == 0:
             skipped += 1
             continue
-        out.append(geom)
+        out.append((geom, label))
     if first_bad is not None:
         diags.append(first_bad)
     if skipped:

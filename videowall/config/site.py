@@ -39,6 +39,7 @@ class Site:
     response: ResponseSettings = field(default_factory=ResponseSettings)
     # Polygons blocking cameras' line of sight (map.occluders); compared by identity only.
     occluders: tuple[BaseGeometry, ...] = field(default=(), compare=False)
+    occluder_labels: tuple[str, ...] = field(default=(), compare=False)  # id, name or place
 
     @cached_property
     def _cameras(self) -> dict[str, Camera]:
