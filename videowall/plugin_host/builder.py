@@ -11,7 +11,7 @@ from videowall.api import CameraInfo, StreamInfo, ZoneInfo
 from videowall.config import Site
 from videowall.config.layout import Panel
 from videowall.plugin_host.context import Clock, HostContext, OptionsError, validate_options
-from videowall.plugin_host.discovery import PluginHost
+from videowall.plugin_host.discovery import PluginHost, exception_text
 from videowall.plugin_host.frame import PanelFrame, error_tile
 from videowall.plugin_host.hub import EventHub
 from videowall.plugin_host.situation_view import SituationFacade, WallSources
@@ -90,7 +90,10 @@ class WallPanelBuilder:
         try:
             options = validate_options(spec, panel.options, label)
         except OptionsError as exc:
-            self._log_once(("options", label, str(exc)), logging.WARNING, str(exc))
+            # A bad option is the layout's mistake; a validator that raised, the plugin's.
+            bug = exc.__cause__
+            self._log_once(("options", label, str(exc)), logging.ERROR if bug else
+                           logging.WARNING, str(exc), bug)
             return error_tile(heading, str(exc))
         ctx = HostContext(spec, label, options, self.hub, self.situation, self.actions,
                           clock=self.clock)
@@ -100,10 +103,12 @@ class WallPanelBuilder:
             widget = spec.factory(ctx)
             if not isinstance(widget, QWidget):
                 raise TypeError(f"the factory returned {type(widget).__name__}, not a QWidget")
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the wall
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - sys.exit() too must not stop the wall
             ctx.close()
             frame.deleteLater()
-            reason = f"building the panel raised {type(exc).__name__}: {exc}"
+            reason = f"building the panel raised {exception_text(exc)}"
             self._log_once(("build", spec.plugin, spec.kind, reason), logging.ERROR,
                            f"{heading} on {label}: {reason}", exc)
             return error_tile(heading, f"{label}: {reason}")

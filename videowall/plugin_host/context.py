@@ -19,6 +19,7 @@ from videowall.api import (
     SituationView,
     Subscription,
 )
+from videowall.plugin_host.discovery import exception_text
 from videowall.plugin_host.hub import EventHub
 from videowall.situation.envelope import describe
 
@@ -123,8 +124,10 @@ class HostContext:
                 return fn(*args[:limit], **kwargs)
             except ActionError as exc:
                 self.log.warning("%s on %s: %s", self.kind, self.label, exc)
-            except Exception as exc:  # noqa: BLE001 - contained: the panel becomes an error
-                self.fail(getattr(fn, "__name__", "a slot"), exc)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # noqa: BLE001 - SystemExit too: the panel fails,
+                self.fail(getattr(fn, "__name__", "a slot"), exc)  # the wall runs on
             return None
 
         return guarded  # type: ignore[return-value]
@@ -139,11 +142,11 @@ class HostContext:
     def subscriptions(self) -> list[Subscription]:
         return [s for s in self._subs if s.active]
 
-    def fail(self, where: str, exc: Exception) -> None:
+    def fail(self, where: str, exc: BaseException) -> None:
         """The panel broke: log once, stop its subscriptions, show the error in its place."""
         if self.failed or self.closed:
             return
-        reason = f"{where} raised {type(exc).__name__}: {exc}"
+        reason = f"{where} raised {exception_text(exc)}"
         self.failed = reason
         self.log.error("plugin %s, panel %s on %s: %s", self.plugin, self.kind, self.label,
                        reason, exc_info=exc)
@@ -177,3 +180,8 @@ def validate_options(spec: PanelSpec, raw: dict[str, Any], label: str) -> Any:
         return spec.options_model.model_validate(raw)
     except ValidationError as exc:
         raise OptionsError(f"{label}: panel {spec.kind}: {describe(exc, 'options')}") from None
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the plugin's validators are plugin code
+        raise OptionsError(f"{label}: panel {spec.kind}: its options model raised "
+                           f"{exception_text(exc)}") from exc

@@ -23,6 +23,12 @@ _SKIP = ("conftest", "setup", "noxfile", "tests", "test", "docs")
 log = logging.getLogger("videowall.plugins")
 
 
+def exception_text(exc: BaseException) -> str:
+    """`Type: message`, or the type alone (GeneratorExit, a bare SystemExit)."""
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
 @dataclass
 class PluginInfo:
     """One plugin found: where it came from, what it offers and what went wrong."""
@@ -76,20 +82,16 @@ class PluginHost:
         if info not in self.plugins:
             self.plugins.append(info)
         info.module = module
-        info.version = info.version or _version_of(module)
-        problem = check_api(getattr(module, "VIDEOWALL_API", None))
-        if problem is not None:
-            self._error(info, problem)
-            return
-        register = getattr(module, "register", None)
-        if not callable(register):
-            self._error(info, "has no register(registry) function")
-            return
-        registry = Registry(info.name)
         try:
-            register(registry)
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the wall
-            self._error(info, f"register() raised {type(exc).__name__}: {exc}", exc)
+            # Plugin code runs here (register, or a module __getattr__): SystemExit too is
+            # its failure, not the wall's end.
+            registry = self._register(module, info)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - a broken plugin must not stop the wall
+            self._error(info, f"register() raised {exception_text(exc)}", exc)
+            return
+        if registry is None:
             return
         info.loaded = True
         for kind, spec in registry.panels.items():
@@ -101,6 +103,21 @@ class PluginHost:
             self.panels[kind] = spec
             info.kinds.append(kind)
 
+    def _register(self, module: ModuleType, info: PluginInfo) -> Registry | None:
+        """The plugin's registry, or None after logging why it cannot register."""
+        info.version = info.version or _version_of(module)
+        problem = check_api(getattr(module, "VIDEOWALL_API", None))
+        if problem is not None:
+            self._error(info, problem)
+            return None
+        register = getattr(module, "register", None)
+        if not callable(register):
+            self._error(info, "has no register(registry) function")
+            return None
+        registry = Registry(info.name)
+        register(registry)
+        return registry
+
     def add_entry_point(self, ep: EntryPoint) -> PluginInfo:
         info = PluginInfo(ep.name, "entry point", f"{ep.name} = {ep.value}")
         dist = getattr(ep, "dist", None)
@@ -108,8 +125,10 @@ class PluginHost:
         self.plugins.append(info)
         try:
             loaded = ep.load()
-        except Exception as exc:  # noqa: BLE001
-            self._error(info, f"import failed: {type(exc).__name__}: {exc}", exc)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - sys.exit() at import time included
+            self._error(info, f"import failed: {exception_text(exc)}", exc)
             return info
         module = loaded if isinstance(loaded, ModuleType) else _function_module(loaded)
         self.add_module(module, info)
@@ -126,8 +145,10 @@ class PluginHost:
         self.plugins.append(info)
         try:
             module = import_path(name, path)
-        except Exception as exc:  # noqa: BLE001
-            self._error(info, f"import failed: {type(exc).__name__}: {exc}", exc)
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - sys.exit() at import time included
+            self._error(info, f"import failed: {exception_text(exc)}", exc)
             return info
         self.add_module(module, info)
         return info

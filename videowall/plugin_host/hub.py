@@ -35,7 +35,7 @@ StreamSource = Callable[[], list[StreamInfo]]
 class Owner(Protocol):
     """The panel a subscription belongs to; told when one of its callbacks raises."""
 
-    def fail(self, where: str, exc: Exception) -> None: ...
+    def fail(self, where: str, exc: BaseException) -> None: ...
 
 
 def check_kind(kind: str) -> None:
@@ -104,7 +104,9 @@ class HubSubscription:
         self._last = time.monotonic()
         try:
             self.callback(events)
-        except Exception as exc:  # noqa: BLE001 - a broken panel must not stop the wall
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - SystemExit too must not end the wall
             self.cancel()  # disabled for good; the owner logs once and shows an error tile
             self.owner.fail(f"its {self.kind!r} callback", exc)
 
