@@ -22,7 +22,7 @@ from videowall.config.templates import (
 )
 from videowall.core.stream_health import Fit, StreamChoice
 
-_CONTENT = ("camera", "tour", "map", "panel")
+_CONTENT = ("camera", "tour", "map", "panel", "alarm")
 _POSITION = ("row", "col", "rowspan", "colspan")
 
 
@@ -34,6 +34,7 @@ class TileKind(StrEnum):
     TOUR = "tour"
     MAP = "map"
     PANEL = "panel"
+    ALARM = "alarm"
 
 
 class Tour(BaseModel):
@@ -46,11 +47,33 @@ class Tour(BaseModel):
 
 
 class MapView(BaseModel):
-    """The city map, whole or framed on one zone."""
+    """The city map: whole, framed on one zone, or on a point with some cameras' view
+    cones highlighted (an alarm's map)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     zone: Id | None = None
+    center: tuple[float, float] | None = Field(None, description="[lat, lon] to frame")
+    radius_m: float = Field(400.0, gt=10, le=50_000, allow_inf_nan=False,
+                            description="half the side of the square framed around center")
+    highlight: tuple[Id, ...] = Field((), max_length=64, description="cameras whose view "
+                                      "cones are drawn highlighted")
+
+    @field_validator("center")
+    @classmethod
+    def _position(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+            raise ValueError(f"center {list(value)} is not [lat, lon]")
+        return value
+
+
+class AlarmCard(BaseModel):
+    """The alarm card: an alarm's incident, response clock, nearest units and the queue of
+    other open alarms; `alarm` names one (wall plans), else it follows the top alarm."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alarm: str | None = Field(None, min_length=1, max_length=160)
 
 
 class Panel(BaseModel):
@@ -80,6 +103,7 @@ class Tile(BaseModel):
     tour: Tour | None = None
     map: MapView | None = None
     panel: Panel | None = None
+    alarm: AlarmCard | None = None
     fit: Fit = Fit.CONTAIN
     stream: StreamChoice = StreamChoice.AUTO
     row: int | None = Field(None, ge=0)
@@ -95,8 +119,10 @@ class Tile(BaseModel):
             return {}
         if isinstance(value, str):
             return {"camera": value}
-        if isinstance(value, dict) and "map" in value and value["map"] is None:
-            return {**value, "map": {}}
+        if isinstance(value, dict):
+            for key in ("map", "alarm"):  # `map:` and `alarm:` alone: the defaults
+                if key in value and value[key] is None:
+                    value = {**value, key: {}}
         return value
 
     @field_validator("fit")

@@ -62,6 +62,7 @@ def _layout(model: WallModel, args: LayoutArgs) -> str:
     if args.name not in model.site.layouts:
         raise ActionError(f"unknown layout {args.name!r} (layouts: "
                           f"{', '.join(model.site.layouts)})")
+    model.takeover.release()  # the operator's choice wins over alarms on screen
     model.set_plan(plan_layout(model.site, args.name), rebuild=True)
     return f"ok layout {args.name}"
 
@@ -75,6 +76,7 @@ class SplitZoneArgs(ActionArgs):
 def _split_zone(model: WallModel, args: SplitZoneArgs) -> str:
     model.check_screen(args.screen)
     model.check_zone(args.zone)
+    model.takeover.release()
     model.set_plan(plan_zone_screen(model.plan, model.site, args.screen, args.zone))
     return f"ok screen {args.screen} shows zone {args.zone}"
 
@@ -89,6 +91,7 @@ def _split_wall(model: WallModel, args: SplitWallArgs) -> str:
     unknown = [z for z in args.zones if z not in {zone.id for zone in model.site.zones}]
     if unknown:
         raise ActionError(f"unknown zone(s): {', '.join(unknown)}")
+    model.takeover.release()
     model.set_plan(plan_split(model.site, args.zones))
     return f"ok wall split by {len(args.zones)} zone(s)"
 

@@ -14,11 +14,13 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from videowall.alarms.queue import Alarm, AlarmQueue
 from videowall.config import Site
 from videowall.core.paths import data_dir
 from videowall.wall.actions import REGISTRY, ActionError, ActionRegistry, ActionResult
 from videowall.wall.plan import TileAddress, TileRef, WallPlan, plan_layout, update_screen
 from videowall.wall.snapshots import SnapshotPolicy
+from videowall.wall.takeover import Takeover
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,12 @@ class MapFocus:
     lon: float | None = None
 
 
-WallEvent = PlanChanged | SiteChanged | BannerChanged | MapFocus
+@dataclass(frozen=True)
+class AlarmsChanged:
+    """The open alarms changed (raised, ended, acknowledged, pinned, stepped)."""
+
+
+WallEvent = PlanChanged | SiteChanged | BannerChanged | MapFocus | AlarmsChanged
 Listener = Callable[[WallEvent], None]
 AuditSink = Callable[[str, str, dict[str, Any], str], None]  # (origin, action, args, result)
 
@@ -96,6 +103,10 @@ class WallModel:
         self.plan = WallPlan(None, {})
         self.banner: str | None = None
         self._listeners: list[Listener] = []
+        self.alarms = AlarmQueue()
+        self.takeover = Takeover(self)
+        self.sources.alarms = self.alarms.to_list
+        self.origin = "local"  # who asks for the action being run (handlers read it)
 
     @property
     def snapshots(self) -> SnapshotPolicy:
@@ -144,6 +155,32 @@ class WallModel:
         self.set_plan(plan_layout(site, layout if layout in site.layouts else None),
                       rebuild=True)
 
+    # ---- alarms (the alarm monitor and the alarm actions call these) ------------------
+
+    def raise_alarm(self, alarm: Alarm) -> None:
+        """A new alarm, or new facts about an open one (cameras, risk); shown at once."""
+        new = alarm.id not in self.alarms
+        self.alarms.add(alarm)
+        if new:
+            self._audit("alarm", "alarm-raised", {
+                "alarm": alarm.id, "rule": alarm.rule.name, "risk": alarm.risk,
+                "cameras": [c.id for c in alarm.cameras]}, f"ok on {alarm.target}")
+        self._emit(AlarmsChanged())
+        self.takeover.apply(force=new)
+
+    def end_alarm(self, alarm_id: str, reason: str, origin: str = "alarm") -> Alarm | None:
+        alarm = self.alarms.end(alarm_id, reason)
+        if alarm is not None:
+            self._audit(origin, "alarm-ended", {"alarm": alarm_id}, f"ok {reason}")
+            self._emit(AlarmsChanged())
+            self.takeover.apply()
+        return alarm
+
+    def alarms_changed(self) -> None:
+        """After an action changed the queue (pin, step): redraw the targets."""
+        self._emit(AlarmsChanged())
+        self.takeover.apply()
+
     def set_banner(self, text: str | None) -> None:
         if text != self.banner:
             self.banner = text
@@ -175,6 +212,7 @@ class WallModel:
             raise
         try:
             parsed = action.parse(raw)
+            self.origin = origin
             result = action.handler(self, parsed)
         except ActionError as exc:
             self._audit(origin, action.name, raw, f"error: {exc}", action.read_only)

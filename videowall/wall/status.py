@@ -40,6 +40,8 @@ class TileStatus(_Out):
     tour: TourStatus | None = None
     map_zone: str | None = Field(None, description="zone a map tile is framed on")
     panel: str | None = Field(None, description="panel kind of a panel tile")
+    alarm: str | None = Field(None, description="the alarm an alarm card shows (null: the "
+                              "top alarm)")
     maximized: bool = False
     focused: bool = False
     stats: bool = Field(False, description="stream statistics shown over the tile")
@@ -80,7 +82,10 @@ class WallStatus(_Out):
     screens: list[ScreenStatus]
     streams: list[StreamStatus] = Field(description="the wall's decoders")
     bus: dict[str, Any] = Field(description="the situation link: connected, seq, counters")
-    alarms: list[dict[str, Any]] = Field(default_factory=list, description="open alarms")
+    alarms: list[dict[str, Any]] = Field(
+        default_factory=list, description="open alarms, highest risk then oldest first: id, "
+        "rule, kind, subject, risk, title, raised_at, target, lat, lon, acknowledged_by, "
+        "pinned, displayed, cameras [{id, role (covers, facing, kiosk), distance_m}]")
 
 
 def wall_status(model: WallModel) -> WallStatus:
@@ -100,6 +105,7 @@ def wall_status(model: WallModel) -> WallStatus:
                     stream=tile.stream.value, fit=tile.fit.value, tour=tour,
                     map_zone=tile.map.zone if tile.map else None,
                     panel=tile.panel.kind if tile.panel else None,
+                    alarm=tile.alarm.alarm if tile.alarm else None,
                     maximized=plan.maximized == address, focused=plan.focused == address,
                     stats=address in plan.stats))
         regions = [RegionStatus(title=g.title, zone=g.zone, page=g.page, pages=g.pages,
