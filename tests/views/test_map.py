@@ -380,3 +380,10 @@ def test_map_labels_and_the_boards_show_the_same_zone_counters(make_map) -> None
     assert (west.open, west.units, west.available) == (1, 2, 1)
     assert (east.open, east.medium, east.low, east.units, east.available) == (2, 1, 1, 1, 0)
     assert "1/2" in tile.zone_layer.labels["west"].textItem.toPlainText()
+
+
+def test_unit_fading_follows_the_servers_policy(make_map) -> None:
+    tile, feed, _ = make_map([unit("U1", 52.52, 13.32)])
+    assert (tile.units.stale_after, tile.units.expire_after) == (30.0, 300.0)
+    feed.policy_changed.emit(5.0, 12.0)  # what the feed says when heartbeats carry a policy
+    assert (tile.units.stale_after, tile.units.expire_after) == (5.0, 12.0)

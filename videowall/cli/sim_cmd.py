@@ -8,13 +8,14 @@ import signal
 import sys
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from videowall.bus.protocol import DEFAULT_INGEST
 from videowall.bus.publish import Publisher, PublishError
 from videowall.cli.bus_cmd import add_zone_options, zones_from_args
 from videowall.sim.city import CitySim, SimConfig
+from videowall.situation.envelope import MessageError
 
 
 def register(subparsers: Any) -> None:
@@ -42,7 +43,10 @@ def run(args: argparse.Namespace) -> int:
     if args.tick <= 0 or args.speed <= 0:
         print("error: --tick and --speed must be positive", file=sys.stderr)
         return 2
-    start = datetime.now(UTC)
+    # A sped-up run starts in the past and ends about now: receivers refuse times more than
+    # a day ahead of their clock, which an endless fast run reaches after 86400/speed s.
+    ahead = args.duration * (args.speed - 1) if args.duration > 0 and args.speed > 1 else 0.0
+    start = datetime.now(UTC) - timedelta(seconds=ahead)
     # Incident ids differ per run: a server that kept the last run's state would otherwise
     # reject "INC-00001 new" as going backwards from "closed".
     prefix = args.prefix if args.prefix is not None else start.strftime("R%H%M%S-")
@@ -79,6 +83,10 @@ def run(args: argparse.Namespace) -> int:
     except PublishError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
+    except MessageError as exc:  # e.g. an endless fast run got more than a day ahead
+        print(f"error: the simulator made a message the bus refuses: {exc.reason} (a fast "
+              "run without --duration runs ahead of real time)", file=sys.stderr)
+        return 1
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

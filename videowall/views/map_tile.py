@@ -108,6 +108,7 @@ class MapTile(pg.PlotWidget):
         """Show this feed's situation (None: the static map only)."""
         if self.feed is not None:
             self.feed.changed.disconnect(self._on_changes)
+            self.feed.policy_changed.disconnect(self._on_policy)
         self.feed = feed
         self.details.dismiss()
         self.zone_layer.clear_alerts()
@@ -123,9 +124,15 @@ class MapTile(pg.PlotWidget):
             for entity in (*state.items(Kind.ZONE).values(), *state.items(Kind.CAMERA).values()):
                 self._apply_other(entity)
             feed.changed.connect(self._on_changes)
+            feed.policy_changed.connect(self._on_policy)
         self.status.setVisible(feed is not None)
         self._place_overlays()
         self._heat_dirty = self._slow_due = True
+
+    def _on_policy(self, stale_after: float, expire_after: float) -> None:
+        """The state server's unit staleness and expiry (from its heartbeats)."""
+        self.units.stale_after, self.units.expire_after = stale_after, expire_after
+        self._slow_due = True
 
     def set_heat_window(self, seconds: float | None) -> None:
         """Heat map of incidents reported in the last `seconds` (None: off)."""
