@@ -30,6 +30,14 @@ End = Literal["acknowledged", "closed", "timeout"]
 MAX_ALARM_CAMERAS = 14  # a 4x4 alarm screen: the map and the card take two tiles
 
 
+def _every_open_status() -> list[OpenStatus]:
+    return ["new", "dispatched", "en_route", "on_scene"]
+
+
+def _default_ends() -> list[End]:
+    return ["acknowledged", "closed"]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -71,7 +79,7 @@ class Trigger(_Strict):
     risks: list[RiskName] | None = Field(None, min_length=1)
     categories: list[str] | None = Field(None, min_length=1, max_length=256)
     statuses: list[OpenStatus] = Field(
-        default_factory=lambda: ["new", "dispatched", "en_route", "on_scene"], min_length=1)
+        default_factory=_every_open_status, min_length=1)
     zones: list[Id] | None = Field(None, min_length=1, max_length=2000)
     min_reports: int = Field(1, ge=1, le=1000, description="repeat reports raise the alarm")
     zone_alert: AlertName | None = Field(None, description="only in zones at this alert level "
@@ -112,7 +120,7 @@ class AlarmRule(_Strict):
     risk: RiskName | None = Field(None, description="the alarm's risk (default: the "
                                   "incident's; required for ext triggers)")
     cameras: int = Field(6, ge=0, le=MAX_ALARM_CAMERAS, description="cameras shown at most")
-    ends: list[End] = Field(default_factory=lambda: ["acknowledged", "closed"], min_length=1)
+    ends: list[End] = Field(default_factory=_default_ends, min_length=1)
     timeout_s: float | None = Field(None, gt=0, le=86_400, allow_inf_nan=False)
 
     @model_validator(mode="after")

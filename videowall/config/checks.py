@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from videowall.config.diagnostics import Diagnostic, Severity
+from videowall.config.diagnostics import Diagnostic, Loc, Severity
 from videowall.config.documents import Declared, Document
 from videowall.config.files import SiteFile
 from videowall.config.layout import Layout, Tile
@@ -89,7 +89,7 @@ def _check_cameras(decl: Declarations, zones: list[Zone]) -> list[Diagnostic]:
     return out
 
 
-def _check_tile(decl: Declarations, doc: Document, at: tuple, tile: Tile,
+def _check_tile(decl: Declarations, doc: Document, at: Loc, tile: Tile,
                 cameras: set[str], zones: set[str]) -> list[Diagnostic]:
     out = []
     if tile.camera is not None and tile.camera not in cameras:

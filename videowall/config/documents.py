@@ -148,8 +148,8 @@ def parse_yaml(text: str, name: str) -> tuple[Document | None, list[Diagnostic]]
 
 def _yaml_error(name: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
     if isinstance(exc, yaml.reader.ReaderError):  # a character that YAML does not allow
-        line = text.count("\n", 0, exc.position) + 1
-        return Diagnostic(name, line, "", f"YAML error: {str(exc).splitlines()[0]}")
+        return Diagnostic(name, text.count("\n", 0, exc.position) + 1, "",
+                          f"YAML error: {str(exc).splitlines()[0]}")
     if not isinstance(exc, yaml.MarkedYAMLError):
         return Diagnostic(name, None, "", f"YAML error: {exc}")
     mark = exc.problem_mark or exc.context_mark

@@ -105,7 +105,9 @@ def _index(text: str) -> dict[Loc, int]:
         return bisect.bisect_left(newlines, pos) + 1
 
     def space(pos: int) -> int:
-        return _SPACE.match(text, pos).end()  # type: ignore[union-attr]
+        match = _SPACE.match(text, pos)
+        assert match is not None  # `[ \t\n\r]*` matches anywhere, if only the empty string
+        return match.end()
 
     def value(pos: int, path: Loc) -> int:
         """Index the value at `pos` (no space before it); the position after it."""
@@ -118,7 +120,7 @@ def _index(text: str) -> dict[Loc, int]:
         index = 0
         while True:
             if char == "{":
-                key, after = json.decoder.scanstring(text, pos + 1)
+                key, after = _DECODER.raw_decode(text, pos)  # the key's string
                 at: Loc = (*path, key)
                 out[at] = line(pos)
                 pos = space(space(after) + 1)  # past the colon

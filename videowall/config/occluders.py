@@ -24,7 +24,9 @@ POLYGONS = ("Polygon", "MultiPolygon")
 
 def _label(feature: dict[str, Any], index: int | None) -> str:
     """How explain-coverage names an occluder: its id or name, else its place in the file."""
-    props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    props = feature.get("properties")
+    if not isinstance(props, dict):
+        props = {}
     for value in (feature.get("id"), props.get("@id"), props.get("id"), props.get("name")):
         if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
             return str(value)[:80]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from yaml.composer import Composer
@@ -15,11 +15,6 @@ from yaml.scanner import Scanner
 
 from videowall.config import limits
 from videowall.config.diagnostics import Loc
-
-try:
-    from yaml.cyaml import CParser
-except ImportError:  # pragma: no cover - PyYAML wheels bundle libyaml
-    CParser = None
 
 _BOOL_TAG = "tag:yaml.org,2002:bool"
 
@@ -51,7 +46,13 @@ class _BoundedComposer(Composer):
         self._sizes: dict[int, tuple[int, int]] = {}  # anchored node id: (values, height)
         self._path: list[str | int] = []
 
-    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    if TYPE_CHECKING:
+        # From the parser it is mixed with (Parser or CParser). Where a node is composed,
+        # the next event starts one: an alias, a scalar, a sequence or a mapping.
+        def peek_event(self) -> yaml.NodeEvent: ...
+
+    # PyYAML's composer never returns None for a node; its stubs say it may.
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         # A mapping's keys are composed with index None, its values with their key node.
         part = index.value if isinstance(index, yaml.ScalarNode) else index
         if part is not None:
@@ -78,7 +79,7 @@ class _BoundedComposer(Composer):
             raise self._refuse(mark, f"nested more than {most} levels deep; at most {most}")
         self._deepest = max(self._deepest, depth)
 
-    def _compose_bounded(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+    def _compose_bounded(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
         event = self.peek_event()
         if isinstance(event, yaml.AliasEvent):
             node = self.anchors.get(event.anchor)
@@ -139,7 +140,9 @@ class BoundedLoader(Reader, Scanner, Parser, _BoundedComposer, SafeConstructor,
         self._init_bounds()
 
 
-if CParser is not None:
+if yaml.__with_libyaml__:  # PyYAML's wheels bundle libyaml
+    from yaml._yaml import CParser  # what yaml.cyaml builds its loaders on
+
     class FastBoundedLoader(_BoundedComposer, CParser, SafeConstructor, _Yaml12Resolver):
         """libyaml's parser under the same composer: 5x faster, with fewer objects made.
 
