@@ -6,13 +6,16 @@ import concurrent.futures
 import json
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PyQt6.QtGui import QImage
 
+from videowall.alarms.queue import Alarm, AlarmCamera
 from videowall.cli import main as cli_main
+from videowall.config.alarms import AlarmRule
 from videowall.control.client import send_command, send_raw
 from videowall.control.commands import Reply
 from videowall.views.remote_control import BUSY, RemoteControl
@@ -125,11 +128,35 @@ def test_every_registered_action_through_ctl_shows_in_status(
     assert {s["camera"] for s in state["streams"]} >= {"n1", "s2"}
     assert state["bus"] == {"configured": False, "connected": False} or "connected" in state["bus"]
 
+    # Alarms: two open on the right screen (raised as the alarm monitor raises them).
+    rule = AlarmRule.model_validate({"name": "red", "when": {"risks": ["high"]},
+                                     "show": {"screen": "right"}})
+    for n, risk in ((1, "high"), (2, "medium")):
+        wall.model.raise_alarm(Alarm(f"incident:I{n}", rule, "incident", f"I{n}", risk,
+                                     f"Incident {n}", datetime.now(UTC), 52.55, 13.05,
+                                     (AlarmCamera("n1", "covers", 40.0),)))
+    alarms = {a["id"]: a for a in status()["alarms"]}
+    assert alarms["incident:I1"]["displayed"] and alarms["incident:I1"]["cameras"][0]["id"] == "n1"
+    assert tile(status(), "right", 0)["camera"] == "n1"  # the alarm took the right screen
+    assert ctl("alarm-step", "right") == "ok screen right shows alarm incident:I2"
+    assert ctl("alarm-pin", "--screen", "right") == "ok alarm incident:I2 pinned"
+    assert {a["id"]: a for a in status()["alarms"]}["incident:I2"]["pinned"]
+    assert ctl("alarm-ack", "--alarm", "incident:I2") == \
+        "ok alarm incident:I2 acknowledged and ended"
+    ctl("layout", "first")  # the operator's layout wins over the open alarm...
+    assert tile(status(), "right", 0)["kind"] == "map"
+    assert ctl("alarm-show") == "ok 1 open alarm(s) shown"  # ...until asked back
+    assert tile(status(), "right", 0)["camera"] == "n1"
+    assert ctl("alarm-dismiss") == "ok alarm incident:I1 dismissed"
+    assert status()["alarms"] == [] and tile(status(), "right", 0)["kind"] == "map"
+
     assert set(sent) == set(REGISTRY.names())  # every action of the registry went through ctl
     lines = records(audit)
     assert "status" not in {r["action"] for r in lines}  # reading changes nothing
+    ours = [r for r in lines if r["origin"] != "alarm"]  # raised by the monitor: its own
     assert all(r["origin"] == "remote:desk-2@127.0.0.1" and r["result"].startswith("ok")
-               and r["time"].endswith("Z") for r in lines)
+               and r["time"].endswith("Z") for r in ours)
+    assert [r["action"] for r in lines if r["origin"] == "alarm"] == ["alarm-raised"] * 2
     assert next(r for r in lines if r["action"] == "assign")["args"] == {
         "screen": "left", "tile": 2, "camera": "s2"}
     assert remote.server.stats.failed == 0

@@ -42,7 +42,14 @@ def test_keys_resolve_to_actions_or_popups(wall: WallModel) -> None:
         "maximize", {"screen": "left", "tile": 2, "region": 0})
     wall.act("t", "maximize", screen="left", tile=2)
     assert activate(wall, "left", (0, 2)) == Command("restore", {"screen": "left"})
-    assert resolve_key(wall, "left", "X") is None
+    assert resolve_key(wall, "left", "Q") is None
+    # Alarm keys: the alarm this screen shows, else (no argument) the wall's top alarm.
+    assert resolve_key(wall, "right", "A") == Command("alarm-ack", {})
+    assert resolve_key(wall, "right", "X") == Command("alarm-dismiss", {})
+    assert resolve_key(wall, "right", "N") == Command("alarm-step", {"screen": "right",
+                                                                     "delta": 1})
+    assert resolve_key(wall, "right", "Shift+N").args["delta"] == -1
+    assert resolve_key(wall, "right", "P") == Command("alarm-pin", {"pin": True})
 
 
 def _walk(entries: list[MenuEntry]) -> list[MenuEntry]:

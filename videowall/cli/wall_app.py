@@ -136,6 +136,7 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     from videowall.views.situation_feed import SituationFeed
     from videowall.views.wall_view import WallView
     from videowall.wall import ActionError, WallModel
+    from videowall.wall.alarm_monitor import AlarmMonitor
     from videowall.wall.audit import AuditLog
     from videowall.wall.snapshots import SnapshotPolicy
 
@@ -158,6 +159,14 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     view = WallView(model, engine, windowed=options.windowed, feed=feed,
                     renderer=choose_renderer(options.renderer))
     stack.callback(view.close)
+    # Alarms: the site's rules watch what the feed applies; the timer ends timed-out ones.
+    monitor = AlarmMonitor(model, feed.state)
+    view.factory.on_scene_at = monitor.on_scene_at
+    feed.changed.connect(monitor.on_changes)
+    alarm_timer = QTimer(interval=1000)
+    alarm_timer.timeout.connect(monitor.tick)
+    alarm_timer.start()
+    stack.callback(alarm_timer.stop)
     host = discover(site.plugin_dirs)  # load failures are logged there, once each
     panels = make_panel_builder(host, view, feed)
     stack.callback(panels.close)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,10 @@ class SimConfig:
     close_linger: float = 300.0  # closed incidents stay this long before deletion
     rereport_rate: float = 0.05  # extra reports per open incident per minute
     incident_prefix: str = ""  # keeps incident ids of separate runs apart
+    # (lat, lon) spots where a share of incidents happens (the demo: in front of cameras,
+    # so that its alarms have cameras to show).
+    hotspots: Sequence[tuple[float, float]] = ()
+    hotspot_share: float = 0.0
 
 
 @dataclass(slots=True)
@@ -174,11 +179,20 @@ class CitySim:
 
     def _new_incident(self) -> dict[str, Any]:
         box = self.index.bounds
-        for _ in range(50):
-            lat = self.rng.uniform(box.south, box.north)
-            lon = self.rng.uniform(box.west, box.east)
-            if (zone := self.index(lat, lon)) is not None:
-                break
+        cfg = self.config
+        if cfg.hotspots and self.rng.random() < cfg.hotspot_share:
+            spot_lat, spot_lon = self.rng.choice(list(cfg.hotspots))
+            # Within some 15 m of the spot: a street corner, a square.
+            lat = spot_lat + self.rng.uniform(-15, 15) / 110_574.0
+            lon = spot_lon + self.rng.uniform(-15, 15) / (111_320.0 * math.cos(
+                math.radians(spot_lat)))
+            zone = self.index(lat, lon)
+        else:
+            for _ in range(50):
+                lat = self.rng.uniform(box.south, box.north)
+                lon = self.rng.uniform(box.west, box.east)
+                if (zone := self.index(lat, lon)) is not None:
+                    break
         risks, weights = zip(*RISK_MIX, strict=True)
         risk = self.rng.choices(risks, weights)[0]
         self.created[risk] += 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,7 +35,8 @@ class DemoFeed:
         start = datetime.now(UTC) - timedelta(seconds=PREROLL_S)
         self.sim = CitySim(SimConfig(seed=seed, units=units, incident_rate=rate, cameras=0,
                                      zones=site.zones, start=start,
-                                     incident_prefix=start.strftime("D%H%M%S-")))
+                                     incident_prefix=start.strftime("D%H%M%S-"),
+                                     hotspots=camera_spots(site), hotspot_share=0.5))
         self.kiosks = KioskSim(site, start, seed=seed)
         self.tick = tick
         self._stop = threading.Event()
@@ -67,3 +69,19 @@ class DemoFeed:
         self._stop.set()
         self._thread.join(2.0)
         self.server.stop()
+
+
+def camera_spots(site: Site) -> list[tuple[float, float]]:
+    """A point well inside each camera's view (on its axis, at 60% of its range): half of
+    the demo's incidents happen at one, so its alarms have cameras that see them."""
+    spots = []
+    for cam in site.cameras:
+        if None in (cam.lat, cam.lon, cam.heading, cam.range_m) or cam.kind.value == "drone":
+            continue
+        assert cam.lat is not None and cam.lon is not None
+        reach = 0.6 * (cam.range_m or 0.0)
+        heading = math.radians(cam.heading or 0.0)
+        spots.append((cam.lat + reach * math.cos(heading) / 110_574.0,
+                      cam.lon + reach * math.sin(heading) / (111_320.0 * math.cos(
+                          math.radians(cam.lat)))))
+    return spots

@@ -14,6 +14,7 @@ from PyQt6.QtGui import QColor, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
 from videowall.config import Camera, Zone
+from videowall.config.layout import MapView
 from videowall.core.geo import from_mercator, metres_scale, to_mercator
 from videowall.situation.counters import zone_counters
 from videowall.situation.envelope import Kind
@@ -159,6 +160,16 @@ class MapTile(pg.PlotWidget):
         rect = rect or self.city_rect()
         if not rect.isEmpty():
             self.setRange(rect=rect, padding=0.05)
+
+    def show_view(self, view: MapView | None) -> None:
+        """Frame what a tile's map view asks for: a zone, a point (with cameras' cones
+        highlighted), or the whole city."""
+        view = view or MapView()
+        self.camera_layer.set_highlight(view.highlight)
+        if view.center is not None and view.zone is None:
+            self.focus_point(view.center[0], view.center[1], view.radius_m)
+        else:
+            self.zoom_to_zone(view.zone)
 
     def focus_point(self, lat: float, lon: float, radius_m: float = 400.0) -> None:
         """Frame a square of 2 x `radius_m` around a position."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Hashable
+from datetime import datetime
 
 from PyQt6.QtWidgets import QWidget
 
 from videowall.config import Site, Tile, TileKind
 from videowall.config.layout import Panel
 from videowall.video.engine import StreamEngine
+from videowall.views.alarm_tile import AlarmTile
 from videowall.views.camera_view import CameraView
 from videowall.views.map_tile import MapTile
 from videowall.views.message_tile import MessageTile
@@ -37,6 +39,8 @@ class TileFactory:
         self.renderer = renderer
         # Called with (map widget, camera id) when a camera is clicked on a map tile.
         self.on_map_camera: Callable[[QWidget, str], None] | None = None
+        # When each incident was first on scene (the alarm monitor's), for alarm cards.
+        self.on_scene_at: dict[str, datetime] | None = None
         self._basemap_errors: set[tuple[str, str]] = set()  # logged once each
 
     @property
@@ -65,6 +69,8 @@ class TileFactory:
             return ("camera", camera)  # keeps the picture: no black frame
         if tile.kind is TileKind.MAP:
             return ("map", id(self.site))
+        if tile.kind is TileKind.ALARM and tile.alarm is not None:
+            return ("alarm", tile.alarm.alarm)
         if tile.kind is TileKind.PANEL and tile.panel is not None:
             # The same panel with the same options keeps its state across a switch.
             options = json.dumps(tile.panel.options, sort_keys=True, default=str)
@@ -77,7 +83,9 @@ class TileFactory:
             widget.set_fit(tile.fit)
             widget.set_stream(tile.stream)
         elif isinstance(widget, MapTile) and tile.map is not None:
-            widget.zoom_to_zone(tile.map.zone)
+            widget.show_view(tile.map)
+        elif isinstance(widget, AlarmTile) and tile.alarm is not None:
+            widget.show_alarm(tile.alarm.alarm)
 
     def _apply_map_settings(self, widget: MapTile, label: str) -> None:
         settings = self.site.map
@@ -110,9 +118,14 @@ class TileFactory:
             case TileKind.MAP:
                 zone = tile.map.zone if tile.map else None
                 widget = MapTile(self.site.zones, self.site.cameras, zone=zone, feed=self.feed)
+                widget.show_view(tile.map)
                 self._apply_map_settings(widget, label)
                 widget.camera_clicked.connect(lambda cam, w=widget: self._map_camera(w, cam))
                 return widget
+            case TileKind.ALARM:
+                assert tile.alarm is not None
+                return AlarmTile(self.model, self.feed.state if self.feed else None,
+                                 tile.alarm.alarm, on_scene_at=self.on_scene_at)
             case TileKind.PANEL:
                 assert tile.panel is not None
                 if self.panel_builder is None:

@@ -48,9 +48,12 @@ def key_name(event: QKeyEvent) -> str | None:
         return names[key]
     if key == Qt.Key.Key_K and ctrl:
         return "Ctrl+K"
-    letters = {Qt.Key.Key_S: "S", Qt.Key.Key_Z: "Z", Qt.Key.Key_C: "C"}
+    letters = {Qt.Key.Key_S: "S", Qt.Key.Key_Z: "Z", Qt.Key.Key_C: "C", Qt.Key.Key_A: "A",
+               Qt.Key.Key_X: "X", Qt.Key.Key_P: "P", Qt.Key.Key_N: "N"}
     if key in letters and not mods & ~Qt.KeyboardModifier.KeypadModifier:
         return letters[key]
+    if key == Qt.Key.Key_N and mods == Qt.KeyboardModifier.ShiftModifier:
+        return "Shift+N"
     return None
 
 

@@ -21,7 +21,7 @@ from videowall.config.alarms import AlarmRule
 from videowall.situation.envelope import Kind
 from videowall.situation.models import AlertLevel, ExtMessage, Incident, IncidentStatus, ZoneUpdate
 from videowall.situation.state import Change, SituationState
-from videowall.wall.model import WallModel
+from videowall.wall.model import SiteChanged, WallEvent, WallModel
 
 log = logging.getLogger(__name__)
 MOVED_M = 25.0  # an incident moved this far gets its cameras chosen again
@@ -50,6 +50,11 @@ class AlarmMonitor:
         self._settled: dict[str, int] = {}  # alarm id -> risk rank when an operator ended it
         self._raised: dict[str, int] = {}  # alarm id -> risk rank it was raised with
         self.reload(model.site)
+        model.subscribe(self._on_event)
+
+    def _on_event(self, event: WallEvent) -> None:
+        if isinstance(event, SiteChanged):
+            self.reload(event.site)
 
     def reload(self, site: Site) -> None:
         """A new site: new cameras, occluders and rules."""
@@ -65,12 +70,13 @@ class AlarmMonitor:
         if not self.rules:
             return
         for change in changes:
+            new = change.new  # None for a removal, else the model of the change's kind
             try:
-                if change.kind is Kind.INCIDENT:
-                    self._incident(change.id, change.new)  # type: ignore[arg-type]
-                elif change.kind is Kind.EXT:
-                    self._ext(change.id, change.new)  # type: ignore[arg-type]
-                elif change.kind is Kind.ZONE and isinstance(change.new, ZoneUpdate):
+                if change.kind is Kind.INCIDENT and (new is None or isinstance(new, Incident)):
+                    self._incident(change.id, new)
+                elif change.kind is Kind.EXT and (new is None or isinstance(new, ExtMessage)):
+                    self._ext(change.id, new)
+                elif change.kind is Kind.ZONE and isinstance(new, ZoneUpdate):
                     for incident in self.state.open_incidents(zone=change.id):
                         self._incident(incident.id, incident)
             except Exception:  # one odd entity must not stop alarms for all the others
@@ -165,24 +171,26 @@ class AlarmMonitor:
             if RISK_RANK[rule.risk or "high"] <= self._settled.get(alarm_id, 0):
                 return
             assert message is not None
-            lat, lon = self._ext_position(message, camera)
-            cameras = self._cameras(rule, lat, lon, kiosk=camera or None) if lat is not None \
+            position = self._ext_position(message, camera)
+            cameras = self._cameras(rule, *position, kiosk=camera or None) if position \
                 else ((AlarmCamera(camera, "kiosk"),) if camera else ())
+            lat, lon = position or (None, None)
             location = message.payload.get("location")
             title = f"{message.type} {ext_id}" + (f" at {location}" if location else "")
             self._raise(Alarm(alarm_id, rule, "ext", ext_id, rule.risk or "high", title[:120],
                               self.clock(), lat, lon, cameras))
             return
 
-    def _ext_position(self, message: ExtMessage, camera: str) -> tuple[float | None,
-                                                                       float | None]:
+    def _ext_position(self, message: ExtMessage, camera: str) -> tuple[float, float] | None:
         lat, lon = message.payload.get("lat"), message.payload.get("lon")
         if isinstance(lat, int | float) and isinstance(lon, int | float):
             return float(lat), float(lon)
         try:
             found = self.model.site.camera(camera)
         except KeyError:
-            return None, None
+            return None
+        if found.lat is None or found.lon is None:  # a camera has both or neither
+            return None
         return found.lat, found.lon
 
     # ---- shared ----------------------------------------------------------------------------
@@ -204,14 +212,14 @@ class AlarmMonitor:
         out = [AlarmCamera(kiosk, "kiosk")] if kiosk else []
         covering = [v for v in self.index.covering(lat, lon) if v.camera.id != kiosk]
         out += [AlarmCamera(v.camera.id, "covers", v.distance_m) for v in covering]
-        if not covering:
+        if len(out) < min(rule.cameras, FACING):
+            # None or few see it: the nearest turned towards it give the operator context.
             out += [AlarmCamera(v.camera.id, "facing", v.distance_m)
                     for v in self.index.nearest_facing(lat, lon, FACING)
-                    if v.camera.id != kiosk]
-        return tuple(out[:max(rule.cameras, len(out[:1]) if kiosk else 0)])
+                    if v.camera.id != kiosk][:FACING - len(out)]
+        return tuple(out[:max(rule.cameras, 1 if kiosk else 0)])
 
 
 def _title(incident: Incident) -> str:
-    words = incident.title or incident.category.replace("_", " ").capitalize()
-    where = f" ({incident.zone})" if incident.zone else ""
-    return f"{words}{where}"[:120]
+    """The incident's title, else its category; the card names the zone beside it."""
+    return (incident.title or incident.category.replace("_", " ").capitalize())[:120]

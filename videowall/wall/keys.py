@@ -40,6 +40,9 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("double-click or Enter", "maximise the tile; again, or Esc, restores"),
     ("S", "show or hide stream statistics on this screen's tiles"),
     ("Esc", "hide the error band; else restore a maximised tile"),
+    ("A / X", "acknowledge / dismiss the alarm this screen shows (else the top alarm)"),
+    ("P", "pin the alarm this screen shows (again: unpin)"),
+    ("N / Shift+N", "next / previous alarm on this screen"),
 )
 
 
@@ -74,6 +77,16 @@ def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
         return Command("page", {"screen": screen, "delta": -1})
     if key == "S":
         return Command("stats", {"screen": screen})
+    alarm = model.alarms.displayed(f"screen:{screen}")
+    on_screen = {"screen": screen} if alarm is not None else {}
+    if key == "A":
+        return Command("alarm-ack", on_screen)
+    if key == "X":
+        return Command("alarm-dismiss", on_screen)
+    if key == "P":
+        return Command("alarm-pin", {**on_screen, "pin": not (alarm and alarm.pinned)})
+    if key in ("N", "Shift+N"):
+        return Command("alarm-step", {"screen": screen, "delta": -1 if key == "Shift+N" else 1})
     if key in ("Ctrl+K", "F2"):
         return Command(ui=SWITCHER)
     if key == "Z":

@@ -30,6 +30,18 @@ def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuE
     region, index = address
     at = {"screen": screen, "tile": index, "region": region}
     out = [MenuEntry("Assign camera...", ui=CAMERA_PICKER)]
+    if tile.kind is TileKind.ALARM:
+        alarm = (model.alarms.get(tile.alarm.alarm) if tile.alarm and tile.alarm.alarm
+                 else next(iter(model.alarms.ordered()), None))
+        if alarm is not None:
+            which = {"alarm": alarm.id}
+            out += [MenuEntry("Acknowledge alarm", "alarm-ack", which),
+                    MenuEntry("Dismiss alarm", "alarm-dismiss", which),
+                    MenuEntry("Unpin alarm" if alarm.pinned else "Pin alarm", "alarm-pin",
+                              {**which, "pin": not alarm.pinned})]
+            if len(model.alarms.ordered(alarm.target)) > 1 and alarm.rule.show.screen:
+                out.append(MenuEntry("Next alarm", "alarm-step",
+                                     {"screen": alarm.rule.show.screen, "delta": 1}))
     if tile.kind is TileKind.TOUR:
         running = address not in plan.stopped_tours
         out.append(MenuEntry("Stop tour" if running else "Start tour", "tour",

@@ -70,6 +70,23 @@ class StreamStatus(_Out):
     fps: float = Field(0.0, description="frames per second delivered to tiles")
 
 
+class ProcessStatus(_Out):
+    """The wall process's memory watch: resident memory against its settled baseline."""
+
+    rss_bytes: int | None = Field(None, description="resident memory now")
+    baseline_bytes: int | None = Field(None, description="resident memory once start-up "
+                                       "settled; null until then")
+    growth_bytes: int | None = Field(None, description="rss_bytes - baseline_bytes")
+    growth_pct: float | None = Field(None, description="growth in % of the baseline")
+    rate_bytes_per_min: int | None = Field(None, description="growth rate over the last "
+                                           "window (null until it is full)")
+    threads: int | None = Field(None, description="OS threads of the wall process")
+    level: str = Field("ok", description="ok, warn (growing more than a settled wall does) "
+                       "or high (4 warning amounts: it will run out of memory)")
+    uptime_s: float = Field(0.0, description="seconds since the watch started")
+    text: str = Field("", description="all of it in one line, as the log says it")
+
+
 class WallStatus(_Out):
     """Everything `status` answers."""
 
@@ -86,6 +103,8 @@ class WallStatus(_Out):
         default_factory=list, description="open alarms, highest risk then oldest first: id, "
         "rule, kind, subject, risk, title, raised_at, target, lat, lon, acknowledged_by, "
         "pinned, displayed, cameras [{id, role (covers, facing, kiosk), distance_m}]")
+    process: ProcessStatus | None = Field(None, description="the wall process's memory "
+                                          "watch (null when it does not run)")
 
 
 def wall_status(model: WallModel) -> WallStatus:
@@ -111,11 +130,13 @@ def wall_status(model: WallModel) -> WallStatus:
         regions = [RegionStatus(title=g.title, zone=g.zone, page=g.page, pages=g.pages,
                                 rows=g.rows, cols=g.cols) for g in plan.regions]
         screens.append(ScreenStatus(id=screen_id, regions=regions, tiles=tiles))
+    process = model.sources.extra.get("process")  # the wall's memory watch, when it runs
     return WallStatus(
         site=model.site.name, layout=model.plan.layout, layouts=list(model.site.layouts),
         banner=model.banner, screens=screens,
         streams=[StreamStatus.model_validate(s) for s in model.sources.streams()],
-        bus=model.sources.bus(), alarms=model.sources.alarms())
+        bus=model.sources.bus(), alarms=model.sources.alarms(),
+        process=ProcessStatus.model_validate(process()) if process is not None else None)
 
 
 def status_schema() -> dict[str, Any]:

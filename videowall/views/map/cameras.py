@@ -16,6 +16,7 @@ from videowall.core.geo import sector, to_mercator
 
 CAMERA_COLOUR = QColor(120, 200, 255)
 OFFLINE_COLOUR = QColor(110, 118, 128)
+HIGHLIGHT_COLOUR = QColor(255, 214, 64)  # an alarm's cameras: their cones stand out
 M_PER_DEG = 111_320.0
 
 
@@ -37,6 +38,8 @@ class CameraLayer:
         self.x, self.y = to_mercator(self.lat, self.lon)
         self.offline: set[str] = set()
         self.cones: list[QGraphicsPathItem] = []
+        self.cone_of: dict[str, QGraphicsPathItem] = {}
+        self.highlighted: set[str] = set()
         pen = QPen(QColor(120, 200, 255, 160))
         pen.setCosmetic(True)
         for cam in self.cameras:
@@ -51,6 +54,7 @@ class CameraLayer:
             cone.setPen(pen)
             cone.setZValue(-10)
             self.cones.append(cone)
+            self.cone_of[cam.id] = cone
         self.points = pg.ScatterPlotItem(
             x=self.x, y=self.y, data=[c.id for c in self.cameras], size=9, symbol="s",
             brush=CAMERA_COLOUR, pen=pg.mkPen(20, 30, 40), hoverable=True,
@@ -76,6 +80,23 @@ class CameraLayer:
             self.offline.add(camera_id)
         self.points.setBrush([OFFLINE_COLOUR if c.id in self.offline else CAMERA_COLOUR
                               for c in self.cameras])
+
+    def set_highlight(self, camera_ids: Iterable[str]) -> None:
+        """Draw these cameras' cones highlighted (an alarm's), the others as usual."""
+        wanted = {c for c in camera_ids if c in self.cone_of}
+        if wanted == self.highlighted:
+            return
+        for camera_id, cone in self.cone_of.items():
+            on = camera_id in wanted
+            colour = HIGHLIGHT_COLOUR if on else CAMERA_COLOUR
+            pen = QPen(QColor(colour.red(), colour.green(), colour.blue(), 230 if on else 160))
+            pen.setCosmetic(True)
+            pen.setWidthF(2.5 if on else 1.0)
+            cone.setPen(pen)
+            cone.setBrush(QBrush(QColor(colour.red(), colour.green(), colour.blue(),
+                                        90 if on else 45)))
+            cone.setZValue(-5 if on else -10)
+        self.highlighted = wanted
 
     def near(self, lat: float, lon: float, radius_m: float = 300.0) -> list[tuple[Camera, float]]:
         """Cameras within `radius_m`, nearest first, with their distances."""
