@@ -125,7 +125,8 @@ class CoverageIndex:
         areas = np.flatnonzero(positioned & self.has_area)
         if len(areas):
             point = shapely.Point(lon, lat)
-            inside = np.array([self.area[i].covers(point) for i in areas], bool)  # type: ignore[union-attr]
+            shapes = [self.area[i] for i in areas]  # each set: these cameras have an area
+            inside = np.array([a is not None and a.covers(point) for a in shapes], bool)
             why[areas[~inside]] = 4
         out: list[Verdict] = []
         candidates = np.flatnonzero(why < 0)

@@ -136,5 +136,5 @@ class AlarmQueue:
         return chosen
 
     def to_list(self) -> list[dict[str, Any]]:
-        shown = {self.displayed(t).id for t in self.targets() if self.displayed(t)}
+        shown = {alarm.id for t in self.targets() if (alarm := self.displayed(t)) is not None}
         return [{**a.to_dict(), "displayed": a.id in shown} for a in self.ordered()]

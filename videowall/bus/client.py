@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeGuard
 
 import zmq
 
@@ -41,15 +41,19 @@ PolicyCallback = Callable[[float, float], None]  # (stale_after, expire_after) s
 MAX_POLICY_S = 30 * 86400.0  # a month: anything longer is no unit policy
 
 
+def _policy_seconds(value: object) -> TypeGuard[float]:
+    """A JSON number (a boolean is none) of seconds, above 0 and at most MAX_POLICY_S."""
+    return (type(value) is int or type(value) is float) and 0 < value <= MAX_POLICY_S
+
+
 def policy_of(beat: dict[str, Any]) -> tuple[float, float] | None:
     """The server's unit policy from a heartbeat; None from older servers; MessageError if bad."""
     stale, expire = beat.get("stale_after"), beat.get("expire_after")
     if stale is None and expire is None:
         return None
-    for value in (stale, expire):
-        if type(value) not in (int, float) or not 0 < value <= MAX_POLICY_S:
-            raise MessageError(f"heartbeat with an invalid unit policy: stale_after={stale!r:.20}"
-                               f" expire_after={expire!r:.20}")
+    if not (_policy_seconds(stale) and _policy_seconds(expire)):
+        raise MessageError(f"heartbeat with an invalid unit policy: stale_after={stale!r:.20}"
+                           f" expire_after={expire!r:.20}")
     if stale > expire:
         raise MessageError(f"heartbeat with an invalid unit policy: stale_after {stale} is"
                            f" longer than expire_after {expire}")

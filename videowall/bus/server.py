@@ -117,8 +117,8 @@ class StateServer:
         self.epoch = uuid.uuid4().hex[:16]
         self.stats = ServerStats()
         self.refs = KnownReferences.of(cfg.known_zones, cfg.known_cameras)
-        kwargs = dict(zone_lookup=cfg.zone_lookup, stale_after=cfg.stale_after,
-                      expire_after=cfg.expire_after)
+        kwargs: dict[str, Any] = dict(zone_lookup=cfg.zone_lookup, stale_after=cfg.stale_after,
+                                      expire_after=cfg.expire_after)
         self.store = Store(cfg.state_file, journal=cfg.journal) if cfg.state_file else None
         loaded = self.store.load(**kwargs) if self.store is not None else None
         if loaded is not None:
@@ -376,7 +376,7 @@ class StateServer:
                 return None
             seq = self.state.seq + 1
             if prepared.op is Op.UPSERT:
-                out = Envelope.upsert(prepared.data, seq=seq)
+                out = Envelope.upsert(prepared.entity, seq=seq)
             else:
                 out = Envelope.delete(prepared.kind, prepared.id, seq=seq)
             payload = self._serialise(out)  # before applying: a failure changes nothing

@@ -86,6 +86,13 @@ class Envelope(BaseModel):
     def id(self) -> str:
         return self.data.id
 
+    @property
+    def entity(self) -> Entity:
+        """An upsert's data: the model of its kind (checked when the envelope was made)."""
+        if isinstance(self.data, EntityRef):
+            raise TypeError(f"{self.op} of {self.kind} carries no entity, only its id")
+        return self.data
+
     @classmethod
     def upsert(cls, entity: Entity, seq: int | None = None) -> Envelope:
         return cls(kind=KIND_FOR_MODEL[type(entity)], op=Op.UPSERT, data=entity, seq=seq)

@@ -148,7 +148,7 @@ class SituationState:
             new = None
             table.pop(env.id, None)
         else:
-            new = table[env.id] = env.data
+            new = table[env.id] = env.entity
             if isinstance(new, Incident):
                 self.history.record(new)
         if env.seq is not None:
