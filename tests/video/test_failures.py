@@ -154,3 +154,15 @@ def test_missing_password_variable_is_a_clear_failure(engine, monkeypatch) -> No
     h = wait_state(engine.open(src, 64, 48).health, StreamState.RECONNECTING,
                    StreamState.FAILED)
     assert "NO_SUCH_PW" in h.reason
+
+
+def test_unexpected_errors_are_logged_without_the_password(caplog) -> None:
+    from videowall.video.failures import classify
+
+    caplog.set_level(logging.DEBUG)
+    url = "rtsp://admin:Pa@ss:w0rd@127.0.0.1:554/x"
+    failure = classify(RuntimeError(f"library broke while opening '{url}'"), ("Pa@ss:w0rd",))
+    assert failure.reason.startswith("unexpected error: RuntimeError")
+    assert "Traceback" in caplog.text or "RuntimeError" in caplog.text  # still diagnosable
+    for text in (caplog.text, failure.reason, failure.detail):
+        assert "Pa@ss" not in text and "w0rd" not in text, text

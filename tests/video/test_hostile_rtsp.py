@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import logging
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from urllib.parse import quote
 
 import pytest
+from hypothesis import given, settings
 
 from tests.video.conftest import wait_for, wait_state
+from tests.video.credentials import leaks, passwords, typed_passwords, typed_users, users
+from videowall.cli.main import main
 from videowall.config.sources import Source
 from videowall.core.stream_health import StreamState
 from videowall.testing.trickle_server import (
@@ -19,6 +28,7 @@ from videowall.testing.trickle_server import (
     Silent,
     StreamThenTrickle,
     Trickle,
+    Unauthorized,
 )
 from videowall.video.decoder import EngineSettings
 from videowall.video.engine import StreamEngine
@@ -155,3 +165,83 @@ def test_stop_aborts_a_read_blocked_on_a_stalled_live_stream(hostile, clips) -> 
     assert time.monotonic() - started < 1.0
     assert _decode_threads() == []
     assert server.wait_until(lambda s: s.open_connections == 0, timeout=1)
+
+
+# ---- passwords never leak, whatever they contain ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def refusing() -> Iterator[HostileServer]:
+    """An RTSP server that answers 401 to everything, as a camera with another password."""
+    with HostileServer(Unauthorized()) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def _captured_logs() -> Iterator[io.StringIO]:
+    """Every log record at DEBUG, formatted with its traceback, as a log file would have it."""
+    text = io.StringIO()
+    handler = logging.StreamHandler(text)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    old_level, old_handlers = root.level, root.handlers[:]
+    root.handlers, root.level = [handler], logging.DEBUG
+    try:
+        yield text
+    finally:
+        for extra in root.handlers:  # `videowall --log-file` adds its own
+            if extra is not handler:
+                extra.close()
+        root.handlers, root.level = old_handlers, old_level
+
+
+@contextlib.contextmanager
+def _env(name: str, value: str) -> Iterator[None]:
+    # Not monkeypatch: hypothesis runs many examples within one test function.
+    old = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ[name]
+        else:
+            os.environ[name] = old
+
+
+def _probe(*argv: str, log_file: Path) -> tuple[int, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        rc = main(["--log-level", "debug", "--log-file", str(log_file), "probe", *argv,
+                   "--seconds", "5", "--json"])
+    return rc, out.getvalue() + err.getvalue() + log_file.read_text()
+
+
+@given(user=users, password=passwords, typed_user=typed_users, typed=typed_passwords)
+@settings(max_examples=12, deadline=None)
+def test_no_password_reaches_health_logs_or_probe_output(refusing, user, password,
+                                                         typed_user, typed) -> None:
+    inline = [refusing.url(userinfo=f"{quote(user, safe='')}:{quote(password, safe='')}"),
+              # Typed as is, which FFmpeg accepts: "rtsp://admin:Pa@ssw0rd@cam/".
+              refusing.url(userinfo=f"{typed_user}:{typed}")]
+    with _env("VW_HOSTILE_PW", password), _captured_logs() as logs, \
+            tempfile.TemporaryDirectory() as tmp:
+        engine = StreamEngine(HOSTILE)
+        try:
+            sources = [Source(id="ref", url=refusing.url(), username=user,
+                              password_env="VW_HOSTILE_PW")]
+            sources += [Source(id=f"inline{i}", url=url) for i, url in enumerate(inline)]
+            tiles = [engine.open(src, 64, 48) for src in sources]
+            healths = [wait_state(t.health, StreamState.FAILED, timeout=5) for t in tiles]
+        finally:
+            assert engine.shutdown(timeout=1.0)
+        shown = [str(h.to_dict()) for h in healths]
+        assert all("401" in h.reason for h in healths), healths
+        for argv in ([refusing.url(), f"--user={user}", "--password-env", "VW_HOSTILE_PW"],
+                     *([url] for url in inline), [inline[0].replace("/cam", " /cam")]):
+            rc, text = _probe(*argv, log_file=Path(tmp) / "videowall.log")
+            assert rc in (1, 2), text
+            shown.append(text)
+        shown.append(logs.getvalue())
+    for text in shown:
+        assert not leaks(password, text) and not leaks(typed, text), text

@@ -40,7 +40,10 @@ def run(args: argparse.Namespace) -> int:
                         username=args.user, password_env=args.password_env)
     except ValidationError as exc:
         problems = "; ".join(e["msg"] for e in exc.errors())
-        print(f"error: {mask_url(args.url)}: {problems}")
+        # A URL ends at white space for mask_url: one with a space (refused anyway) may
+        # have it in its password, so it is not repeated.
+        shown = "URL" if any(c.isspace() for c in args.url) else mask_url(args.url)
+        print(f"error: {shown}: {problems}")
         return 2
     try:
         tuning = OpenTuning(io_timeout_s=args.timeout, open_timeout_s=args.open_timeout)

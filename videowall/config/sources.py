@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -17,8 +19,9 @@ NETWORK_SCHEMES = frozenset(
 SIM_SCHEME = "sim"
 MASK = "***"
 _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
-# user:password@ in any URL-looking text, used to scrub error messages from FFmpeg.
-_CREDS_IN_TEXT = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<user>[^:/@\s]*):[^@\s/]*@")
+_SCHEME_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_AUTHORITY_END = "/?#"
+_SPACE = re.compile(r"\s")
 
 
 class Transport(StrEnum):
@@ -36,8 +39,72 @@ def url_scheme(url: str) -> str:
     return url.split("://", 1)[0].lower()
 
 
+@dataclass(frozen=True, slots=True)
+class UrlParts:
+    """A network URL split the way FFmpeg's `av_url_split` splits it.
+
+    The authority ends at the first '/', '?' or '#' after "://"; the user info is all
+    of it before its LAST '@' (so a raw '@' in a password still works, as in FFmpeg);
+    user and password part at the user info's first ':'.
+    """
+
+    scheme: str
+    userinfo: str | None  # as written in the URL (maybe percent-encoded); None: absent
+    hostport: str
+    rest: str  # path, query and fragment, from the first '/', '?' or '#'
+
+    @property
+    def user(self) -> str | None:
+        return None if self.userinfo is None else self.userinfo.partition(":")[0]
+
+    @property
+    def password(self) -> str | None:
+        """The password as written in the URL, or None."""
+        if self.userinfo is None or ":" not in self.userinfo:
+            return None
+        return self.userinfo.partition(":")[2]
+
+    @property
+    def host(self) -> str:
+        if self.hostport.startswith("[") and "]" in self.hostport:
+            return self.hostport[1:self.hostport.index("]")]
+        return self.hostport.partition(":")[0]
+
+    @property
+    def port_text(self) -> str | None:
+        """What follows the host's ':' (not necessarily a number), or None."""
+        tail = self.hostport
+        if tail.startswith("[") and "]" in tail:
+            tail = tail[tail.index("]") + 1:]
+            return tail[1:] if tail.startswith(":") else None
+        return tail.partition(":")[2] if ":" in tail else None
+
+    def join(self, userinfo: str | None) -> str:
+        """The same URL with other user info (None: without any)."""
+        at = "" if userinfo is None else f"{userinfo}@"
+        return f"{self.scheme}://{at}{self.hostport}{self.rest}"
+
+
+def split_url(url: str) -> UrlParts:
+    """Split a `scheme://...` URL into scheme, user info, host[:port] and the rest."""
+    scheme, sep, tail = url.partition("://")
+    if not sep:
+        raise ValueError("not a URL with a scheme")
+    end = len(tail)
+    for char in _AUTHORITY_END:
+        found = tail.find(char)
+        if found >= 0:
+            end = min(end, found)
+    authority, rest = tail[:end], tail[end:]
+    userinfo, at, hostport = authority.rpartition("@")
+    return UrlParts(scheme, userinfo if at else None, hostport, rest)
+
+
 def check_url(url: str) -> str:
-    """Validate a source URL or file path and return it unchanged."""
+    """Validate a source URL or file path and return it unchanged.
+
+    Messages never repeat parts of the URL: a mistyped one may hold a password.
+    """
     url = url.strip()
     if not url:
         raise ValueError("URL is empty")
@@ -54,14 +121,19 @@ def check_url(url: str) -> str:
         raise ValueError(
             f"unsupported URL scheme {scheme!r} (use one of {allowed}, or a file path)"
         )
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise ValueError(f"bad port in URL: {exc}") from None
-    if not parts.hostname and scheme not in ("udp", "rtp"):
+    parts = split_url(url)
+    if "@" in parts.rest:
+        # Most likely a user name or password with a raw '/', '?' or '#' in it: FFmpeg
+        # would end the host there and connect elsewhere, and mask_url could not tell
+        # the password from the path.
+        raise ValueError("'@' after the host: write it as %40 in a path, and percent-encode "
+                         "'/', '?' and '#' in a user name or password (%2F, %3F, %23)")
+    port = parts.port_text or None  # "host:" has no port, as in FFmpeg
+    if port is not None and (not port.isdigit() or not port.isascii() or int(port) > 65535):
+        raise ValueError("bad port in URL: it must be a number from 0 to 65535")
+    if not parts.host and scheme not in ("udp", "rtp"):
         raise ValueError("URL has no host")
-    if port is not None and port == 0 and scheme not in ("udp", "rtp"):
+    if port is not None and int(port) == 0 and scheme not in ("udp", "rtp"):
         raise ValueError("URL has port 0")
     return url
 
@@ -69,20 +141,45 @@ def check_url(url: str) -> str:
 SourceUrl = Annotated[str, AfterValidator(check_url)]
 
 
-def mask_url(url: str) -> str:
-    """Return the URL with any password replaced by ***, safe for logs and screens."""
-    return _CREDS_IN_TEXT.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", url)
+def mask_url(text: str) -> str:
+    """Replace the password of every URL in `text` by ***, safe for logs and screens.
+
+    `text` may be a URL or free text holding URLs (an FFmpeg error, a log line); a URL
+    runs to the next white space. Its user info ends at its last '@' (FFmpeg's rule, so
+    a raw '@' in a password is masked whole) and the password runs from the first ':'
+    to there. Valid sources have no '@' after the host (`check_url`), so a later '@' can
+    only mean a raw '/', '?' or '#' in a password: masking up to it hides that too.
+    """
+    out: list[str] = []
+    pos = 0
+    while (match := _SCHEME_IN_TEXT.search(text, pos)) is not None:
+        start = match.end()
+        space = _SPACE.search(text, start)
+        at = text.rfind("@", start, space.start() if space else len(text))
+        colon = text.find(":", start, at) if at >= 0 else -1
+        if colon >= 0:
+            out.append(text[pos:colon + 1] + MASK)
+            pos = at
+        else:
+            out.append(text[pos:start])
+            pos = start
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def scrub(text: str, *secrets: str | None) -> str:
-    """Mask credentials in URLs inside free text and remove the given secret strings."""
+    """Mask credentials in URLs inside free text and remove the given secret strings.
+
+    Each secret goes in every form it may take in a message: as is, percent-encoded
+    (how the engine puts it into a URL) and percent-decoded.
+    """
     text = mask_url(text)
+    forms = set()
     for secret in secrets:
         if secret:
-            text = text.replace(secret, MASK)
-            quoted = quote(secret, safe="")
-            if quoted != secret:
-                text = text.replace(quoted, MASK)
+            forms |= {secret, quote(secret, safe=""), unquote(secret)}
+    for form in sorted(filter(None, forms), key=len, reverse=True):
+        text = text.replace(form, MASK)
     return text
 
 
@@ -129,7 +226,8 @@ def parse_sim_url(url: str) -> SimSpec:
 class Source(BaseModel):
     """One camera or drone stream: where it is and how to reach it."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Validation errors must not quote the input: a URL may hold a password.
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     id: str = Field(pattern=_ID_RE)
     url: SourceUrl
@@ -147,9 +245,14 @@ class Source(BaseModel):
         if self.password_env and self.username is None:
             raise ValueError("password_env needs username")
         for url in (self.url, self.sub_url):
-            if url and self.username is not None and "@" in urlsplit(url).netloc:
+            if url and self.username is not None and _userinfo(url) is not None:
                 raise ValueError("credentials given both in the URL and as username")
         return self
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, object]]:
+        # repr() and str() of a source end up in logs and tracebacks: masked URLs only.
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if name in ("url", "sub_url") and value else value
 
     def masked(self, sub: bool = False) -> str:
         """The URL (main or sub) as it may be shown to people."""
@@ -165,17 +268,19 @@ class Source(BaseModel):
         return value
 
     def resolved_url(self, sub: bool = False) -> str:
-        """The URL with credentials filled in, for the decoder only; never log it."""
+        """The URL with credentials filled in, for the decoder only; never log it.
+
+        User and password are percent-encoded, so '@', ':', '/', '%', '#', '?', '[', ']'
+        and non-ASCII text reach the camera unchanged (FFmpeg decodes them).
+        """
         url = self.sub_url if sub and self.sub_url else self.url
         if self.username is None or url_scheme(url) in ("file", SIM_SCHEME):
             return url
-        parts = urlsplit(url)
         password = self.password()
         creds = quote(self.username, safe="")
         if password is not None:
             creds += ":" + quote(password, safe="")
-        netloc = f"{creds}@{parts.netloc}"
-        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+        return split_url(url).join(creds)
 
     def secrets(self) -> tuple[str, ...]:
         """Strings that must never appear in text shown to people."""
@@ -188,10 +293,14 @@ class Source(BaseModel):
             out.append(pw)
         for url in (self.url, self.sub_url):
             if url and "://" in url:
-                pw_in_url = urlsplit(url).password
+                pw_in_url = split_url(url).password
                 if pw_in_url:
                     out.append(pw_in_url)
         return tuple(out)
+
+
+def _userinfo(url: str) -> str | None:
+    return split_url(url).userinfo if "://" in url else None
 
 
 def source_from_text(text: str, source_id: str = "probe") -> Source:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 import socket
+import traceback
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import av
 
-from videowall.config.sources import scrub, url_scheme
+from videowall.config.sources import scrub, split_url, url_scheme
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def check_host(url: str) -> None:
     """Resolve the URL's host first: FFmpeg reports an unknown host as a bare I/O error."""
     if url_scheme(url) in ("file", "sim", "udp", "rtp"):
         return
-    host = urlsplit(url).hostname
+    host = split_url(url).host  # as FFmpeg reads it: a raw '@' or '[' in a password is fine
     if not host:
         return
     try:
@@ -80,6 +80,8 @@ def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> Failure:
         text = exc.strerror or detail or type(exc).__name__
         return Failure(f"I/O error: {scrub(text, *secrets)}", False, detail)
     # Anything else is a bug or an unforeseen library error: keep the wall running,
-    # retry, and leave the traceback in the log for the integrator.
-    log.warning("unexpected %s from stream: %s", type(exc).__name__, detail, exc_info=exc)
+    # retry, and leave the traceback in the log for the integrator. Not as exc_info:
+    # the logging module would print the exception's own, unscrubbed, message.
+    trace = scrub("".join(traceback.format_exception(exc)), *secrets)
+    log.warning("unexpected %s from stream: %s\n%s", type(exc).__name__, detail, trace.rstrip())
     return Failure(f"unexpected error: {type(exc).__name__}: {detail}", False, detail)
