@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -19,7 +19,7 @@ from videowall.situation.envelope import describe
 from videowall.wall import REGISTRY
 from videowall.wall.actions import ActionArgs, ActionError, ActionRegistry
 
-COMMAND_VERSION = 1
+COMMAND_VERSION: Final = 1
 MAX_COMMAND_BYTES = 16 * 1024  # a split-wall over every zone of a city fits many times over
 _HEADER_KEYS = frozenset({"version", "id", "action", "args", "client"})
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import folium
+from branca.element import Element, Figure
 from folium.plugins import HeatMap
 
 from videowall.config import ZoneClass
@@ -89,19 +90,23 @@ class Bind(folium.MacroElement):
         self.content = content
         self.options = dict(options or {})
 
-    def render(self, **kwargs: Any) -> None:
-        target = self._parent.get_name()
-        code = (f"{target}.{self.method}({js_literal(self.content)},"
+    # branca's MacroElement.render returns None (what its parents expect of a macro); the
+    # str it declares is its Element.render's, which writes the element out as HTML.
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]
+        parent, figure = self._parent, self.get_root()
+        assert parent is not None, "Bind is rendered as a child of what it binds to"
+        assert isinstance(figure, Figure), "Bind is rendered in a Figure"
+        code = (f"{parent.get_name()}.{self.method}({js_literal(self.content)},"
                 f" {js_literal(self.options)});\n")
-        self.get_root().script.add_child(RawHtml(code), name=self.get_name())
+        figure.script.add_child(RawHtml(code), name=self.get_name())
 
 
-def popup(element: folium.MacroElement, content: str) -> None:
+def popup(element: Element, content: str) -> None:
     element.add_child(Bind("bindPopup", f'<div class="vw-popup">{content}</div>',
                             {"maxWidth": 360}))
 
 
-def tooltip(element: folium.MacroElement, content: str, **options: Any) -> None:
+def tooltip(element: Element, content: str, **options: Any) -> None:
     element.add_child(Bind("bindTooltip", content, options))
 
 

@@ -122,7 +122,7 @@ class CitySim:
         self._next_incident = self._interarrival()
         self._started = False
         counts: dict[UnitKind, int] = {}
-        kinds, weights = zip(*KIND_MIX, strict=True)
+        kinds, weights = [k for k, _ in KIND_MIX], [w for _, w in KIND_MIX]
         for i in range(cfg.units):
             kind = self.rng.choices(kinds, weights)[0]
             counts[kind] = counts.get(kind, 0) + 1
@@ -193,7 +193,7 @@ class CitySim:
                 lon = self.rng.uniform(box.west, box.east)
                 if (zone := self.index(lat, lon)) is not None:
                     break
-        risks, weights = zip(*RISK_MIX, strict=True)
+        risks, weights = [r for r, _ in RISK_MIX], [w for _, w in RISK_MIX]
         risk = self.rng.choices(risks, weights)[0]
         self.created[risk] += 1
         inc = _SimIncident(
