@@ -31,7 +31,7 @@ CENTER = (52.5200, 13.4000)
 M_LAT = 110_574.0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "alarm", help="time from an incident's publish to live pictures on the alarm screen",
         description=__doc__.split("\n\n", 1)[1] if __doc__ else None)

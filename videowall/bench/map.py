@@ -349,7 +349,8 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
             latencies.extend(((now - waiting.popleft()[1]) * 1000).tolist())
 
     clock = QElapsedTimer()
-    probe = QTimer(interval=20)
+    probe = QTimer()
+    probe.setInterval(20)
 
     def on_probe() -> None:
         if measuring[0]:

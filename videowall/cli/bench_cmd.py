@@ -134,13 +134,14 @@ def format_table(summary: dict[str, Any]) -> str:
     for kind in ("bare", "engine"):
         add(f"(c) live 25fps streams, {kind}", [_live_cell(r["live"][kind]) for r in rows])
         best = [_best_trial(r["live"][kind]) for r in rows]
-        add("    min fps at that count", [_fmt(b and b["min_fps"], ".2f") for b in best])
+        add("    min fps at that count",
+            [_fmt(None if b is None else b["min_fps"], ".2f") for b in best])
         add("    cpu ms/frame / process cpu %",
-            [f"{_fmt(b and b['cpu_ms_per_frame'], '.3f')} / {_fmt(b and b['cpu_pct'])}"
-             for b in best])
+            [f"{_fmt(None if b is None else b['cpu_ms_per_frame'], '.3f')}"
+             f" / {_fmt(None if b is None else b['cpu_pct'])}" for b in best])
         add("    rtsp server / other processes cpu %",
-            [f"{_fmt(b and b.get('server_cpu_pct'))} / {_fmt(b and b.get('other_cpu_pct'))}"
-             for b in best])
+            [f"{_fmt(None if b is None else b.get('server_cpu_pct'))}"
+             f" / {_fmt(None if b is None else b.get('other_cpu_pct'))}" for b in best])
     width = max(len(label) for label, _ in lines)
     cols = [max(len(r["name"]), *(len(cells[i]) for _, cells in lines)) for i, r in
             enumerate(rows)]

@@ -112,7 +112,7 @@ def register(subparsers: Any) -> None:
 
 
 def _stop_on_signals(stop: Any) -> dict[int, Any]:
-    previous = {}
+    previous: dict[int, Any] = {}
     for sig in (signal.SIGINT, signal.SIGTERM):
         previous[sig] = signal.signal(sig, lambda *_: stop())
     return previous

@@ -64,7 +64,9 @@ def _base_type(annotation: Any) -> Any:
 
 
 def _add_field(sub: argparse.ArgumentParser, name: str, info: FieldInfo) -> None:
-    spec: dict[str, Any] = (info.json_schema_extra or {}).get("cli", {})  # type: ignore[union-attr]
+    extra = info.json_schema_extra  # the registry's actions give a dict, never a callable
+    cli = extra.get("cli") if isinstance(extra, dict) else None
+    spec: dict[str, Any] = cli if isinstance(cli, dict) else {}
     base = _base_type(info.annotation)
     kwargs: dict[str, Any] = {"help": info.description, "dest": _DEST + name,
                               "default": argparse.SUPPRESS}

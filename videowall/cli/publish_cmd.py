@@ -44,7 +44,8 @@ def split_messages(text: str) -> list[str | dict[str, Any]]:
         decode_json(stripped)
         return [stripped]
     except MessageError:
-        lines = [line for line in stripped.splitlines() if line.strip()]
+        lines: list[str | dict[str, Any]] = [
+            line for line in stripped.splitlines() if line.strip()]
         if len(lines) <= 1:
             raise
         return lines

@@ -8,13 +8,25 @@ import shutil
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from videowall.cli.readiness import Readiness
 from videowall.config import Site, SiteError, load_site
 from videowall.control.server import DEFAULT_COMMAND
 from videowall.views.offscreen import headless, use_offscreen_screens
+
+if TYPE_CHECKING:  # Qt is imported when the wall runs, not with this module
+    from PyQt6.QtCore import QCoreApplication
+
+    from videowall.views.remote_control import RemoteControl
+    from videowall.views.wall_view import WallView
+
+# What signal.signal returns: a handler, SIG_DFL or SIG_IGN, or None (not set from Python).
+SignalHandler = Callable[[int, FrameType | None], Any] | int | None
 
 log = logging.getLogger(__name__)
 
@@ -89,24 +101,25 @@ class StopRequest:
     """SIGINT and SIGTERM end the wall in order (windows, bus, decoders) instead of killing
     it mid-frame; a signal during start-up is remembered and ends it before it shows."""
 
-    def __init__(self, app: object) -> None:
+    def __init__(self, app: QCoreApplication) -> None:
         from PyQt6.QtCore import QTimer
 
         self.app = app
         self.signals: list[int] = []
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, SignalHandler] = {}
         if threading.current_thread() is threading.main_thread():
             for signum in (signal.SIGINT, signal.SIGTERM):
                 self._previous[signum] = signal.signal(signum, self._on_signal)
         # Python runs signal handlers only between bytecodes: wake it while Qt waits.
-        self._tick = QTimer(interval=200)
+        self._tick = QTimer()
+        self._tick.setInterval(200)
         self._tick.timeout.connect(lambda: None)
         self._tick.start()
 
     def _on_signal(self, signum: int, _frame: object) -> None:
         log.warning("stopping on %s", signal.Signals(signum).name)
         self.signals.append(signum)
-        self.app.quit()  # type: ignore[attr-defined]
+        self.app.quit()
 
     @property
     def requested(self) -> bool:
@@ -119,10 +132,10 @@ class StopRequest:
     def restore(self) -> None:
         self._tick.stop()
         for signum, handler in self._previous.items():
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            signal.signal(signum, handler)
 
 
-def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitStack,
+def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contextlib.ExitStack,
           stop: StopRequest) -> int:
     from PyQt6.QtCore import QTimer
 
@@ -163,7 +176,8 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     monitor = AlarmMonitor(model, feed.state)
     view.factory.on_scene_at = monitor.on_scene_at
     feed.changed.connect(monitor.on_changes)
-    alarm_timer = QTimer(interval=1000)
+    alarm_timer = QTimer()
+    alarm_timer.setInterval(1000)
     alarm_timer.timeout.connect(monitor.tick)
     alarm_timer.start()
     stack.callback(alarm_timer.stop)
@@ -218,16 +232,22 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
                 written.extend(grab_windows(view, options.screenshot_dir))
         except OSError as exc:
             failed.append(f"error: cannot write screenshots to {options.screenshot_dir}: {exc}")
-        app.quit()  # type: ignore[attr-defined]
+        app.quit()
 
     if options.exit_after is not None:
         QTimer.singleShot(int(options.exit_after * 1000), finish)
     readiness = Readiness(lambda: tiles_waiting(view), lambda: _describe(view, remote))
-    ready_timer = QTimer(interval=200)
-    ready_timer.timeout.connect(lambda: readiness.poll() and ready_timer.stop())
+    ready_timer = QTimer()
+    ready_timer.setInterval(200)
+
+    def poll_readiness() -> None:
+        if readiness.poll():
+            ready_timer.stop()
+
+    ready_timer.timeout.connect(poll_readiness)
     ready_timer.start()
     stack.callback(ready_timer.stop)
-    rc = stop.exit_status(0) if stop.requested else app.exec()  # type: ignore[attr-defined]
+    rc = stop.exit_status(0) if stop.requested else app.exec()
     del watcher
     for path in written:
         print(path)
@@ -236,21 +256,21 @@ def _wall(site: Site, options: WallOptions, app: object, stack: contextlib.ExitS
     return stop.exit_status(1 if failed else rc)
 
 
-def _describe(view: object, remote: object) -> str:
-    windows = [w for w in view.windows.values() if w.isVisible()]  # type: ignore[attr-defined]
+def _describe(view: WallView, remote: RemoteControl) -> str:
+    windows = [w for w in view.windows.values() if w.isVisible()]
     tiles = sum(len(w.placed) for w in windows)
-    endpoint = remote.endpoint  # type: ignore[attr-defined]
+    endpoint = remote.endpoint
     control = f"remote control on {endpoint}" if endpoint else "remote control off"
     return f"{len(windows)} screen(s), {tiles} tile(s), {control}"
 
 
-def tiles_waiting(view: object) -> int:
+def tiles_waiting(view: WallView) -> int:
     """Visible camera tiles that have neither shown a picture nor given up."""
     from videowall.core.stream_health import StreamState
     from videowall.views.video_tile import VideoTile
 
     count = 0
-    for window in view.windows.values():  # type: ignore[attr-defined]
+    for window in view.windows.values():
         for placed in window.placed:
             widget = placed.widget
             if isinstance(widget, VideoTile) and widget.isVisible() and not widget.painted:
@@ -262,13 +282,13 @@ def tiles_waiting(view: object) -> int:
 MAX_CLIP_WAIT_S = 300.0  # a first run on a slow machine encodes dozens of clips
 
 
-def clips_in_preparation(view: object) -> int:
+def clips_in_preparation(view: WallView) -> int:
     """Visible video tiles whose simulated clip is still being encoded."""
     from videowall.video.decoder import PREPARING_CLIP
     from videowall.views.video_tile import VideoTile
 
     count = 0
-    for window in view.windows.values():  # type: ignore[attr-defined]
+    for window in view.windows.values():
         for placed in window.placed:
             widget = placed.widget
             if isinstance(widget, VideoTile) and widget.isVisible():
@@ -277,11 +297,11 @@ def clips_in_preparation(view: object) -> int:
     return count
 
 
-def grab_windows(view: object, folder: Path) -> list[Path]:
+def grab_windows(view: WallView, folder: Path) -> list[Path]:
     """One PNG per screen window, named after the screen."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    for screen_id, window in view.windows.items():  # type: ignore[attr-defined]
+    for screen_id, window in view.windows.items():
         if not window.isVisible():
             continue
         path = folder / f"{screen_id}.png"
