@@ -45,7 +45,7 @@ __all__ = [
 
 # A plugin declares `VIDEOWALL_API = (major, minor)`: the API it was written against. It runs
 # when the major versions are equal and its minor is not newer than this videowall's.
-API_VERSION: tuple[int, int] = (1, 0)
+API_VERSION: tuple[int, int] = (1, 1)  # 1.1: SituationView.process_stats()
 
 # ---- what panels can subscribe to ---------------------------------------------------------
 INCIDENTS = "incidents"  # Event.old/new: Incident (None on creation / removal)
@@ -179,6 +179,12 @@ class SituationView(Protocol):
     def ext(self, type_: str) -> list[ExtMessage]: ...
 
     def bus_stats(self) -> dict[str, object]: ...
+
+    def process_stats(self) -> dict[str, object]:
+        """The wall process's memory watch ({} when none runs): rss_bytes, baseline_bytes
+        and growth_bytes/growth_pct (null until start-up settled), rate_bytes_per_min,
+        threads, level ("ok", "warn", "high") and text, one line saying it all."""
+        ...
 
 
 class PanelContext(Protocol):

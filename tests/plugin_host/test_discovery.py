@@ -76,10 +76,10 @@ def test_site_plugin_dirs_are_searched(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("declared", "expected"), [
-    ((2, 0), "was built for plugin API 2.0, but this videowall provides API 1.0: install a "
+    ((2, 0), "was built for plugin API 2.0, but this videowall provides API 1.1: install a "
              "version of the plugin made for API 1.x"),
-    ((1, 9), "needs plugin API 1.9, but this videowall provides only API 1.0: upgrade"),
-    (None, "declares no VIDEOWALL_API (add e.g. VIDEOWALL_API = (1, 0))"),
+    ((1, 9), "needs plugin API 1.9, but this videowall provides only API 1.1: upgrade"),
+    (None, "declares no VIDEOWALL_API (add e.g. VIDEOWALL_API = (1, 1))"),
     ("1.0", "VIDEOWALL_API must be a (major, minor) tuple of ints"),
 ])
 def test_incompatible_api_is_refused_with_a_clear_message(
@@ -92,6 +92,7 @@ def test_incompatible_api_is_refused_with_a_clear_message(
     info = host.plugin("future") or host.plugins[-1]
     assert not info.loaded and info.kinds == [] and "future-panel" not in host.panels
     assert len(info.errors) == 1 and expected in info.errors[0]
+    # 1.1 added SituationView.process_stats: plugins written for 1.0 run unchanged.
     assert check_api(API_VERSION) is None and check_api((1, 0)) is None
 
 

@@ -1,4 +1,4 @@
-"""Wall status: clock and date, stream health counts and whether the situation bus is up."""
+"""Wall status: clock and date, stream counts, the bus link and the wall's memory and threads."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from videowall.builtin_panels.style import (
 
 KIND = "wall-status"
 RECONNECTING = ("reconnecting", "connecting", "stalled")
+MEMORY_COLOUR = {"ok": DIM, "warn": ORANGE, "high": RED}
 
 
 class WallStatusOptions(api.PanelOptions):
@@ -35,6 +36,25 @@ class WallStatusOptions(api.PanelOptions):
     seconds: bool = True
 
 
+def memory_line(stats: dict[str, object]) -> tuple[str, str] | None:
+    """("MEMORY 248 MB  +3%  22 THREADS", level) from the memory watch; None without one."""
+    rss, threads = stats.get("rss_bytes"), stats.get("threads")
+    if not isinstance(rss, int):
+        return None
+    growth = stats.get("growth_pct")
+    parts = [f"MEMORY {rss / 2**20:,.0f} MB"]
+    if not stats.get("settled"):
+        parts.append("STARTING UP")
+    if isinstance(growth, int | float):
+        parts.append(f"{growth:+.0f}%")
+    rate = stats.get("rate_bytes_per_min")
+    if isinstance(rate, int) and abs(rate) >= 2**20:
+        parts.append(f"{rate / 2**20:+,.0f} MB/MIN")
+    if isinstance(threads, int):
+        parts.append(f"{threads} THREADS")
+    return "  ".join(parts), str(stats.get("level", "ok"))
+
+
 def stream_counts(streams: list[api.StreamInfo]) -> dict[str, int]:
     """Decoders that are live, reconnecting (or connecting, stalled) and failed."""
     states = Counter(s.state for s in streams)
@@ -43,7 +63,8 @@ def stream_counts(streams: list[api.StreamInfo]) -> dict[str, int]:
 
 
 class WallStatus(Board):
-    """Clock on top, three stream counters, then the bus line; ticks every second."""
+    """Clock on top, three stream counters, the bus line, then the wall's memory (when the
+    wall watches it); ticks every second."""
 
     def __init__(self, ctx: api.PanelContext) -> None:
         super().__init__(ctx, ctx.options.title)
@@ -53,10 +74,17 @@ class WallStatus(Board):
         ctx.subscribe(api.STREAMS, self._streams_changed, throttle=1.0)
         ctx.subscribe(api.CONNECTION, self._connection_changed)
         ctx.subscribe(api.LAYOUT, lambda events: self.update())
+        self.memory: tuple[str, str] | None = None
         self._tick = QTimer(self, interval=1000)
-        self._tick.timeout.connect(ctx.guard(self.update))
+        self._tick.timeout.connect(ctx.guard(self.tick))
         self._tick.start()
         self._streams_changed([])
+        self.tick()
+
+    def tick(self) -> None:
+        # The watch samples every 5 s; reading its report once a second costs microseconds.
+        self.memory = memory_line(self.ctx.situation.process_stats())
+        self.update()
 
     def _streams_changed(self, events: list[api.Event]) -> None:
         self.streams = stream_counts(self.ctx.situation.streams())
@@ -85,7 +113,7 @@ class WallStatus(Board):
         text(p, QRectF(0, area.top() + clock_h, w, date_h),
              now.strftime("%A, %d %B %Y"), min(date_h * 0.6, w / 18), DIM, align=CENTER)
         y = area.top() + clock_h + date_h + u * 0.4
-        box_h = area.height() * 0.30
+        box_h = area.height() * (0.24 if self.memory else 0.30)
         gap = u * 0.5
         box_w = (w - gap * 4) / 3
         boxes = (("LIVE", "live", GREEN), ("RECONNECTING", "reconnecting", ORANGE),
@@ -103,7 +131,8 @@ class WallStatus(Board):
             text(p, QRectF(box.left(), box.top() + box_h * 0.66, box.width(), box_h * 0.3),
                  label, min(u * 0.8, box_w / 9), DIM, bold=True, align=CENTER)
         y += box_h + u * 0.4
-        line = QRectF(gap, y, w - 2 * gap, max(u * 1.2, area.bottom() - y - u * 0.2))
+        rest = area.bottom() - y - u * 0.2
+        line = QRectF(gap, y, w - 2 * gap, max(u * 1.2, rest / 2 if self.memory else rest))
         colour = GREEN if self.connected else RED
         dot = min(line.height() * 0.5, u)
         p.setBrush(colour)
@@ -115,6 +144,11 @@ class WallStatus(Board):
         extra = f"layout {layout}" if layout else ""
         text(p, QRectF(w * 0.5, line.top(), w * 0.5 - gap, line.height()), extra, u * 0.8,
              DIM, align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if self.memory:
+            words, level = self.memory
+            shown = MEMORY_COLOUR.get(level, DIM)
+            text(p, line.translated(0, line.height()), words, u * 0.8, shown,
+                 bold=level != "ok", align=LEFT)
 
 
 def create(ctx: api.PanelContext) -> WallStatus:

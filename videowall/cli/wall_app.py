@@ -139,6 +139,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
           stop: StopRequest) -> int:
     from PyQt6.QtCore import QTimer
 
+    from videowall.core.memory import MemoryWatch
     from videowall.core.paths import data_dir
     from videowall.plugin_host import discover, make_panel_builder
     from videowall.video.engine import StreamEngine
@@ -189,6 +190,17 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     watcher = SiteWatcher(options.site_path, site_files(site), model.reload, model.set_banner)
     stack.callback(watcher.close)  # a load still running at shutdown is dropped
     view.show(options.layout)
+    # The wall watches its own RSS (a leaking plugin grew it by 980 MB a minute unnoticed):
+    # one /proc read every 5 s on this thread, read by `status` and the wall-status panel.
+    memory = MemoryWatch()
+    model.sources.extra["process"] = memory.report
+    memory.sample()
+    memory_timer = QTimer()
+    memory_timer.setInterval(int(memory.policy.interval_s * 1000))
+    memory_timer.timeout.connect(memory.sample)
+    memory_timer.start()
+    stack.callback(memory.close)
+    stack.callback(memory_timer.stop)
     try:
         if options.split:
             model.act("command line", "split-wall", zones=options.split)

@@ -54,6 +54,7 @@ class WallPanelBuilder:
             layout=lambda: self.model.plan.layout,
             layouts=lambda: list(self.site.layouts),
             bus_stats=lambda: self.feed.stats() if self.feed is not None else {},
+            process_stats=self.process_stats,
         ))
         self.actions = WallPanelActions(self.model, view.locate)
         self.contexts: list[HostContext] = []  # of live tiles (pruned as they close)
@@ -72,6 +73,11 @@ class WallPanelBuilder:
     def streams(self) -> list[StreamInfo]:
         return [StreamInfo(h.source_id, h.stream, h.state.value, h.reason)
                 for h in self.view.engine.health()]
+
+    def process_stats(self) -> dict[str, object]:
+        """The memory watch's report, from the same source as `status` (none: {})."""
+        source = self.model.sources.extra.get("process")
+        return dict(source()) if source is not None else {}
 
     def _plan_changed(self) -> None:
         self.hub.publish_layout(self.model.plan.layout)

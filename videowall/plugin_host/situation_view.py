@@ -41,6 +41,7 @@ class WallSources:
     layout: Callable[[], str | None] = _none
     layouts: Callable[[], list[str]] = list
     bus_stats: Callable[[], dict[str, object]] = field(default=dict)
+    process_stats: Callable[[], dict[str, object]] = field(default=dict)  # the memory watch
 
 
 class SituationFacade:
@@ -120,6 +121,9 @@ class SituationFacade:
 
     def bus_stats(self) -> dict[str, object]:
         return dict(self._src.bus_stats())
+
+    def process_stats(self) -> dict[str, object]:
+        return dict(self._src.process_stats())
 
 
 def _with_update(info: ZoneInfo, update: ZoneUpdate) -> ZoneInfo:

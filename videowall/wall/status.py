@@ -74,8 +74,10 @@ class ProcessStatus(_Out):
     """The wall process's memory watch: resident memory against its settled baseline."""
 
     rss_bytes: int | None = Field(None, description="resident memory now")
-    baseline_bytes: int | None = Field(None, description="resident memory once start-up "
-                                       "settled; null until then")
+    baseline_bytes: int | None = Field(None, description="what growth is measured from: "
+                                       "resident memory once start-up settled (before "
+                                       "that, 30 s after start); null in the first 30 s")
+    settled: bool = Field(False, description="start-up is over: baseline_bytes is final")
     growth_bytes: int | None = Field(None, description="rss_bytes - baseline_bytes")
     growth_pct: float | None = Field(None, description="growth in % of the baseline")
     rate_bytes_per_min: int | None = Field(None, description="growth rate over the last "
