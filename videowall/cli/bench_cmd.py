@@ -1,4 +1,4 @@
-"""`videowall bench`: decode capacity (bare PyAV versus the engine), live map and wall."""
+"""`videowall bench`: decode capacity (bare PyAV versus the engine), live map, wall and soak."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from videowall.bench import soak as bench_soak
 from videowall.bench import wall as bench_wall
 from videowall.bench.decode import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
 
@@ -63,6 +64,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="1000 units at 500 updates/s, short windows (for tests)")
     m.set_defaults(func=run_map)
     bench_wall.register(kinds)
+    bench_soak.register(kinds)
 
 
 def options_from_args(args: argparse.Namespace) -> BenchOptions:
