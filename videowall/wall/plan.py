@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from videowall.config import Cell, Site, Tile, TileKind, template_grid
 from videowall.config.layout import MapView
@@ -190,9 +191,9 @@ def tile_kinds(plan: WallPlan) -> dict[TileKind, int]:
 TileRef = tuple[str, int, int]  # (screen, region, index)
 
 
-def update_screen(plan: WallPlan, screen_id: str, **changes: object) -> WallPlan:
+def update_screen(plan: WallPlan, screen_id: str, **changes: Any) -> WallPlan:
     """The plan with one screen's choices changed (maximized, focused, stats, stopped_tours)."""
-    return plan.with_screen(replace(plan.screens[screen_id], **changes))  # type: ignore[arg-type]
+    return plan.with_screen(replace(plan.screens[screen_id], **changes))
 
 
 def largest_tile(plan: WallPlan, screen_id: str, skip: Sequence[TileRef] = ()) -> TileRef | None:
