@@ -297,7 +297,7 @@ class Decoder:
                                   "accepted the connection but never answered",
                                   permanent=False) from None
             raise
-        except Exception:
+        except (av.error.FFmpegError, OSError):
             self._raise_if_interrupted()
             raise
         try:
@@ -306,7 +306,7 @@ class Decoder:
                 self._interrupt.reason = f"no picture within {tuning.open_timeout_s:g} s"
             return self._decode(container, started, pace=pace, loop=loop, align=align,
                                 network=network)
-        except Exception:
+        except (av.error.FFmpegError, OSError):
             self._raise_if_interrupted()
             raise
         finally:
