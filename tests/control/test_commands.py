@@ -37,6 +37,11 @@ VALID: dict[str, dict[str, Any]] = {
     "fit": {"screen": "left", "tile": 0, "fit": "cover"},
     "stats": {"screen": "left", "show": True},
     "status": {},
+    "alarm-ack": {"alarm": "incident:INC-7"},
+    "alarm-dismiss": {"screen": "right"},
+    "alarm-pin": {"screen": "right", "pin": False},
+    "alarm-step": {"screen": "right", "delta": -1},
+    "alarm-show": {},
 }
 
 
