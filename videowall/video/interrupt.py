@@ -36,11 +36,7 @@ class Interrupt:
 
     def arm(self, seconds: float, reason: str) -> None:
         """Interrupt blocking calls `seconds` from now; `reason` is what people are told."""
-        self.arm_until(_real_monotonic() + seconds, reason)
-
-    def arm_until(self, deadline: float, reason: str) -> None:
-        """Like `arm`, with a `time.monotonic()` deadline."""
-        self.deadline, self.reason, self.fired = deadline, reason, None
+        self.deadline, self.reason, self.fired = _real_monotonic() + seconds, reason, None
 
     def disarm(self) -> None:
         self.deadline, self.fired = _FOREVER, None
