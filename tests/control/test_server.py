@@ -17,7 +17,7 @@ from videowall.bus.protocol import make_socket
 from videowall.cli import ctl_cmd
 from videowall.control.client import NoReplyError, send_command, send_raw
 from videowall.control.commands import MAX_COMMAND_BYTES, Command, Reply
-from videowall.control.server import CommandServer
+from videowall.control.server import Caller, CommandServer
 from videowall.wall import REGISTRY
 
 ANY_PORT = "tcp://127.0.0.1:*"
@@ -27,12 +27,12 @@ class Recorder:
     """A handler that records what reached it and answers like the wall would."""
 
     def __init__(self) -> None:
-        self.calls: list[tuple[Command, str]] = []
+        self.calls: list[tuple[Command, str]] = []  # (command, origin)
         self.release = threading.Event()
         self.release.set()
 
-    def __call__(self, command: Command, origin: str) -> Reply:
-        self.calls.append((command, origin))
+    def __call__(self, command: Command, caller: Caller) -> Reply:
+        self.calls.append((command, caller.origin))
         self.release.wait(5)
         if command.action == "layout" and command.args.name == "boom":
             raise RuntimeError("handler bug")

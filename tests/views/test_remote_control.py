@@ -18,6 +18,7 @@ from videowall.cli import main as cli_main
 from videowall.config.alarms import AlarmRule
 from videowall.control.client import send_command, send_raw
 from videowall.control.commands import Reply
+from videowall.security.keys import KeyRing, make_keys
 from videowall.views.remote_control import BUSY, RemoteControl
 from videowall.views.video_tile import VideoTile
 from videowall.wall import REGISTRY
@@ -135,6 +136,8 @@ def test_every_registered_action_through_ctl_shows_in_status(
         wall.model.raise_alarm(Alarm(f"incident:I{n}", rule, "incident", f"I{n}", risk,
                                      f"Incident {n}", datetime.now(UTC), 52.55, 13.05,
                                      (AlarmCamera("n1", "covers", 40.0),)))
+    # Raised by the monitor, not over the socket: the status shows them within 250 ms.
+    qtbot.waitUntil(lambda: len(status()["alarms"]) == 2, timeout=5000)
     alarms = {a["id"]: a for a in status()["alarms"]}
     assert alarms["incident:I1"]["displayed"] and alarms["incident:I1"]["cameras"][0]["id"] == "n1"
     assert tile(status(), "right", 0)["camera"] == "n1"  # the alarm took the right screen
@@ -267,3 +270,48 @@ def test_stop_answers_a_waiting_command_promptly(wall, audit, qtbot) -> None:
     qtbot.wait(100)
     assert wall.model.plan.layout == "first" and records(audit) == []
     assert control.endpoint is None
+
+
+def test_roles_are_enforced_and_refusals_audited(wall, audit, qtbot, tmp_path: Path) -> None:
+    make_keys(tmp_path / "own", "wall-1", "supervisor")
+    for name, role in (("screen-7", "viewer"), ("desk-2", "operator"), ("cad", "feeder")):
+        make_keys(tmp_path / "allowed", name, role)
+    control = RemoteControl(wall.model, keys=KeyRing.load(tmp_path / "allowed"),
+                            secret_file=tmp_path / "own" / "wall-1.key_secret")
+    control.start("tcp://127.0.0.1:*")
+    try:
+        def ctl(key: str, action: str, **args: Any) -> Reply:
+            return in_background(qtbot, send_command, control.endpoint, action, args,
+                                 name="whoever", key_file=tmp_path / "allowed" /
+                                 f"{key}.key_secret",
+                                 server_key_file=tmp_path / "own" / "wall-1.key")
+
+        assert ctl("screen-7", "status").ok  # a viewer may read the status
+        refused = ctl("screen-7", "layout", name="second")
+        assert refused.error == ("refused: layout needs the operator role; this key has "
+                                 "viewer")
+        assert not ctl("cad", "status").ok  # a bus feeder's key does not drive walls
+        assert wall.model.plan.layout == "first"
+        assert ctl("desk-2", "layout", name="second").ok
+        lines = [(r["origin"].split("@")[0], r["action"], r["result"][:8])
+                 for r in records(audit)]
+        assert lines == [("remote:screen-7", "layout", "refused:"),
+                         ("remote:desk-2", "layout", "ok layou")]
+    finally:
+        control.stop()
+
+
+def test_status_is_answered_while_the_gui_thread_is_busy(wall, remote, qtbot) -> None:
+    in_background(qtbot, send_command, remote.endpoint, "layout", {"name": "second"})
+    started = time.monotonic()
+    time.sleep(1.2)  # the GUI thread is "stuck" (a plugin, a slow action): no events...
+    future = _POOL.submit(send_command, remote.endpoint, "status", {}, 5.0)
+    time.sleep(0.8)  # ...and still stuck while the console asks
+    assert future.done(), "status waited for the GUI thread"
+    reply = future.result()
+    assert reply.ok and reply.data["layout"] == "second"
+    assert reply.data["gui_lag_s"] >= 1.0  # how long the GUI thread has not answered
+    assert "GUI thread busy for" in reply.result
+    assert time.monotonic() - started < 2.5
+    qtbot.waitUntil(lambda: in_background(qtbot, send_command, remote.endpoint, "status",
+                                          {}).data["gui_lag_s"] < 1.0, timeout=5000)

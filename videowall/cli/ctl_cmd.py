@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import re
 import sys
 import types
 import typing
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic.fields import FieldInfo
@@ -26,6 +28,11 @@ from videowall.wall.actions import Action
 EXIT_ERROR = 1  # the wall answered and refused
 EXIT_NO_REPLY = 3  # no (usable) answer: the wall is not running, not reachable, or hung
 _DEST = "arg_"  # argparse dests of action fields: never clash with ctl's own options
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
 
 
 def _csv(text: str) -> list[str]:
@@ -116,7 +123,15 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--timeout", type=float, default=5.0, metavar="S",
                         help="seconds to wait for the wall's answer (default %(default)s)")
     parser.add_argument("--name", dest="client_name", default=None, metavar="NAME",
-                        help="who is asking, for the wall's audit log (default ctl-<user>)")
+                        help="who is asking, for the wall's audit log (default ctl-<user>; "
+                        "with CURVE the key's name is recorded instead)")
+    parser.add_argument("--key", type=Path, metavar="NAME.key_secret",
+                        default=_env_path("VIDEOWALL_KEY"),
+                        help="our secret key, for a wall that requires CURVE "
+                        "(default $VIDEOWALL_KEY)")
+    parser.add_argument("--server-key", type=Path, metavar="WALL.key",
+                        default=_env_path("VIDEOWALL_SERVER_KEY"),
+                        help="the wall's public key (default $VIDEOWALL_SERVER_KEY)")
     parser.set_defaults(func=run)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     for action in REGISTRY:
@@ -133,7 +148,8 @@ def run(args: argparse.Namespace) -> int:
     action = REGISTRY.get(args.action)
     try:
         reply = send_command(args.endpoint, action.name, _action_args(action, args),
-                             timeout=args.timeout, name=args.client_name or default_name())
+                             timeout=args.timeout, name=args.client_name or default_name(),
+                             key_file=args.key, server_key_file=args.server_key)
     except CommandClientError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_NO_REPLY

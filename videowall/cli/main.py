@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "videowall.cli.publish_cmd",
     "videowall.cli.sim_cmd",
     "videowall.cli.ctl_cmd",
+    "videowall.cli.keys_cmd",
     "videowall.cli.plugins_cmd",
     "videowall.cli.export_cmd",
 )

@@ -35,6 +35,14 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--control", metavar="ENDPOINT", default=DEFAULT_COMMAND,
                    help="the wall's command socket for `videowall ctl` (default %(default)s)")
     p.add_argument("--no-control", action="store_true", help="no remote control socket")
+    p.add_argument("--control-keys", type=Path, metavar="DIR",
+                   help="require CURVE on the command socket: the public keys (NAME.key) of "
+                   "the consoles allowed, each with its role")
+    p.add_argument("--control-secret", type=Path, metavar="WALL.key_secret",
+                   help="the wall's own secret key, with --control-keys")
+    p.add_argument("--insecure", action="store_true",
+                   help="allow a command socket reachable from other machines without CURVE "
+                   "(anyone on the network can drive the wall)")
     p.add_argument("--audit-log", type=Path, metavar="PATH",
                    help="audit log of operator actions (default: audit.jsonl in the user "
                    "data directory)")
@@ -66,7 +74,8 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
                        zones=args.zone, split=args.split, bus_pub=args.bus_pub,
                        bus_snapshot=args.bus_snapshot, renderer=args.renderer,
                        control=None if args.no_control else args.control,
-                       audit_path=args.audit_log)
+                       audit_path=args.audit_log, control_keys=args.control_keys,
+                       control_secret=args.control_secret, insecure=args.insecure)
 
 
 def run(args: argparse.Namespace) -> int:

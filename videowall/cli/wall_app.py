@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from videowall.cli.readiness import Readiness
 from videowall.config import Site, SiteError, load_site
 from videowall.control.server import DEFAULT_COMMAND
+from videowall.security.keys import KeyFileError, KeyRing, is_loopback
 from videowall.views.offscreen import headless, use_offscreen_screens
 
 if TYPE_CHECKING:  # Qt is imported when the wall runs, not with this module
@@ -50,11 +51,28 @@ class WallOptions:
     control: str | None = DEFAULT_COMMAND  # the wall's own command socket (None: off)
     audit_path: Path | None = None  # default: audit.jsonl in the user data directory
     snapshot_dir: Path | None = None  # default: snapshots/ in the user data directory
+    control_keys: Path | None = None  # CURVE: the folder of allowed console keys
+    control_secret: Path | None = None  # CURVE: the wall's own secret key
+    insecure: bool = False  # a non-loopback command socket without CURVE
 
 
 def print_diagnostics(exc: SiteError) -> None:
     for diag in exc.diagnostics:
         print(diag, file=sys.stderr)
+
+
+def control_problem(options: WallOptions) -> str | None:
+    """Why the command socket options cannot be used, or None."""
+    if options.control is None:
+        return None
+    if (options.control_keys is None) != (options.control_secret is None):
+        return "--control-keys and --control-secret go together (CURVE needs both)"
+    if options.control_keys is None and not is_loopback(options.control) and \
+            not options.insecure:
+        return (f"the command socket {options.control} is reachable from other machines: "
+                "give --control-keys and --control-secret (CURVE), or --insecure to accept "
+                "unauthenticated commands")
+    return None
 
 
 def run_wall(options: WallOptions) -> int:
@@ -67,6 +85,14 @@ def run_wall(options: WallOptions) -> int:
         return 2
     for warning in site.warnings:
         log.warning("%s", warning)
+    problem = control_problem(options)
+    if problem is not None:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    if options.control and options.insecure and not is_loopback(options.control) and \
+            options.control_keys is None:
+        print(f"warning: the command socket {options.control} accepts anyone on the network "
+              "(--insecure, no CURVE)", file=sys.stderr)
     if options.layout is not None and options.layout not in site.layouts:
         print(f"error: unknown layout {options.layout!r}; the site has: "
               f"{', '.join(site.layouts)}", file=sys.stderr)
@@ -209,15 +235,26 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     except ActionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    remote = RemoteControl(model)
+    keys = None
+    if options.control and options.control_keys is not None:
+        try:
+            keys = KeyRing.load(options.control_keys)
+        except KeyFileError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        for problem in keys.problems:
+            log.warning("%s", problem)
+        log.info("remote control with CURVE: %d allowed key(s): %s", len(keys.keys),
+                 ", ".join(keys.names()) or "none")
+    remote = RemoteControl(model, keys=keys, secret_file=options.control_secret)
     stack.callback(remote.stop)
     if options.control:
         try:
             log.info("remote control on %s", remote.start(options.control))
         except Exception as exc:  # noqa: BLE001 - e.g. the port is taken by another wall
             # A wall without remote control is better than no wall at all.
-            log.error("remote control off: cannot bind %s: %s", options.control, exc)
-            model.set_banner(f"Remote control is off: cannot bind {options.control}")
+            log.error("remote control off: cannot serve %s: %s", options.control, exc)
+            model.set_banner(f"Remote control is off: {options.control}: {exc}")
     written: list[Path] = []
     failed: list[str] = []
     waited = 0.0  # seconds spent waiting for simulated clips before the screenshot

@@ -13,6 +13,7 @@ import threading
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -26,6 +27,8 @@ from videowall.control.commands import (
     parse_command,
     request_id_of,
 )
+from videowall.security.curve import CurveServer
+from videowall.security.keys import KeyFileError, KeyRing
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +37,17 @@ DEFAULT_COMMAND = "tcp://127.0.0.1:5560"
 # it get a readable "too large" reply. It bounds what a broken client can make us buffer.
 _MAX_WIRE_BYTES = 64 * MAX_COMMAND_BYTES
 
-Handler = Callable[[Command, str], Reply]  # (command, origin) -> reply; called on the socket thread
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who sent a command: `origin` for the audit log, and with CURVE the key's name and
+    role (None: an unauthenticated loopback client, who may do everything)."""
+
+    origin: str
+    key: str | None = None
+    role: str | None = None
+
+
+Handler = Callable[[Command, Caller], Reply]  # called on the socket thread
 
 
 @dataclass(slots=True)
@@ -54,9 +67,15 @@ class CommandServer:
     """`CommandServer(handler, endpoint).start()`; `stop()` returns within about 0.2 s
     plus whatever the handler needs to notice `stopping` and return."""
 
-    def __init__(self, handler: Handler, endpoint: str = DEFAULT_COMMAND) -> None:
+    def __init__(self, handler: Handler, endpoint: str = DEFAULT_COMMAND, *,
+                 keys: KeyRing | None = None, secret_file: Path | None = None) -> None:
+        if (keys is None) != (secret_file is None):
+            raise ValueError("CURVE needs both the allowed keys and the wall's own secret key")
         self.handler = handler
         self.requested_endpoint = endpoint
+        self.keys = keys
+        self.secret_file = secret_file
+        self._curve: CurveServer | None = None
         self.endpoint: str | None = None  # the bound address (a real port for `:*`)
         self.stats = CommandStats()
         self.stopping = threading.Event()
@@ -70,11 +89,17 @@ class CommandServer:
         self._ctx = ctx = zmq.Context()
         try:
             self._sock = make_socket(ctx, zmq.ROUTER, MAXMSGSIZE=_MAX_WIRE_BYTES)
+            if self.keys is not None and self.secret_file is not None:
+                self._curve = CurveServer(ctx, self.keys, self.secret_file)
+                self._curve.secure(self._sock)
             self._sock.bind(self.requested_endpoint)
             self.endpoint = bound_endpoint(self._sock)
-        except zmq.ZMQError:
+        except (zmq.ZMQError, KeyFileError):
             if self._sock is not None:
                 self._sock.close(linger=0)
+            if self._curve is not None:
+                self._curve.stop()
+                self._curve = None
             ctx.term()
             self._ctx = self._sock = None
             raise
@@ -122,6 +147,9 @@ class CommandServer:
                     log.exception("wall command failed unexpectedly")
         finally:
             sock.close(linger=0)
+            if self._curve is not None:
+                self._curve.stop()
+                self._curve = None
             ctx.term()
             self._sock = self._ctx = None
 
@@ -145,16 +173,16 @@ class CommandServer:
             self._reject(exc)
             reply = Reply.failure(request_id_of(payload), exc.reason)
         else:
-            reply = self._handle(command, self._origin(command, ident, frames[-1]))
+            reply = self._handle(command, self._caller(command, ident, frames[-1]))
         try:
             sock.send_multipart([*envelope, reply.to_json()], zmq.NOBLOCK)
         except zmq.Again:
             pass  # a client that stopped reading loses only its reply
 
-    def _handle(self, command: Command, origin: str) -> Reply:
+    def _handle(self, command: Command, caller: Caller) -> Reply:
         self.stats.handled += 1
         try:
-            reply = self.handler(command, origin)
+            reply = self.handler(command, caller)
         except Exception as exc:
             self.stats.handler_errors += 1
             self.stats.failed += 1
@@ -170,12 +198,24 @@ class CommandServer:
         self.stats.last_rejects.append(exc.reason)
         log.warning("rejected a wall command: %s", exc.reason)
 
-    @staticmethod
-    def _origin(command: Command, ident: bytes, frame: zmq.Frame) -> str:
-        """`remote:<client name or peer id>@<peer address>` for logs and the audit trail."""
-        who = command.client or f"peer-{ident.hex()}"
+    def _caller(self, command: Command, ident: bytes, frame: zmq.Frame) -> Caller:
+        """`remote:<name>@<peer address>` for logs and the audit trail. With CURVE the name
+        is the key's (what the client calls itself is ignored); without, the client's own
+        or its peer id, unverified."""
         try:
             address = frame.get("Peer-Address")
         except (zmq.ZMQError, AttributeError):
             address = None  # not every transport knows one (ipc, inproc)
-        return f"remote:{who}@{address}" if address else f"remote:{who}"
+        at = f"@{address}" if address else ""
+        if self.keys is not None:
+            try:
+                name = frame.get("User-Id")
+            except (zmq.ZMQError, AttributeError):
+                name = None
+            by_name = {k.name: k for k in self.keys.keys.values()}
+            key = by_name.get(name) if isinstance(name, str) else None
+            if key is not None:
+                return Caller(f"remote:{key.name}{at}", key.name, key.role)
+            return Caller(f"remote:unknown-key{at}", None, "none")  # cannot happen under ZAP
+        who = command.client or f"peer-{ident.hex()}"
+        return Caller(f"remote:{who}{at}")

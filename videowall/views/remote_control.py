@@ -7,12 +7,14 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from PyQt6.QtCore import QObject, Qt, QThread, pyqtSignal
+from PyQt6.QtCore import QObject, Qt, QThread, QTimer, pyqtSignal
 
 from videowall.control.commands import Command, Reply
-from videowall.control.server import DEFAULT_COMMAND, CommandServer
-from videowall.wall import ActionError, WallModel
+from videowall.control.server import DEFAULT_COMMAND, Caller, CommandServer
+from videowall.security.keys import KeyRing
+from videowall.wall import ActionError, ActionResult, Role, WallModel
 
 log = logging.getLogger(__name__)
 BUSY = "wall busy: the action did not run, try again"
@@ -22,7 +24,7 @@ SHUTTING_DOWN = "the wall is shutting down; the action did not run"
 @dataclass(slots=True)
 class _Job:
     command: Command
-    origin: str
+    caller: Caller
     future: concurrent.futures.Future[Reply] = field(default_factory=concurrent.futures.Future)
     pending: concurrent.futures.Future[str] | None = None  # work that ends off the GUI thread
 
@@ -36,16 +38,29 @@ class RemoteControl(QObject):
     """
 
     _post = pyqtSignal(object)  # _Job
+    STATUS_EVERY_MS = 250  # the status answer is at most this old while the GUI thread runs
 
     def __init__(self, model: WallModel, *, timeout: float = 5.0,
+                 keys: KeyRing | None = None, secret_file: Path | None = None,
                  parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.model = model
         self.timeout = timeout
+        self.keys = keys
+        self.secret_file = secret_file
         self.server: CommandServer | None = None
         self._stopping = threading.Event()
         # Queued even if emitted from the GUI thread: the slot must run from the event loop.
         self._post.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        # `status` is answered on the socket thread from this copy, which the GUI thread
+        # refreshes: a console learns the wall's state even while the GUI thread is busy,
+        # and `gui_lag_s` tells it how long the GUI thread has not answered.
+        self._status_lock = threading.Lock()
+        self._status: ActionResult | None = None
+        self._status_at = time.monotonic()
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(self.STATUS_EVERY_MS)
+        self._status_timer.timeout.connect(self._refresh_status)
 
     @property
     def endpoint(self) -> str | None:
@@ -57,22 +72,28 @@ class RemoteControl(QObject):
         if self.server is not None:
             raise RuntimeError("remote control is already running")
         self._stopping.clear()
-        self.server = CommandServer(self.handle, endpoint).start()
+        self._refresh_status()
+        self._status_timer.start()
+        self.server = CommandServer(self.handle, endpoint, keys=self.keys,
+                                    secret_file=self.secret_file).start()
         assert self.server.endpoint is not None
         return self.server.endpoint
 
     def stop(self) -> None:
         """Stop serving; a command waiting for the GUI is answered "shutting down"."""
         self._stopping.set()  # first, so a handler waiting on this (GUI) thread lets go
+        self._status_timer.stop()
         if self.server is not None:
             self.server.stop()
             self.server = None
 
     # ---- socket thread ------------------------------------------------------------------
 
-    def handle(self, command: Command, origin: str) -> Reply:
+    def handle(self, command: Command, caller: Caller) -> Reply:
         """Run a command on the GUI thread and wait for it; safe to call from any thread."""
-        job = _Job(command, origin)
+        if command.action == "status":
+            return self._cached_status(command, caller)
+        job = _Job(command, caller)
         if QThread.currentThread() is self.thread():
             self._run(job)  # already on the GUI thread: waiting for ourselves would hang
             return job.future.result()
@@ -116,7 +137,8 @@ class RemoteControl(QObject):
             return  # the socket thread gave up waiting; the client was told it did not run
         command = job.command
         try:
-            result = self.model.run(job.origin, command.action, command.kwargs())
+            result = self.model.run(job.caller.origin, command.action, command.kwargs(),
+                                    role=job.caller.role)
         except ActionError as exc:
             job.future.set_result(Reply.failure(command.id, str(exc)))
         except Exception as exc:  # never let an exception escape into Qt's event loop
@@ -125,4 +147,31 @@ class RemoteControl(QObject):
                                                 f"internal error: {type(exc).__name__}"))
         else:
             job.pending = result.pending  # set before the result: the socket thread reads it
+            # A console that acts and then asks for the status sees what it just did.
+            self._refresh_status()
             job.future.set_result(Reply.success(command.id, result.text, result.data))
+
+    # ---- status, answered without the GUI thread -------------------------------------
+
+    def _refresh_status(self) -> None:
+        """GUI thread: a fresh status for the socket thread to answer with."""
+        try:
+            result = self.model.run("status", "status", {})
+        except Exception:  # noqa: BLE001 - a broken source must not stop the refresh
+            log.exception("the wall's status could not be read")
+            return
+        with self._status_lock:
+            self._status, self._status_at = result, time.monotonic()
+
+    def _cached_status(self, command: Command, caller: Caller) -> Reply:
+        if caller.role is not None and Role.rank_of(caller.role) < Role.VIEWER.rank:
+            return Reply.failure(command.id, f"refused: status needs the viewer role; this "
+                                             f"key has {caller.role}")
+        with self._status_lock:
+            result, at = self._status, self._status_at
+        if result is None:
+            return Reply.failure(command.id, BUSY)
+        lag = round(time.monotonic() - at, 3)
+        data = {**(result.data or {}), "gui_lag_s": lag}
+        text = result.text + (f" (GUI thread busy for {lag:.1f} s)" if lag > 1.0 else "")
+        return Reply.success(command.id, text, data)

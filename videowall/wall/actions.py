@@ -41,6 +41,15 @@ class Role(StrEnum):
     def rank(self) -> int:
         return list(Role).index(self)
 
+    @staticmethod
+    def rank_of(name: str) -> int:
+        """A key's role as a rank; roles that are not the wall's (a bus feeder) rank below
+        every action."""
+        try:
+            return Role(name).rank
+        except ValueError:
+            return -1
+
 
 class ActionArgs(BaseModel):
     """Base of every action's arguments: strict ("3" is not a tile number), no extras."""

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 from videowall.alarms.queue import Alarm, AlarmQueue
 from videowall.config import Site
 from videowall.core.paths import data_dir
-from videowall.wall.actions import REGISTRY, ActionError, ActionRegistry, ActionResult
+from videowall.wall.actions import REGISTRY, ActionError, ActionRegistry, ActionResult, Role
 from videowall.wall.plan import TileAddress, TileRef, WallPlan, plan_layout, update_screen
 from videowall.wall.snapshots import SnapshotPolicy
 from videowall.wall.takeover import Takeover
@@ -201,15 +201,23 @@ class WallModel:
         """Run an action by name; returns its `ok ...` text or raises ActionError."""
         return self.run(origin, action, args).text
 
-    def run(self, origin: str, name: str, args: Mapping[str, Any]) -> ActionResult:
+    def run(self, origin: str, name: str, args: Mapping[str, Any], *,
+            role: str | None = None) -> ActionResult:
         """Validate and run an action; every outcome of a changing action is audited, with
-        the arguments as they were asked for. A pending result is audited when it ends."""
+        the arguments as they were asked for. A pending result is audited when it ends.
+        `role` is an authenticated caller's (None: a local or trusted caller): an action
+        needing a higher role is refused, and the refusal audited, even a read-only one."""
         raw = dict(args)
         try:
             action = self.registry.get(name)
         except ActionError as exc:
             self._audit(origin, str(name), raw, f"error: {exc}")
             raise
+        if role is not None and Role.rank_of(role) < action.role.rank:
+            reason = (f"refused: {action.name} needs the {action.role.value} role; this key "
+                      f"has {role}")
+            self._audit(origin, action.name, raw, reason)
+            raise ActionError(reason)
         try:
             parsed = action.parse(raw)
             self.origin = origin

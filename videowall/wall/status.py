@@ -105,6 +105,9 @@ class WallStatus(_Out):
         default_factory=list, description="open alarms, highest risk then oldest first: id, "
         "rule, kind, subject, risk, title, raised_at, target, lat, lon, acknowledged_by, "
         "pinned, displayed, cameras [{id, role (covers, facing, kiosk), distance_m}]")
+    gui_lag_s: float | None = Field(None, description="over the command socket: seconds "
+                                    "since the GUI thread last refreshed this answer (a "
+                                    "large value: the wall's GUI thread is stuck)")
     process: ProcessStatus | None = Field(None, description="the wall process's memory "
                                           "watch (null when it does not run)")
 

@@ -1,0 +1,1 @@
+"""Who may talk to a wall or a state server: CURVE keys, the allowed-key folder, roles."""
