@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QEvent, QMimeData, QObject, QPoint, Qt, pyqtSignal
+from collections.abc import Iterable, Iterator
+
+from PyQt6.QtCore import QChildEvent, QEvent, QMimeData, QObject, QPoint, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QDrag, QFont, QFontMetrics, QKeyEvent, QPainter, QPixmap
 from PyQt6.QtWidgets import (
     QFrame,
@@ -85,7 +87,7 @@ class _CameraTree(QTreeWidget):
     def mimeTypes(self) -> list[str]:  # noqa: N802 - Qt override
         return [CAMERA_MIME]
 
-    def mimeData(self, items: list[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 - Qt override
+    def mimeData(self, items: Iterable[QTreeWidgetItem]) -> QMimeData:  # noqa: N802 - Qt override
         ids = [item.data(0, _CAMERA_ROLE) for item in items]
         ids = [camera_id for camera_id in ids if camera_id]
         return camera_mime(ids[0] if ids else "")
@@ -93,7 +95,7 @@ class _CameraTree(QTreeWidget):
     def startDrag(self, supported: Qt.DropAction) -> None:  # noqa: N802 - Qt override
         item = self.currentItem()
         camera_id = item.data(0, _CAMERA_ROLE) if item is not None else None
-        if not camera_id:
+        if item is None or not camera_id:
             return
         drag = QDrag(self)
         drag.setMimeData(camera_mime(camera_id))
@@ -102,6 +104,14 @@ class _CameraTree(QTreeWidget):
         drag.setHotSpot(QPoint(12, pixmap.height() // 2))
         # Copy only: a view's default move would remove the camera from the list.
         drag.exec(Qt.DropAction.CopyAction, Qt.DropAction.CopyAction)
+
+
+def _children(item: QTreeWidgetItem) -> Iterator[QTreeWidgetItem]:
+    """The item's children, in order."""
+    for i in range(item.childCount()):
+        child = item.child(i)
+        assert child is not None  # i < childCount()
+        yield child
 
 
 def _drag_pixmap(text: str, font: QFont) -> QPixmap:
@@ -211,11 +221,9 @@ class CameraListPanel(QFrame):
             return
         titles = zone_titles(self._site)
         first: QTreeWidgetItem | None = None
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
+        for group in self._groups():
             shown = 0
-            for c in range(group.childCount()):
-                item = group.child(c)
+            for item in _children(group):
                 camera = self._site.camera(item.data(0, _CAMERA_ROLE))
                 match = camera_matches(camera, titles.get(camera.zone or "", ""), text)
                 item.setHidden(not match)
@@ -230,21 +238,25 @@ class CameraListPanel(QFrame):
     def visible_cameras(self) -> list[str]:
         """Ids of the cameras the list shows now, top to bottom."""
         out = []
-        for g in range(self.tree.topLevelItemCount()):
-            group = self.tree.topLevelItem(g)
-            for c in range(group.childCount()):
-                item = group.child(c)
+        for group in self._groups():
+            for item in _children(group):
                 if not item.isHidden() and not group.isHidden():
                     out.append(item.data(0, _CAMERA_ROLE))
         return out
 
     def item_for(self, camera_id: str) -> QTreeWidgetItem | None:
+        for group in self._groups():
+            for item in _children(group):
+                if item.data(0, _CAMERA_ROLE) == camera_id:
+                    return item
+        return None
+
+    def _groups(self) -> Iterator[QTreeWidgetItem]:
+        """The zone headings, top to bottom."""
         for g in range(self.tree.topLevelItemCount()):
             group = self.tree.topLevelItem(g)
-            for c in range(group.childCount()):
-                if group.child(c).data(0, _CAMERA_ROLE) == camera_id:
-                    return group.child(c)
-        return None
+            assert group is not None  # g < topLevelItemCount()
+            yield group
 
     # ---- showing ------------------------------------------------------------------
 
@@ -270,23 +282,26 @@ class CameraListPanel(QFrame):
     def _place(self) -> None:
         self.setGeometry(0, 0, min(PANEL_WIDTH, self._window.width()), self._window.height())
 
-    def _is_tile(self, obj: QObject) -> bool:
+    def _is_tile(self, obj: QObject | None) -> bool:
         return any(p.widget is obj for p in self._window.placed)
 
     # ---- events -------------------------------------------------------------------
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 - Qt override
+        if event is None:
+            return False
         kind = event.type()
         if obj is self._window:
             if kind == QEvent.Type.Resize and self.isVisible():
                 self._place()
-            elif kind == QEvent.Type.ChildAdded:
+            elif kind == QEvent.Type.ChildAdded and isinstance(event, QChildEvent):
                 child = event.child()
                 if isinstance(child, QWidget) and child is not self:
                     child.installEventFilter(self)
             return False
         if obj is self.search or obj is self.tree:
-            return kind == QEvent.Type.KeyPress and self._key(obj, event)
+            return (kind == QEvent.Type.KeyPress and isinstance(event, QKeyEvent)
+                    and self._key(obj, event))
         # A tile shown or raised by a new plan or a maximise must not cover the panel.
         if (kind in (QEvent.Type.Show, QEvent.Type.ZOrderChange) and self.isVisible()
                 and self._is_tile(obj)):

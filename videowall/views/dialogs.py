@@ -7,7 +7,7 @@ on first use per window and reused afterwards.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from PyQt6.QtCore import QEvent, QObject, Qt
@@ -63,7 +63,7 @@ class Choice:
     cells: tuple[str, ...]
     haystack: str
     action: str
-    args: Mapping[str, object] = field(default_factory=dict)
+    args: Mapping[str, str | int] = field(default_factory=dict)
 
 
 def matches(haystack: str, query: str) -> bool:
@@ -127,7 +127,7 @@ class ChooserPopup(QFrame):
         self.setFont(font)
         self._window = window
         self._choices: Sequence[Choice] = ()
-        self._on_choose: Callable[[Choice], None] | None = None
+        self._on_choose: Callable[[Choice], object] | None = None  # what it returns is unused
 
         self.title = QLabel(self)
         self.search = QLineEdit(self)
@@ -145,18 +145,18 @@ class ChooserPopup(QFrame):
         self._hint = QLabel(_HINT, self)
         self._hint.setObjectName("chooserHint")
 
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(14, 12, 14, 10)
-        layout.setSpacing(8)
-        layout.addWidget(self.title)
-        layout.addWidget(self.search)
-        layout.addWidget(self.tree, 1)
-        layout.addWidget(self._hint)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(14, 12, 14, 10)
+        self._layout.setSpacing(8)
+        self._layout.addWidget(self.title)
+        self._layout.addWidget(self.search)
+        self._layout.addWidget(self.tree, 1)
+        self._layout.addWidget(self._hint)
 
     # ---- use ----------------------------------------------------------------------
 
     def open(self, title: str, headers: Sequence[str], choices: Sequence[Choice],
-             on_choose: Callable[[Choice], None], *, show_header: bool = False,
+             on_choose: Callable[[Choice], object], *, show_header: bool = False,
              placeholder: str = "Search...", current: int | None = None,
              width: int = 720) -> None:
         """Show the popup with these rows; `on_choose` gets the row Enter or a double-click
@@ -168,7 +168,7 @@ class ChooserPopup(QFrame):
         self.tree.setColumnCount(len(headers))
         self.tree.setHeaderLabels(list(headers))
         self.tree.setHeaderHidden(not show_header)
-        header = self.tree.header()
+        header = self._header()
         header.setStretchLastSection(False)
         for column in range(len(headers)):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -186,8 +186,7 @@ class ChooserPopup(QFrame):
 
     def rows(self) -> list[tuple[str, ...]]:
         """The cells of the rows shown now, top to bottom."""
-        return [self._choices[self.tree.topLevelItem(i).data(0, _INDEX_ROLE)].cells
-                for i in range(self.tree.topLevelItemCount())]
+        return [self._choices[item.data(0, _INDEX_ROLE)].cells for item in self._items()]
 
     def current(self) -> Choice | None:
         """The highlighted row's choice, if any."""
@@ -204,6 +203,18 @@ class ChooserPopup(QFrame):
             self._on_choose(choice)
 
     # ---- internals ----------------------------------------------------------------
+
+    def _header(self) -> QHeaderView:
+        header = self.tree.header()
+        assert header is not None  # a QTreeWidget makes its header view when it is built
+        return header
+
+    def _items(self) -> Iterator[QTreeWidgetItem]:
+        """The rows shown now, top to bottom."""
+        for row in range(self.tree.topLevelItemCount()):
+            item = self.tree.topLevelItem(row)
+            assert item is not None  # row < topLevelItemCount()
+            yield item
 
     def _refilter(self, text: str) -> None:
         self.tree.clear()
@@ -222,8 +233,7 @@ class ChooserPopup(QFrame):
             self.tree.setCurrentItem(self.tree.topLevelItem(0))
 
     def _select_choice(self, index: int) -> None:
-        for row in range(self.tree.topLevelItemCount()):
-            item = self.tree.topLevelItem(row)
+        for item in self._items():
             if item.data(0, _INDEX_ROLE) == index:
                 self.tree.setCurrentItem(item)
                 self.tree.scrollToItem(item)
@@ -235,22 +245,23 @@ class ChooserPopup(QFrame):
         w = max(320, min(width, area.width() - 40))
         row = self.tree.sizeHintForRow(0) if self.tree.topLevelItemCount() else 0
         rows = min(max(len(self._choices), 6), 14)
-        head = self.tree.header().sizeHint().height() if not self.tree.isHeaderHidden() else 0
-        margins = self.layout().contentsMargins()
+        head = self._header().sizeHint().height() if not self.tree.isHeaderHidden() else 0
+        margins = self._layout.contentsMargins()
         chrome = (self.title.sizeHint().height() + self.search.sizeHint().height()
-                  + self._hint.sizeHint().height() + 3 * self.layout().spacing()
+                  + self._hint.sizeHint().height() + 3 * self._layout.spacing()
                   + margins.top() + margins.bottom())
         wanted = chrome + head + max(row, 28) * rows + 2 * self.tree.frameWidth()
         h = max(200, min(wanted, int(area.height() * 0.85)))
         centre = self._window.mapToGlobal(area.center())
         self.setGeometry(centre.x() - w // 2, centre.y() - h // 2, w, h)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if event.type() == QEvent.Type.KeyPress and obj in (self.search, self.tree):
+    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 - Qt override
+        if (isinstance(event, QKeyEvent) and event.type() == QEvent.Type.KeyPress
+                and obj in (self.search, self.tree)):
             return self._key(obj, event)
         return False
 
-    def _key(self, obj: QObject, event: QKeyEvent) -> bool:
+    def _key(self, obj: QObject | None, event: QKeyEvent) -> bool:
         key = event.key()
         if key == Qt.Key.Key_Escape:
             self.hide()
@@ -267,7 +278,7 @@ class ChooserPopup(QFrame):
             return True
         return False
 
-    def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
+    def hideEvent(self, event: QHideEvent | None) -> None:  # noqa: N802 - Qt override
         super().hideEvent(event)
         if self._window.isVisible():
             self._window.activateWindow()

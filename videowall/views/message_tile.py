@@ -22,7 +22,7 @@ class MessageTile(QWidget):
         self.heading, self.message, self.error = heading, message, error
         self.update()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(40, 8, 8) if self.error else QColor(14, 16, 20))
         font = QFont()

@@ -6,8 +6,17 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Protocol
 
-from PyQt6.QtCore import QEvent, QObject, QPoint, QRect, QRectF, Qt
-from PyQt6.QtGui import QColor, QFont, QKeyEvent, QPainter, QPaintEvent, QResizeEvent
+from PyQt6.QtCore import QEvent, QMimeData, QObject, QPoint, QRect, QRectF, Qt
+from PyQt6.QtGui import (
+    QColor,
+    QContextMenuEvent,
+    QDropEvent,
+    QFont,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PyQt6.QtWidgets import QLabel, QWidget
 
 from videowall.config import Tile, cell_rects
@@ -48,7 +57,7 @@ class _FocusFrame(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         pen = painter.pen()
         pen.setColor(QColor(255, 200, 40))
@@ -61,6 +70,12 @@ class _FocusFrame(QWidget):
 CAMERA_MIME = "application/x-videowall-camera"
 
 
+def _camera_mime(event: QDropEvent) -> QMimeData | None:
+    """The drag's data if it carries a camera (CAMERA_MIME), else None."""
+    mime = event.mimeData()
+    return mime if mime is not None and mime.hasFormat(CAMERA_MIME) else None
+
+
 class ScreenWindow(QWidget):
     """A frameless window covering one screen (or a rectangle of a large desktop)."""
 
@@ -68,7 +83,7 @@ class ScreenWindow(QWidget):
         super().__init__()
         self.screen_id = screen_id
         self.factory = factory
-        self.actions = actions
+        self.wall_actions = actions  # not `actions`: that is QWidget.actions()
         self.plan: ScreenPlan | None = None
         self.placed: list[PlacedTile] = []
         self.setWindowTitle(f"videowall - {screen_id}")
@@ -239,45 +254,48 @@ class ScreenWindow(QWidget):
     def banner_text(self) -> str | None:
         return self._banner.text() if self._banner.isVisible() else None
 
-    def _placed_for(self, widget: QObject) -> PlacedTile | None:
+    def _placed_for(self, widget: QObject | None) -> PlacedTile | None:
         return next((p for p in self.placed if p.widget is widget), None)
 
-    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802 - Qt override
         placed = self._placed_for(obj)
-        if placed is None:
+        if placed is None or event is None:
             return False
         kind = event.type()
         if kind == QEvent.Type.MouseButtonPress:
-            self.actions.on_click(self, placed)
+            self.wall_actions.on_click(self, placed)
             self.setFocus()
         elif kind == QEvent.Type.MouseButtonDblClick:
-            self.actions.on_activate(self, placed)
+            self.wall_actions.on_activate(self, placed)
             return True
-        elif kind == QEvent.Type.ContextMenu:
-            self.actions.on_click(self, placed)
-            self.actions.on_context_menu(self, placed, event.globalPos())
+        elif kind == QEvent.Type.ContextMenu and isinstance(event, QContextMenuEvent):
+            self.wall_actions.on_click(self, placed)
+            self.wall_actions.on_context_menu(self, placed, event.globalPos())
             return True
         elif kind in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
-            if event.mimeData().hasFormat(CAMERA_MIME):
+            # QDragEnterEvent and QDragMoveEvent are QDropEvents.
+            if isinstance(event, QDropEvent) and _camera_mime(event) is not None:
                 event.acceptProposedAction()
                 return True
-        elif kind == QEvent.Type.Drop and event.mimeData().hasFormat(CAMERA_MIME):
-            camera_id = bytes(event.mimeData().data(CAMERA_MIME)).decode()
-            event.acceptProposedAction()
-            self.actions.on_drop(self, placed, camera_id)
-            return True
+        elif kind == QEvent.Type.Drop and isinstance(event, QDropEvent):
+            mime = _camera_mime(event)
+            if mime is not None:
+                camera_id = mime.data(CAMERA_MIME).data().decode()
+                event.acceptProposedAction()
+                self.wall_actions.on_drop(self, placed, camera_id)
+                return True
         return False
 
     # ---- Qt overrides -------------------------------------------------------------
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
-        if not self.actions.on_key(self, event):
+    def keyPressEvent(self, event: QKeyEvent | None) -> None:  # noqa: N802 - Qt override
+        if event is None or not self.wall_actions.on_key(self, event):
             super().keyPressEvent(event)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
         self._relayout()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         if self.plan is None or self.maximized is not None:
             return
         painter = QPainter(self)

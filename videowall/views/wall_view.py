@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QBuffer, QIODevice, QObject, QPoint, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QGuiApplication, QImage, QKeyEvent
+from PyQt6.QtGui import QGuiApplication, QImage, QKeyEvent
 from PyQt6.QtWidgets import QMenu
 
 from videowall.video.engine import StreamEngine
@@ -41,15 +41,16 @@ def key_name(event: QKeyEvent) -> str | None:
     ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
     if Qt.Key.Key_1 <= key <= Qt.Key.Key_9 and not ctrl:
         return str(key - Qt.Key.Key_0)
-    names = {Qt.Key.Key_Return: "Return", Qt.Key.Key_Enter: "Enter",
-             Qt.Key.Key_Escape: "Escape", Qt.Key.Key_PageDown: "PageDown",
-             Qt.Key.Key_PageUp: "PageUp", Qt.Key.Key_F2: "F2"}
+    names: dict[int, str] = {Qt.Key.Key_Return: "Return", Qt.Key.Key_Enter: "Enter",
+                             Qt.Key.Key_Escape: "Escape", Qt.Key.Key_PageDown: "PageDown",
+                             Qt.Key.Key_PageUp: "PageUp", Qt.Key.Key_F2: "F2"}
     if key in names:
         return names[key]
     if key == Qt.Key.Key_K and ctrl:
         return "Ctrl+K"
-    letters = {Qt.Key.Key_S: "S", Qt.Key.Key_Z: "Z", Qt.Key.Key_C: "C", Qt.Key.Key_A: "A",
-               Qt.Key.Key_X: "X", Qt.Key.Key_P: "P", Qt.Key.Key_N: "N"}
+    letters: dict[int, str] = {Qt.Key.Key_S: "S", Qt.Key.Key_Z: "Z", Qt.Key.Key_C: "C",
+                               Qt.Key.Key_A: "A", Qt.Key.Key_X: "X", Qt.Key.Key_P: "P",
+                               Qt.Key.Key_N: "N"}
     if key in letters and not mods & ~Qt.KeyboardModifier.KeypadModifier:
         return letters[key]
     if key == Qt.Key.Key_N and mods == Qt.KeyboardModifier.ShiftModifier:
@@ -84,7 +85,7 @@ class WallView(QObject):
         model.subscribe(self._on_event)
         self._closed = False
         app = QGuiApplication.instance()
-        if app is not None:
+        if isinstance(app, QGuiApplication):
             # Bound methods, disconnected in close(): lambdas kept a closed wall alive and
             # showed its windows again when a screen was plugged in.
             app.screenAdded.connect(self._screens_changed)
@@ -172,7 +173,7 @@ class WallView(QObject):
         self._closed = True
         self.model.unsubscribe(self._on_event)
         app = QGuiApplication.instance()
-        if app is not None:
+        if isinstance(app, QGuiApplication):
             for signal in (app.screenAdded, app.screenRemoved):
                 try:
                     signal.disconnect(self._screens_changed)
@@ -272,9 +273,12 @@ class WallView(QObject):
               placed: PlacedTile) -> None:
         for entry in entries:
             if entry.children:
-                self._fill(menu.addMenu(entry.label), list(entry.children), window, placed)
+                submenu = menu.addMenu(entry.label)
+                assert submenu is not None  # addMenu(title) returns the menu it made
+                self._fill(submenu, list(entry.children), window, placed)
                 continue
-            item: QAction = menu.addAction(entry.label)
+            item = menu.addAction(entry.label)
+            assert item is not None  # addAction(text) returns the action it made
             if entry.checked is not None:
                 item.setCheckable(True)
                 item.setChecked(entry.checked)
@@ -307,4 +311,4 @@ def _png(image: QImage) -> bytes:
     buffer.open(QIODevice.OpenModeFlag.WriteOnly)
     if not image.save(buffer, "PNG"):
         raise ActionError("could not encode the picture as PNG")
-    return bytes(buffer.data())
+    return buffer.data().data()

@@ -152,7 +152,7 @@ class ScaleBar(QWidget):
             self.metres, self.pixels = metres, pixels
             self.update()
 
-    def paintEvent(self, ev: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, ev: QPaintEvent | None) -> None:  # noqa: N802
         if not self.metres:
             return
         p = QPainter(self)
