@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from videowall.wall.audit import AUDIT_FILE, AuditLog
+from videowall.wall.audit_chain import GENESIS, line_hash, verify
 
 
 def lines(path: Path) -> list[dict]:
@@ -26,8 +27,11 @@ def test_one_json_line_per_action(tmp_path: Path) -> None:
                  {"screen": "left", "tile": 3, "camera": "cam-07", "path": Path("/x")},
                  "error: unknown camera 'cam-07'")
     first, second = lines(audit.path)
-    assert first == {"time": "2025-01-31T22:04:05.123Z", "origin": "local", "action": "layout",
-                     "args": {"name": "night"}, "result": "ok layout night"}
+    assert first == {"seq": 1, "time": "2025-01-31T22:04:05.123Z", "origin": "local",
+                     "action": "layout", "args": {"name": "night"}, "result": "ok layout night",
+                     "prev": GENESIS}
+    raw_first = audit.path.read_bytes().split(b"\n")[0]
+    assert second["seq"] == 2 and second["prev"] == line_hash(raw_first)
     assert second["args"]["path"] == "/x" and second["result"].startswith("error:")
     assert audit.written == 2 and audit.failures == 0
 
@@ -81,9 +85,10 @@ def test_rotation_by_size_keeps_the_newest(tmp_path: Path) -> None:
         audit.append("local", "page", {"screen": "left", "n": n}, "ok")
     assert sorted(p.name for p in tmp_path.iterdir()) == \
         ["audit.jsonl", "audit.jsonl.1", "audit.jsonl.2"]
-    assert all(p.stat().st_size <= 400 for p in tmp_path.iterdir())
+    # A file ends with the checkpoint that seals it before the next one starts.
+    assert all(p.stat().st_size <= 400 + 300 for p in tmp_path.iterdir())
     kept = [r["args"]["n"] for f in ("audit.jsonl.2", "audit.jsonl.1", "audit.jsonl")
-            for r in lines(tmp_path / f)]
+            for r in lines(tmp_path / f) if r["action"] != "audit-checkpoint"]
     assert kept == list(range(40 - len(kept), 40))  # in order, the oldest dropped
 
 
@@ -99,8 +104,10 @@ def test_concurrent_appends_give_whole_lines(tmp_path: Path) -> None:
         t.start()
     for t in threads:
         t.join()
-    records = [r for f in tmp_path.iterdir() for r in lines(f)]
+    records = [r for f in tmp_path.iterdir() for r in lines(f)
+               if r["action"] != "audit-checkpoint"]
     assert len(records) == 800 and audit.written == 800
+    assert verify(tmp_path / "audit.jsonl").first is None  # one chain, whole, in order
     for i in range(4):
         assert sorted(r["args"]["tile"] for r in records if r["origin"] == f"t{i}") == \
             list(range(200))

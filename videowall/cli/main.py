@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "videowall.cli.sim_cmd",
     "videowall.cli.ctl_cmd",
     "videowall.cli.keys_cmd",
+    "videowall.cli.audit_cmd",
     "videowall.cli.plugins_cmd",
     "videowall.cli.export_cmd",
 )

@@ -46,6 +46,10 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--audit-log", type=Path, metavar="PATH",
                    help="audit log of operator actions (default: audit.jsonl in the user "
                    "data directory)")
+    p.add_argument("--audit-key", type=Path, metavar="PATH",
+                   help="key of the audit log's signed checkpoints (made on first use, mode "
+                   "0600; default: audit.key beside the log; keep it where those who can "
+                   "edit the log cannot read it)")
     p.add_argument("--bus-pub", metavar="ENDPOINT",
                    help="state server updates, e.g. tcp://10.0.0.5:5556 (no bus: no live map)")
     p.add_argument("--bus-snapshot", metavar="ENDPOINT",
@@ -75,7 +79,8 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
                        bus_snapshot=args.bus_snapshot, renderer=args.renderer,
                        control=None if args.no_control else args.control,
                        audit_path=args.audit_log, control_keys=args.control_keys,
-                       control_secret=args.control_secret, insecure=args.insecure)
+                       control_secret=args.control_secret, insecure=args.insecure,
+                       audit_key=args.audit_key)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -54,6 +54,7 @@ class WallOptions:
     control_keys: Path | None = None  # CURVE: the folder of allowed console keys
     control_secret: Path | None = None  # CURVE: the wall's own secret key
     insecure: bool = False  # a non-loopback command socket without CURVE
+    audit_key: Path | None = None  # HMAC key of the audit checkpoints (default: beside it)
 
 
 def print_diagnostics(exc: SiteError) -> None:
@@ -177,7 +178,8 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.views.wall_view import WallView
     from videowall.wall import ActionError, WallModel
     from videowall.wall.alarm_monitor import AlarmMonitor
-    from videowall.wall.audit import AuditLog
+    from videowall.wall.audit import AuditLog, default_audit_path
+    from videowall.wall.audit_chain import load_or_make_key
     from videowall.wall.snapshots import SnapshotPolicy
 
     engine = StreamEngine()
@@ -193,7 +195,16 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
         feed.connect_bus(demo.pub, demo.snapshot)
     elif options.bus_pub:
         feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub)
-    audit = AuditLog(options.audit_path)
+    audit_path = options.audit_path or default_audit_path()
+    key_path = options.audit_key or audit_path.with_name("audit.key")
+    try:
+        audit_key = load_or_make_key(key_path)
+    except OSError as exc:  # the wall runs on; its checkpoints cannot be verified then
+        log.error("no audit key (%s): the audit log is chained but its checkpoints are not "
+                  "signed", exc)
+        audit_key = None
+    audit = AuditLog(audit_path, key=audit_key)
+    stack.callback(audit.close)  # the last checkpoint seals the log
     model = WallModel(site, audit=audit.append,
                       snapshots=SnapshotPolicy(options.snapshot_dir or data_dir() / "snapshots"))
     view = WallView(model, engine, windowed=options.windowed, feed=feed,
@@ -209,6 +220,13 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     alarm_timer.start()
     stack.callback(alarm_timer.stop)
     host = discover(site.plugin_dirs)  # load failures are logged there, once each
+    for plugin in host.failed:
+        model.record("plugins", "plugin-failed", {"plugin": plugin.name,
+                                                  "location": plugin.location},
+                     f"error: {'; '.join(plugin.errors)[:500]}")
+    feed.connection_changed.connect(lambda up: model.record(
+        "bus", "bus-link", {"pub": feed.client.pub_endpoint if feed.client else None},
+        "ok connected" if up else "error: link lost"))
     panels = make_panel_builder(host, view, feed)
     stack.callback(panels.close)
     view.factory.panel_builder = panels

@@ -151,6 +151,9 @@ class WallModel:
         layout = self.plan.layout
         self.site = site
         self.set_banner(None)
+        self._audit("site", "site-reloaded", {"files": [str(f) for f in site.files]},
+                    f"ok {len(site.cameras)} cameras, {len(site.layouts)} layouts, "
+                    f"{len(site.alarms)} alarm rules")
         self._emit(SiteChanged(site))
         self.set_plan(plan_layout(site, layout if layout in site.layouts else None),
                       rebuild=True)
@@ -175,6 +178,11 @@ class WallModel:
             self._emit(AlarmsChanged())
             self.takeover.apply()
         return alarm
+
+    def record(self, origin: str, event: str, details: dict[str, Any], result: str) -> None:
+        """Audit something that happened to the wall (a plugin failed to load, the bus link
+        changed): not an action, but part of its trace."""
+        self._audit(origin, event, details, result)
 
     def alarms_changed(self) -> None:
         """After an action changed the queue (pin, step): redraw the targets."""
