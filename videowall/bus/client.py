@@ -15,6 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, TypeGuard
 
 import zmq
@@ -30,6 +31,7 @@ from videowall.bus.protocol import (
     SNAP,
     bus_socket,
 )
+from videowall.security.curve import secure_client
 from videowall.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
 from videowall.situation.state import SituationState
 
@@ -106,8 +108,12 @@ class SituationClient:
         state: SituationState | None = None,
         heartbeat_timeout: float = 3.0,
         snapshot_timeout: float = 3.0,
+        key_file: Path | None = None,
+        server_key_file: Path | None = None,
     ) -> None:
         self.pub_endpoint, self.snapshot_endpoint = pub, snapshot
+        # CURVE for a server that secures its PUB and snapshot sockets too.
+        self.key_file, self.server_key_file = key_file, server_key_file
         self.on_update, self.on_reset, self.state = on_update, on_reset, state
         self.on_policy = on_policy
         self.policy: tuple[float, float] | None = None  # (stale_after, expire_after) in use
@@ -176,8 +182,11 @@ class SituationClient:
     def _session(self, ctx: zmq.Context) -> None:
         sub = bus_socket(ctx, zmq.SUB, RCVHWM=BIG_HWM)
         sub.setsockopt(zmq.SUBSCRIBE, b"")
-        sub.connect(self.pub_endpoint)
         dealer = bus_socket(ctx, zmq.DEALER, RCVHWM=BIG_HWM)
+        if self.key_file is not None and self.server_key_file is not None:
+            for sock in (sub, dealer):
+                secure_client(sock, self.key_file, self.server_key_file)
+        sub.connect(self.pub_endpoint)
         dealer.connect(self.snapshot_endpoint)
         try:
             self._serve_session(sub, dealer)

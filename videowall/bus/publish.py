@@ -5,11 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import zmq
 
 from videowall.bus.protocol import BIG_HWM, DEFAULT_INGEST, bus_socket
+from videowall.security.curve import secure_client
+from videowall.security.keys import KeyFileError
 from videowall.situation.envelope import Envelope, parse_envelope
 
 
@@ -27,12 +30,22 @@ class Ack:
 class Publisher:
     """`Publisher(endpoint).send(envelope_dict)`; validates locally before anything is sent."""
 
-    def __init__(self, endpoint: str = DEFAULT_INGEST, timeout: float = 2.0) -> None:
+    def __init__(self, endpoint: str = DEFAULT_INGEST, timeout: float = 2.0, *,
+                 key_file: Path | None = None, server_key_file: Path | None = None) -> None:
         self.endpoint = endpoint
         self.timeout = timeout
         self._ctx = zmq.Context()
         self._sock = bus_socket(self._ctx, zmq.DEALER, SNDHWM=BIG_HWM, RCVHWM=BIG_HWM,
                                  SNDTIMEO=int(timeout * 1000))
+        if key_file is not None or server_key_file is not None:
+            if key_file is None or server_key_file is None:
+                self.close()
+                raise PublishError("CURVE needs our key and the server's public key")
+            try:
+                secure_client(self._sock, key_file, server_key_file)
+            except KeyFileError as exc:
+                self.close()
+                raise PublishError(str(exc)) from None
         self._sock.connect(endpoint)
         self._ids = itertools.count(1)
         self.sent = 0

@@ -37,6 +37,8 @@ from videowall.bus.protocol import (
 )
 from videowall.bus.snapshots import SnapshotService, WireCache
 from videowall.bus.store import Store
+from videowall.security.curve import CurveServer
+from videowall.security.keys import KeyFileError, KeyRing, PublicKey
 from videowall.situation.envelope import Envelope, Kind, MessageError, Op, parse_envelope
 from videowall.situation.references import KnownReferences
 from videowall.situation.state import SituationState, ZoneLookup
@@ -76,6 +78,25 @@ class ServerConfig:
     snapshot_max_clients: int = 64
     snapshot_stall_timeout: float = 10.0  # a client not reading for this long is dropped
     clock: Callable[[], datetime] = _utcnow
+    # CURVE: the allowed keys and the server's own secret key. Ingest then takes only
+    # feeder (and supervisor) keys, each limited to its message kinds; with `curve_all`
+    # the PUB and snapshot sockets want an allowed key too.
+    keys: KeyRing | None = None
+    secret_file: Path | None = None
+    curve_all: bool = False
+
+
+def _check_feeder(feeder: PublicKey | None, env: Envelope) -> None:
+    """A feeder key publishes only the kinds it was given; viewers and operators none."""
+    if feeder is None:
+        raise MessageError("refused: no known key (CURVE)", "unauthorized")
+    if feeder.role not in ("feeder", "supervisor"):
+        raise MessageError(f"refused: key {feeder.name!r} is a {feeder.role}, not a feeder",
+                           "unauthorized")
+    if env.kind.value not in feeder.kinds:
+        raise MessageError(f"refused: key {feeder.name!r} may publish "
+                           f"{', '.join(sorted(feeder.kinds))} only, not {env.kind.value}",
+                           "unauthorized")
 
 
 @dataclass(slots=True)
@@ -131,6 +152,7 @@ class StateServer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ctx: zmq.Context | None = None
+        self._curve: CurveServer | None = None
         self._snapshots: SnapshotService | None = None
         self._drop_next = 0
         self._compact_now = threading.Event()
@@ -162,6 +184,11 @@ class StateServer:
             self._snap = bus_socket(ctx, zmq.ROUTER, SNDHWM=1000,
                                     MAXMSGSIZE=_SNAPSHOT_REQUEST_BYTES)
             self._ingest = bus_socket(ctx, zmq.ROUTER, RCVHWM=BIG_HWM, SNDHWM=BIG_HWM)
+            if cfg.keys is not None and cfg.secret_file is not None:
+                self._curve = CurveServer(ctx, cfg.keys, cfg.secret_file)
+                for sock in ((self._ingest, self._pub, self._snap) if cfg.curve_all
+                             else (self._ingest,)):
+                    self._curve.secure(sock)
             for name, sock, endpoint in (("pub", self._pub, cfg.pub),
                                          ("snapshot", self._snap, cfg.snapshot),
                                          ("ingest", self._ingest, cfg.ingest)):
@@ -169,7 +196,10 @@ class StateServer:
                 self.endpoints[name] = bound_endpoint(sock)
             if self.store is not None:
                 self.store.open()
-        except (zmq.ZMQError, OSError):
+        except (zmq.ZMQError, OSError, KeyFileError):
+            if self._curve is not None:
+                self._curve.stop()
+                self._curve = None
             ctx.destroy(linger=0)
             self._ctx = None
             raise
@@ -286,6 +316,9 @@ class StateServer:
         finally:
             self._final_save()
             assert self._ctx is not None
+            if self._curve is not None:
+                self._curve.stop()
+                self._curve = None
             self._ctx.destroy(linger=0)
             self._ctx = None
 
@@ -319,25 +352,40 @@ class StateServer:
                 if time.monotonic() > until:
                     return
                 try:
-                    frames = self._ingest.recv_multipart(zmq.NOBLOCK)
+                    parts = self._ingest.recv_multipart(zmq.NOBLOCK, copy=False)
                 except zmq.Again:
                     return
-                if len(frames) != 3:
+                if len(parts) != 3:
                     self._count(False, MessageError(
-                        f"expected [req_id, envelope], got {len(frames) - 1} frames",
+                        f"expected [req_id, envelope], got {len(parts) - 1} frames",
                         "bad_frames"))
                     continue
-                ident, req_id, payload = frames
-                reply = self._ingest_one(payload, batch)
+                ident, req_id, payload = (f.bytes for f in parts)
+                feeder = self._feeder(parts[-1])
+                reply = self._ingest_one(payload, batch, feeder)
                 if req_id:
                     batch.replies.append((ident, req_id, reply))
         finally:
             self._flush(batch)  # whatever was applied is journalled, published and answered
 
-    def _ingest_one(self, payload: bytes, batch: _Batch) -> dict[str, Any]:
+    def _feeder(self, frame: zmq.Frame) -> PublicKey | None:
+        """With CURVE, the key a message came with (ZAP let only allowed keys connect)."""
+        keys = self.config.keys
+        if keys is None:
+            return None
+        try:
+            name = frame.get("User-Id")
+        except (zmq.ZMQError, AttributeError):
+            return None
+        return next((k for k in keys.keys.values() if k.name == name), None)
+
+    def _ingest_one(self, payload: bytes, batch: _Batch,
+                    feeder: PublicKey | None = None) -> dict[str, Any]:
         """Validate, sequence and apply one update into `batch`; returns the feeder's answer."""
         try:
             env = parse_envelope(payload)
+            if self.config.keys is not None:
+                _check_feeder(feeder, env)
             seq = self._commit(env, batch)
         except MessageError as exc:
             self._count(False, exc)

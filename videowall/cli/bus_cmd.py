@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from videowall.config import Site, SiteError, Zone, ZoneIndex, grid_zones, load_
 from videowall.config.models import ZonesFile
 from videowall.config.zones_file import read_zones_file
 from videowall.core.geo import BBox
+from videowall.security.keys import KeyFileError, KeyRing, is_loopback, read_secret
 from videowall.sim.city import DEFAULT_BBOX
 from videowall.situation.envelope import Envelope, MessageError
 from videowall.situation.state import ZoneLookup
@@ -102,13 +104,36 @@ def register(subparsers: Any) -> None:
     serve.add_argument("--stale-after", type=float, default=30.0, metavar="S")
     serve.add_argument("--expire-after", type=float, default=300.0, metavar="S")
     add_zone_options(serve)
+    serve.add_argument("--keys", type=Path, metavar="DIR",
+                       help="require CURVE on the ingest socket: the public keys (NAME.key) "
+                       "allowed; feeders publish only their kinds")
+    serve.add_argument("--secret", type=Path, metavar="SERVER.key_secret",
+                       help="the server's own secret key, with --keys")
+    serve.add_argument("--curve-all", action="store_true",
+                       help="with --keys: the PUB and snapshot sockets need an allowed key too")
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow an ingest socket reachable from other machines without "
+                       "CURVE (anyone on the network can publish)")
     serve.set_defaults(func=run_serve)
 
     watch = actions.add_parser("watch", help="print bus updates as JSON lines")
     watch.add_argument("--pub", default=DEFAULT_PUB)
     watch.add_argument("--snapshot", default=DEFAULT_SNAPSHOT)
     watch.add_argument("--duration", type=float, default=0.0, metavar="S", help="0: until Ctrl-C")
+    add_key_options(watch)
     watch.set_defaults(func=run_watch)
+
+
+def add_key_options(parser: argparse.ArgumentParser) -> None:
+    """A client's CURVE keys, for a server that requires them."""
+    env_key, env_server = os.environ.get("VIDEOWALL_KEY"), os.environ.get(
+        "VIDEOWALL_SERVER_KEY")
+    parser.add_argument("--key", type=Path, metavar="NAME.key_secret",
+                        default=Path(env_key) if env_key else None,
+                        help="our secret key, for a server with CURVE (default $VIDEOWALL_KEY)")
+    parser.add_argument("--server-key", type=Path, metavar="SERVER.key",
+                        default=Path(env_server) if env_server else None,
+                        help="the server's public key (default $VIDEOWALL_SERVER_KEY)")
 
 
 def _stop_on_signals(stop: Any) -> dict[int, Any]:
@@ -137,19 +162,37 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     site = _site_of(args)
     if site is not None:
         known_cameras = frozenset(camera.id for camera in site.cameras)
+    if (args.keys is None) != (args.secret is None):
+        raise ValueError("--keys and --secret go together (CURVE needs both)")
+    if args.keys is None and not is_loopback(args.ingest) and not args.insecure:
+        raise ValueError(f"the ingest socket {args.ingest} is reachable from other machines: "
+                         "give --keys and --secret (CURVE), or --insecure to accept "
+                         "unauthenticated feeders")
+    if args.curve_all and args.keys is None:
+        raise ValueError("--curve-all needs --keys and --secret")
+    keys = KeyRing.load(args.keys) if args.keys is not None else None
+    if keys is not None:
+        for problem in keys.problems:
+            print(f"warning: {problem}", file=sys.stderr)
+        if args.secret is not None:
+            read_secret(args.secret)  # a bad secret key is a clear error before binding
+    elif not is_loopback(args.ingest):
+        print(f"warning: the ingest socket {args.ingest} accepts anyone on the network "
+              "(--insecure, no CURVE)", file=sys.stderr)
     return ServerConfig(
         pub=args.pub, snapshot=args.snapshot, ingest=args.ingest, state_file=args.state_file,
         journal=args.journal, heartbeat_interval=args.heartbeat,
         persist_interval=args.persist_interval, zone_lookup=zone_lookup_from_args(args),
         known_zones=known_zones, known_cameras=known_cameras, stale_after=args.stale_after,
-        expire_after=args.expire_after,
+        expire_after=args.expire_after, keys=keys, secret_file=args.secret,
+        curve_all=args.curve_all,
     )
 
 
 def run_serve(args: argparse.Namespace) -> int:
     try:
         server = StateServer(config_from_args(args))
-    except (MessageError, OSError, ValueError) as exc:
+    except (MessageError, OSError, ValueError, KeyFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     previous = _stop_on_signals(server.stop)
@@ -186,7 +229,8 @@ def run_watch(args: argparse.Namespace) -> int:
     def on_reset(envs: list[Envelope], seq: int) -> None:
         print(f"# snapshot: {len(envs)} entities at seq {seq}", file=sys.stderr, flush=True)
 
-    client = SituationClient(args.pub, args.snapshot, on_update=on_update, on_reset=on_reset)
+    client = SituationClient(args.pub, args.snapshot, on_update=on_update, on_reset=on_reset,
+                             key_file=args.key, server_key_file=args.server_key)
     previous = _stop_on_signals(done.set)
     client.start()
     try:

@@ -9,6 +9,7 @@ from typing import Any
 
 from videowall.bus.protocol import DEFAULT_INGEST
 from videowall.bus.publish import Publisher, PublishError
+from videowall.cli.bus_cmd import add_key_options
 from videowall.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
 
 EXIT_INVALID = 1
@@ -28,6 +29,7 @@ def register(subparsers: Any) -> None:
                         help="state server feeder endpoint (default %(default)s)")
     parser.add_argument("--timeout", type=float, default=2.0, metavar="S")
     parser.add_argument("--check", action="store_true", help="only validate; send nothing")
+    add_key_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -77,12 +79,18 @@ def run(args: argparse.Namespace) -> int:
     if args.check:
         print(f"ok: {len(envelopes)} valid")
         return 0
-    return _send(envelopes, args.endpoint, args.timeout)
+    return _send(envelopes, args.endpoint, args.timeout, args.key, args.server_key)
 
 
-def _send(envelopes: list[Envelope], endpoint: str, timeout: float) -> int:
+def _send(envelopes: list[Envelope], endpoint: str, timeout: float, key: Path | None = None,
+          server_key: Path | None = None) -> int:
     status = 0
-    with Publisher(endpoint, timeout=timeout) as pub:
+    try:
+        pub = Publisher(endpoint, timeout=timeout, key_file=key, server_key_file=server_key)
+    except PublishError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    with pub:
         for n, env in enumerate(envelopes, 1):
             try:
                 ack = pub.send(env)

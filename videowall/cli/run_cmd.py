@@ -54,6 +54,10 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
                    help="state server updates, e.g. tcp://10.0.0.5:5556 (no bus: no live map)")
     p.add_argument("--bus-snapshot", metavar="ENDPOINT",
                    help="state server snapshots, e.g. tcp://10.0.0.5:5557")
+    p.add_argument("--bus-key", type=Path, metavar="WALL.key_secret",
+                   help="our key, for a state server that wants CURVE on PUB and snapshot")
+    p.add_argument("--bus-server-key", type=Path, metavar="SERVER.key",
+                   help="the state server's public key, with --bus-key")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -80,7 +84,8 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
                        control=None if args.no_control else args.control,
                        audit_path=args.audit_log, control_keys=args.control_keys,
                        control_secret=args.control_secret, insecure=args.insecure,
-                       audit_key=args.audit_key)
+                       audit_key=args.audit_key, bus_key=args.bus_key,
+                       bus_server_key=args.bus_server_key)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -13,7 +13,7 @@ from typing import Any
 
 from videowall.bus.protocol import DEFAULT_INGEST
 from videowall.bus.publish import Publisher, PublishError
-from videowall.cli.bus_cmd import add_zone_options, zones_from_args
+from videowall.cli.bus_cmd import add_key_options, add_zone_options, zones_from_args
 from videowall.sim.city import CitySim, SimConfig
 from videowall.situation.envelope import MessageError
 
@@ -36,6 +36,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--prefix", default=None,
                         help="incident id prefix (default: R<HHMMSS>- of the start time)")
     add_zone_options(parser)
+    add_key_options(parser)
     parser.set_defaults(func=run)
 
 
@@ -63,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     previous = {s: signal.signal(s, lambda *_: done.set()) for s in (signal.SIGINT, signal.SIGTERM)}
     sent = 0
     try:
-        with Publisher(args.endpoint) as pub:
+        with Publisher(args.endpoint, key_file=args.key,
+                       server_key_file=args.server_key) as pub:
             first, *rest = sim.initial()
             ack = pub.send(first)  # waits: tells at once whether a server is there
             assert ack is not None

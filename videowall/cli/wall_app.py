@@ -55,6 +55,8 @@ class WallOptions:
     control_secret: Path | None = None  # CURVE: the wall's own secret key
     insecure: bool = False  # a non-loopback command socket without CURVE
     audit_key: Path | None = None  # HMAC key of the audit checkpoints (default: beside it)
+    bus_key: Path | None = None  # CURVE to a state server that secures PUB and snapshot
+    bus_server_key: Path | None = None
 
 
 def print_diagnostics(exc: SiteError) -> None:
@@ -64,6 +66,8 @@ def print_diagnostics(exc: SiteError) -> None:
 
 def control_problem(options: WallOptions) -> str | None:
     """Why the command socket options cannot be used, or None."""
+    if (options.bus_key is None) != (options.bus_server_key is None):
+        return "--bus-key and --bus-server-key go together (CURVE needs both)"
     if options.control is None:
         return None
     if (options.control_keys is None) != (options.control_secret is None):
@@ -194,7 +198,8 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
         stack.callback(demo.stop)
         feed.connect_bus(demo.pub, demo.snapshot)
     elif options.bus_pub:
-        feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub)
+        feed.connect_bus(options.bus_pub, options.bus_snapshot or options.bus_pub,
+                         key_file=options.bus_key, server_key_file=options.bus_server_key)
     audit_path = options.audit_path or default_audit_path()
     key_path = options.audit_key or audit_path.with_name("audit.key")
     try:

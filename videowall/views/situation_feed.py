@@ -6,6 +6,8 @@ import logging
 import threading
 from collections import deque
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 
@@ -14,6 +16,11 @@ from videowall.situation.envelope import Envelope
 from videowall.situation.state import Change, SituationState, ZoneLookup
 
 log = logging.getLogger(__name__)
+
+# What the client thread queues for the GUI thread, by kind.
+_Item = (tuple[Literal["update"], Envelope]
+         | tuple[Literal["reset"], tuple[list[Envelope], int]]  # a snapshot and its seq
+         | tuple[Literal["policy"], tuple[float, float]])  # stale_after, expire_after
 
 
 class SituationFeed(QObject):
@@ -37,20 +44,22 @@ class SituationFeed(QObject):
         self.state = SituationState(zone_lookup, stale_after=stale_after,
                                     expire_after=expire_after)
         self.client: SituationClient | None = None
-        self._inbox: deque[tuple[str, object]] = deque()
+        self._inbox: deque[_Item] = deque()
         self._pending = threading.Event()
-        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)
+        # The PyQt6 stubs omit connect()'s connection type argument.
+        self._wake.connect(self._drain, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
         self._batch: list[Change] = []
         self.state.add_listener(self._batch.append)
         self.connected = False
         self.applied = 0
-        self._expiry = QTimer(self, interval=1000)
+        self._expiry = QTimer(self)
+        self._expiry.setInterval(1000)
         self._expiry.timeout.connect(self._tick)
         self._expiry.start()
 
     # ---- from the client thread ----------------------------------------------------
 
-    def _post(self, item: tuple[str, object]) -> None:
+    def _post(self, item: _Item) -> None:
         self._inbox.append(item)
         if not self._pending.is_set():
             self._pending.set()
@@ -70,12 +79,15 @@ class SituationFeed(QObject):
 
     # ---- GUI thread -----------------------------------------------------------------
 
-    def connect_bus(self, pub: str, snapshot: str, heartbeat_timeout: float = 3.0) -> None:
-        """Subscribe to a state server (snapshot + updates); reconnects by itself."""
+    def connect_bus(self, pub: str, snapshot: str, heartbeat_timeout: float = 3.0, *,
+                    key_file: Path | None = None, server_key_file: Path | None = None) -> None:
+        """Subscribe to a state server (snapshot + updates); reconnects by itself. The keys
+        are for a server whose PUB and snapshot sockets want CURVE."""
         self.disconnect_bus()
         self.client = SituationClient(pub, snapshot, on_update=self._on_update,
                                       on_reset=self._on_reset, on_policy=self._on_policy,
-                                      heartbeat_timeout=heartbeat_timeout).start()
+                                      heartbeat_timeout=heartbeat_timeout, key_file=key_file,
+                                      server_key_file=server_key_file).start()
 
     def disconnect_bus(self) -> None:
         if self.client is not None:
@@ -98,14 +110,14 @@ class SituationFeed(QObject):
     def _drain(self) -> None:
         self._pending.clear()
         while self._inbox:
-            kind, payload = self._inbox.popleft()
-            if kind == "update":
-                self._apply_one(payload)  # type: ignore[arg-type]
-            elif kind == "reset":
-                envelopes, seq = payload  # type: ignore[misc]
+            item = self._inbox.popleft()
+            if item[0] == "update":
+                self._apply_one(item[1])
+            elif item[0] == "reset":
+                envelopes, seq = item[1]
                 self.state.load_snapshot(envelopes, seq)
             else:
-                self._set_policy(*payload)  # type: ignore[misc]
+                self._set_policy(*item[1])
         self._flush()
 
     def _set_policy(self, stale_after: float, expire_after: float) -> None:
