@@ -42,6 +42,7 @@ VALID: dict[str, dict[str, Any]] = {
     "alarm-pin": {"screen": "right", "pin": False},
     "alarm-step": {"screen": "right", "delta": -1},
     "alarm-show": {},
+    "reload": {},
 }
 
 

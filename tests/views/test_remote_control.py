@@ -153,6 +153,10 @@ def test_every_registered_action_through_ctl_shows_in_status(
     assert ctl("alarm-dismiss") == "ok alarm incident:I1 dismissed"
     assert status()["alarms"] == [] and tile(status(), "right", 0)["kind"] == "map"
 
+    reloads: list[int] = []
+    wall.model.reloader = lambda: reloads.append(1)  # the site watcher's, on a real wall
+    assert ctl("reload").startswith("ok reload requested") and reloads == [1]
+
     assert set(sent) == set(REGISTRY.names())  # every action of the registry went through ctl
     lines = records(audit)
     assert "status" not in {r["action"] for r in lines}  # reading changes nothing
@@ -293,10 +297,13 @@ def test_roles_are_enforced_and_refusals_audited(wall, audit, qtbot, tmp_path: P
         assert not ctl("cad", "status").ok  # a bus feeder's key does not drive walls
         assert wall.model.plan.layout == "first"
         assert ctl("desk-2", "layout", name="second").ok
+        assert ctl("desk-2", "reload").error == ("refused: reload needs the supervisor role; "
+                                                 "this key has operator")
         lines = [(r["origin"].split("@")[0], r["action"], r["result"][:8])
                  for r in records(audit)]
         assert lines == [("remote:screen-7", "layout", "refused:"),
-                         ("remote:desk-2", "layout", "ok layou")]
+                         ("remote:desk-2", "layout", "ok layou"),
+                         ("remote:desk-2", "reload", "refused:")]
     finally:
         control.stop()
 

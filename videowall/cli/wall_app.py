@@ -238,6 +238,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     install_dialogs(view)
     watcher = SiteWatcher(options.site_path, site_files(site), model.reload, model.set_banner)
     stack.callback(watcher.close)  # a load still running at shutdown is dropped
+    model.reloader = watcher.request
     view.show(options.layout)
     # The wall watches its own RSS (a leaking plugin grew it by 980 MB a minute unnoticed):
     # one /proc read every 5 s on this thread, read by `status` and the wall-status panel.

@@ -47,7 +47,7 @@ def _load(path: Path) -> Site | str:
 
 def _signature(files: list[Path]) -> tuple:
     """What changes when a file is written or replaced (size: a save within one clock tick)."""
-    out = []
+    out: list[tuple[int, int, int] | None] = []
     for file in files:
         try:
             info = file.stat()
@@ -81,14 +81,17 @@ class SiteWatcher(QObject):
         self._on_valid = on_valid
         self._on_error = on_error
         self._watcher = QFileSystemWatcher(self)
-        self._timer = QTimer(self, singleShot=True, interval=debounce_ms)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(debounce_ms)
         self._timer.timeout.connect(self._start)
         self._watcher.fileChanged.connect(self._changed)
         # Editors often save by writing a new file and renaming it over the old one: the
         # watch on the old inode ends, so the folder is watched too.
         self._watcher.directoryChanged.connect(self._changed)
         self._results = _Results(self)
-        self._results.done.connect(self._finished, Qt.ConnectionType.QueuedConnection)
+        # The PyQt6 stubs omit connect()'s connection type argument.
+        self._results.done.connect(self._finished, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
         self._files: list[Path] = []
         self._watch(files)
         self._generation = 0  # bumped by every change; a load carries the one it read
@@ -121,6 +124,10 @@ class SiteWatcher(QObject):
         paths |= {str(f.parent) for f in self._files if f.parent.exists()}
         if paths:
             self._watcher.addPaths(sorted(paths))
+
+    def request(self) -> None:
+        """Read the site again now (a supervisor's `reload`), as if its file had changed."""
+        self._changed("")
 
     def _changed(self, _path: str) -> None:
         # A load in flight has read (or is reading) the files as they were: superseded.

@@ -331,3 +331,16 @@ def _status(model: WallModel, _args: StatusArgs) -> ActionResult:
             f"{live}/{len(status.streams)} stream(s) live, bus "
             f"{'connected' if status.bus.get('connected') else 'not connected'}")
     return ActionResult(text, data=status.model_dump(mode="json"))
+
+
+class ReloadArgs(ActionArgs):
+    pass
+
+
+@action("reload", ReloadArgs, role=Role.SUPERVISOR,
+        help="read the site file and the files it refers to again now (as when they change)")
+def _reload(model: WallModel, _args: ReloadArgs) -> str:
+    if model.reloader is None:
+        raise ActionError("this wall has no site file to reload")
+    model.reloader()
+    return "ok reload requested (the result is audited as site-reloaded, or shown as an error)"

@@ -107,6 +107,8 @@ class WallModel:
         self.takeover = Takeover(self)
         self.sources.alarms = self.alarms.to_list
         self.origin = "local"  # who asks for the action being run (handlers read it)
+        # Read the site files again (the site watcher's); None: this wall has none.
+        self.reloader: Callable[[], None] | None = None
 
     @property
     def snapshots(self) -> SnapshotPolicy:
