@@ -49,7 +49,8 @@ class AlarmTile(QWidget):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.data = CardData(None)
-        self._timer = QTimer(self, interval=1000)  # the response clock ticks
+        self._timer = QTimer(self)
+        self._timer.setInterval(1000)  # the response clock ticks
         self._timer.timeout.connect(self.refresh)
         self._timer.start()
         model.subscribe(self._on_event)
@@ -75,7 +76,7 @@ class AlarmTile(QWidget):
 
     # ---- painting ------------------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         p = QPainter(self)
         p.fillRect(self.rect(), BG)
         unit = max(11.0, min(self.height() / 18.0, self.width() / 24.0, 40.0))

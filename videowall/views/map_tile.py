@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -36,6 +37,9 @@ from videowall.views.map.style import RISK_RANK, UNIT_STATUS_INDEX
 from videowall.views.map.units import UnitLayer
 from videowall.views.map.zones import ZONE_FILL, ZoneLayer, zone_path
 from videowall.views.situation_feed import SituationFeed
+
+if TYPE_CHECKING:
+    from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 __all__ = ["CAMERA_COLOUR", "ZONE_FILL", "MapTile", "zone_path"]
 
@@ -96,7 +100,8 @@ class MapTile(pg.PlotWidget):
         self._heat_dirty = False
         self._slow_due = True  # counters, status line, fading
         self._last_slow = -1e9
-        self._timer = QTimer(self, interval=self.REFRESH_MS)
+        self._timer = QTimer(self)
+        self._timer.setInterval(self.REFRESH_MS)
         self._timer.timeout.connect(self.refresh)
         self.focus_zone: str | None = None
         self.zoom_to_zone(zone)
@@ -211,6 +216,7 @@ class MapTile(pg.PlotWidget):
         pending = self.units.pending
         for change in changes:
             if change.kind is Kind.UNIT:
+                # Change.new is any entity; a UNIT change's is a Unit (or None).
                 pending[change.id] = change.new  # type: ignore[assignment]
             elif change.kind is Kind.INCIDENT:
                 self.incidents.apply(change)
@@ -234,10 +240,10 @@ class MapTile(pg.PlotWidget):
         lat = from_mercator(0.0, self.vb.viewRect().center().y())[0]
         self.scale_bar.set_scale(self.units_per_pixel() / metres_scale(float(lat)))
 
-    def _on_click(self, ev: object) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:  # type: ignore[attr-defined]
+    def _on_click(self, ev: MouseClickEvent) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton:
             return
-        pos = self.vb.mapSceneToView(ev.scenePos())  # type: ignore[attr-defined]
+        pos = self.vb.mapSceneToView(ev.scenePos())
         x, y, upp = pos.x(), pos.y(), self.units_per_pixel()
         hit = self.incidents.markers.hit(x, y, upp)
         if hit is not None and hit[0] == "point":
@@ -332,12 +338,12 @@ class MapTile(pg.PlotWidget):
         self.scale_bar.move(self.width() - self.scale_bar.width() - 12,
                             self.height() - self.scale_bar.height() - 10)
 
-    def resizeEvent(self, ev: QResizeEvent) -> None:  # noqa: N802
+    def resizeEvent(self, ev: QResizeEvent | None) -> None:  # noqa: N802
         super().resizeEvent(ev)
         if "details" in self.__dict__:  # pyqtgraph resizes during its own __init__
             self._place_overlays()
 
-    def paintEvent(self, ev: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, ev: QPaintEvent | None) -> None:  # noqa: N802
         start = time.perf_counter()
         super().paintEvent(ev)
         self.paint_ms = (time.perf_counter() - start) * 1000

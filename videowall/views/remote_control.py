@@ -51,7 +51,8 @@ class RemoteControl(QObject):
         self.server: CommandServer | None = None
         self._stopping = threading.Event()
         # Queued even if emitted from the GUI thread: the slot must run from the event loop.
-        self._post.connect(self._run, Qt.ConnectionType.QueuedConnection)
+        # The PyQt6 stubs omit connect()'s connection type argument.
+        self._post.connect(self._run, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
         # `status` is answered on the socket thread from this copy, which the GUI thread
         # refreshes: a console learns the wall's state even while the GUI thread is busy,
         # and `gui_lag_s` tells it how long the GUI thread has not answered.

@@ -147,6 +147,7 @@ class ScreenWindow(QWidget):
         for p in self.placed:
             address = (p.region, p.index)
             show_stats = address in self.plan.stats
+            # Duck-typed: video tiles have show_stats, tour tiles running/start/stop.
             if getattr(p.widget, "show_stats", show_stats) != show_stats:
                 p.widget.show_stats = show_stats  # type: ignore[attr-defined]
                 p.widget.update()

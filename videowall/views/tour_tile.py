@@ -30,7 +30,8 @@ class TourTile(VideoTile):
         # Paused consumers connect without decoding: by the time a camera's turn comes we
         # know whether it is online, and its first frame is one keyframe away.
         self._probes: dict[str, Consumer] = {}
-        self._timer = QTimer(self, interval=int(dwell * 1000))
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(dwell * 1000))
         self._timer.timeout.connect(self.advance)
         self.skipped = 0
         self.running = False

@@ -48,10 +48,14 @@ class VideoTile(QWidget):
         # No Qt parent: the decode thread's callback holds the bridge, so it cannot be deleted
         # with the tile while a frame is being announced (Qt drops the queued call instead).
         self._bridge = _Bridge()
-        self._bridge.ready.connect(self._on_frame_ready, Qt.ConnectionType.QueuedConnection)
-        self._resize_timer = QTimer(self, singleShot=True, interval=80)
+        # The PyQt6 stubs omit connect()'s connection type argument.
+        self._bridge.ready.connect(self._on_frame_ready, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
+        self._resize_timer = QTimer(self)
+        self._resize_timer.setSingleShot(True)
+        self._resize_timer.setInterval(80)
         self._resize_timer.timeout.connect(self._apply_size)
-        self._status_timer = QTimer(self, interval=500)
+        self._status_timer = QTimer(self)
+        self._status_timer.setInterval(500)
         self._status_timer.timeout.connect(self._refresh_status)
         self._status_timer.start()
         self._surface: GLSurface | None = (
@@ -186,7 +190,7 @@ class VideoTile(QWidget):
         if self._consumer is not None:
             self._consumer.configure(mode=DecodeMode.PAUSED)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
         if self._surface is not None:
             self._surface.setGeometry(self.rect())
         self._resize_timer.start()
@@ -194,7 +198,7 @@ class VideoTile(QWidget):
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
         self.close_stream()
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         if self._surface is not None:
             return  # the GL surface on top paints through paint_into()
         painter = QPainter(self)
@@ -210,7 +214,8 @@ class VideoTile(QWidget):
                 image = frame.image
                 # Rows may be padded (FFmpeg aligns line sizes): pass the address and the
                 # real stride instead of copying. `self._frame` keeps the buffer alive.
-                self._image = QImage(sip.voidptr(image.ctypes.data), image.shape[1],
+                # The stubs type `data` as bytes; PyQt6 takes any address (sip.voidptr).
+                self._image = QImage(sip.voidptr(image.ctypes.data), image.shape[1],  # type: ignore[call-overload]
                                      image.shape[0], image.strides[0],
                                      QImage.Format.Format_RGB32)
                 self.painted += 1
