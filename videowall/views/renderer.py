@@ -44,12 +44,17 @@ def gl_renderer_string() -> str | None:
     try:
         if not surface.isValid() or not ctx.makeCurrent(surface):
             return None
-        from PyQt6.QtOpenGL import QOpenGLVersionFunctionsFactory, QOpenGLVersionProfile
+        from PyQt6.QtOpenGL import (
+            QOpenGLFunctions_2_0,
+            QOpenGLVersionFunctionsFactory,
+            QOpenGLVersionProfile,
+        )
 
         profile = QOpenGLVersionProfile()
         profile.setVersion(2, 0)
         funcs = QOpenGLVersionFunctionsFactory.get(profile, ctx)
-        if funcs is None:
+        # PyQt6 wraps the functions of a 2.0 profile as QOpenGLFunctions_2_0; None: no GL 2.0.
+        if not isinstance(funcs, QOpenGLFunctions_2_0):
             return None
         return f"{funcs.glGetString(GL_RENDERER)} ({funcs.glGetString(GL_VENDOR)})"
     except Exception as exc:  # noqa: BLE001 - any driver trouble means: no GPU path

@@ -45,6 +45,7 @@ class CameraLayer:
         for cam in self.cameras:
             if cam.heading is None or not cam.fov or not cam.range_m:
                 continue
+            assert cam.lat is not None and cam.lon is not None  # self.cameras have both
             xs, ys = sector(cam.lat, cam.lon, cam.heading, cam.fov, cam.range_m)
             path = QPainterPath(QPointF(xs[0], ys[0]))
             for x, y in zip(xs[1:], ys[1:], strict=True):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
+from typing import TypeVar
 
 import numpy as np
 import pyqtgraph as pg
@@ -17,6 +18,20 @@ from videowall.views.map.clusters import Clusters, grid_clusters
 from videowall.views.map.style import SymbolAtlas, cluster_pixmap, count_text
 
 PAD_PX = 30.0  # symbols and badges reach this far beyond their point
+
+_T = TypeVar("_T")
+
+
+def sip_doubles(kind: type[_T], n: int,
+                fields: int) -> tuple[sip.array[_T | None], np.ndarray]:
+    """`n` Qt values of a type made of `fields` doubles (QLineF: 4, PixmapFragment: 10) in
+    one sip.array (typed as QPainter's stubs take them), and a writable (n, fields) float64
+    numpy view of its memory."""
+    # The sip stub declares no array(type, n) constructor, and no buffer protocol for
+    # voidptr (numpy reads it as a buffer at run time).
+    values: sip.array[_T | None] = sip.array(kind, n)  # type: ignore[call-arg]
+    view = np.frombuffer(sip.voidptr(values, n * fields * 8), dtype=np.float64)  # type: ignore[call-overload]
+    return values, view.reshape(-1, fields)
 
 
 def device_xy(painter: QPainter, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -175,9 +190,7 @@ class MarkerItem(BoundedItem):
         p.resetTransform()
         if len(idx):
             pixmap = self.atlas.pixmap(dpr)
-            frags = sip.array(QPainter.PixmapFragment, len(idx))
-            nd = np.frombuffer(sip.voidptr(frags, len(idx) * 80), dtype=np.float64)
-            nd = nd.reshape(-1, 10)
+            frags, nd = sip_doubles(QPainter.PixmapFragment, len(idx), 10)
             nd[:, 0] = px[idx]
             nd[:, 1] = py[idx]
             nd[:, 2:6] = self.atlas.rects[self.symbol[idx]]

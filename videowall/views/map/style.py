@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
@@ -21,6 +22,9 @@ from PyQt6.QtGui import (
 
 from videowall.core import palette
 from videowall.situation.models import IncidentStatus, Risk, UnitKind, UnitStatus
+
+# A symbol index, or a column of them: the index functions take ints or numpy arrays.
+_Index = TypeVar("_Index", int, np.ndarray)
 
 RISKS = (Risk.LOW, Risk.MEDIUM, Risk.HIGH)  # rank order: index = rank, high drawn last
 RISK_RANK = {r: i for i, r in enumerate(RISKS)}
@@ -149,7 +153,7 @@ def _unit_shape(kind: UnitKind) -> QPainterPath:
     return path
 
 
-def unit_symbol_index(kind: int, status: int, heading_bin: int) -> int:
+def unit_symbol_index(kind: _Index, status: _Index, heading_bin: _Index) -> _Index:
     return (kind * len(UNIT_STATUSES) + status) * HEADING_BINS + heading_bin
 
 
@@ -171,7 +175,7 @@ def build_unit_atlas() -> SymbolAtlas:
     return atlas
 
 
-def incident_symbol_index(risk_rank: int, status: int) -> int:
+def incident_symbol_index(risk_rank: _Index, status: _Index) -> _Index:
     return risk_rank * len(OPEN_STATUSES) + status
 
 

@@ -6,7 +6,6 @@ import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from PyQt6 import sip
 from PyQt6.QtCore import QLineF
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
@@ -14,7 +13,13 @@ from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from videowall.core.geo import to_mercator
 from videowall.situation.models import Unit, UnitStatus
 from videowall.situation.state import Change
-from videowall.views.map.markers import BoundedItem, MarkerItem, device_xy, paint_size
+from videowall.views.map.markers import (
+    BoundedItem,
+    MarkerItem,
+    device_xy,
+    paint_size,
+    sip_doubles,
+)
 from videowall.views.map.style import (
     HEADING_BINS,
     KIND_INDEX,
@@ -76,9 +81,7 @@ class TrailItem(BoundedItem):
             idx = np.flatnonzero(keep & (self.group == g))
             if not len(idx):
                 continue
-            lines = sip.array(QLineF, len(idx))
-            nd = np.frombuffer(sip.voidptr(lines, len(idx) * 32), dtype=np.float64)
-            nd = nd.reshape(-1, 4)
+            lines, nd = sip_doubles(QLineF, len(idx), 4)
             nd[:, 0], nd[:, 1], nd[:, 2], nd[:, 3] = x0[idx], y0[idx], x1[idx], y1[idx]
             p.setPen(pen)
             p.drawLines(lines)
@@ -129,7 +132,7 @@ class UnitLayer:
 
         def more(arr: np.ndarray | None, fill: float, shape: tuple[int, ...] = (),
                  dtype: type = float) -> np.ndarray:
-            new = np.full((grow, *shape), fill, dtype=dtype)
+            new: np.ndarray = np.full((grow, *shape), fill, dtype=dtype)
             return new if arr is None else np.concatenate([arr, new])
 
         g = getattr
@@ -152,6 +155,7 @@ class UnitLayer:
 
     def apply(self, change: Change) -> None:
         """Queue one change (O(1)); the latest state of a unit wins until the next rebuild."""
+        # Change.new is any entity; a UNIT change's is a Unit (or None).
         self.pending[change.id] = change.new  # type: ignore[assignment]
 
     def reset(self, units: Iterable[Unit]) -> None:

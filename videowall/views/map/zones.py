@@ -24,7 +24,8 @@ ZONE_FILL = {ZoneClass.URBAN: QColor(*palette.ZONE_FILL[ZoneClass.URBAN], 55),
              ZoneClass.SUBURBAN: QColor(*palette.ZONE_FILL[ZoneClass.SUBURBAN], 45)}
 ZONE_EDGE = QColor(140, 170, 210, 200)
 FOCUS_EDGE = QColor(255, 210, 90)
-ALERT_EDGE = {a: QColor(*palette.ALERT[a]) for a in AlertLevel if a is not AlertLevel.NORMAL}
+ALERT_EDGE: dict[AlertLevel, QColor] = {
+    a: QColor(*palette.ALERT[a]) for a in AlertLevel if a is not AlertLevel.NORMAL}
 DIM = "#5d6875"
 
 
