@@ -45,7 +45,7 @@ __all__ = [
 
 # A plugin declares `VIDEOWALL_API = (major, minor)`: the API it was written against. It runs
 # when the major versions are equal and its minor is not newer than this videowall's.
-API_VERSION: tuple[int, int] = (1, 1)  # 1.1: SituationView.process_stats()
+API_VERSION: tuple[int, int] = (1, 1)  # 1.1: process_stats(), response_target(), palette
 
 # ---- what panels can subscribe to ---------------------------------------------------------
 INCIDENTS = "incidents"  # Event.old/new: Incident (None on creation / removal)
@@ -169,6 +169,12 @@ class SituationView(Protocol):
     def zone(self, zone_id: str | None) -> ZoneInfo | None: ...
 
     def zone_at(self, lat: float, lon: float) -> str | None: ...
+
+    def response_target(self, zone_id: str | None) -> float:
+        """Seconds from report to on scene for an incident in this zone: the zone's own
+        target from the site, else the site's for its class (the 110 rule: 300 urban, 600
+        suburban unless the site says otherwise). API 1.1."""
+        ...
 
     def cameras(self) -> list[CameraInfo]: ...
 

@@ -13,7 +13,8 @@ from videowall.config import Camera, ZoneIndex, grid_zones
 from videowall.core.geo import BBox, to_mercator
 from videowall.plugin_host.situation_view import SituationFacade, WallSources
 from videowall.situation.envelope import Envelope
-from videowall.situation.models import Incident, Unit
+from videowall.situation.models import Incident, Risk, Unit
+from videowall.views.map.style import RISK_RANK
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed
 
@@ -387,3 +388,19 @@ def test_unit_fading_follows_the_servers_policy(make_map) -> None:
     assert (tile.units.stale_after, tile.units.expire_after) == (30.0, 300.0)
     feed.policy_changed.emit(5.0, 12.0)  # what the feed says when heartbeats carry a policy
     assert (tile.units.stale_after, tile.units.expire_after) == (5.0, 12.0)
+
+
+def test_overdue_incidents_escalate_with_red_rings(make_map) -> None:
+    tile, feed, clock = make_map([incident("LATE", risk="low", age=400.0),  # past 5 min
+                                  incident("FRESH", 52.51, 13.35, risk="low", age=60.0),
+                                  incident("THERE", 52.535, 13.31, risk="low", age=900.0,
+                                           status="on_scene")])
+    tile.refresh(force=True)
+    layer = tile.incidents
+    assert layer.overdue == {"LATE"}  # on scene stops the clock; FRESH is within 5 min
+    late = list(layer.markers.keys).index("LATE")
+    assert layer.markers.pinned[late]  # drawn above clusters, with a ring
+    assert list(layer.pulse.ranks) == [RISK_RANK[Risk.HIGH]]  # red, although low risk
+    clock.now += timedelta(seconds=300)  # FRESH passes its target too, with no update
+    tile.refresh(force=True)
+    assert layer.overdue == {"LATE", "FRESH"}

@@ -36,8 +36,11 @@ STATUS_TEXT = {api.IncidentStatus.NEW: "NEW", api.IncidentStatus.DISPATCHED: "DI
 class IncidentBoardOptions(api.PanelOptions):
     """Options of the incident board."""
 
-    urban_target_min: float = Field(5.0, gt=0, le=240, description="response target, urban")
-    suburban_target_min: float = Field(10.0, gt=0, le=240, description="... suburban zones")
+    urban_target_min: float | None = Field(
+        None, gt=0, le=240, description="response target in urban zones (default: the site's "
+        "response targets, as on the alarm card and the map)")
+    suburban_target_min: float | None = Field(None, gt=0, le=240,
+                                              description="... in suburban zones")
     zone: str | None = Field(None, description="only this zone's incidents")
     title: str = "Incidents"
     refresh_s: float = Field(1.0, ge=0.2, le=60)
@@ -67,8 +70,11 @@ def board_rows(situation: api.SituationView, options: IncidentBoardOptions) -> l
         zone = situation.zone(inc.zone)
         suburban = zone is not None and zone.zone_class is api.ZoneClass.SUBURBAN
         minutes = options.suburban_target_min if suburban else options.urban_target_min
+        # The site's targets (one definition for the board, the alarm card and the map),
+        # unless this board's options set their own.
+        target = minutes * 60.0 if minutes is not None else situation.response_target(inc.zone)
         rows.append(BoardRow(inc, zone.name if zone else (inc.zone or "no zone"),
-                             "suburban" if suburban else "urban", minutes * 60.0))
+                             "suburban" if suburban else "urban", target))
     rows.sort(key=lambda r: (RISK_ORDER.index(r.incident.risk), r.incident.reported_at,
                              r.incident.id))
     return rows

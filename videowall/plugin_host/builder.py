@@ -49,6 +49,7 @@ class WallPanelBuilder:
             zone_shapes=lambda: self.site.zones,
             cameras=lambda: site_cameras(self.site),
             zone_at=lambda lat, lon: self.site.zone_of(lat, lon),
+            response_target=lambda zone: self.site.response_target(zone),
             streams=self.streams,
             connected=lambda: bool(self.feed is not None and self.feed.connected),
             layout=lambda: self.model.plan.layout,

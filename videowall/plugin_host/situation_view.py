@@ -36,6 +36,7 @@ class WallSources:
     zone_shapes: Callable[[], Sequence[Zone]] = list  # the site's zones, for counting units
     cameras: Callable[[], Iterable[CameraInfo]] = list
     zone_at: Callable[[float, float], str | None] = lambda lat, lon: None
+    response_target: Callable[[str | None], float] = lambda zone: 300.0
     streams: Callable[[], list[StreamInfo]] = list
     connected: Callable[[], bool] = lambda: False
     layout: Callable[[], str | None] = _none
@@ -104,6 +105,9 @@ class SituationFacade:
 
     def zone_at(self, lat: float, lon: float) -> str | None:
         return self._src.zone_at(lat, lon)
+
+    def response_target(self, zone_id: str | None) -> float:
+        return float(self._src.response_target(zone_id))
 
     def cameras(self) -> list[CameraInfo]:
         status: dict[str, CameraStatus] = dict(self._state.items(Kind.CAMERA))

@@ -104,6 +104,7 @@ class PanelHarness:
         self.situation = SituationFacade(self.state, WallSources(
             zones=lambda: self.zones, zone_shapes=lambda: self.zone_shapes,
             cameras=lambda: self.cameras, zone_at=self._zone_at,
+            response_target=self._response_target,
             streams=lambda: list(self.streams), connected=lambda: self.connected,
             layout=lambda: self.layout, layouts=lambda: self.layouts,
             bus_stats=lambda: {"connected": self.connected}))
@@ -182,6 +183,11 @@ class PanelHarness:
                    lat: float | None = None, lon: float | None = None) -> None:
         self.cameras.append(CameraInfo(camera_id, title or camera_id, CameraKind(kind), zone,
                                        lat, lon))
+
+    def _response_target(self, zone_id: str | None) -> float:
+        """As a site with default targets: 10 min in suburban zones, else 5 min."""
+        zone = next((z for z in self.zones if z.id == zone_id), None)
+        return 600.0 if zone is not None and zone.zone_class is ZoneClass.SUBURBAN else 300.0
 
     def _zone_at(self, lat: float, lon: float) -> str | None:
         return zone_of(self.zone_shapes, lat, lon)

@@ -64,7 +64,8 @@ class MapTile(pg.PlotWidget):
 
     def __init__(self, zones: Iterable[Zone], cameras: Iterable[Camera], zone: str | None = None,
                  feed: SituationFeed | None = None, parent: QWidget | None = None, *,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None,
+                 response_target: Callable[[str | None], float] | None = None) -> None:
         super().__init__(parent=parent, background=QColor(12, 16, 22))
         self.setAntialiasing(True)
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
@@ -82,7 +83,7 @@ class MapTile(pg.PlotWidget):
         self.basemap = BasemapItem()
         self.heat = HeatLayer()
         self.units = UnitLayer()
-        self.incidents = IncidentLayer()
+        self.incidents = IncidentLayer(response_target)
         for layer_item in (self.basemap, self.heat.image, *self.zone_layer.items,
                            *self.camera_layer.items, *self.units.items, *self.incidents.items):
             self.addItem(layer_item)
@@ -275,8 +276,9 @@ class MapTile(pg.PlotWidget):
         slow = force or self._slow_due or mono - self._last_slow >= self.COUNTERS_S
         if self.units.dirty or (slow and len(self.units)):
             self.units.rebuild(now.timestamp())
-        if self.incidents.dirty:
-            self.incidents.rebuild()
+        if self.incidents.dirty or (slow and self.incidents.overdue_at(now.timestamp())
+                                    != self.incidents.overdue):
+            self.incidents.rebuild(now.timestamp())  # new, or newly overdue: rings change
             slow = True
         self.incidents.animate(mono)
         if self._view_dirty and self.basemap.source is not None:

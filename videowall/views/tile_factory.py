@@ -117,7 +117,8 @@ class TileFactory:
                 return TourTile(self.engine, views, tile.tour.dwell, renderer=self.renderer)
             case TileKind.MAP:
                 zone = tile.map.zone if tile.map else None
-                widget = MapTile(self.site.zones, self.site.cameras, zone=zone, feed=self.feed)
+                widget = MapTile(self.site.zones, self.site.cameras, zone=zone, feed=self.feed,
+                                 response_target=self.site.response_target)
                 widget.show_view(tile.map)
                 self._apply_map_settings(widget, label)
                 widget.camera_clicked.connect(lambda cam, w=widget: self._map_camera(w, cam))

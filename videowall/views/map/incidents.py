@@ -12,7 +12,7 @@ from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem
 
 from videowall.core.geo import to_mercator
-from videowall.situation.models import Incident, IncidentStatus
+from videowall.situation.models import Incident, IncidentStatus, Risk
 from videowall.situation.state import Change
 from videowall.views.map.markers import MarkerItem
 from videowall.views.map.style import (
@@ -82,10 +82,18 @@ class PulseItem(MarkerItem):
         return 9.0 + 15.0 * self.phase
 
 
-class IncidentLayer:
-    """Open incidents by id; `rebuild` turns them into markers and pulse rings."""
+Target = Callable[[str | None], float]  # zone id -> response target in seconds
+ARRIVED = (IncidentStatus.ON_SCENE, IncidentStatus.CLOSED)
 
-    def __init__(self) -> None:
+
+class IncidentLayer:
+    """Open incidents by id; `rebuild` turns them into markers and pulse rings: new ones
+    pulse in their risk colour, overdue ones (past their zone's response target with no
+    unit on scene) pulse red whatever their risk: they have escalated."""
+
+    def __init__(self, target: Target | None = None) -> None:
+        self.target: Target = target or (lambda zone: 300.0)
+        self.overdue: frozenset[str] = frozenset()
         self.markers = MarkerItem(build_incident_atlas(),
                                   cluster_colours=[RISK_COLOUR[r] for r in RISKS],
                                   cluster_cell=48.0, cluster_threshold=4)
@@ -117,9 +125,15 @@ class IncidentLayer:
     def new_count(self) -> int:
         return len(self.pulse.x)
 
-    def rebuild(self) -> None:
+    def overdue_at(self, now: float) -> frozenset[str]:
+        """Ids of the open incidents past their response target at `now` (epoch s)."""
+        return frozenset(i.id for i in self.incidents.values() if i.status not in ARRIVED
+                         and now - i.reported_at.timestamp() > self.target(i.zone))
+
+    def rebuild(self, now: float | None = None) -> None:
         start = time.perf_counter()
         self.dirty = False
+        self.overdue = self.overdue_at(time.time() if now is None else now)
         # Low risk first, high risk last (on top); older first within a risk.
         items = sorted(self.incidents.values(), key=lambda i: (RISK_RANK[i.risk], i.reported_at))
         n = len(items)
@@ -129,9 +143,12 @@ class IncidentLayer:
         rank = np.fromiter((RISK_RANK[i.risk] for i in items), int, n)
         status = np.fromiter((STATUS_INDEX[i.status] for i in items), int, n)
         new = status == STATUS_INDEX[IncidentStatus.NEW]
+        late = np.fromiter((i.id in self.overdue for i in items), bool, n)
+        ringed = new | late
+        ring_rank = np.where(late, RISK_RANK[Risk.HIGH], rank)  # overdue: red rings
         self.markers.set_points(x, y, incident_symbol_index(rank, status), rank=rank,
-                                pinned=new, keys=[i.id for i in items])
-        self.pulse.set_rings(x[new], y[new], rank[new])
+                                pinned=ringed, keys=[i.id for i in items])
+        self.pulse.set_rings(x[ringed], y[ringed], ring_rank[ringed])
         self.rebuilds += 1
         self.rebuild_ms = (time.perf_counter() - start) * 1000
 
