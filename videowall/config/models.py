@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -18,7 +19,7 @@ from shapely.geometry.base import BaseGeometry
 
 from videowall.config.diagnostics import format_loc
 from videowall.config.geo import covers, geometry_from_geojson, geometry_to_geojson
-from videowall.config.sources import Source, SourceUrl, Transport
+from videowall.config.sources import Source, SourceUrl, Transport, mask_url
 from videowall.core.geo import BBox
 
 # The same rule as Source.id, so that every camera id is also a valid source id.
@@ -45,7 +46,9 @@ class CameraKind(StrEnum):
 class Camera(BaseModel):
     """A camera of the site: where it stands, what it sees and how to reach its streams."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    # hide_input_in_errors: a validation error must not quote a URL with its password.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
+                              hide_input_in_errors=True)
 
     id: Id
     name: str | None = None
@@ -83,6 +86,12 @@ class Camera(BaseModel):
     def title(self) -> str:
         """The name to show, falling back to the id."""
         return self.name or self.id
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # repr() ends up in logs and tracebacks: never with a camera's password.
+        for name, value in super().__repr_args__():
+            masked = name in ("url", "sub_url") and isinstance(value, str) and value
+            yield name, mask_url(value) if masked else value
 
     def source(self) -> Source:
         """The stream source of this camera, for the video layer."""
