@@ -163,7 +163,9 @@ def summarize(samples: list[Sample], watch: MemoryWatch, interval: float,
         row = _at(rel, k * interval)
         if not rows or row is not rows[-1]:
             rows.append(row)
-    if rows[-1] is not end:
+    if end.at - rows[-1].at < interval / 10:
+        rows[-1] = end  # the timer's last sample and the final one: one row
+    else:
         rows.append(end)
     base = watch.baseline if watch.settled else None
     settled = _at(rel, base.at - t0) if base is not None else None
