@@ -75,14 +75,14 @@ class MemoryPolicy:
     """When the wall's growth is worth a warning (figures from `videowall bench soak`).
 
     Start-up is not a leak: in the first seconds decoders open and fill their frame pools
-    (+17% on a 16-stream wall), then for some minutes the allocator's arenas grow to the
-    working set (+7%). So nothing counts for `grace_s`; growth is then judged against the
-    resident size at that point, and against the baseline once start-up has settled (the
-    growth rate under `settle_rate`, or at `settle_max_s` in any case). Growth warns at
-    `warn_ratio` of the baseline or `warn_bytes`, whichever is less (a settled wall grew
-    2.6% in the next 6 minutes, then under 1 MB in 3), and is high at `high_factor` times
-    that; a rate of `warn_rate` over a whole window warns however big the wall is, so a
-    fast leak (980 MB a minute) is reported within a minute and a half of start-up.
+    (+16% on a 16-stream wall), then for a few minutes the allocator's arenas grow to the
+    working set (+4 to 10%). So nothing counts for `grace_s`; growth is then judged against
+    the resident size at that point, and against the baseline once start-up has settled
+    (the growth rate under `settle_rate`, or at `settle_max_s` in any case). Growth warns
+    at `warn_ratio` of the baseline or `warn_bytes`, whichever is less (a settled wall grew
+    1.5% in the next 18 minutes), and is high at `high_factor` times that; a rate of
+    `warn_rate` over a whole window warns however big the wall is, so a fast leak (980 MB
+    a minute) is reported within a minute and a half of start-up.
     """
 
     interval_s: float = 5.0  # sampling period (a sample costs about 10 us)
