@@ -147,6 +147,16 @@ def test_wall_status_clock_streams_and_bus(harness) -> None:  # noqa: ANN001
     rendered(status)
 
 
+def test_wall_status_memory_line_from_the_harness(harness) -> None:  # noqa: ANN001
+    status = harness.build("wall-status")
+    assert status.memory is None  # no watch report, no line
+    harness.set_process({"rss_bytes": 300 * 2**20, "threads": 23, "settled": True,
+                         "growth_pct": 31.0, "level": "warn"})
+    status.tick()
+    assert status.memory == ("MEMORY 300 MB  +31%  23 THREADS", "warn")
+    rendered(status)
+
+
 def test_every_builtin_renders_small_and_large(harness) -> None:  # noqa: ANN001
     for kind in ("incident-board", "unit-board", "zone-stats", "wall-status"):
         for size in ((200, 120), (1920, 1080)):

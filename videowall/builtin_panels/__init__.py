@@ -5,7 +5,7 @@ from __future__ import annotations
 from videowall import api
 from videowall.builtin_panels import incident_board, unit_board, wall_status, zone_stats
 
-VIDEOWALL_API = (1, 0)
+VIDEOWALL_API = (1, 1)
 
 
 def register(registry: api.Registry) -> None:

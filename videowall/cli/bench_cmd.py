@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from videowall.bench import alarm as bench_alarm
 from videowall.bench import soak as bench_soak
 from videowall.bench import wall as bench_wall
 from videowall.bench.decode import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
@@ -64,6 +65,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="1000 units at 500 updates/s, short windows (for tests)")
     m.set_defaults(func=run_map)
     bench_wall.register(kinds)
+    bench_alarm.register(kinds)
     bench_soak.register(kinds)
 
 

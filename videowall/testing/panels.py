@@ -92,6 +92,7 @@ class PanelHarness:
         self.connected = True
         self.layout: str | None = "main"
         self.layouts = ["main"]
+        self.process: dict[str, object] = {}  # what process_stats() returns; set_process()
         self.actions: list[Action] = []
         self.action_error: str | None = None  # set it to make every action fail
         self.failures: list[str] = []
@@ -107,7 +108,8 @@ class PanelHarness:
             response_target=self._response_target,
             streams=lambda: list(self.streams), connected=lambda: self.connected,
             layout=lambda: self.layout, layouts=lambda: self.layouts,
-            bus_stats=lambda: {"connected": self.connected}))
+            bus_stats=lambda: {"connected": self.connected},
+            process_stats=lambda: dict(self.process)))
         self.contexts: list[HostContext] = []
         self.frames: list[PanelFrame] = []
 
@@ -142,7 +144,7 @@ class PanelHarness:
         ctx.attach_failure(lambda heading, message: self._failed(frame, heading, message))
         try:
             widget = spec.factory(ctx)
-        except Exception:
+        except BaseException:  # SystemExit too: close the context and frame, then re-raise
             ctx.close()
             frame.deleteLater()
             raise
@@ -216,6 +218,10 @@ class PanelHarness:
         if name not in self.layouts:
             self.layouts.append(name)
         self.hub.publish_layout(name)
+
+    def set_process(self, stats: dict[str, object]) -> None:
+        """What `ctx.situation.process_stats()` returns (the wall's memory watch report)."""
+        self.process = dict(stats)
 
     def set_streams(self, streams: list[StreamInfo]) -> None:
         self.streams = list(streams)
