@@ -90,7 +90,8 @@ class IncidentBoard(Board):
         self.shown = 0  # rows that fitted in the last paint
         ctx.subscribe(api.INCIDENTS, self._changed, throttle=self.options.refresh_s)
         ctx.subscribe(api.ZONES, self._changed, throttle=self.options.refresh_s)
-        self._tick = QTimer(self, interval=1000)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
         self._tick.timeout.connect(ctx.guard(self.update))
         self._tick.start()
         self.refresh()

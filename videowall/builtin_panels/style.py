@@ -89,7 +89,7 @@ class Board(QWidget):
     def header_height(self) -> float:
         return self.unit * 2.0
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, event: QPaintEvent | None) -> None:  # noqa: N802 - Qt override
         painter = QPainter(self)
         try:
             self._paint(painter)

@@ -75,7 +75,8 @@ class WallStatus(Board):
         ctx.subscribe(api.CONNECTION, self._connection_changed)
         ctx.subscribe(api.LAYOUT, lambda events: self.update())
         self.memory: tuple[str, str] | None = None
-        self._tick = QTimer(self, interval=1000)
+        self._tick = QTimer(self)
+        self._tick.setInterval(1000)
         self._tick.timeout.connect(ctx.guard(self.tick))
         self._tick.start()
         self._streams_changed([])

@@ -105,7 +105,8 @@ class ZoneStats(QWidget):
         self._wide: bool | None = None
         self._arrange()
         ctx.subscribe(api.INCIDENTS, self._changed, throttle=self.options.refresh_s)
-        self._timer = QTimer(self, interval=int(self.options.refresh_s * 1000))
+        self._timer = QTimer(self)
+        self._timer.setInterval(int(self.options.refresh_s * 1000))
         self._timer.timeout.connect(ctx.guard(self.refresh))  # the window slides on
         self._timer.start()
         self.refresh()
@@ -200,7 +201,7 @@ class ZoneStats(QWidget):
             for name in ("left", "bottom"):
                 plot.getAxis(name).setStyle(tickFont=tick)
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         self.header.setFixedHeight(int(self.header.header_height()))
         self._arrange()

@@ -32,6 +32,12 @@ KIND_OF = {Kind.INCIDENT: INCIDENTS, Kind.UNIT: UNITS, Kind.CAMERA: CAMERAS, Kin
 StreamSource = Callable[[], list[StreamInfo]]
 
 
+
+def _address(obj: QObject) -> int:
+    """The C++ object's address: the same for every Python wrapper of one Qt object."""
+    # The sip stubs declare unwrapinstance as returning None; it returns the address.
+    return int(sip.unwrapinstance(obj))  # type: ignore[func-returns-value, call-overload]
+
 class Owner(Protocol):
     """The panel a subscription belongs to; told when one of its callbacks raises."""
 
@@ -121,7 +127,8 @@ class EventHub(QObject):
         self._subs: dict[str, list[HubSubscription]] = {}
         self._streams: StreamSource | None = None
         self._last_streams: dict[str, StreamInfo] | None = None
-        self._poll = QTimer(self, interval=self.POLL_MS)
+        self._poll = QTimer(self)
+        self._poll.setInterval(self.POLL_MS)
         self._poll.timeout.connect(self.poll_streams)
         self._watched: dict[int, list[Callable[[], None]]] = {}
 
@@ -166,7 +173,7 @@ class EventHub(QObject):
         A bound slot of this long-lived hub, not a lambda: PyQt may free a lambda connected
         to `destroyed` before the signal is emitted.
         """
-        key = int(sip.unwrapinstance(obj))
+        key = _address(obj)
         if key not in self._watched:
             obj.destroyed.connect(self._destroyed)
         self._watched.setdefault(key, []).append(on_destroyed)
@@ -175,7 +182,7 @@ class EventHub(QObject):
         sender = obj if obj is not None else self.sender()
         if sender is None:
             return
-        for callback in self._watched.pop(int(sip.unwrapinstance(sender)), []):
+        for callback in self._watched.pop(_address(sender), []):
             callback()
 
     # ---- publishing ------------------------------------------------------------------
