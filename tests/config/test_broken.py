@@ -43,6 +43,9 @@ CASES = [
     ("zones_file_invalid.yaml", "aux/invalid.geojson", 6, "", "invalid JSON"),
     ("zones_file_open_ring.yaml", "aux/open-ring.geojson", 7, "features[1].geometry",
      "ring 0 is not closed"),
+    ("zones_file_strict.yaml", "aux/bow-tie.geojson", 7, "features[1].geometry",
+     "zone '2' (Bow-tie): invalid geometry: Self-intersection at lon 2.5, lat 0.5 (strict: "
+     "true; without it the geometry is repaired)"),
     ("open_ring_inline.yaml", None, 5, "zones[0].geometry", "ring 0 is not closed"),
     ("lat_lon_swapped.yaml", None, 4, "zones[0].geometry",
      "polygon 1, ring 0, position 0: [52.0, 113.0] is outside lon -180..180"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,6 +13,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
 
 ZONE_TYPES = ("Polygon", "MultiPolygon")
+# Where GEOS says a shape goes wrong: "Nested shells[-87.83 41.98]".
+_AT_POINT = re.compile(r"(.*?)\s*\[\s*(\S+)\s+(\S+)\s*\]")
 
 
 def _position(pos: Any, where: str) -> tuple[float, float]:
@@ -48,10 +51,15 @@ def _polygon(coords: Any, where: str) -> Polygon:
     return Polygon(rings[0], rings[1:])
 
 
-def geometry_from_geojson(value: Any) -> BaseGeometry:
-    """A valid shapely (Multi)Polygon from a GeoJSON geometry object; ValueError says why not."""
+def shape_from_geojson(value: Any) -> BaseGeometry:
+    """A shapely (Multi)Polygon from a GeoJSON geometry object, valid or not.
+
+    Positions, ranges and closed rings are checked (ValueError says what is wrong);
+    whether the rings cross or nest is not: `geometry_from_geojson` refuses such a shape,
+    a zones file may repair it (`repair_polygonal`).
+    """
     if isinstance(value, Polygon | MultiPolygon):
-        return value  # already parsed, e.g. a model copied in code
+        return value  # already parsed, e.g. a model copied in code or a repaired shape
     if not isinstance(value, Mapping):
         raise ValueError("geometry must be a GeoJSON Polygon or MultiPolygon object")
     kind, coords = value.get("type"), value.get("coordinates")
@@ -59,15 +67,65 @@ def geometry_from_geojson(value: Any) -> BaseGeometry:
         raise ValueError(f"geometry type must be Polygon or MultiPolygon, not {kind!r}")
     if coords is None:
         raise ValueError("geometry has no coordinates")
-    geom: BaseGeometry
     if kind == "Polygon":
-        geom = _polygon(coords, "")
-    else:
-        if not isinstance(coords, Sequence) or isinstance(coords, str) or not coords:
-            raise ValueError("a MultiPolygon needs at least one polygon")
-        geom = MultiPolygon([_polygon(p, f"polygon {i}, ") for i, p in enumerate(coords)])
-    if not geom.is_valid:
-        raise ValueError(f"invalid geometry: {explain_validity(geom)}")
+        return _polygon(coords, "")
+    if not isinstance(coords, Sequence) or isinstance(coords, str) or not coords:
+        raise ValueError("a MultiPolygon needs at least one polygon")
+    return MultiPolygon([_polygon(p, f"polygon {i}, ") for i, p in enumerate(coords)])
+
+
+def invalidity(geom: BaseGeometry) -> str | None:
+    """Why a shape is not valid, in words ("Self-intersection at lon -87.8, lat 41.9"); None
+    when it is valid."""
+    if geom.is_valid:
+        return None
+    reason = explain_validity(geom)
+    # GEOS says "Nested shells[-87.83 41.98]": name the coordinates as the site file does.
+    found = _AT_POINT.fullmatch(reason)
+    if found is None:
+        return reason
+    what, lon, lat = found.group(1).strip(), float(found.group(2)), float(found.group(3))
+    return f"{what} at lon {lon:.6g}, lat {lat:.6g}"
+
+
+def repair_polygonal(geom: BaseGeometry) -> tuple[BaseGeometry | None, str]:
+    """`make_valid` of an invalid shape with only its polygonal parts kept.
+
+    Returns the repaired Polygon or MultiPolygon (None when no part of it has an area) and
+    a short account of the result ("a Polygon with 1 hole (1 line dropped)"). The default
+    (linework) method keeps every area the rings enclose: a shell drawn inside another, as
+    exports write an enclave, becomes a hole; a bow-tie becomes its two triangles.
+    """
+    fixed = shapely.make_valid(geom)
+    polygons: list[Polygon] = []
+    dropped: dict[str, int] = {}
+    # make_valid gives a Polygon, a MultiPolygon or a collection of those and of lines and
+    # points that collapsed; parts of parts are single shapes (collections do not nest).
+    for piece in shapely.get_parts(shapely.get_parts(fixed)):
+        if isinstance(piece, Polygon) and piece.area > 0:
+            polygons.append(piece)
+        else:
+            name = {"LineString": "line", "LinearRing": "line", "Point": "point"}.get(
+                piece.geom_type, piece.geom_type.lower())
+            dropped[name] = dropped.get(name, 0) + 1
+    lost = ", ".join(f"{n} {what}{'s' if n != 1 else ''}" for what, n in dropped.items())
+    if not polygons:
+        return None, f"only {lost} left" if lost else "nothing left"
+    out: BaseGeometry = polygons[0] if len(polygons) == 1 else MultiPolygon(polygons)
+    holes = sum(len(p.interiors) for p in polygons)
+    shape_words = ("a Polygon" if len(polygons) == 1
+                   else f"a MultiPolygon of {len(polygons)} polygons")
+    if holes:
+        shape_words += f" with {holes} hole{'s' if holes != 1 else ''}"
+    return out, shape_words + (f" ({lost} dropped)" if lost else "")
+
+
+def geometry_from_geojson(value: Any) -> BaseGeometry:
+    """A valid shapely (Multi)Polygon from a GeoJSON geometry object; ValueError says why not."""
+    geom = shape_from_geojson(value)
+    problem = invalidity(geom)
+    if problem is not None:
+        raise ValueError(f"invalid geometry: {problem}")
     if geom.area == 0:
         raise ValueError("geometry has no area")
     # Prepared shapes make the many point-in-zone lookups of a wall cheap.

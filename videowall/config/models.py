@@ -176,7 +176,13 @@ class ZonesFile(BaseModel):
     id_property: str = "id"
     name_property: str = "name"
     class_property: str = "class"
-    default_class: ZoneClass = ZoneClass.URBAN
+    default_class: ZoneClass = Field(
+        ZoneClass.URBAN, description="class of zones whose class property is absent, null "
+        "or not a known class (the latter with a warning)")
+    strict: bool = Field(
+        False, description="refuse invalid geometries and unknown classes instead of "
+        "repairing them (make_valid, polygonal parts kept) or using default_class, each "
+        "with a warning")
 
     @model_validator(mode="before")
     @classmethod
