@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "videowall.cli.bus_cmd",
     "videowall.cli.publish_cmd",
     "videowall.cli.sim_cmd",
+    "videowall.cli.replay_cmd",
     "videowall.cli.ctl_cmd",
     "videowall.cli.keys_cmd",
     "videowall.cli.audit_cmd",
