@@ -43,6 +43,7 @@ VALID: dict[str, dict[str, Any]] = {
     "alarm-step": {"screen": "right", "delta": -1},
     "alarm-show": {},
     "reload": {},
+    "plugins-release": {"plugin": "kiosk_alarm"},
 }
 
 

@@ -47,9 +47,11 @@ CAMERAS = "cameras:\n" + "".join(
                                       ("c2", "Station Hall", "fixed", 52.50, 13.36),
                                       ("kcam-7", "Kiosk 7", "kiosk", 52.51, 13.42)])
 
-def site_text(layouts: str, plugin_dirs: tuple[str, ...] = ()) -> str:
+def site_text(layouts: str, plugin_dirs: tuple[str, ...] = (), extra: str = "") -> str:
+    """A site file; `extra` is more top-level YAML (e.g. `plugin_limits: {...}`)."""
     dirs = f"plugin_dirs: {json.dumps(list(plugin_dirs))}\n" if plugin_dirs else ""
-    return (f"version: 1\nname: Plugin City\n{dirs}{zones_yaml()}screens:\n"
+    extra = extra.strip() + "\n" if extra.strip() else ""
+    return (f"version: 1\nname: Plugin City\n{dirs}{extra}{zones_yaml()}screens:\n"
             "  - {id: left, qt_screen: 0}\n  - {id: right, qt_screen: 1}\n"
             f"{CAMERAS}layouts:\n{textwrap.indent(textwrap.dedent(layouts), '  ')}")
 
@@ -100,7 +102,8 @@ class WallRig:
 
 @pytest.fixture
 def open_wall(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., WallRig]]:
-    """`open_wall(layouts, plugins={name: source}, layout=None)` -> a running WallRig."""
+    """`open_wall(layouts, plugins={name: source}, layout=None, site_extra="")` -> a
+    running WallRig."""
     from videowall.config import load_site
     from videowall.plugin_host import discover
     from videowall.plugin_host.builder import make_panel_builder
@@ -112,13 +115,14 @@ def open_wall(qtbot: Any, tmp_path: Path) -> Iterator[Callable[..., WallRig]]:
     made: list[tuple[Any, ...]] = []
 
     def open_(layouts: str, plugins: dict[str, str] | None = None,
-              layout: str | None = None, now: Callable[[], datetime] | None = None) -> WallRig:
+              layout: str | None = None, now: Callable[[], datetime] | None = None,
+              site_extra: str = "") -> WallRig:
         folder = tmp_path / "site-plugins"
         folder.mkdir(exist_ok=True)
         for name, source in (plugins or {}).items():
             (folder / f"{name}.py").write_text(source)
         path = tmp_path / "site.yaml"
-        path.write_text(site_text(layouts, ("site-plugins",)))
+        path.write_text(site_text(layouts, ("site-plugins",), site_extra))
         site = load_site(path)
         host = discover(site.plugin_dirs)
         engine = StreamEngine()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -31,6 +32,9 @@ class Recorder:
 
     def fail(self, where: str, exc: Exception) -> None:
         raise AssertionError(f"{where}: {exc}")
+
+    def timed(self, where: str) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
 
 
 def test_ext_messages_parse_store_delete_and_survive_snapshots() -> None:

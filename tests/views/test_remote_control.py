@@ -18,6 +18,7 @@ from videowall.cli import main as cli_main
 from videowall.config.alarms import AlarmRule
 from videowall.control.client import send_command, send_raw
 from videowall.control.commands import Reply
+from videowall.plugin_host.watchdog import PluginWatchdog
 from videowall.security.keys import KeyRing, make_keys
 from videowall.views.remote_control import BUSY, RemoteControl
 from videowall.views.video_tile import VideoTile
@@ -156,6 +157,18 @@ def test_every_registered_action_through_ctl_shows_in_status(
     reloads: list[int] = []
     wall.model.reloader = lambda: reloads.append(1)  # the site watcher's, on a real wall
     assert ctl("reload").startswith("ok reload requested") and reloads == [1]
+
+    clock = [0.0]
+    watchdog = PluginWatchdog(clock=lambda: clock[0])  # the plugin host's, on a real wall
+    with watchdog.call("slowpoke", "its 'incidents' callback"):
+        clock[0] += 0.6  # the call takes 0.6 s by the watchdog's clock
+    wall.model.plugins = watchdog
+    wall.model.sources.extra["plugins"] = watchdog.report
+    # Set here, not by an action: the status shows it within 250 ms.
+    qtbot.waitUntil(lambda: status()["plugins"] is not None, timeout=5000)
+    assert status()["plugins"]["quarantined"][0]["plugin"] == "slowpoke"
+    assert ctl("plugins-release") == "ok released slowpoke; their panels are built again"
+    assert status()["plugins"]["quarantined"] == []
 
     assert set(sent) == set(REGISTRY.names())  # every action of the registry went through ctl
     lines = records(audit)

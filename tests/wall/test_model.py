@@ -111,6 +111,24 @@ def test_status_reflects_the_plan(model) -> None:
     assert [a for _, a, _, _ in audited] == ["maximize"]  # reading is not audited
 
 
+def test_an_action_holding_the_gui_thread_is_logged_and_listed(
+        model, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    wall, _, _ = model
+    clock = [1000.0]
+    monkeypatch.setattr("videowall.wall.model.time.monotonic", lambda: clock[0])
+    wall.subscribe(lambda event: clock.__setitem__(0, clock[0] + 0.7))  # a slow view
+    wall.act("desk", "maximize", screen="left", tile=1)
+    wall.act("desk", "restore", screen="left")
+    assert [(a["action"], a["origin"], a["took_s"]) for a in wall.slow_actions] == [
+        ("maximize", "desk", 0.7), ("restore", "desk", 0.7)]
+    assert "action maximize from desk held the GUI thread for 0.70 s" in caplog.text
+    assert wall.run("desk", "status", {}).data["slow_actions"][0]["action"] == "maximize"
+    clock_before = clock[0]
+    with pytest.raises(ActionError):
+        wall.act("desk", "maximize", screen="nowhere", tile=1)  # refused fast: not listed
+    assert clock[0] == clock_before and len(wall.slow_actions) == 2
+
+
 def test_the_model_runs_without_qt() -> None:
     script = textwrap.dedent("""
         import sys

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from videowall.config.alarms import AlarmRule, ResponseSettings
 from videowall.config.layout import Layout
 from videowall.config.models import Camera, Id, MapSettings, Screen, Zone, ZonesFile
+from videowall.config.plugin_limits import PluginLimits
 
 FORMAT_VERSION = 1
 
@@ -37,6 +38,7 @@ class SiteFile(BaseModel):
     map: MapSettings = Field(default_factory=MapSettings)
     response: ResponseSettings = Field(default_factory=ResponseSettings)
     alarms: list[AlarmRule] = Field(default_factory=list, max_length=64)
+    plugin_limits: PluginLimits = Field(default_factory=PluginLimits)
 
 
 class LayoutFile(BaseModel):

@@ -203,7 +203,7 @@ def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
         files=(path, *(path.parent / f for f in site.layout_files),
                *((path.parent / site.zones_file.path,) if site.zones_file else ()),
                *((path.parent / site.map.occluders,) if site.map.occluders else ())),
-        alarms=tuple(site.alarms), response=site.response,
+        alarms=tuple(site.alarms), response=site.response, plugin_limits=site.plugin_limits,
         occluders=tuple(g for g, _ in decl.occluders),
         occluder_labels=tuple(label for _, label in decl.occluders),
     )

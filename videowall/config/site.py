@@ -13,6 +13,7 @@ from videowall.config.alarms import AlarmRule, ResponseSettings
 from videowall.config.diagnostics import Diagnostic
 from videowall.config.layout import Layout
 from videowall.config.models import Camera, MapSettings, Screen, Zone
+from videowall.config.plugin_limits import PluginLimits
 from videowall.config.zones import zone_of
 from videowall.core.geo import BBox
 
@@ -37,6 +38,7 @@ class Site:
     warnings: tuple[Diagnostic, ...] = field(default=(), compare=False)
     alarms: tuple[AlarmRule, ...] = ()
     response: ResponseSettings = field(default_factory=ResponseSettings)
+    plugin_limits: PluginLimits = field(default_factory=PluginLimits)
     # Polygons blocking cameras' line of sight (map.occluders); compared by identity only.
     occluders: tuple[BaseGeometry, ...] = field(default=(), compare=False)
     occluder_labels: tuple[str, ...] = field(default=(), compare=False)  # id, name or place

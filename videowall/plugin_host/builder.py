@@ -16,6 +16,7 @@ from videowall.plugin_host.frame import PanelFrame, error_tile
 from videowall.plugin_host.hub import EventHub
 from videowall.plugin_host.situation_view import SituationFacade, WallSources
 from videowall.plugin_host.wall_actions import WallPanelActions
+from videowall.plugin_host.watchdog import PluginWatchdog
 from videowall.situation.state import SituationState
 from videowall.views.situation_feed import SituationFeed
 from videowall.views.wall_view import WallView
@@ -59,6 +60,13 @@ class WallPanelBuilder:
         ))
         self.actions = WallPanelActions(self.model, view.locate)
         self.contexts: list[HostContext] = []  # of live tiles (pruned as they close)
+        # Every call into a plugin is timed; one that holds the GUI thread too long takes
+        # the plugin's panels off the wall (status and `plugins-release` reach it).
+        self.watchdog = PluginWatchdog(self.site.plugin_limits)
+        self.watchdog.add_listener(self._quarantined)
+        self.model.plugins = self.watchdog
+        self.model.sources.extra["plugins"] = self.watchdog.report
+        self.model.sources.extra["gui_busy"] = self.watchdog.busy  # read on any thread
         self._logged: set[Hashable] = set()
         if feed is not None:
             feed.changed.connect(self.hub.publish_changes)
@@ -81,7 +89,15 @@ class WallPanelBuilder:
         return dict(source()) if source is not None else {}
 
     def _plan_changed(self) -> None:
+        self.watchdog.limits = self.site.plugin_limits  # a reload may have changed them
         self.hub.publish_layout(self.model.plan.layout)
+
+    def _quarantined(self, plugin: str, reason: str) -> None:
+        for ctx in self.contexts:
+            if ctx.plugin == plugin and not ctx.closed:
+                ctx.quarantine(reason)
+        self.model.record("plugins", "plugin-quarantined", {"plugin": plugin},
+                          f"error: {reason}")
 
     def _log_once(self, key: Hashable, level: int, message: str,
                   exc: BaseException | None = None) -> None:
@@ -94,6 +110,11 @@ class WallPanelBuilder:
         if spec is None:
             return self._unknown(panel.kind, label)
         heading = f"plugin {spec.plugin}: panel {spec.kind}"
+        quarantine = self.watchdog.quarantined.get(spec.plugin)
+        if quarantine is not None:
+            return error_tile(f"plugin {spec.plugin}: quarantined",
+                              f"{label}: {quarantine.reason}. A supervisor lifts it with "
+                              "`videowall ctl plugins-release`.")
         try:
             options = validate_options(spec, panel.options, label)
         except OptionsError as exc:
@@ -103,11 +124,12 @@ class WallPanelBuilder:
                            logging.WARNING, str(exc), bug)
             return error_tile(heading, str(exc))
         ctx = HostContext(spec, label, options, self.hub, self.situation, self.actions,
-                          clock=self.clock)
+                          clock=self.clock, watchdog=self.watchdog)
         frame = PanelFrame(ctx)
         ctx.attach_failure(frame.show_error)
         try:
-            widget = spec.factory(ctx)
+            with ctx.timed("building the panel"):
+                widget = spec.factory(ctx)
             if not isinstance(widget, QWidget):
                 raise TypeError(f"the factory returned {type(widget).__name__}, not a QWidget")
         except KeyboardInterrupt:
@@ -121,6 +143,8 @@ class WallPanelBuilder:
             return error_tile(heading, f"{label}: {reason}")
         frame.set_panel(widget)
         self.contexts = [c for c in self.contexts if not c.closed] + [ctx]
+        if self.watchdog.is_quarantined(spec.plugin):  # building it took too long
+            ctx.quarantine(self.watchdog.quarantined[spec.plugin].reason)
         return frame
 
     def _unknown(self, kind: str, label: str) -> QWidget:
@@ -135,6 +159,8 @@ class WallPanelBuilder:
 
     def close(self) -> None:
         self.hub.close()
+        if self.model.plugins is self.watchdog:
+            self.model.plugins = None
 
 
 def make_panel_builder(host: PluginHost, view: WallView, feed: SituationFeed | None, *,

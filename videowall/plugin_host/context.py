@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
@@ -21,6 +23,7 @@ from videowall.api import (
 )
 from videowall.plugin_host.discovery import exception_text
 from videowall.plugin_host.hub import EventHub
+from videowall.plugin_host.watchdog import PluginWatchdog
 from videowall.situation.envelope import describe
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,7 +74,8 @@ class HostContext:
     def __init__(self, spec: PanelSpec, label: str, options: Any, hub: EventHub,
                  situation: SituationView, actions: PanelActions, *,
                  clock: Clock | None = None,
-                 on_fail: Callable[[str, str], None] | None = None) -> None:
+                 on_fail: Callable[[str, str], None] | None = None,
+                 watchdog: PluginWatchdog | None = None) -> None:
         self.spec = spec
         self.plugin = spec.plugin
         self.kind = spec.kind
@@ -81,12 +85,14 @@ class HostContext:
         self.log = plugin_logger(spec.plugin)
         self.widget: Any = None  # the frame the wall places, once built (for the hotspot)
         self.failed: str | None = None  # the reason, once failed
+        self.quarantined = False  # failed because the plugin held the GUI thread too long
         self.closed = False
         self.hub = hub
         self._actions = actions
         self._clock = clock or (lambda: datetime.now(UTC))
         self._on_fail = on_fail
         self._subs: list[Subscription] = []
+        self.watchdog = watchdog  # times this panel's calls; None: not timed (the harness)
 
     # ---- api.PanelContext --------------------------------------------------------------
 
@@ -121,7 +127,8 @@ class HostContext:
             if self.failed or self.closed:
                 return None
             try:
-                return fn(*args[:limit], **kwargs)
+                with self.timed(getattr(fn, "__name__", "a slot")):
+                    return fn(*args[:limit], **kwargs)
             except ActionError as exc:
                 self.log.warning("%s on %s: %s", self.kind, self.label, exc)
             except KeyboardInterrupt:
@@ -133,6 +140,24 @@ class HostContext:
         return guarded  # type: ignore[return-value]
 
     # ---- host side -------------------------------------------------------------------
+
+    def timed(self, where: str) -> AbstractContextManager[None]:
+        """Time a call into the plugin (GUI thread); the watchdog judges it on return."""
+        if self.watchdog is None:
+            return contextlib.nullcontext()
+        return self.watchdog.call(self.plugin, f"{self.kind} on {self.label}: {where}")
+
+    def quarantine(self, reason: str) -> None:
+        """The plugin held the GUI thread too long: stop this panel, show why in its place."""
+        if self.failed or self.closed:
+            return
+        self.failed = f"quarantined: {reason}"
+        self.quarantined = True
+        self._cancel_all()
+        if self._on_fail is not None:
+            self._on_fail(f"plugin {self.plugin}: quarantined",
+                          f"{self.label}: {reason}. A supervisor lifts it with "
+                          "`videowall ctl plugins-release`.")
 
     def attach_failure(self, on_fail: Callable[[str, str], None]) -> None:
         """`on_fail(heading, message)` shows the error in the panel's place."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Protocol
 
 from PyQt6 import sip
@@ -42,6 +43,8 @@ class Owner(Protocol):
     """The panel a subscription belongs to; told when one of its callbacks raises."""
 
     def fail(self, where: str, exc: BaseException) -> None: ...
+
+    def timed(self, where: str) -> AbstractContextManager[None]: ...
 
 
 def check_kind(kind: str) -> None:
@@ -109,7 +112,8 @@ class HubSubscription:
     def _call(self, events: list[Event]) -> None:
         self._last = time.monotonic()
         try:
-            self.callback(events)
+            with self.owner.timed(f"its {self.kind!r} callback"):
+                self.callback(events)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # noqa: BLE001 - SystemExit too must not end the wall

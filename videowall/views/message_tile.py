@@ -18,6 +18,11 @@ class MessageTile(QWidget):
         self.error = error
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
 
+    @property
+    def reusable(self) -> bool:
+        """An error is shown again by building the tile anew (its cause may be gone)."""
+        return not self.error
+
     def set_message(self, heading: str, message: str, *, error: bool) -> None:
         self.heading, self.message, self.error = heading, message, error
         self.update()

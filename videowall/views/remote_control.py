@@ -173,6 +173,10 @@ class RemoteControl(QObject):
         if result is None:
             return Reply.failure(command.id, BUSY)
         lag = round(time.monotonic() - at, 3)
-        data = {**(result.data or {}), "gui_lag_s": lag}
+        busy_source = self.model.sources.extra.get("gui_busy")  # safe on this thread
+        busy = busy_source() if busy_source is not None else None
+        data = {**(result.data or {}), "gui_lag_s": lag, "gui_busy": busy}
         text = result.text + (f" (GUI thread busy for {lag:.1f} s)" if lag > 1.0 else "")
+        if busy is not None and lag > 1.0:
+            text += f" in plugin {busy['plugin']}: {busy['where']}"
         return Reply.success(command.id, text, data)

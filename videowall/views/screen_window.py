@@ -117,7 +117,8 @@ class ScreenWindow(QWidget):
         pool: dict[Hashable, list[QWidget]] = {}
         for old in self.placed:
             key = old.key
-            if key is not None:
+            # A failed or quarantined panel is built anew, not moved (duck-typed: PanelFrame).
+            if key is not None and getattr(old.widget, "reusable", True):
                 pool.setdefault(key, []).append(old.widget)
             else:
                 pool.setdefault(("drop", id(old.widget)), []).append(old.widget)

@@ -344,3 +344,20 @@ def _reload(model: WallModel, _args: ReloadArgs) -> str:
         raise ActionError("this wall has no site file to reload")
     model.reloader()
     return "ok reload requested (the result is audited as site-reloaded, or shown as an error)"
+
+
+class PluginsReleaseArgs(ActionArgs):
+    plugin: Name | None = Field(None, description="the plugin; without: every quarantined one")
+
+
+@action("plugins-release", PluginsReleaseArgs, role=Role.SUPERVISOR,
+        help="put a quarantined plugin's panels back on the wall (they are built again)")
+def _plugins_release(model: WallModel, args: PluginsReleaseArgs) -> str:
+    if model.plugins is None:
+        raise ActionError("this wall runs no plugins")
+    lifted = model.plugins.release(args.plugin)
+    if not lifted:
+        raise ActionError(f"plugin {args.plugin} is not quarantined" if args.plugin
+                          else "no plugin is quarantined")
+    model.set_plan(model.plan, rebuild=True)  # its panels are built anew
+    return f"ok released {', '.join(lifted)}; their panels are built again"

@@ -9,9 +9,12 @@ is what the tests of this package check without a QApplication. One thread owns 
 from __future__ import annotations
 
 import logging
+import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from videowall.alarms.queue import Alarm, AlarmQueue
@@ -23,6 +26,10 @@ from videowall.wall.snapshots import SnapshotPolicy
 from videowall.wall.takeover import Takeover
 
 log = logging.getLogger(__name__)
+
+# An action holding the GUI thread this long froze the wall visibly: logged, and listed in
+# status (the views' work for it, such as building tiles, is part of the action's time).
+SLOW_ACTION_S = 0.5
 
 
 # ---- events ------------------------------------------------------------------------------
@@ -77,6 +84,14 @@ class WallEffects(Protocol):
         ...
 
 
+class PluginControl(Protocol):
+    """The plugin host's watchdog, as far as actions need it."""
+
+    def release(self, plugin: str | None = None) -> list[str]:
+        """Lift the quarantine of one plugin (all without a name); the names lifted."""
+        ...
+
+
 @dataclass
 class StatusSources:
     """Where `status` reads what the model does not hold (the views fill these in)."""
@@ -109,6 +124,9 @@ class WallModel:
         self.origin = "local"  # who asks for the action being run (handlers read it)
         # Read the site files again (the site watcher's); None: this wall has none.
         self.reloader: Callable[[], None] | None = None
+        # The plugin watchdog (the wall's plugin host sets it); None: no plugins run here.
+        self.plugins: PluginControl | None = None
+        self.slow_actions: deque[dict[str, Any]] = deque(maxlen=10)  # the latest, for status
 
     @property
     def snapshots(self) -> SnapshotPolicy:
@@ -228,6 +246,7 @@ class WallModel:
                       f"has {role}")
             self._audit(origin, action.name, raw, reason)
             raise ActionError(reason)
+        started = time.monotonic()
         try:
             parsed = action.parse(raw)
             self.origin = origin
@@ -239,6 +258,8 @@ class WallModel:
             message = str(exc.args[0]) if exc.args else type(exc).__name__
             self._audit(origin, action.name, raw, f"error: {message}", action.read_only)
             raise ActionError(message) from None
+        finally:
+            self._timed(origin, action.name, time.monotonic() - started)
         if isinstance(result, str):
             result = ActionResult(result)
         if result.pending is not None:
@@ -247,6 +268,14 @@ class WallModel:
         else:
             self._audit(origin, action.name, raw, result.text, action.read_only)
         return result
+
+    def _timed(self, origin: str, action: str, took: float) -> None:
+        if took < SLOW_ACTION_S:
+            return
+        log.warning("action %s from %s held the GUI thread for %.2f s", action, origin, took)
+        self.slow_actions.append({"action": action, "origin": origin,
+                                  "took_s": round(took, 3),
+                                  "at": datetime.now(UTC).isoformat(timespec="seconds")})
 
     def _audit(self, origin: str, action: str, args: dict[str, Any], result: str,
                read_only: bool = False) -> None:

@@ -89,6 +89,35 @@ class ProcessStatus(_Out):
     text: str = Field("", description="all of it in one line, as the log says it")
 
 
+class QuarantineStatus(_Out):
+    plugin: str
+    reason: str = Field(description="which call held the GUI thread how long, and the limit")
+    at: str = Field(description="when (UTC, ISO 8601)")
+
+
+class PluginsStatus(_Out):
+    """The plugin watchdog: which plugins are off the wall and how slow each one is."""
+
+    quarantined: list[QuarantineStatus] = Field(default_factory=list)
+    slowest_call_s: dict[str, float] = Field(default_factory=dict,
+                                             description="per plugin, its longest call")
+    limits: dict[str, float] = Field(default_factory=dict,
+                                     description="call_s, budget_s, window_s in force")
+
+
+class SlowAction(_Out):
+    action: str
+    origin: str
+    took_s: float
+    at: str
+
+
+class GuiBusy(_Out):
+    plugin: str
+    where: str = Field(description="the panel, its tile and the call")
+    for_s: float = Field(description="seconds it has held the GUI thread so far")
+
+
 class WallStatus(_Out):
     """Everything `status` answers."""
 
@@ -110,6 +139,13 @@ class WallStatus(_Out):
                                     "large value: the wall's GUI thread is stuck)")
     process: ProcessStatus | None = Field(None, description="the wall process's memory "
                                           "watch (null when it does not run)")
+    plugins: PluginsStatus | None = Field(None, description="the plugin watchdog (null on "
+                                          "a wall without plugins)")
+    slow_actions: list[SlowAction] = Field(default_factory=list, description="the latest "
+                                           "actions that held the GUI thread 0.5 s or more")
+    gui_busy: GuiBusy | None = Field(None, description="over the command socket: the "
+                                     "plugin call holding the GUI thread right now (null "
+                                     "when none does)")
 
 
 def wall_status(model: WallModel) -> WallStatus:
@@ -136,12 +172,15 @@ def wall_status(model: WallModel) -> WallStatus:
                                 rows=g.rows, cols=g.cols) for g in plan.regions]
         screens.append(ScreenStatus(id=screen_id, regions=regions, tiles=tiles))
     process = model.sources.extra.get("process")  # the wall's memory watch, when it runs
+    plugins = model.sources.extra.get("plugins")
     return WallStatus(
         site=model.site.name, layout=model.plan.layout, layouts=list(model.site.layouts),
         banner=model.banner, screens=screens,
         streams=[StreamStatus.model_validate(s) for s in model.sources.streams()],
         bus=model.sources.bus(), alarms=model.sources.alarms(),
-        process=ProcessStatus.model_validate(process()) if process is not None else None)
+        process=ProcessStatus.model_validate(process()) if process is not None else None,
+        plugins=PluginsStatus.model_validate(plugins()) if plugins is not None else None,
+        slow_actions=[SlowAction.model_validate(a) for a in model.slow_actions])
 
 
 def status_schema() -> dict[str, Any]:
