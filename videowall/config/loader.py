@@ -21,7 +21,12 @@ from videowall.config.files import (
     LayoutFile,
     SiteFile,
 )
-from videowall.config.occluders import read_occluders
+from videowall.config.occluders import (
+    basemap_buildings,
+    basemap_problem,
+    is_vector_basemap,
+    read_occluders,
+)
 from videowall.config.site import Site
 from videowall.config.zones_file import read_zones_file
 
@@ -152,12 +157,7 @@ def _collect(
                 decl.zones_complete = False
             if site.zones and zones:
                 diags += _zones_in_all(doc, decl.zones)
-    if site.map.basemap is not None:
-        tiles = base / site.map.basemap
-        if not (tiles.is_dir() or tiles.is_file()):
-            diags.append(doc.diagnostic(("map", "basemap"),
-                                        f"basemap not found: {tiles} (an XYZ tile folder or "
-                                        f"an .mbtiles file)"))
+    diags += _basemap(doc, site, base, decl)
     if site.map.occluders is not None:
         opath = base / site.map.occluders
         if not opath.is_file():
@@ -172,6 +172,33 @@ def _collect(
                                         f"plugin folder not found: {base / entry}",
                                         Severity.WARNING))
     return decl, diags
+
+
+def _basemap(doc: Document, site: SiteFile, base: Path, decl: Declarations) -> list[Diagnostic]:
+    """The basemap's files exist and are a basemap; without `map.occluders`, a vector
+    basemap's buildings become the occluders (read through the basemap cache)."""
+    entries = site.map.basemap_files
+    if not entries:
+        return []
+    short = isinstance(doc.data.get("map", {}).get("basemap"), str)
+    at = [("map", "basemap") if short else ("map", "basemap", i) for i in range(len(entries))]
+    paths = [base / e for e in entries]
+    missing = [doc.diagnostic(at[i], f"basemap not found: {p} (an XYZ tile folder, an "
+                                     ".mbtiles file, an .osm.pbf extract or GeoJSON files)")
+               for i, p in enumerate(paths) if not p.exists()]
+    if missing:
+        return missing
+    problem = basemap_problem(paths)
+    if problem is not None:
+        return [doc.diagnostic(at[0], problem)]
+    if site.map.occluders is not None or not is_vector_basemap(paths):
+        return []
+    decl.occluders, problem = basemap_buildings(paths)
+    if problem is None:
+        return []
+    # The wall runs without a basemap rather than not at all: the map shows why.
+    return [doc.diagnostic(at[0], f"{problem}: the map shows no basemap and no building "
+                                  "blocks a camera's view", Severity.WARNING)]
 
 
 def _zones_in_all(doc: Document, zones: list[Declared]) -> list[Diagnostic]:
@@ -197,12 +224,15 @@ def _build(path: Path, decl: Declarations, warnings: list[Diagnostic]) -> Site:
         plugin_dirs=tuple((path.parent / p).resolve() for p in site.plugin_dirs),
         default_layout=site.default_layout, warnings=tuple(warnings),
         map=site.map.model_copy(update={
-            key: str((path.parent / value).resolve())
-            for key, value in (("basemap", site.map.basemap), ("occluders", site.map.occluders))
-            if value}),
+            "basemap": tuple(str((path.parent / f).resolve()) for f in site.map.basemap_files)
+            or None,
+            "occluders": str((path.parent / site.map.occluders).resolve())
+            if site.map.occluders else None}),
         files=(path, *(path.parent / f for f in site.layout_files),
                *((path.parent / site.zones_file.path,) if site.zones_file else ()),
-               *((path.parent / site.map.occluders,) if site.map.occluders else ())),
+               *((path.parent / site.map.occluders,) if site.map.occluders else ()),
+               *(path.parent / f for f in site.map.basemap_files
+                 if (path.parent / f).is_file())),
         alarms=tuple(site.alarms), response=site.response, plugin_limits=site.plugin_limits,
         occluders=tuple(g for g, _ in decl.occluders),
         occluder_labels=tuple(label for _, label in decl.occluders),

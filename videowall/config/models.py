@@ -13,6 +13,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    field_validator,
     model_validator,
 )
 from shapely.geometry.base import BaseGeometry
@@ -149,22 +150,39 @@ class Zone(BaseModel):
         return point.y, point.x
 
 
+BasemapFile = Annotated[str, Field(min_length=1)]
+
+
 class MapSettings(BaseModel):
     """How map tiles draw: an optional local basemap and the heat map's time window."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    basemap: str | None = Field(
-        None, min_length=1,
-        description="XYZ tile folder ({z}/{x}/{y}.png) or .mbtiles file, relative to the site "
-        "file; none: zones on a plain background (the isolated-network default)")
+    basemap: tuple[BasemapFile, ...] | None = Field(
+        None, min_length=1, max_length=32,
+        description="raster tiles (an XYZ folder {z}/{x}/{y}.png or a raster .mbtiles file) or "
+        "vector data drawn natively: an OpenStreetMap extract (.osm.pbf), a GeoJSON file, a "
+        "list of them or a folder of GeoJSON files; relative to the site file. None: zones on "
+        "a plain background (the isolated-network default)")
     heat_hours: float = Field(6.0, ge=0, le=168, allow_inf_nan=False,
                               description="heat map of incidents reported in the last N hours "
                               "(0: off)")
     occluders: str | None = Field(
         None, min_length=1,
         description="GeoJSON file of buildings and other polygons that block cameras' line "
-        "of sight, relative to the site file (alarms choose only cameras that see the spot)")
+        "of sight, relative to the site file (alarms choose only cameras that see the spot); "
+        "without it, the buildings of a vector basemap block the view")
+
+    @field_validator("basemap", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        # `basemap: city.osm.pbf` is short for `basemap: [city.osm.pbf]`.
+        return (value,) if isinstance(value, str) else value
+
+    @property
+    def basemap_files(self) -> tuple[str, ...]:
+        """The basemap's files (empty: none)."""
+        return self.basemap or ()
 
 
 class ZonesFile(BaseModel):

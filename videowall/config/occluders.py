@@ -1,9 +1,11 @@
 """Occluders: building footprints and other polygons that block cameras' line of sight.
 
 Read from a GeoJSON file (a FeatureCollection, a single Feature or a bare geometry), as GIS
-exports and OpenStreetMap conversions write them: Polygons and MultiPolygons are kept,
-other geometries (points, lines) are skipped with a warning, and an invalid footprint (a
-self-touching ring is common in exports) is repaired instead of refused.
+exports and OpenStreetMap conversions write them, or else the buildings of the site's vector
+basemap (an OpenStreetMap extract or GeoJSON files, read through the basemap cache).
+Polygons and MultiPolygons are kept, other geometries (points, lines) are skipped with a
+warning, and an invalid footprint (a self-touching ring is common in exports) is repaired
+instead of refused.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from shapely.geometry.base import BaseGeometry
 from videowall.config import limits
 from videowall.config.diagnostics import Diagnostic, Severity
 from videowall.config.documents import parse_json, read_text
+from videowall.osm.cache import load_basemap
+from videowall.osm.files import BasemapKind, basemap_kind, mbtiles_format, vector_files
 
 POLYGONS = ("Polygon", "MultiPolygon")
 
@@ -96,3 +100,37 @@ def read_occluders(path: Path, name: str
         diags.append(doc.diagnostic((), f"{repaired:,} invalid polygon(s) repaired",
                                     Severity.WARNING))
     return out, diags
+
+
+def basemap_problem(paths: list[Path]) -> str | None:
+    """Why these files are no basemap the wall can draw (None: they are, or may be: raster
+    tiles are only looked at when drawn). Vector MBTiles are refused here."""
+    try:
+        kind = basemap_kind(paths)
+        if kind is BasemapKind.MBTILES and mbtiles_format(paths[0]) == "pbf":
+            return (f"{paths[0]}: vector MBTiles (pbf tiles) are not supported; give the "
+                    "OpenStreetMap extract (.osm.pbf) or GeoJSON files instead, or raster tiles")
+    except (ValueError, OSError) as exc:
+        return str(exc)
+    return None
+
+
+def is_vector_basemap(paths: list[Path]) -> bool:
+    try:
+        return basemap_kind(paths) is BasemapKind.VECTOR
+    except (ValueError, OSError):
+        return False
+
+
+def basemap_buildings(paths: list[Path]) -> tuple[list[tuple[BaseGeometry, str]], str | None]:
+    """The buildings of a vector basemap as occluders (read through the basemap cache, so a
+    warm cache costs milliseconds), or why it could not be read."""
+    try:
+        data = load_basemap(vector_files(paths))
+    except (ValueError, OSError, MemoryError) as exc:
+        return [], str(exc)
+    geoms, labels = data.buildings()
+    if len(geoms) > limits.MAX_OCCLUDERS:
+        return [], (f"{len(geoms):,} buildings in the basemap; at most "
+                    f"{limits.MAX_OCCLUDERS:,} occluders")
+    return list(zip(geoms, labels, strict=True)), None

@@ -94,3 +94,32 @@ def css_hex(rgb: RGB) -> str:
     """`#rrggbb` for HTML and CSS."""
     r, g, b = rgb
     return f"#{r:02x}{g:02x}{b:02x}"
+
+
+# ---- basemap ------------------------------------------------------------------------------
+# The vector basemap under the situation: dark and low in contrast, so that risk colours,
+# units and zone tints stay what the eye finds first. Streets get brighter and wider with
+# their importance; names are light grey on a dark halo.
+BASEMAP_AREA: Mapping[str, RGB] = _frozen({
+    "park": (24, 46, 33),
+    "water": (22, 45, 72),
+    "building": (42, 48, 60),
+})
+BASEMAP_BUILDING_EDGE: RGB = (58, 66, 82)
+BASEMAP_STREET: Mapping[str, RGB] = _frozen({
+    "motorway": (196, 150, 96),
+    "trunk": (180, 144, 104),
+    "primary": (132, 140, 154),
+    "secondary": (118, 126, 140),
+    "tertiary": (104, 112, 126),
+    "residential": (86, 94, 108),
+    "service": (70, 78, 92),
+    "pedestrian": (80, 86, 98),
+    "footway": (76, 84, 98),
+    "rail": (96, 96, 108),
+    "waterway": (40, 82, 124),
+})
+BASEMAP_CASING: RGB = (9, 12, 17)
+BASEMAP_LABEL: RGB = (196, 204, 216)
+BASEMAP_HALO: RGB = (10, 13, 19)
+BASEMAP_ATTRIBUTION: RGB = (200, 208, 220)

@@ -19,6 +19,7 @@ from videowall.sim.motion import (
     distance_m,
     lawnmower_path,
 )
+from videowall.sim.streets import StreetGraph
 from videowall.situation.envelope import Envelope, Kind
 from videowall.situation.models import (
     AlertLevel,
@@ -71,6 +72,9 @@ class SimConfig:
     # so that its alarms have cameras to show).
     hotspots: Sequence[tuple[float, float]] = ()
     hotspot_share: float = 0.0
+    # A real street network (drivable, walkable), e.g. from the site's basemap: units move
+    # along it and incidents happen on or beside its streets; None: a Manhattan grid.
+    streets: tuple[StreetGraph, StreetGraph] | None = None
 
 
 @dataclass(slots=True)
@@ -111,7 +115,10 @@ class CitySim:
         self.rng = random.Random(cfg.seed)
         self.zones = list(cfg.zones) if cfg.zones else grid_zones(cfg.bbox)
         self.index = ZoneIndex(self.zones)
-        self.grid = StreetGrid(self.index.bounds, cfg.block_m)
+        self.grid: StreetGrid | StreetGraph = StreetGrid(self.index.bounds, cfg.block_m)
+        self.walk: StreetGrid | StreetGraph = self.grid
+        if cfg.streets is not None:
+            self.grid, self.walk = cfg.streets
         self.start = cfg.start or DEFAULT_START
         self.t = 0.0
         self.units: dict[str, _SimUnit] = {}
@@ -127,7 +134,7 @@ class CitySim:
             kind = self.rng.choices(kinds, weights)[0]
             counts[kind] = counts.get(kind, 0) + 1
             home = self.zones[i % len(self.zones)]
-            pos = self.grid.random_node(self.rng, home.bounds)
+            pos = self._net(kind).random_node(self.rng, home.bounds)
             unit = _SimUnit(f"U{i + 1:03d}", f"{kind.value.replace('_', '-')}-{counts[kind]}",
                             kind, home, Mover(pos, PATROL_SPEED[kind]),
                             next_report=self.rng.uniform(0, cfg.report_interval))
@@ -186,7 +193,14 @@ class CitySim:
             lat = spot_lat + self.rng.uniform(-15, 15) / 110_574.0
             lon = spot_lon + self.rng.uniform(-15, 15) / (111_320.0 * math.cos(
                 math.radians(spot_lat)))
+            if isinstance(self.walk, StreetGraph):  # on the street there, not in a house
+                lat, lon = self.walk.on_street((lat, lon), beside_m=3.0, rng=self.rng)
             zone = self.index(lat, lon)
+        elif isinstance(self.walk, StreetGraph):
+            for _ in range(50):
+                lat, lon = self.walk.street_point(self.rng, box)
+                if (zone := self.index(lat, lon)) is not None:
+                    break
         else:
             for _ in range(50):
                 lat = self.rng.uniform(box.south, box.north)
@@ -253,7 +267,7 @@ class CitySim:
             if unit.kind is UnitKind.DRONE:
                 unit.mover.path = [site, *circle_path(site, 120.0, laps=50)]
             else:
-                unit.mover.path = self.grid.route(unit.mover.pos, site, self.rng)
+                unit.mover.path = self._net(unit.kind).route(unit.mover.pos, site, self.rng)
             unit.next_report = self.t
         inc.units = [u.id for u in team]
         inc.status, inc.next_at = IncidentStatus.DISPATCHED, self.t + self.rng.uniform(5, 30)
@@ -272,6 +286,10 @@ class CitySim:
         unit.next_report = self.t
 
     # --- units -----------------------------------------------------------------------------
+    def _net(self, kind: UnitKind) -> StreetGrid | StreetGraph:
+        """Cars and motorcycles keep to the streets cars may use; the others walk."""
+        return self.walk if kind in SLOW_KINDS else self.grid
+
     def _move(self, unit: _SimUnit, dt: float) -> None:
         if unit.status is UnitStatus.OFF_DUTY:
             return
@@ -282,10 +300,11 @@ class CitySim:
     def _patrol(self, unit: _SimUnit) -> list[tuple[float, float]]:
         bounds = unit.home.bounds
         if unit.kind is not UnitKind.DRONE:
-            goal = self.grid.random_node(self.rng, bounds)
-            return self.grid.route(unit.mover.pos, goal, self.rng)
+            net = self._net(unit.kind)
+            goal = net.random_node(self.rng, bounds)
+            return net.route(unit.mover.pos, goal, self.rng)
         if self.rng.random() < 0.5:
-            center = self.grid.random_node(self.rng, bounds)
+            center = self.walk.random_node(self.rng, bounds)
             return [center, *circle_path(center, self.rng.uniform(150, 400), laps=2)]
         return lawnmower_path(bounds, lanes=self.rng.randint(3, 6))
 

@@ -7,13 +7,18 @@ import math
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from videowall.bus.publish import Publisher, PublishError
 from videowall.bus.server import StateServer
 from videowall.config import Site
+from videowall.config.occluders import is_vector_basemap
 from videowall.core.net import free_port
+from videowall.osm.cache import load_basemap
+from videowall.osm.files import vector_files
 from videowall.sim.city import CitySim, SimConfig
 from videowall.sim.kiosks import KioskSim
+from videowall.sim.streets import StreetGraph, street_graphs
 
 log = logging.getLogger(__name__)
 PREROLL_S = 240.0  # simulated before the first frame, so the map is busy from the start
@@ -36,7 +41,8 @@ class DemoFeed:
         self.sim = CitySim(SimConfig(seed=seed, units=units, incident_rate=rate, cameras=0,
                                      zones=site.zones, start=start,
                                      incident_prefix=start.strftime("D%H%M%S-"),
-                                     hotspots=camera_spots(site), hotspot_share=0.5))
+                                     hotspots=camera_spots(site), hotspot_share=0.5,
+                                     streets=site_streets(site)))
         self.kiosks = KioskSim(site, start, seed=seed)
         self.tick = tick
         self._stop = threading.Event()
@@ -69,6 +75,19 @@ class DemoFeed:
         self._stop.set()
         self._thread.join(2.0)
         self.server.stop()
+
+
+def site_streets(site: Site) -> tuple[StreetGraph, StreetGraph] | None:
+    """The street network of the site's vector basemap (read through the basemap cache,
+    which loading the site has filled), or None without one."""
+    files = [Path(f) for f in site.map.basemap_files]
+    if not files or not is_vector_basemap(files):
+        return None
+    try:
+        return street_graphs(load_basemap(vector_files(files)))
+    except (ValueError, OSError) as exc:
+        log.warning("demo feed: no street network (%s); units keep to a street grid", exc)
+        return None
 
 
 def camera_spots(site: Site) -> list[tuple[float, float]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -27,7 +26,8 @@ from videowall.situation.models import (
     ZoneUpdate,
 )
 from videowall.situation.state import Change
-from videowall.views.map.basemap import BasemapItem, open_tiles
+from videowall.views.map.attribution import BasemapNote
+from videowall.views.map.basemap import BasemapItem, BasemapPaths, open_basemap
 from videowall.views.map.cameras import CAMERA_COLOUR, CameraLayer
 from videowall.views.map.details import IncidentDetails
 from videowall.views.map.heat import HeatLayer
@@ -91,6 +91,7 @@ class MapTile(pg.PlotWidget):
         self.key = MapKey(self.units.markers.atlas, self.incidents.markers.atlas, self)
         self.details = IncidentDetails(self)
         self.scale_bar = ScaleBar(self)
+        self.basemap_note = BasemapNote(self.basemap, self)  # credit, loading, or why none
         self.details.camera_clicked.connect(self.camera_clicked)
         self.scene().sigMouseClicked.connect(self._on_click)
         self.vb.sigRangeChanged.connect(self._on_range)
@@ -146,9 +147,10 @@ class MapTile(pg.PlotWidget):
         self.heat.set_window(seconds)
         self._heat_dirty = self._slow_due = True
 
-    def set_basemap(self, path: str | Path | None) -> None:
-        """Local tiles under everything: an XYZ folder or an .mbtiles file (None: none)."""
-        self.basemap.set_source(open_tiles(path) if path is not None else None)
+    def set_basemap(self, path: BasemapPaths | None) -> None:
+        """Local tiles or vector data under everything: an XYZ folder, an .mbtiles file, an
+        OpenStreetMap extract, GeoJSON files or a folder of them (None: none)."""
+        self.basemap.set_source(open_basemap(path) if path is not None else None)
         self._view_dirty = True
 
     def city_rect(self) -> QRectF:
@@ -338,7 +340,8 @@ class MapTile(pg.PlotWidget):
         self.key.move(10, max(10, self.height() - self.key.height() - 10))
         self.details.move(max(10, self.width() - self.details.width() - 12), 12)
         self.scale_bar.move(self.width() - self.scale_bar.width() - 12,
-                            self.height() - self.scale_bar.height() - 10)
+                            self.height() - self.scale_bar.height() - 10
+                            - self.basemap_note.height_taken())
 
     def resizeEvent(self, ev: QResizeEvent | None) -> None:  # noqa: N802
         super().resizeEvent(ev)

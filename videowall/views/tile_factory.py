@@ -41,7 +41,7 @@ class TileFactory:
         self.on_map_camera: Callable[[QWidget, str], None] | None = None
         # When each incident was first on scene (the alarm monitor's), for alarm cards.
         self.on_scene_at: dict[str, datetime] | None = None
-        self._basemap_errors: set[tuple[str, str]] = set()  # logged once each
+        self._basemap_errors: set[tuple[tuple[str, ...], str]] = set()  # logged once each
 
     @property
     def site(self) -> Site:

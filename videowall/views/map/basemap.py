@@ -1,19 +1,25 @@
-"""Offline basemap: XYZ tile folders or MBTiles files, visible tiles only, bounded cache."""
+"""Offline basemap: XYZ tile folders or MBTiles files (raster tiles, visible ones only, bounded
+cache), or vector data (an OpenStreetMap extract or GeoJSON files, drawn by `vector`)."""
 
 from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF
+from PyQt6.QtCore import QRectF, pyqtSignal
 from PyQt6.QtGui import QImage, QPainter
 from PyQt6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from videowall.core.geo import EARTH_RADIUS
+from videowall.osm.files import BasemapKind, basemap_kind, mbtiles_format, vector_files
+from videowall.views.map import vector
+from videowall.views.map.vector import VectorTiles, open_vector, release_vector
 
 WORLD = 2 * math.pi * EARTH_RADIUS  # width of the Web Mercator square in metres
 TILE_PX = 256
@@ -90,6 +96,32 @@ def open_tiles(path: str | Path) -> TileSource:
     raise ValueError(f"{path}: no such tile folder or MBTiles file")
 
 
+BasemapPaths = str | Path | Sequence[str | Path]
+Source = TileSource | VectorTiles
+
+
+def basemap_paths(spec: BasemapPaths) -> list[Path]:
+    return [Path(spec)] if isinstance(spec, str | Path) else [Path(p) for p in spec]
+
+
+def open_basemap(spec: BasemapPaths) -> Source:
+    """Raster tiles (opened now) or a vector basemap (read on its worker thread); ValueError
+    naming the file when it is no basemap, or vector MBTiles."""
+    paths = basemap_paths(spec)
+    for path in paths:
+        if not path.exists():
+            raise ValueError(f"{path}: no such basemap file or folder")
+    kind = basemap_kind(paths)
+    if kind is BasemapKind.XYZ:
+        return XyzFolder(paths[0])
+    if kind is BasemapKind.MBTILES:
+        if mbtiles_format(paths[0]) == "pbf":
+            raise ValueError(f"{paths[0]}: vector MBTiles (pbf tiles) are not supported; give "
+                             "the OpenStreetMap extract (.osm.pbf) or GeoJSON files instead")
+        return MbTiles(paths[0])
+    return open_vector(vector_files(paths))
+
+
 def tile_rect(z: int, x: int, y: int) -> QRectF:
     """A tile's square in Mercator metres (y up: top() is the south edge)."""
     size = WORLD / (1 << z)
@@ -120,32 +152,76 @@ def visible_tiles(view: QRectF, z: int) -> list[TileKey]:
 
 
 class BasemapItem(pg.GraphicsObject):
-    """Draws the cached tiles of the current view; loading is done by `update_view`."""
+    """Draws the cached tiles of the current view; loading is done by `update_view`.
+
+    Raster sources load their tiles here within a budget per call; a vector source renders
+    them on its worker thread and this item repaints as they arrive (`status_changed` when
+    it has finished loading or failed)."""
+
+    status_changed = pyqtSignal()
+    STILL_S = 0.2  # a new zoom level is rendered once the view has kept it this long
 
     def __init__(self, cache_size: int = 256) -> None:
         super().__init__()
         self.setZValue(-100)
-        self.source: TileSource | None = None
+        self.source: Source | None = None
         self.cache: OrderedDict[TileKey, QImage | None] = OrderedDict()
         self.cache_size = cache_size
         self.visible: list[TileKey] = []
         self.zoom: int | None = None
         self.loads = 0
+        self.paint_ms = 0.0
+        self.missing = 0  # visible vector tiles not drawn yet (stand-ins shown instead)
         self._rect = QRectF()
+        self._level: int | None = None  # vector: the level whose tiles are asked for
+        self._seen_level: int | None = None
+        self._seen_at = 0.0
 
-    def set_source(self, source: TileSource | None) -> None:
-        if self.source is not None:
-            self.source.close()
+    @property
+    def vector(self) -> VectorTiles | None:
+        return self.source if isinstance(self.source, VectorTiles) else None
+
+    def set_source(self, source: Source | None) -> None:
+        old = self.source
+        if isinstance(old, VectorTiles):
+            old.bridge.tile_ready.disconnect(self.update)
+            old.bridge.state_changed.disconnect(self._on_state)
+            old.request(id(self), [])
+            release_vector(old)
+        elif old is not None:
+            old.close()
         self.source = source
         self.cache.clear()
         self.loads = 0
         self.visible = []
+        self._level = None
+        if isinstance(source, VectorTiles):
+            source.bridge.tile_ready.connect(self.update)
+            source.bridge.state_changed.connect(self._on_state)
         self.prepareGeometryChange()
         self._rect = QRectF()
         self.update()
+        self.status_changed.emit()
+
+    def _on_state(self) -> None:
+        self.update()
+        self.status_changed.emit()
+
+    def status(self) -> tuple[str, str | None]:
+        """('none' | 'raster' | 'loading' | 'ready' | 'failed', the text for the map's corner)."""
+        source = self.source
+        if source is None:
+            return "none", None
+        if not isinstance(source, VectorTiles):
+            return "raster", None
+        if source.state == VectorTiles.LOADING:
+            return "loading", f"loading basemap {source.name}…"
+        if source.state == VectorTiles.FAILED:
+            return "failed", f"no basemap: {source.error}"
+        return "ready", source.attribution
 
     def _load(self, key: TileKey) -> QImage | None:
-        assert self.source is not None
+        assert self.source is not None and not isinstance(self.source, VectorTiles)
         data = self.source.tile(*key)
         self.loads += 1
         image = QImage.fromData(data) if data else None
@@ -155,6 +231,8 @@ class BasemapItem(pg.GraphicsObject):
         """Pick the level, load up to `budget` missing tiles; True while some are missing."""
         if self.source is None:
             return False
+        if isinstance(self.source, VectorTiles):
+            return self._update_vector(self.source, view, units_per_px)
         self.zoom = pick_zoom(units_per_px, self.source.zooms)
         wanted = visible_tiles(view, self.zoom)
         missing = False
@@ -168,28 +246,91 @@ class BasemapItem(pg.GraphicsObject):
                 missing = True
         while len(self.cache) > self.cache_size:
             self.cache.popitem(last=False)
+        self._set_visible(wanted, [tile_rect(*key) for key in wanted])
+        return missing
+
+    def _set_visible(self, keys: list[TileKey], rects: list[QRectF]) -> None:
         rect = QRectF()
-        for key in wanted:
-            rect = rect.united(tile_rect(*key))
+        for r in rects:
+            rect = rect.united(r)
         self.prepareGeometryChange()
         self._rect = rect
-        self.visible = wanted
+        self.visible = keys
         self.update()
-        return missing
+
+    def _update_vector(self, source: VectorTiles, view: QRectF, units_per_px: float) -> bool:
+        if source.state != VectorTiles.READY:
+            return source.state == VectorTiles.LOADING  # look again until it has loaded
+        exact = vector.level_key(vector.level_for(units_per_px))
+        now = time.monotonic()
+        if exact != self._seen_level:
+            self._seen_level, self._seen_at = exact, now
+        # Panning keeps the level: its new tiles are drawn at once. Zooming shows the tiles
+        # there are, stretched, and asks for the new level when the view holds still.
+        if self._level is None or now - self._seen_at >= self.STILL_S:
+            self._level = exact
+        level = self._level / 1000
+        shown = vector.visible_tiles(view, level)
+        if not shown:  # far too many tiles at that level (a zoom far out): take the new one
+            self._level, level = exact, exact / 1000
+            shown = vector.visible_tiles(view, level)
+        ring = [k for k in vector.visible_tiles(view, level, margin=1) if k not in set(shown)]
+        source.request(id(self), shown + ring)
+        self._set_visible(shown, [vector.tile_rect(k) for k in shown])
+        self.missing = sum(source.tile(k) is None for k in shown)
+        return bool(self.missing) or self._level != exact
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return QRectF(self._rect)
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
+        start = time.perf_counter()
+        if isinstance(self.source, VectorTiles):
+            self._paint_vector(p, self.source)
+            self.paint_ms = (time.perf_counter() - start) * 1000
+            return
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         for key in self.visible:
             image = self.cache.get(key)
             if image is None:
                 continue
-            r = tile_rect(*key)
-            p.save()
-            p.translate(r.left(), r.bottom())  # north-west corner; image rows run south
-            p.scale(r.width() / image.width(), -r.height() / image.height())
-            p.drawImage(0, 0, image)
-            p.restore()
+            _blit(p, tile_rect(*key), image)
+        self.paint_ms = (time.perf_counter() - start) * 1000
+
+    def _paint_vector(self, p: QPainter, source: VectorTiles) -> None:
+        if not self.visible:
+            return
+        size = vector.tile_size(self.visible[0][0] / 1000)
+        scale = abs(p.transform().m11()) * size / vector.TILE_PX
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, abs(scale - 1) > 0.01)
+        levels: list[int] | None = None
+        for key in self.visible:
+            image = source.tile(key)
+            rect = vector.tile_rect(key)
+            if image is not None:
+                _blit(p, rect, image)
+                continue
+            if levels is None:  # stand-ins: the nearest levels drawn, clipped to this tile
+                levels = sorted(source.cached_levels(), key=lambda k: abs(k - key[0]))[:3]
+            for other in levels:
+                if other == key[0]:
+                    continue
+                stand_ins = vector.visible_tiles(rect, other / 1000, limit=16)
+                found = [(k, im) for k in stand_ins if (im := source.tile(k)) is not None]
+                if found:
+                    p.save()
+                    p.setClipRect(rect)
+                    p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+                    for k, im in found:
+                        _blit(p, vector.tile_rect(k), im)
+                    p.restore()
+                    break
+
+
+def _blit(p: QPainter, r: QRectF, image: QImage) -> None:
+    p.save()
+    p.translate(r.left(), r.bottom())  # north-west corner; image rows run south
+    p.scale(r.width() / image.width(), -r.height() / image.height())
+    p.drawImage(0, 0, image)
+    p.restore()
