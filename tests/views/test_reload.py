@@ -156,3 +156,28 @@ def test_an_alias_bomb_is_refused_at_once_and_the_wall_stays(watched, qtbot) -> 
     assert time.perf_counter() - written < 2.0
     assert "more than 300,000 values" in (wall.windows["right"].banner_text or "")
     assert wall.model.plan is plan
+
+
+def test_only_a_changed_site_file_reloads(watched, qtbot) -> None:
+    """An editor's swap file, the audit log beside the site or a save of the same text wake
+    the watcher (it watches the folder) but read and apply nothing."""
+    wall, watcher, path = watched
+    plan, site = wall.model.plan, wall.model.site
+    (path.parent / ".site.yaml.swp").write_bytes(b"\0" * 1024)
+    qtbot.waitUntil(lambda: watcher.unchanged == 1, timeout=5000)
+    (path.parent / "audit.jsonl").write_text('{"seq": 1}\n')
+    qtbot.waitUntil(lambda: watcher.unchanged == 2, timeout=5000)
+    path.write_text(path.read_text())  # saved again, same content
+    qtbot.waitUntil(lambda: watcher.unchanged == 3, timeout=5000)
+    assert watcher.reloads == 0 and wall.model.plan is plan and wall.model.site is site
+    # A supervisor's reload reads it all the same.
+    watcher.request()
+    qtbot.waitUntil(lambda: watcher.reloads == 1, timeout=5000)
+    # A change of content reloads; a refused edit put back is read again, clearing the band.
+    original = path.read_text()
+    path.write_text((BROKEN / "bad_url.yaml").read_text())
+    qtbot.waitUntil(lambda: watcher.rejected == 1, timeout=5000)
+    assert "rejected" in (wall.windows["left"].banner_text or "")
+    path.write_text(original)
+    qtbot.waitUntil(lambda: watcher.reloads == 2, timeout=5000)
+    assert wall.windows["left"].banner_text is None

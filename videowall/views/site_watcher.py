@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import logging
 import threading
 from collections.abc import Callable
@@ -58,10 +59,30 @@ def _signature(files: list[Path]) -> tuple:
     return tuple(out)
 
 
+def _digest(files: list[Path]) -> tuple[str | None, ...]:
+    """The SHA-256 of each file's content (None: unreadable). Runs on the worker thread."""
+    out: list[str | None] = []
+    for file in files:
+        try:
+            with file.open("rb") as handle:
+                out.append(hashlib.file_digest(handle, "sha256").hexdigest())
+        except OSError:
+            out.append(None)
+    return tuple(out)
+
+
+class _Unchanged:
+    """A worker's answer when no site file's content changed."""
+
+
+_UNCHANGED = _Unchanged()
+
+
 class _Results(QObject):
     """Carries a finished load from the worker thread to the GUI thread (queued)."""
 
-    done = pyqtSignal(int, bool, object)  # generation, files changed meanwhile, Site or text
+    done = pyqtSignal(int, bool, object, object)  # generation, changed meanwhile,
+    # Site or error text or _UNCHANGED, the digest of the files read
 
 
 class SiteWatcher(QObject):
@@ -72,6 +93,8 @@ class SiteWatcher(QObject):
     signal, hands the finished Site to `on_valid` or the error text to `on_error`. Changes
     are coalesced: a burst of saves is one load after `debounce_ms` of quiet, at most one
     load runs at a time, and a load overtaken by a newer change is thrown away unapplied.
+    The folder is watched too (editors replace files by renaming), so any file written
+    there wakes the watcher; only a change to the content of a site file reloads the site.
     """
 
     def __init__(self, path: Path, files: list[Path], on_valid: Callable[[Site], None],
@@ -94,12 +117,17 @@ class SiteWatcher(QObject):
         self._results.done.connect(self._finished, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
         self._files: list[Path] = []
         self._watch(files)
+        # What the wall shows was read from these contents; None after a refused edit, so
+        # putting the old version back is read again (and clears the error band).
+        self._applied: tuple[str | None, ...] | None = _digest(self._files)
+        self._forced = False
         self._generation = 0  # bumped by every change; a load carries the one it read
         self._loading: int | None = None  # generation of the load in flight
         self._closed = False
         self.reloads = 0
         self.rejected = 0
         self.discarded = 0  # loads overtaken by a newer change
+        self.unchanged = 0  # wake-ups with no site file's content changed (nothing loaded)
 
     @property
     def loading(self) -> bool:
@@ -126,7 +154,8 @@ class SiteWatcher(QObject):
             self._watcher.addPaths(sorted(paths))
 
     def request(self) -> None:
-        """Read the site again now (a supervisor's `reload`), as if its file had changed."""
+        """Read the site again now (a supervisor's `reload`), even if no file changed."""
+        self._forced = True
         self._changed("")
 
     def _changed(self, _path: str) -> None:
@@ -139,23 +168,29 @@ class SiteWatcher(QObject):
             return  # the running load is superseded; _finished starts the next one
         generation = self._generation
         self._loading = generation
+        skip_if = None if self._forced else self._applied
+        self._forced = False
         # A daemon thread: a load in flight never holds up the wall's exit.
-        threading.Thread(target=self._work, args=(generation, list(self._files)),
+        threading.Thread(target=self._work, args=(generation, list(self._files), skip_if),
                          name="site-reload", daemon=True).start()
 
-    def _work(self, generation: int, files: list[Path]) -> None:
+    def _work(self, generation: int, files: list[Path],
+              skip_if: tuple[str | None, ...] | None) -> None:
         before = _signature(files)
-        result = _load(self.path)
+        digest = _digest(files)
+        # A swap file, the audit log or a copy saved beside the site: nothing to read.
+        result = _UNCHANGED if digest == skip_if else _load(self.path)
         # A file saved while it was read may have been read half-written; its change
         # event may reach the GUI thread only after this result does.
         changed = _signature(files) != before
         try:
-            self._results.done.emit(generation, changed, result)
+            self._results.done.emit(generation, changed, result, digest)
         except RuntimeError:
             pass  # the watcher was deleted while the load ran
 
-    @pyqtSlot(int, bool, object)
-    def _finished(self, generation: int, changed: bool, result: Site | str) -> None:
+    @pyqtSlot(int, bool, object, object)
+    def _finished(self, generation: int, changed: bool, result: Site | str | _Unchanged,
+                  digest: tuple[str | None, ...]) -> None:
         self._loading = None
         if self._closed:
             return
@@ -164,12 +199,22 @@ class SiteWatcher(QObject):
             log.info("site reload of an older version dropped: the files changed again")
             self._timer.start()  # read the newest once the saving is over
             return
+        if isinstance(result, _Unchanged):
+            self.unchanged += 1
+            log.debug("a file changed in the site's folder, no site file's content did")
+            self._watch(self._files)  # a file replaced by an identical one needs a new watch
+            return
         if isinstance(result, str):
+            self._applied = None
             self.rejected += 1
             self._on_error(result)
             self._watch(self._files)  # a file replaced by rename needs a new watch
             return
         self.reloads += 1
         log.info("site reloaded from %s", self.path)
-        self._watch(site_files(result) or [self.path])
+        new_files = site_files(result) or [self.path]
+        # The digest is of the files read; a site now pulling in other files is read
+        # again at their next change whatever it finds.
+        self._applied = digest if new_files == self._files else None
+        self._watch(new_files)
         self._on_valid(result)
