@@ -257,8 +257,8 @@ def _send(args: argparse.Namespace, replay: Replay, summary: dict[str, Any]) -> 
     try:
         with Publisher(args.endpoint, timeout=args.timeout, key_file=args.key,
                        server_key_file=args.server_key) as pub:
-            stats = replay.run(lambda message: pub.send(message), done, on_sent,
-                               close_open_at_stop=not args.leave_open)
+            stats = replay.run(lambda message, wait: pub.send(message, wait=wait), done,
+                               on_sent, close_open_at_stop=not args.leave_open)
     except PublishError as exc:
         print(f"error: {exc}", file=sys.stderr)
         status = EXIT_UNREACHABLE

@@ -630,7 +630,11 @@ def incident_ids(records: Sequence[Record], prefix: str) -> list[str]:
 
 
 # ---- sending --------------------------------------------------------------------------------
-Send = Callable[[dict[str, Any]], "Ack | None"]
+# (message, whether to wait for the server's answer) -> the answer, None when not waited
+Send = Callable[[Envelope, bool], "Ack | None"]
+# In a burst (messages already due), every this many is sent waiting for its answer: the
+# others go out at once, so a catch-up is not one round trip (and one fsync) per message.
+ACK_EVERY = 100
 
 
 @dataclass(slots=True)
@@ -651,6 +655,8 @@ class ReplayStats:
     closed: int = 0
     deleted: int = 0
     rejected: int = 0
+    acknowledged: int = 0  # answered by the server (each one sent before a pause, and
+    # every ACK_EVERY-th of a burst)
     closed_at_stop: int = 0
     interrupted: bool = False
     behind_s: float = 0.0  # the most a message went out after its due time
@@ -659,7 +665,8 @@ class ReplayStats:
     def to_dict(self) -> dict[str, Any]:
         return {"sent": self.sent, "opened": self.opened, "closed": self.closed,
                 "deleted": self.deleted, "rejected": self.rejected,
-                "closed_at_stop": self.closed_at_stop, "interrupted": self.interrupted,
+                "acknowledged": self.acknowledged, "closed_at_stop": self.closed_at_stop,
+                "interrupted": self.interrupted,
                 "behind_s": round(self.behind_s, 3), "wall_s": round(self.wall_s, 3)}
 
 
@@ -687,11 +694,11 @@ class Replay:
         """Wall seconds from the first message to the last."""
         return self.events[-1].offset if self.events else 0.0
 
-    def envelope(self, event: Event) -> tuple[dict[str, Any], datetime]:
+    def envelope(self, event: Event) -> tuple[Envelope, datetime]:
         """The message of one event and the time it carries."""
         record, incident_id = self.records[event.index], self.ids[event.index]
         if event.action is Action.DELETE:
-            return Envelope.delete(Kind.INCIDENT, incident_id).to_dict(), \
+            return Envelope.delete(Kind.INCIDENT, incident_id), \
                 self.start + timedelta(seconds=event.offset)
         reported = self.start + timedelta(seconds=(record.at - self.records[0].at)
                                           .total_seconds() / self.speed)
@@ -700,14 +707,14 @@ class Replay:
         return self._incident(event.index, status, reported, max(at, reported)), at
 
     def _incident(self, index: int, status: IncidentStatus, reported: datetime,
-                  updated: datetime) -> dict[str, Any]:
+                  updated: datetime) -> Envelope:
         record = self.records[index]
         incident = Incident(
             id=self.ids[index], lat=record.lat, lon=record.lon, zone=record.zone,
             category=record.category, risk=record.risk, status=status, reported_at=reported,
             updated_at=updated, reports=record.reports, title=record.title,
             notes=record.notes)
-        return Envelope.upsert(incident).to_dict()
+        return Envelope.upsert(incident)
 
     def check(self, source: str) -> list[RowProblem]:
         """Every record made into its message once, so the bus's rules (plain text, ids,
@@ -732,8 +739,10 @@ class Replay:
         `stop` is set, then close the incidents still open (unless told not to)."""
         started = self.clock()
         lead = (self.start - datetime.now(UTC)).total_seconds()
-        for event in self.events:
-            if event.index in self._refused:
+        events = [e for e in self.events if e.index not in self._refused]
+        burst = 0
+        for position, event in enumerate(events):
+            if event.index in self._refused:  # its open was refused: nothing more for it
                 continue
             due = started + lead + event.offset
             wait = due - self.clock()
@@ -743,8 +752,15 @@ class Replay:
                 break
             if due >= started:  # not one of those sent at once for a start in the past
                 self.stats.behind_s = max(self.stats.behind_s, self.clock() - due)
+            # The answer is awaited for the first message (is a server there?), for each
+            # one before a pause and for every ACK_EVERY-th of a burst.
+            following = events[position + 1] if position + 1 < len(events) else None
+            pause = following is None or \
+                started + lead + following.offset > self.clock()
+            burst = 0 if pause else burst + 1
+            waited = position == 0 or pause or burst % ACK_EVERY == 0
             message, at = self.envelope(event)
-            ack = send(message)
+            ack = send(message, waited)
             self._count(event, ack)
             if on_sent is not None:
                 on_sent(Sent(event, self.ids[event.index], at, self.records[event.index], ack))
@@ -757,6 +773,7 @@ class Replay:
 
     def _count(self, event: Event, ack: Ack | None) -> None:
         self.stats.sent += 1
+        self.stats.acknowledged += ack is not None
         if ack is not None and not ack.ok:
             self.stats.rejected += 1
             if event.action is Action.OPEN:
@@ -777,15 +794,15 @@ class Replay:
         """Close what this replay left open, so the wall does not show it for ever."""
         now = self.start + timedelta(seconds=max(0.0, self.clock() - zero))
         first = self.records[0].at if self.records else now
-        for index, status in list(self._state.items()):
-            if status is not IncidentStatus.NEW:
-                continue
+        still_open = [i for i, status in self._state.items() if status is IncidentStatus.NEW]
+        for index in still_open:
             record = self.records[index]
             reported = self.start + timedelta(
                 seconds=(record.at - first).total_seconds() / self.speed)
             ack = send(self._incident(index, IncidentStatus.CLOSED, reported,
-                                      max(now, reported)))
+                                      max(now, reported)), index == still_open[-1])
             self.stats.sent += 1
+            self.stats.acknowledged += ack is not None
             if ack is not None and not ack.ok:
                 self.stats.rejected += 1
                 continue
