@@ -111,6 +111,18 @@ def test_status_reflects_the_plan(model) -> None:
     assert [a for _, a, _, _ in audited] == ["maximize"]  # reading is not audited
 
 
+def test_status_text_says_what_needs_attention(model) -> None:
+    wall, _, _ = model
+    assert "memory" not in wall.act("desk", "status")
+    wall.sources.extra["process"] = lambda: {"rss_bytes": 900 * 2**20, "level": "warn",
+                                             "text": "RSS 900 MB, +40% over 300 MB"}
+    wall.sources.extra["plugins"] = lambda: {"quarantined": [
+        {"plugin": "kiosk", "reason": "slow", "at": "2026-12-01T10:00:00+00:00"}]}
+    text = wall.act("desk", "status")
+    assert text.endswith(", memory warn: RSS 900 MB, +40% over 300 MB, plugins "
+                         "quarantined: kiosk")
+
+
 def test_an_action_holding_the_gui_thread_is_logged_and_listed(
         model, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     wall, _, _ = model

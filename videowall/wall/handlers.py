@@ -330,6 +330,11 @@ def _status(model: WallModel, _args: StatusArgs) -> ActionResult:
     text = (f"ok layout {status.layout or '(zone split)'}, {len(status.screens)} screen(s), "
             f"{live}/{len(status.streams)} stream(s) live, bus "
             f"{'connected' if status.bus.get('connected') else 'not connected'}")
+    if status.process is not None and status.process.level != "ok":
+        text += f", memory {status.process.level}: {status.process.text}"
+    if status.plugins is not None and status.plugins.quarantined:
+        text += (", plugins quarantined: "
+                 + ", ".join(q.plugin for q in status.plugins.quarantined))
     return ActionResult(text, data=status.model_dump(mode="json"))
 
 
