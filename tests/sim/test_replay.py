@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,14 +133,26 @@ def test_the_sf_slice_replays_onto_a_server_shifted_and_at_speed(
 def test_ctrl_c_stops_the_replay_and_closes_what_it_opened(
         server: StateServer, capsys: pytest.CaptureFixture[str]) -> None:
     before = signal.getsignal(signal.SIGINT)
-    timer = threading.Timer(0.6, os.kill, (os.getpid(), signal.SIGINT))
-    timer.start()
+    done = threading.Event()
+
+    def ctrl_c() -> None:
+        # Only into the command's own handler: a KeyboardInterrupt would end the session.
+        deadline = time.monotonic() + 20
+        while signal.getsignal(signal.SIGINT) is before and time.monotonic() < deadline:
+            if done.wait(0.01):
+                return
+        if not done.wait(0.5):
+            os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=ctrl_c)
+    presser.start()
     try:
         status, summary, lines, _err = _replay(
             capsys, str(SF), "--endpoint", server.endpoints["ingest"], "--speed",
             str(29 * DAY / 10), "--close-after", "never", "--prefix", "C-", "-q")
     finally:
-        timer.cancel()
+        done.set()
+        presser.join()
     assert status == 0 and summary["interrupted"] is True
     assert 0 < summary["opened"] < 40 and summary["closed"] == 0
     assert summary["closed_at_stop"] == summary["opened"]
