@@ -52,8 +52,11 @@ def _zones_file(path: Path) -> list[Zone]:
     if not path.is_file():
         raise ValueError(f"{path}: no such zones file")
     declared, _broken, diags = read_zones_file(path, ZonesFile(path=str(path)), str(path))
-    if diags:
-        raise ValueError("\n".join(str(d) for d in diags))
+    errors = [d for d in diags if d.is_error]
+    if errors:
+        raise ValueError("\n".join(str(d) for d in errors))
+    for diag in diags:  # a repaired geometry, a default class: said, not fatal
+        print(diag, file=sys.stderr)
     return [d.item for d in declared]
 
 
