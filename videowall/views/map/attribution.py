@@ -39,9 +39,22 @@ class BasemapNote(QLabel):
     def refresh(self) -> None:
         state, text = self.basemap.status()
         self.state = state
+        shown = not self.isHidden()
         if not text:
             self.hide()
-            return
+        else:
+            self._show(state, text)
+        if shown != (not self.isHidden()):
+            self._overlays_moved()
+
+    def _overlays_moved(self) -> None:
+        """The map's other overlays make room for the note (its scale bar sits above it)."""
+        parent = self.parentWidget()
+        place = getattr(parent, "_place_overlays", None)
+        if getattr(parent, "basemap_note", None) is self and callable(place):
+            place()
+
+    def _show(self, state: str, text: str) -> None:
         self.setStyleSheet(STYLES.get(state, STYLES["ready"]))
         parent = self.parentWidget()
         width = max(120, (parent.width() if parent else 600) - 40)

@@ -261,6 +261,10 @@ class BasemapItem(pg.GraphicsObject):
     def _update_vector(self, source: VectorTiles, view: QRectF, units_per_px: float) -> bool:
         if source.state != VectorTiles.READY:
             return source.state == VectorTiles.LOADING  # look again until it has loaded
+        box = self.getViewBox()
+        if box is not None and box.width() > 1:
+            # From the view and the box's own width: pyqtgraph's pixel size lags a layout.
+            units_per_px = view.width() / box.width()
         exact = vector.level_key(vector.level_for(units_per_px))
         now = time.monotonic()
         if exact != self._seen_level:
@@ -274,6 +278,9 @@ class BasemapItem(pg.GraphicsObject):
         if not shown:  # far too many tiles at that level (a zoom far out): take the new one
             self._level, level = exact, exact / 1000
             shown = vector.visible_tiles(view, level)
+        if not shown:
+            self._set_visible([], [])
+            return True  # (a view not laid out yet) look again
         ring = [k for k in vector.visible_tiles(view, level, margin=1) if k not in set(shown)]
         source.request(id(self), shown + ring)
         self._set_visible(shown, [vector.tile_rect(k) for k in shown])
