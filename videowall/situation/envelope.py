@@ -7,7 +7,7 @@ import math
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, InstanceOf, ValidationError, model_validator
 
 from videowall.situation.checks import (
     MAX_JSON_DEPTH,
@@ -15,6 +15,7 @@ from videowall.situation.checks import (
     check_depth,
     check_plain_json,
 )
+from videowall.situation.incident_trace import IncidentTrace, TraceEntry
 from videowall.situation.models import (
     CameraStatus,
     Entity,
@@ -65,7 +66,13 @@ KIND_FOR_MODEL = {model: kind for kind, model in MODEL_FOR_KIND.items()}
 
 
 class Envelope(BaseModel):
-    """One change on the bus; `seq` is assigned by the state server, absent from feeders."""
+    """One change on the bus; `seq` is assigned by the state server, absent from feeders.
+
+    `trace` never appears in the envelope's JSON (`parse_envelope` refuses it there): the
+    bus client attaches what the trace messages brought, so that `SituationState.apply` and
+    `load_snapshot` get it along with the update: a live incident update's new
+    `TraceEntry`, or a snapshot item's whole `IncidentTrace`.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -74,6 +81,8 @@ class Envelope(BaseModel):
     op: Op
     data: Incident | Unit | CameraStatus | ZoneUpdate | ExtMessage | EntityRef
     seq: int | None = None
+    trace: InstanceOf[TraceEntry] | InstanceOf[IncidentTrace] | None = Field(
+        default=None, exclude=True, repr=False)
 
     @model_validator(mode="after")
     def _data_matches(self) -> Envelope:
@@ -94,8 +103,10 @@ class Envelope(BaseModel):
         return self.data
 
     @classmethod
-    def upsert(cls, entity: Entity, seq: int | None = None) -> Envelope:
-        return cls(kind=KIND_FOR_MODEL[type(entity)], op=Op.UPSERT, data=entity, seq=seq)
+    def upsert(cls, entity: Entity, seq: int | None = None,
+               trace: TraceEntry | IncidentTrace | None = None) -> Envelope:
+        return cls(kind=KIND_FOR_MODEL[type(entity)], op=Op.UPSERT, data=entity, seq=seq,
+                   trace=trace)
 
     @classmethod
     def delete(cls, kind: Kind | str, entity_id: str, seq: int | None = None) -> Envelope:

@@ -11,6 +11,7 @@ from typing import Any
 
 from videowall.situation.envelope import Envelope, Kind, MessageError, Op, parse_envelope
 from videowall.situation.history import IncidentHistory, IncidentPoint
+from videowall.situation.incident_trace import TRACE_LIMIT, IncidentTrace, TraceEntry
 from videowall.situation.models import (
     Entity,
     ExtMessage,
@@ -29,13 +30,18 @@ ZoneLookup = Callable[[float, float], str | None]
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """One applied change; `old` is None for a creation, `new` is None for a removal."""
+    """One applied change; `old` is None for a creation, `new` is None for a removal.
+
+    `trace`: the incident's new trace entry, when the update brought one (live updates from
+    a state server that keeps traces); after a snapshot, `SituationState.trace()` tells.
+    """
 
     kind: Kind
     id: str
     old: Entity | None
     new: Entity | None
     seq: int | None
+    trace: TraceEntry | None = None
 
 
 Listener = Callable[[Change], None]
@@ -52,13 +58,16 @@ class SituationState:
         expire_after: float = 300.0,
         history_window: timedelta = timedelta(hours=24),
         history_limit: int = 100_000,
+        trace_limit: int = TRACE_LIMIT,
     ) -> None:
         self.zone_lookup = zone_lookup
         self.stale_after = stale_after
         self.expire_after = expire_after
         self.history = IncidentHistory(history_window, history_limit)
+        self.trace_limit = trace_limit
         self._seq = 0
         self._items: dict[Kind, dict[str, Any]] = {k: {} for k in Kind}
+        self._traces: dict[str, IncidentTrace] = {}
         self._listeners: list[Listener] = []
 
     # --- state and listeners -------------------------------------------------------------
@@ -84,6 +93,18 @@ class SituationState:
     def counts(self) -> dict[str, int]:
         """Entities per kind; `ext` only appears once plugins' data is present."""
         return {k.value: len(v) for k, v in self._items.items() if v or k is not Kind.EXT}
+
+    # --- incident traces -------------------------------------------------------------------
+    def trace(self, incident_id: str) -> IncidentTrace:
+        """The incident's trace, oldest entry first; empty when none came (an incident the
+        state server has not changed since traces began, or an older server)."""
+        return self._traces.get(incident_id) or IncidentTrace(incident_id)
+
+    @property
+    def traces(self) -> Mapping[str, IncidentTrace]:
+        """Every incident's trace that is known (a wall gets the open incidents' traces with
+        its snapshot and every later entry with the updates)."""
+        return MappingProxyType(self._traces)
 
     def add_listener(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -144,16 +165,22 @@ class SituationState:
     def _commit(self, env: Envelope) -> Change:
         table = self._items[env.kind]
         old = table.get(env.id)
+        entry = env.trace if isinstance(env.trace, TraceEntry) else None
         if env.op is Op.DELETE:
             new = None
             table.pop(env.id, None)
+            if env.kind is Kind.INCIDENT:
+                self._traces.pop(env.id, None)  # kept while the incident is in the state
         else:
             new = table[env.id] = env.entity
             if isinstance(new, Incident):
                 self.history.record(new)
+                if entry is not None:
+                    self._traces[env.id] = self.trace(env.id).add(entry, self.trace_limit)
         if env.seq is not None:
             self._seq = env.seq
-        change = Change(env.kind, env.id, old, new, env.seq)
+        change = Change(env.kind, env.id, old, new, env.seq,
+                        entry if isinstance(new, Incident) else None)
         self._notify(change)
         return change
 
@@ -215,13 +242,23 @@ class SituationState:
 
     # --- snapshots -------------------------------------------------------------------------
     def snapshot(self) -> list[Envelope]:
-        """Every entity as an upsert envelope; pair it with `seq`."""
+        """Every entity as an upsert envelope (an incident's with its trace); pair it with
+        `seq`."""
         order = (Kind.ZONE, Kind.CAMERA, Kind.UNIT, Kind.INCIDENT, Kind.EXT)
-        return [Envelope.upsert(e) for k in order for e in self._items[k].values()]
+        return [Envelope.upsert(e, trace=self._traces.get(e.id) if k is Kind.INCIDENT else None)
+                for k in order for e in self._items[k].values()]
 
-    def load_snapshot(self, envelopes: Iterable[Envelope], seq: int) -> list[Change]:
-        """Replace the contents with a snapshot; listeners see only the differences."""
+    def load_snapshot(
+        self, envelopes: Iterable[Envelope], seq: int,
+        traces: Mapping[str, IncidentTrace] | None = None,
+    ) -> list[Change]:
+        """Replace the contents with a snapshot; listeners see only the differences.
+
+        The incidents' traces are those the envelopes carry (a state server's snapshot
+        carries the open incidents'), or `traces` where given (a state file's).
+        """
         fresh: dict[Kind, dict[str, Any]] = {k: {} for k in Kind}
+        fresh_traces: dict[str, IncidentTrace] = {}
         for env in envelopes:
             if env.op is Op.UPSERT:
                 data = env.data
@@ -229,6 +266,13 @@ class SituationState:
                     # As in prepare(): an incident always carries its zone once stored.
                     data = data.model_copy(update={"zone": self.zone_lookup(data.lat, data.lon)})
                 fresh[env.kind][env.id] = data
+                if isinstance(env.trace, IncidentTrace) and isinstance(data, Incident):
+                    fresh_traces[env.id] = env.trace
+        if traces is not None:
+            fresh_traces.update(traces)
+        incidents = fresh[Kind.INCIDENT]
+        old_traces, self._traces = self._traces, {
+            k: t for k, t in fresh_traces.items() if k in incidents}
         changes = []
         for kind in Kind:
             old_table, new_table = self._items[kind], fresh[kind]
@@ -241,6 +285,8 @@ class SituationState:
                     changes.append(Change(kind, key, old, new, seq))
                     if isinstance(new, Incident):
                         self.history.record(new)
+                elif kind is Kind.INCIDENT and old_traces.get(key) != self._traces.get(key):
+                    changes.append(Change(kind, key, old, new, seq))  # only its trace is new
         self._seq = seq
         for change in changes:
             self._notify(change)
@@ -259,13 +305,16 @@ class SituationState:
             "seq": self._seq,
             "items": [e.to_dict() for e in self.snapshot()],
             "history": self.history.to_list(),
+            "traces": [t.to_dict() for t in self._traces.values()],
         }
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], **kwargs: Any) -> SituationState:
-        """Inverse of `to_dict`; every item is validated again."""
+        """Inverse of `to_dict`; every item is validated again (TraceError for a trace)."""
         state = cls(**kwargs)
         for p in d.get("history", []):
             state.history.add(IncidentPoint.from_dict(p))
-        state.load_snapshot([parse_envelope(item) for item in d.get("items", [])], int(d["seq"]))
+        traces = [IncidentTrace.from_dict(t, state.trace_limit) for t in d.get("traces", [])]
+        state.load_snapshot([parse_envelope(item) for item in d.get("items", [])], int(d["seq"]),
+                            {t.incident: t for t in traces})
         return state
