@@ -62,7 +62,10 @@ class IncidentStatus(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(IncidentStatus).index(self)
+        return _STATUS_RANK[self]
+
+
+_STATUS_RANK = {status: n for n, status in enumerate(IncidentStatus)}
 
 
 class UnitKind(StrEnum):
