@@ -117,3 +117,27 @@ def test_bus_serve_refuses_an_open_network_ingest_without_curve(keys: Path) -> N
     cfg = config("--ingest", "tcp://0.0.0.0:5558", "--keys", str(keys / "allowed"),
                  "--secret", str(keys / "own" / "bus-1.key_secret"))
     assert cfg.keys is not None and sorted(cfg.keys.names()) == ["cad", "desk-2", "wall-1"]
+
+
+def test_the_trace_names_the_feeders_key(keys: Path) -> None:
+    make_keys(keys / "allowed", "cad-north", "feeder", ["incident"])
+    server = _server(keys)
+    try:
+        def feeder(who: str) -> Publisher:
+            return Publisher(server.endpoints["ingest"], timeout=2.0,
+                             key_file=keys / "allowed" / f"{who}.key_secret",
+                             server_key_file=keys / "own" / "bus-1.key")
+
+        first = incident("I1")
+        with feeder("cad") as cad:
+            assert cad.send(first).ok
+        later = incident("I1")
+        later["data"].update(status="dispatched", reported_at=first["data"]["reported_at"])
+        with feeder("cad-north") as north:
+            assert north.send(later).ok
+        trace = server.state.trace("I1")
+        assert [(e.feeder, e.created) for e in trace] == [("cad", True), ("cad-north", False)]
+        assert trace.entries[1].status_change == ("new", "dispatched")
+    finally:
+        server.stop()
+

@@ -4,6 +4,11 @@ PUB traffic is not authenticated: a heartbeat or update claiming a seq far ahead
 epoch, only ever triggers a resync; the losses it implies are counted once the server's
 own snapshot confirms them (`dropped`), and claims it does not confirm are counted as
 `false_alarms` (a forged epoch is then ignored for good).
+
+Incident traces: the snapshot request asks for them (`+trace`), the TRACE parts that come
+with the items are attached to the incidents' envelopes, and a live update gets the entry of
+the trace note published just before it; a note found missing (its successor's `prev`, or a
+heartbeat's `trace_seq`, is past the last one received) costs a resync (`trace_gaps`).
 """
 
 from __future__ import annotations
@@ -29,10 +34,20 @@ from videowall.bus.protocol import (
     HEARTBEAT_TOPIC,
     ITEM,
     SNAP,
+    TRACE,
+    TRACE_REQUEST,
     bus_socket,
 )
 from videowall.security.curve import secure_client
-from videowall.situation.envelope import Envelope, MessageError, decode_json, parse_envelope
+from videowall.situation.envelope import (
+    Envelope,
+    Kind,
+    MessageError,
+    Op,
+    decode_json,
+    parse_envelope,
+)
+from videowall.situation.incident_trace import IncidentTrace, TraceError, TraceNote
 from videowall.situation.state import SituationState
 
 log = logging.getLogger(__name__)
@@ -64,11 +79,13 @@ def policy_of(beat: dict[str, Any]) -> tuple[float, float] | None:
 
 @dataclass(slots=True)
 class ClientStats:
-    """Invariant: received == invalid + heartbeats + applied + skipped."""
+    """Invariant: received == invalid + heartbeats + traces + applied + skipped."""
 
     received: int = 0  # messages taken off the SUB socket
     invalid: int = 0
     heartbeats: int = 0
+    traces: int = 0  # trace notes (each before its incident update)
+    trace_gaps: int = 0  # notes found missing (a resync brings the traces back)
     applied: int = 0
     skipped: int = 0  # valid, not applied: covered by a snapshot, old server, awaiting resync
     gaps: int = 0  # sequence gaps the following snapshot confirmed
@@ -78,7 +95,7 @@ class ClientStats:
     resyncs: int = 0  # snapshots after the first
     reconnects: int = 0
     heartbeat_timeouts: int = 0
-    snapshot_invalid: int = 0  # snapshot items that did not validate (left out)
+    snapshot_invalid: int = 0  # snapshot items or traces that did not validate (left out)
     snapshot_errors: int = 0  # snapshot requests that failed: see last_snapshot_error
     callback_errors: int = 0
     last_snapshot_error: str | None = None  # "never answered ...", "invalid answer: ...", ...
@@ -94,7 +111,9 @@ class SituationClient:
     snapshot; silence longer than `heartbeat_timeout` rebuilds the sockets. `on_update`,
     `on_reset` and `on_policy` (the server's unit staleness and expiry, from its heartbeats)
     run on the client thread; with `state`, that state is kept as a mirror (mutated under
-    `lock`), its `stale_after`/`expire_after` included.
+    `lock`), its `stale_after`/`expire_after` included. With `traces` (the default) the
+    envelopes carry the incidents' traces (`Envelope.trace`): what `SituationState.apply`
+    and `load_snapshot` keep for `SituationState.trace()`.
     """
 
     def __init__(
@@ -110,8 +129,10 @@ class SituationClient:
         snapshot_timeout: float = 3.0,
         key_file: Path | None = None,
         server_key_file: Path | None = None,
+        traces: bool = True,
     ) -> None:
         self.pub_endpoint, self.snapshot_endpoint = pub, snapshot
+        self.traces = traces
         # CURVE for a server that secures its PUB and snapshot sockets too.
         self.key_file, self.server_key_file = key_file, server_key_file
         self.on_update, self.on_reset, self.state = on_update, on_reset, state
@@ -136,6 +157,8 @@ class SituationClient:
         self._claimed_epoch: str | None = None
         self._pending_policy: tuple[str, tuple[float, float]] | None = None
         self._failures = 0  # snapshot requests failed in a row (backoff)
+        self._trace_seq = 0  # seq of the last trace note received (or of the snapshot)
+        self._pending_note: TraceNote | None = None  # for the update that follows it
 
     # --- life cycle ------------------------------------------------------------------------
     def start(self) -> SituationClient:
@@ -233,9 +256,10 @@ class SituationClient:
 
     # --- snapshot --------------------------------------------------------------------------
     def _fetch_snapshot(self, dealer: zmq.Socket) -> bool:
-        req = str(next(self._req_ids)).encode()
+        req = str(next(self._req_ids)).encode() + (TRACE_REQUEST if self.traces else b"")
         dealer.send_multipart([SNAP, req])
         items: list[Envelope] = []
+        traces: dict[str, IncidentTrace] = {}
         answered = False
         deadline = time.monotonic() + self.snapshot_timeout
         while not self._stop.is_set():
@@ -252,7 +276,7 @@ class SituationClient:
                 return self._snapshot_failed(
                     f"invalid answer: expected 4 frames, got {len(frames)}")
             kind, req_id, raw_epoch, body = frames
-            if kind not in (ITEM, END, ERR):
+            if kind not in (ITEM, TRACE, END, ERR):
                 return self._snapshot_failed(
                     f"invalid answer: unknown message type {kind[:16]!r}")
             if req_id != req:
@@ -265,6 +289,10 @@ class SituationClient:
                     self.stats.snapshot_invalid += 1
                     self.stats.last_invalid.append(f"snapshot: {exc.reason}")
                 continue
+            if kind == TRACE:
+                if self.traces:
+                    self._trace_part(body, traces)
+                continue
             if kind == ERR:
                 return self._snapshot_failed(
                     f"refused: {body[:200].decode('utf-8', 'replace')}")
@@ -273,9 +301,24 @@ class SituationClient:
             if not body.isdigit() or len(body) > 19:
                 return self._snapshot_failed(f"invalid answer: END with seq {body[:20]!r}")
             self._failures = 0
+            if traces:
+                items = [e.model_copy(update={"trace": traces[e.id]})
+                         if e.kind is Kind.INCIDENT and e.id in traces else e for e in items]
             self.install_snapshot(items, raw_epoch.decode("ascii"), int(body))
             return True
         return False
+
+    def _trace_part(self, body: bytes, traces: dict[str, IncidentTrace]) -> None:
+        """One TRACE message of a snapshot: a trace, or a further part of the one before."""
+        try:
+            part = IncidentTrace.from_dict(decode_json(body))
+        except (MessageError, TraceError) as exc:
+            reason = exc.reason if isinstance(exc, MessageError) else str(exc)
+            self.stats.snapshot_invalid += 1
+            self.stats.last_invalid.append(f"snapshot trace: {reason}")
+            return
+        known = traces.get(part.incident)
+        traces[part.incident] = known.joined(part) if known is not None else part
 
     def _snapshot_failed(self, reason: str) -> bool:
         self.stats.snapshot_errors += 1
@@ -290,6 +333,7 @@ class SituationClient:
         if self.epoch is not None and epoch != self.epoch and self.epoch not in self._old_epochs:
             self._old_epochs.append(self.epoch)
         self.epoch, self.seq = epoch, seq
+        self._trace_seq, self._pending_note = seq, None  # notes up to seq: in the snapshot
         if self._pending_policy is not None and self._pending_policy[0] == epoch:
             self._set_policy(self._pending_policy[1])
         self._pending_policy = None
@@ -356,9 +400,19 @@ class SituationClient:
                 seq = beat.get("seq") if isinstance(beat, dict) else None
                 if type(seq) is not int or seq < 0:
                     raise MessageError("heartbeat without a valid seq")
+                if "trace" in beat:
+                    note = _note_of(beat)
+                    self.stats.traces += 1
+                    self._on_heartbeat(epoch, seq, None)  # updates up to seq came before it
+                    self._on_note(epoch, note)
+                    return
                 policy = policy_of(beat)
+                trace_seq = beat.get("trace_seq")
+                if trace_seq is not None and (type(trace_seq) is not int
+                                              or not 0 <= trace_seq <= seq):
+                    raise MessageError(f"heartbeat with an invalid trace_seq {trace_seq!r:.20}")
                 self.stats.heartbeats += 1
-                self._on_heartbeat(epoch, seq, policy)
+                self._on_heartbeat(epoch, seq, policy, trace_seq)
                 return
             env = parse_envelope(body)
             if env.seq is None:
@@ -374,7 +428,8 @@ class SituationClient:
         self.stats.invalid += 1
         self.stats.last_invalid.append(reason)
 
-    def _on_heartbeat(self, epoch: str, seq: int, policy: tuple[float, float] | None) -> None:
+    def _on_heartbeat(self, epoch: str, seq: int, policy: tuple[float, float] | None,
+                      trace_seq: int | None = None) -> None:
         if epoch in self._old_epochs:
             return
         if epoch != self.epoch:
@@ -391,6 +446,23 @@ class SituationClient:
             # heartbeat is the server's: the snapshot tells.
             self._claim_gap(seq, f"heartbeat on {self.pub_endpoint}")
             self._resync(f"heartbeat seq {seq} is ahead of {self.seq}")
+        elif (self.traces and self.synced and trace_seq is not None
+              and trace_seq > self._trace_seq):
+            # Its update arrived (seq is not ahead), the note sent before it did not.
+            self.stats.trace_gaps += 1
+            self._resync(f"trace note of seq {trace_seq} missing")
+
+    def _on_note(self, epoch: str, note: TraceNote) -> None:
+        """Keep a trace note for the update that follows it (whose seq it names)."""
+        if (not self.traces or not self.synced or epoch != self.epoch
+                or note.entry.seq <= self.seq):
+            return  # not following, or the snapshot already holds it
+        if note.prev > self._trace_seq:
+            self.stats.trace_gaps += 1
+            self._resync(f"trace note of seq {note.prev} missing")
+            return
+        self._pending_note = note
+        self._trace_seq = note.entry.seq
 
     def _on_update(self, epoch: str, env: Envelope) -> None:
         assert env.seq is not None
@@ -407,10 +479,15 @@ class SituationClient:
             self._claim_gap(env.seq - 1, f"update {env.kind.value}/{env.id}")
             self._resync(f"sequence gap: {self.seq} -> {env.seq}")
             return
+        note, self._pending_note = self._pending_note, None
+        update = env
+        if (note is not None and note.entry.seq == env.seq and note.incident == env.id
+                and env.kind is Kind.INCIDENT and env.op is Op.UPSERT):
+            update = env.model_copy(update={"trace": note.entry})  # its trace entry
         if self.state is not None:
             try:
                 with self.lock:
-                    self.state.apply(env)
+                    self.state.apply(update)
             except MessageError as exc:
                 self._invalid(f"mirror rejected seq {env.seq}: {exc.reason}")
                 self._resync("mirror state diverged")
@@ -418,9 +495,10 @@ class SituationClient:
         self.seq = env.seq
         self.stats.applied += 1
         if self.on_update is not None:
-            self._call(self.on_update, env)
+            self._call(self.on_update, update)
 
     def _resync(self, why: str) -> None:
+        self._pending_note = None
         if not self._need_snapshot:
             log.info("resynchronising: %s", why)
         self._mark_unsynced()
@@ -431,3 +509,10 @@ class SituationClient:
         except Exception:
             self.stats.callback_errors += 1
             log.exception("situation client callback failed")
+
+
+def _note_of(beat: dict[str, Any]) -> TraceNote:
+    try:
+        return TraceNote.from_dict(beat)
+    except TraceError as exc:
+        raise MessageError(f"invalid trace note: {exc}") from None

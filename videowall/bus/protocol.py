@@ -6,18 +6,38 @@ Three sockets on the state server (the zguide "Clone" pattern):
   JSON with its `seq` under topics `incident/<zone>/<id>`, `unit/<kind>/<id>`, `camera/<id>`,
   `zone/<id>`, `ext/<id>` (`-` for an incident without zone); heartbeats come every second
   under `hb` with `{"seq": <current seq>, "time": ISO 8601, "interval": s, "stale_after": s,
-  "expire_after": s}`. `stale_after`/`expire_after` (since 2026-12, absent from older
-  servers, ignored by older clients) are the server's unit policy: a wall fades units
-  silent for `stale_after` seconds and drops them after `expire_after`.
+  "expire_after": s, "trace_seq": seq}` (trace notes share the topic: see below).
+  `stale_after`/`expire_after` (since 2026-12, absent from older servers, ignored by older
+  clients) are the server's unit policy: a wall fades units silent for `stale_after`
+  seconds and drops them after `expire_after`.
 * ROUTER for snapshots (default :5557): a DEALER sends `[SNAP, req_id]` and gets
   `[ITEM, req_id, epoch, envelope]` per entity (the envelope may carry the `seq` of the
   entity's last update), then `[END, req_id, epoch, seq]`. A request the server will not
   serve (too many pending from that client, too many clients) is answered
   `[ERR, req_id, epoch, reason]`; older clients ignore it and time out as before. Requests
-  are served round robin between clients, from one cached serialisation per `seq`.
+  are served round robin between clients, from one cached serialisation per `seq` (traces:
+  see below).
 * ROUTER for feeders (default :5558): a DEALER sends `[req_id, envelope]`; with a non-empty
   req_id the server answers `[req_id, {"ok": bool, "seq": int|null, "error": str|null}]`.
   With a state file, `ok` comes only once the update is in the fsync'd journal.
+
+Incident traces (since 2026-12; `situation.incident_trace`): every incident update that
+changes a tracked field makes a trace entry on the server, `{"seq", "at": ISO 8601 (the
+server's clock), "feeder": the CURVE key's name or "unauthenticated", "changes": [[field,
+from, to], ...], "created": true (the first)}`. Older peers never see anything they would
+refuse or miscount:
+
+* Live: right before update N on PUB, under `hb`, comes its note `{"seq": N-1, "trace":
+  {"incident": <id>, "prev": <seq of the previous note>, "entry": <TraceEntry JSON>}}`. To a
+  client that does not know traces it is a heartbeat not ahead of what it has (it arrives
+  after update N-1). A client that does attaches the entry to update N; `prev` past the last
+  note it got, or a heartbeat's `trace_seq` (the seq of the last note sent; absent from
+  older servers) past it, means a note was lost: it re-synchronises.
+* Snapshot: a request id ending in `+trace` (`TRACE_REQUEST`; an older server echoes it like
+  any other) also gets the open incidents' traces as `[TRACE, req_id, epoch, part]` after
+  the ITEMs, before END; a part is `{"incident", "summary", "entries"}` of at most ~48 kB,
+  further parts of a trace adding entries (`IncidentTrace.joined`). Plain request ids get
+  exactly the ITEMs and END as before.
 
 `epoch` is a random id per server start: a client that sees a new one re-synchronises, which
 covers restarts that lost state (seq going back to 1) as well as those that kept it.
@@ -43,6 +63,8 @@ SNAP = b"SNAP"
 ITEM = b"ITEM"
 END = b"END"
 ERR = b"ERR"
+TRACE = b"TRACE"
+TRACE_REQUEST = b"+trace"  # a snapshot request id ending so asks for the traces too
 BIG_HWM = 100_000  # bursts of tens of thousands must not hit libzmq's silent PUB drop at 1000
 # An envelope is at most MAX_PAYLOAD_BYTES as sent; re-serialised with \uXXXX escapes and a
 # seq it stays far under 4x that. Anything bigger is an attack or a bug, not a message.

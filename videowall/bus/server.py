@@ -6,6 +6,13 @@ command) gets an answer per message, `ok` with its seq or the rejection reason. 
 owns all sockets and the state, so sequence numbers follow the order updates are applied.
 Updates are handled in batches: validate and apply each, then journal the batch (one
 fsync), then publish it and answer, so `ok seq=N` means N survives a `kill -9`.
+
+Every incident update that changes a tracked field gets a trace entry (`situation.
+incident_trace`): the server's time, the feeder (its CURVE key's name, else
+"unauthenticated") and the fields from and to. Its note is journalled and published just
+before the update itself, in the same batch, so the journal and the walls get both or, after
+a crash, neither acknowledged; snapshots carry the open incidents' traces to the clients that
+ask for them, and the state file every incident's.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ from videowall.bus.store import Store
 from videowall.security.curve import CurveServer
 from videowall.security.keys import KeyFileError, KeyRing, PublicKey
 from videowall.situation.envelope import Envelope, Kind, MessageError, Op, parse_envelope
+from videowall.situation.incident_trace import UNAUTHENTICATED, TraceNote, trace_entry
+from videowall.situation.models import Incident
 from videowall.situation.references import KnownReferences
 from videowall.situation.state import SituationState, ZoneLookup
 
@@ -108,6 +117,7 @@ class ServerStats:
     rejected: int = 0
     noops: int = 0
     published: int = 0
+    traced: int = 0  # incident trace entries made (each published as a note before its update)
     snapshots: int = 0
     persisted: int = 0  # state file writes (compactions)
     expired: int = 0  # units removed for silence, published as deletes
@@ -123,8 +133,10 @@ class ServerStats:
 class _Batch:
     """What one batch of applied updates still has to do, in this order."""
 
-    records: list[tuple[int, bytes]] = field(default_factory=list)  # journal
-    pubs: list[list[bytes]] = field(default_factory=list)  # PUB messages
+    records: list[tuple[int, bytes]] = field(default_factory=list)  # journal, notes included
+    pubs: list[list[bytes]] = field(default_factory=list)  # PUB messages, notes included
+    updates: int = 0  # of the records
+    published: int = 0  # of the PUB messages, not counting notes
     replies: list[tuple[bytes, bytes, dict[str, Any]]] = field(default_factory=list)
 
 
@@ -147,6 +159,9 @@ class StateServer:
         self.state = loaded or SituationState(**kwargs)
         self.wire = WireCache()
         self._cache_loaded_state()
+        # The seq of the last trace note published (a wall checks it has them all); notes of
+        # earlier starts are in the snapshots of this one.
+        self._trace_seq = self.state.seq
         self.endpoints: dict[str, str] = {}
         self.lock = threading.Lock()  # guards `state` and `stats` for readers on other threads
         self._stop = threading.Event()
@@ -172,6 +187,10 @@ class StateServer:
                     log.error("left out stored %s %s: cannot serialise it: %s", kind.value,
                               entity_id, exc)
                     self.state.apply(Envelope.delete(kind, entity_id))
+        for incident in self.state.open_incidents():
+            trace = self.state.traces.get(incident.id)
+            if trace is not None:
+                self.wire.put_trace(incident.id, trace)
 
     # --- life cycle ------------------------------------------------------------------------
     def _bind(self) -> None:
@@ -244,7 +263,7 @@ class StateServer:
                 s.persisted = self.store.compactions  # counted on the writer thread
             out = {"seq": self.seq, "epoch": self.epoch, "received": s.received,
                    "accepted": s.accepted, "rejected": s.rejected, "noops": s.noops,
-                   "published": s.published, "snapshots": s.snapshots,
+                   "published": s.published, "traced": s.traced, "snapshots": s.snapshots,
                    "persisted": s.persisted, "expired": s.expired, "journaled": s.journaled,
                    "journal_errors": s.journal_errors, "serialise_errors": s.serialise_errors,
                    "loop_errors": s.loop_errors, "durable": self.durable,
@@ -252,7 +271,8 @@ class StateServer:
             if self._snapshots is not None:
                 snap = self._snapshots.stats
                 out.update(snapshot_refused=snap.refused, snapshot_malformed=snap.malformed,
-                           snapshot_aborted=snap.aborted, snapshot_views=self.wire.builds)
+                           snapshot_aborted=snap.aborted, snapshot_views=self.wire.builds,
+                           snapshot_traced=snap.traced)
             return out
 
     @property
@@ -340,8 +360,9 @@ class StateServer:
         self.stats.snapshots = self._snapshots.stats.served
         return more
 
-    def _view(self) -> tuple[int, tuple[bytes, ...]]:
-        return self.state.seq, self.wire.view(self.state.seq)
+    def _view(self, with_traces: bool) -> tuple[int, tuple[bytes, ...], tuple[bytes, ...]]:
+        seq = self.state.seq
+        return seq, self.wire.view(seq), self.wire.trace_view(seq) if with_traces else ()
 
     # --- ingest ----------------------------------------------------------------------------
     def _drain_ingest(self) -> None:
@@ -386,7 +407,7 @@ class StateServer:
             env = parse_envelope(payload)
             if self.config.keys is not None:
                 _check_feeder(feeder, env)
-            seq = self._commit(env, batch)
+            seq = self._commit(env, batch, feeder.name if feeder else UNAUTHENTICATED)
         except MessageError as exc:
             self._count(False, exc)
             return {"ok": False, "seq": None, "error": exc.reason}
@@ -413,8 +434,9 @@ class StateServer:
         if exc is not None:
             log.debug("rejected: %s", exc.reason)
 
-    def _commit(self, env: Envelope, batch: _Batch) -> int | None:
-        """Apply `env` with the next seq; its journal record and PUB message go to `batch`."""
+    def _commit(self, env: Envelope, batch: _Batch, feeder: str = "server") -> int | None:
+        """Apply `env` with the next seq; its journal record and PUB message go to `batch`,
+        after its trace note if it makes a trace entry (`feeder` names who sent it)."""
         # A feeder's own seq means nothing here: the server's order is the only order.
         env = env.model_copy(update={"seq": None})
         self.refs.check(env)
@@ -423,22 +445,45 @@ class StateServer:
             if prepared is None:  # a no-op must not use up a seq number
                 return None
             seq = self.state.seq + 1
+            entry = None
             if prepared.op is Op.UPSERT:
-                out = Envelope.upsert(prepared.entity, seq=seq)
+                entity = prepared.entity
+                out = Envelope.upsert(entity, seq=seq)
+                if isinstance(entity, Incident):
+                    old = self.state.get(Kind.INCIDENT, prepared.id)
+                    entry = trace_entry(seq, self.config.clock(), feeder,
+                                        old if isinstance(old, Incident) else None, entity)
             else:
                 out = Envelope.delete(prepared.kind, prepared.id, seq=seq)
             payload = self._serialise(out)  # before applying: a failure changes nothing
-            change = self.state.apply(prepared.model_copy(update={"seq": seq}))
+            note = (TraceNote(prepared.id, self._trace_seq, entry).to_json()
+                    if entry is not None else None)
+            change = self.state.apply(prepared.model_copy(update={"seq": seq, "trace": entry}))
         assert change is not None
         if change.new is not None:
             self.wire.put(change.kind, change.id, payload)
         else:
             self.wire.drop(change.kind, change.id)
+        if change.kind is Kind.INCIDENT:
+            if not isinstance(change.new, Incident) or not change.new.is_open:
+                self.wire.drop_trace(change.id)  # snapshots carry the open incidents' traces
+            elif entry is not None:
+                self.wire.put_trace(change.id, self.state.trace(change.id))
+        epoch = self.epoch.encode()
+        if note is not None:
+            # Under the seq before: a reader that knows no notes skips it as already applied.
+            batch.records.append((seq - 1, note))
+            self._trace_seq = seq
+            self.stats.traced += 1
         batch.records.append((seq, payload))
+        batch.updates += 1
         if self._drop_next > 0:
             self._drop_next -= 1
         else:
-            batch.pubs.append([topic_for(out, change.old), self.epoch.encode(), payload])
+            if note is not None:
+                batch.pubs.append([HEARTBEAT_TOPIC, epoch, note])
+            batch.pubs.append([topic_for(out, change.old), epoch, payload])
+            batch.published += 1
         return seq
 
     def _serialise(self, env: Envelope) -> bytes:
@@ -455,7 +500,8 @@ class StateServer:
         not_saved: str | None = None
         if batch.records and self.store is not None:
             try:
-                self.stats.journaled += self.store.append(batch.records)
+                if self.store.append(batch.records):  # 0 without the journal
+                    self.stats.journaled += batch.updates
             except OSError as exc:
                 self.stats.journal_errors += 1
                 not_saved = f"applied but not saved: journal write failed: {exc}"
@@ -463,7 +509,7 @@ class StateServer:
                 log.error("situation journal: %s", not_saved)
         for frames in batch.pubs:
             self._pub.send_multipart(frames)
-            self.stats.published += 1
+        self.stats.published += batch.published
         for ident, req_id, reply in batch.replies:
             if not_saved and reply["ok"] and reply["seq"] is not None:
                 reply = {"ok": False, "seq": reply["seq"], "error": not_saved}
@@ -478,7 +524,7 @@ class StateServer:
         cfg = self.config
         body = {"seq": self.state.seq, "time": cfg.clock().isoformat(),
                 "interval": cfg.heartbeat_interval, "stale_after": cfg.stale_after,
-                "expire_after": cfg.expire_after}
+                "expire_after": cfg.expire_after, "trace_seq": self._trace_seq}
         self._pub.send_multipart([HEARTBEAT_TOPIC, self.epoch.encode(), json.dumps(body).encode()])
 
     def _expire(self) -> None:
@@ -506,7 +552,7 @@ class StateServer:
         seq = self.state.seq
         if seq != store.last_compacted_seq and not store.busy:
             store.compact(seq, self.wire.view(seq), self.state.history.copy_points(),
-                          {"epoch": self.epoch})
+                          {"epoch": self.epoch}, traces=list(self.state.traces.values()))
         self.stats.persisted = store.compactions
 
     def _final_save(self) -> None:
@@ -515,7 +561,7 @@ class StateServer:
         try:
             seq = self.state.seq
             self.store.close(seq, self.wire.view(seq), self.state.history.copy_points(),
-                             {"epoch": self.epoch})
+                             {"epoch": self.epoch}, traces=list(self.state.traces.values()))
         except Exception:
             log.exception("could not save the situation state at exit")
         self.stats.persisted = self.store.compactions

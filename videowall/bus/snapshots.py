@@ -5,6 +5,11 @@ the heartbeats for 10 s. Here every entity's JSON is kept from when it was publi
 request gets an immutable view (built once per seq, shared by all requests at that seq),
 and the items go out a bounded number per loop turn, round robin between clients, with
 `ZMQ_ROUTER_MANDATORY` so a client that stops reading pauses only its own transfer.
+
+A client that asks for traces (its request id ends in `+trace`) also gets the open
+incidents' traces as `TRACE` messages after the items: each trace's JSON parts are made
+once per trace (its entries' JSON is made once, when they are published) and the list of
+them once per seq, like the items.
 """
 
 from __future__ import annotations
@@ -17,8 +22,9 @@ from dataclasses import dataclass, field
 
 import zmq
 
-from videowall.bus.protocol import END, ERR, ITEM, SNAP
+from videowall.bus.protocol import END, ERR, ITEM, SNAP, TRACE, TRACE_REQUEST
 from videowall.situation.envelope import Kind
+from videowall.situation.incident_trace import IncidentTrace
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +39,10 @@ class WireCache:
         self._items: dict[Kind, dict[str, bytes]] = {k: {} for k in Kind}
         self._view: tuple[int, tuple[bytes, ...]] | None = None
         self.builds = 0  # views built: one per seq that was asked for
+        # Open incidents' traces, and each one's JSON parts (made when first asked for).
+        self._traces: dict[str, IncidentTrace] = {}
+        self._trace_parts: dict[str, tuple[IncidentTrace, tuple[bytes, ...]]] = {}
+        self._trace_view: tuple[int, tuple[bytes, ...]] | None = None
 
     def put(self, kind: Kind, entity_id: str, payload: bytes) -> None:
         self._items[kind][entity_id] = payload
@@ -42,8 +52,32 @@ class WireCache:
         self._items[kind].pop(entity_id, None)
         self._view = None
 
+    def put_trace(self, incident_id: str, trace: IncidentTrace) -> None:
+        """The trace snapshots carry for an open incident (the last one given)."""
+        self._traces[incident_id] = trace
+        self._trace_view = None
+
+    def drop_trace(self, incident_id: str) -> None:
+        """An incident closed or gone: its trace is no longer in snapshots."""
+        if self._traces.pop(incident_id, None) is not None:
+            self._trace_parts.pop(incident_id, None)
+            self._trace_view = None
+
     def __len__(self) -> int:
         return sum(len(table) for table in self._items.values())
+
+    def trace_view(self, seq: int) -> tuple[bytes, ...]:
+        """The open incidents' traces at `seq` as TRACE message bodies, built once per seq;
+        a trace unchanged since the last view keeps its parts."""
+        if self._trace_view is None or self._trace_view[0] != seq:
+            parts: list[bytes] = []
+            for incident_id, trace in self._traces.items():
+                cached = self._trace_parts.get(incident_id)
+                if cached is None or cached[0] is not trace:
+                    cached = self._trace_parts[incident_id] = (trace, tuple(trace.chunks()))
+                parts.extend(cached[1])
+            self._trace_view = (seq, tuple(parts))
+        return self._trace_view[1]
 
     def view(self, seq: int) -> tuple[bytes, ...]:
         """Every entity's JSON at `seq`, built once and shared until the state changes."""
@@ -57,17 +91,25 @@ class WireCache:
 @dataclass(slots=True)
 class SnapshotStats:
     served: int = 0  # complete snapshots sent (END included)
+    traced: int = 0  # of them with the incidents' traces
     refused: int = 0  # answered ERR: too many pending from that client, or too many clients
     malformed: int = 0  # requests that were not [SNAP, req_id]
     aborted: int = 0  # the client went away or stopped reading for `stall_timeout`
     items: int = 0
+    traces: int = 0  # TRACE messages sent
+
+
+# What a snapshot transfer sends: (seq, items, TRACE bodies), given whether it wants traces.
+View = Callable[[bool], tuple[int, tuple[bytes, ...], tuple[bytes, ...]]]
 
 
 @dataclass(slots=True)
 class _Transfer:
     req_id: bytes
+    with_traces: bool = False
     seq: int = -1
     items: tuple[bytes, ...] = ()
+    traces: tuple[bytes, ...] = ()
     pos: int = -1  # -1: queued, not started (the view is taken when it starts)
     stalled_since: float | None = None
 
@@ -89,7 +131,7 @@ class SnapshotService:
         self,
         sock: zmq.Socket,
         epoch: bytes,
-        view: Callable[[], tuple[int, tuple[bytes, ...]]],
+        view: View,
         *,
         per_client: int = 2,
         max_clients: int = 64,
@@ -132,7 +174,7 @@ class SnapshotService:
             self._refuse(ident, req_id, f"too many requests: {len(client.queue)} of yours are"
                                         " pending")
             return
-        client.queue.append(_Transfer(req_id))
+        client.queue.append(_Transfer(req_id, with_traces=req_id.endswith(TRACE_REQUEST)))
 
     def _refuse(self, ident: bytes, req_id: bytes, reason: str) -> None:
         self.stats.refused += 1
@@ -163,21 +205,29 @@ class SnapshotService:
         """Send up to `limit` of `client`'s messages: (sent, whether it could take more)."""
         transfer = client.queue[0]
         if transfer.pos < 0:
-            transfer.seq, transfer.items = self.view()
+            transfer.seq, transfer.items, transfer.traces = self.view(transfer.with_traces)
             transfer.pos = 0
         sent = 0
-        ident, head = client.ident, [ITEM, transfer.req_id, self.epoch]
+        ident, req_id, epoch = client.ident, transfer.req_id, self.epoch
+        items, traces = transfer.items, transfer.traces
         try:
             while sent < limit:
-                if transfer.pos < len(transfer.items):
-                    self.sock.send_multipart([ident, *head, transfer.items[transfer.pos]],
+                pos = transfer.pos
+                if pos < len(items):
+                    self.sock.send_multipart([ident, ITEM, req_id, epoch, items[pos]],
                                              zmq.NOBLOCK)
                     transfer.pos += 1
+                elif pos < len(items) + len(traces):
+                    self.sock.send_multipart([ident, TRACE, req_id, epoch,
+                                              traces[pos - len(items)]], zmq.NOBLOCK)
+                    transfer.pos += 1
                 else:
-                    self.sock.send_multipart([ident, END, transfer.req_id, self.epoch,
+                    self.sock.send_multipart([ident, END, req_id, epoch,
                                               str(transfer.seq).encode()], zmq.NOBLOCK)
                     self.stats.served += 1
-                    self.stats.items += len(transfer.items)
+                    self.stats.traced += transfer.with_traces
+                    self.stats.items += len(items)
+                    self.stats.traces += len(traces)
                     client.queue.popleft()
                     return sent + 1, bool(client.queue)
                 sent += 1

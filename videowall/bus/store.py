@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from videowall.situation.history import IncidentPoint
+from videowall.situation.incident_trace import IncidentTrace
 from videowall.situation.journal import Journal
 from videowall.situation.persistence import (
     journal_path,
@@ -84,8 +85,10 @@ class Store:
         return self._writer is not None and self._writer.is_alive()
 
     def compact(self, seq: int, items: tuple[bytes, ...], history: list[IncidentPoint],
-                meta: dict[str, Any], *, wait: bool = False) -> bool:
-        """Write the state at `seq` (a consistent copy) and drop the journal it covers.
+                meta: dict[str, Any], *, traces: Iterable[IncidentTrace] = (),
+                wait: bool = False) -> bool:
+        """Write the state at `seq` (a consistent copy: `traces` are immutable, the
+        incidents' traces at `seq`) and drop the journal it covers.
 
         In the background unless `wait`; False if a previous compaction is still writing.
         """
@@ -95,7 +98,7 @@ class Store:
             self.wait()
         if self.journal is not None:
             self.journal.rotate()
-        args = (seq, items, history, meta)
+        args = (seq, items, history, meta, tuple(traces))
         if wait:
             self._write(*args)
             if self._writer_error is not None:
@@ -108,9 +111,11 @@ class Store:
         return True
 
     def _write(self, seq: int, items: tuple[bytes, ...], history: list[IncidentPoint],
-               meta: dict[str, Any]) -> None:
+               meta: dict[str, Any], traces: tuple[IncidentTrace, ...]) -> None:
         try:
-            write_state_file(self.state_file, seq, items, [p.to_dict() for p in history], **meta)
+            # The entries' JSON was mostly made when they were published: joined here.
+            write_state_file(self.state_file, seq, items, [p.to_dict() for p in history],
+                             traces=[t.to_json() for t in traces], **meta)
             # Everything in `.1` was journalled before this copy was taken: it is in the file.
             self._rotated_path.unlink(missing_ok=True)
             if self.journal is None:  # journalling off: a journal left by an earlier run
@@ -131,12 +136,12 @@ class Store:
             self._writer.join(timeout)
 
     def close(self, seq: int, items: tuple[bytes, ...], history: list[IncidentPoint],
-              meta: dict[str, Any]) -> None:
+              meta: dict[str, Any], *, traces: Iterable[IncidentTrace] = ()) -> None:
         """A final full save; once it is on disk the journal has nothing left to add."""
         self.wait()
         try:
             if seq != self.last_compacted_seq:
-                self.compact(seq, items, history, meta, wait=True)
+                self.compact(seq, items, history, meta, traces=traces, wait=True)
         except Exception:  # logged by _write
             if self.journal is not None:
                 self.journal.close()  # the journal still holds everything: keep it
