@@ -183,7 +183,7 @@ def test_references_to_zones_and_cameras_the_site_lacks_are_refused(
         ack = pub.send(msg)
         assert not ack.ok and reason in ack.error, ack.error
     assert server.stats.reasons["unknown_ref"] == len(refused) and server.seq == 0
-    for msg in (incident(zone="Z32"), incident(id="I2", lat=52.52325, lon=13.3625),
+    for msg in (incident(zone="Z32"), incident(id="I2", lat=60.1735, lon=24.942),
                 {"version": 1, "kind": "camera", "op": "upsert",
                  "data": {"id": "cam-01", "online": False}},
                 {"version": 1, "kind": "zone", "op": "upsert", "data": {"id": "Z11"}}):
