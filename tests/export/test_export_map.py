@@ -339,3 +339,102 @@ def test_assets_carry_versions_and_licences() -> None:
     for name in ("LICENSE-leaflet.txt", "LICENSE-leaflet.heat.txt", "LICENSE-simpleheat.txt"):
         assert "Redistribution and use" in (ASSETS / name).read_text(encoding="utf-8")
     assert asset_text("leaflet.js").startswith(f"/* @preserve\n * Leaflet {LEAFLET_VERSION},")
+
+
+def _traced_state(updates: int = 12) -> SituationState:
+    """One open incident with `updates` traced changes (the first its report), one closed."""
+    from videowall.situation.incident_trace import trace_entry
+
+    state = SituationState()
+    t0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+    statuses = ["new", "dispatched", "en_route", "on_scene"]
+    seq = 0
+    for iid, count, last in (("INC-1", updates, None), ("INC-2", 2, "closed")):
+        for n in range(count):
+            seq += 1
+            status = last if last and n == count - 1 else statuses[min(n, 3)]
+            new = Incident(id=iid, lat=52.5, lon=13.4, category="burglary", risk=Risk.HIGH,
+                           status=status, reports=1 + n, reported_at=t0,
+                           updated_at=t0 + timedelta(minutes=n), units=("U1",) if n else ())
+            entry = trace_entry(seq, t0 + timedelta(minutes=n, seconds=7),
+                                "<b>cad</b>" if n == 1 else "cad", state.incidents.get(iid), new)
+            state.apply(Envelope.upsert(new, seq=seq, trace=entry))
+    return state
+
+
+def _incident_popup(html: str, iid: str = "INC-1") -> str:
+    return next(m["popup"] for m in markers(html).values()
+                if m["options"]["className"].startswith("incident") and iid in m["popup"])
+
+
+def test_incident_popups_show_their_trace_as_a_timeline(
+    tmp_path: Path, export_cli: Callable[..., int]
+) -> None:
+    state = _traced_state()
+    state_file = tmp_path / "state.json"
+    save_state(state_file, state)
+    out = tmp_path / "map.html"
+    assert export_cli("--out", out, "--state-file", state_file) == 0
+    popup = _incident_popup(out.read_text(encoding="utf-8"))
+    assert "<th>Timeline</th>" in popup and '<ol class="vw-trace">' in popup
+    lines = re.findall(r"<li[^>]*>(.*?)</li>", popup)
+    assert len(lines) == 9  # what came before, then the newest 8 changes
+    assert lines[0] == "4 earlier changes"
+    assert lines[1].startswith('<span class="vw-at" title="2024-05-01T12:04:07+00:00">12:04:07'
+                               '</span> <span class="vw-feeder">cad</span>')
+    assert "status on scene" not in lines[1] and "reports 4 → 5 (repeat report)" in lines[1]
+    assert lines[-1].endswith("reports 11 → 12 (repeat report)</li>"[:-5])
+    assert "<b>cad</b>" not in popup  # a feeder's name is text, never markup
+    small = _traced_state(3)
+    save_state(state_file, small)
+    assert export_cli("--out", out, "--state-file", state_file) == 0
+    lines = re.findall(r"<li[^>]*>(.*?)</li>", _incident_popup(out.read_text(encoding="utf-8")))
+    assert [line.rsplit("</span> ", 1)[1] for line in lines] == [
+        "reported: high burglary",
+        "status new → dispatched; reports 1 → 2 (repeat report); units +U1",
+        "status dispatched → en route; reports 2 → 3 (repeat report)"]
+    assert "&lt;b&gt;cad&lt;/b&gt;" in lines[1]
+
+
+def test_the_timeline_of_a_long_trace_names_its_summary() -> None:
+    from videowall.export import timeline
+    from videowall.situation.incident_trace import IncidentTrace
+
+    trace = _traced_state(30).trace("INC-1")
+    small = IncidentTrace(trace.incident, trace.entries[-10:], None)
+    folded = IncidentTrace(trace.incident, (), None)
+    for entry in trace:
+        folded = folded.add(entry, limit=8)
+    html = timeline(folded)
+    assert folded.summary is not None and folded.summary.entries == 22
+    assert ("22 earlier changes from the report at 12:00:07 to 12:21:07 by cad, &lt;b&gt;cad"
+            "&lt;/b&gt;: status new → on scene; reports 1 → 22 (+21 repeat reports); units +U1"
+            "</li>") in html
+    assert "2 earlier changes</li>" in timeline(small)
+
+
+def test_the_timeline_from_a_running_server(
+    tmp_path: Path, export_cli: Callable[..., int]
+) -> None:
+    from videowall.bus.publish import Publisher
+    from videowall.bus.server import StateServer
+
+    any_port = "tcp://127.0.0.1:*"
+    server = StateServer(pub=any_port, snapshot=any_port, ingest=any_port,
+                         heartbeat_interval=0.1).start()
+    try:
+        now = datetime.now(UTC) - timedelta(minutes=10)
+        with Publisher(server.endpoints["ingest"], timeout=5) as feeder:
+            for n, status in enumerate(("new", "dispatched", "on_scene")):
+                assert feeder.send(Envelope.upsert(Incident(
+                    id="INC-9", lat=52.5, lon=13.4, category="robbery", risk=Risk.MEDIUM,
+                    status=status, reported_at=now, updated_at=now + timedelta(minutes=n)))).ok
+        out = tmp_path / "live.html"
+        assert export_cli("--out", out, "--pub", server.endpoints["pub"],
+                          "--snapshot", server.endpoints["snapshot"], "--timeout", "5") == 0
+    finally:
+        server.stop()
+    popup = _incident_popup(out.read_text(encoding="utf-8"), "INC-9")
+    lines = re.findall(r"<li[^>]*>(.*?)</li>", popup)
+    assert len(lines) == 3 and all("unauthenticated" in line for line in lines)
+    assert lines[2].endswith("status dispatched → on scene")

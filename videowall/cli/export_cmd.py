@@ -54,8 +54,10 @@ def _aware_time(text: str) -> datetime:
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "export-map", help="write the situation as a self-contained HTML briefing map",
-        description="Zones, open incidents (by risk), units (by kind) and a heat map of recent"
-        " incidents as one HTML file that opens without network access (Leaflet is inlined;"
+        description="Zones, open incidents (by risk; each popup with the incident's trace as"
+        " a short timeline: when, which feeder, what changed), units (by kind) and a heat map"
+        " of recent incidents as one HTML file that opens without network access (Leaflet is"
+        " inlined;"
         " no base map unless --tiles-url names your own tile server). The situation comes"
         " from a state file or, by default, from a snapshot of the running state server.",
     )

@@ -6,11 +6,12 @@ from videowall.export.briefing import (
     ExportError,
     build_briefing,
     render_briefing,
+    timeline,
     write_briefing,
 )
 from videowall.export.markup import situation_time
 
 __all__ = [
     "Briefing", "BriefingOptions", "ExportError", "build_briefing", "render_briefing",
-    "situation_time", "write_briefing",
+    "situation_time", "timeline", "write_briefing",
 ]

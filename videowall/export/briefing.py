@@ -52,6 +52,7 @@ from videowall.situation import (
     ZoneUpdate,
 )
 from videowall.situation.counters import ZoneCounters, zone_counters
+from videowall.situation.incident_trace import IncidentTrace
 
 
 class ExportError(Exception):
@@ -302,6 +303,9 @@ class _Briefing:
                 ("Reports", str(inc.reports))]
         if inc.notes:
             rows.append(("Notes", esc(inc.notes)))
+        trace = self.state.trace(inc.id)
+        if trace.total:
+            rows.append(("Timeline", timeline(trace)))
         head = esc(inc.title) if inc.title else esc(words(inc.category)).capitalize()
         return f"<b>{head}</b>" + table(rows)
 
@@ -341,6 +345,28 @@ class _Briefing:
             parts += [line(ALERT_COLOURS[a], a.value) for a in AlertLevel]
         parts.append("</div>\n")
         return "".join(parts)
+
+
+TIMELINE_ENTRIES = 8  # the newest changes shown in an incident's popup
+
+
+def timeline(trace: IncidentTrace, count: int = TIMELINE_ENTRIES) -> str:
+    """An incident's trace as a short HTML timeline, oldest first: what came before the
+    newest `count` changes in one line, then each with its time (UTC), feeder and change."""
+    shown = trace.recent(count)
+    earlier = trace.total - len(shown)
+    items = []
+    if earlier:
+        summary = trace.summary
+        text = (summary.describe() if summary is not None and earlier == summary.entries
+                else f"{earlier} earlier change{'s' if earlier != 1 else ''}")
+        items.append(f'<li class="vw-earlier">{esc(text)}</li>')
+    for entry in shown:
+        at = entry.at.astimezone(UTC)
+        items.append(f'<li><span class="vw-at" title="{esc(at.isoformat())}">'
+                     f'{at.strftime("%H:%M:%S")}</span> <span class="vw-feeder">'
+                     f"{esc(entry.feeder)}</span> {esc(entry.describe())}</li>")
+    return '<ol class="vw-trace">' + "".join(items) + "</ol>"
 
 
 def build_briefing(
@@ -394,5 +420,5 @@ def write_briefing(
 __all__ = [
     "ALERT_COLOURS", "HEAT_WEIGHT", "RISK_COLOURS", "UNIT_COLOURS", "Briefing",
     "BriefingOptions", "ExportError", "build_briefing", "format_age",
-    "render_briefing", "situation_time", "write_briefing",
+    "render_briefing", "situation_time", "timeline", "write_briefing",
 ]

@@ -60,7 +60,13 @@ html, body {{ background: {BACKGROUND}; }}
   text-align: center; }}
 .leaflet-tooltip.vw-zone-label::before {{ display: none; }}
 .vw-popup table {{ border-collapse: collapse; }}
-.vw-popup th {{ text-align: left; padding-right: 8px; color: #555; font-weight: 600; }}
+.vw-popup th {{ text-align: left; padding-right: 8px; color: #555; font-weight: 600;
+  vertical-align: top; }}
+.vw-trace {{ list-style: none; margin: 0; padding: 0; }}
+.vw-trace li {{ margin: 0 0 2px 0; }}
+.vw-trace .vw-at {{ font-variant-numeric: tabular-nums; color: #555; }}
+.vw-trace .vw-feeder {{ color: #555; font-style: italic; }}
+.vw-trace .vw-earlier {{ color: #555; }}
 """
 
 
