@@ -44,6 +44,7 @@ VALID: dict[str, dict[str, Any]] = {
     "alarm-show": {},
     "reload": {},
     "plugins-release": {"plugin": "kiosk_alarm"},
+    "map-layers": {"screen": "right", "tile": 0, "heat": False, "units": True},
 }
 
 

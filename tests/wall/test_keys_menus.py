@@ -80,4 +80,4 @@ def test_every_menu_entry_is_a_registered_action_that_runs(wall: WallModel) -> N
 
 def test_the_map_tile_menu_offers_no_camera_actions(wall: WallModel) -> None:
     labels = [e.label for e in tile_menu(wall, "right", (0, 0))]
-    assert labels == ["Assign camera...", "Maximize"]
+    assert labels == ["Assign camera...", "Layers", "Maximize"]

@@ -46,9 +46,24 @@ class Tour(BaseModel):
     dwell: float = Field(10.0, gt=0, le=3600)
 
 
+class MapLayer(StrEnum):
+    """What a map tile can draw, each switched on and off by itself."""
+
+    ZONES = "zones"
+    INCIDENTS = "incidents"
+    UNITS = "units"
+    CAMERAS = "cameras"
+    HEAT = "heat"
+    BASEMAP = "basemap"
+
+
+MAP_LAYERS: tuple[MapLayer, ...] = tuple(MapLayer)  # the order keys, menus and status use
+
+
 class MapView(BaseModel):
     """The city map: whole, framed on one zone, or on a point with some cameras' view
-    cones highlighted (an alarm's map)."""
+    cones highlighted (an alarm's map); with every layer, or `layers` only, or all but
+    `hide`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -58,6 +73,11 @@ class MapView(BaseModel):
                             description="half the side of the square framed around center")
     highlight: tuple[Id, ...] = Field((), max_length=64, description="cameras whose view "
                                       "cones are drawn highlighted")
+    layers: tuple[MapLayer, ...] | None = Field(
+        None, max_length=len(MAP_LAYERS), description="the layers shown (default: all): "
+        "zones, incidents, units, cameras, heat, basemap")
+    hide: tuple[MapLayer, ...] = Field((), max_length=len(MAP_LAYERS),
+                                       description="layers not shown (the others are)")
 
     @field_validator("center")
     @classmethod
@@ -65,6 +85,41 @@ class MapView(BaseModel):
         if value is not None and not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
             raise ValueError(f"center {list(value)} is not [lat, lon]")
         return value
+
+    @field_validator("layers", "hide")
+    @classmethod
+    def _once(cls, value: tuple[MapLayer, ...] | None) -> tuple[MapLayer, ...] | None:
+        if value is not None:
+            twice = sorted({v.value for v in value if value.count(v) > 1})
+            if twice:
+                raise ValueError(f"layer {', '.join(twice)} given twice")
+        return value
+
+    @model_validator(mode="after")
+    def _layers_or_hide(self) -> MapView:
+        if self.layers is not None and self.hide:
+            raise ValueError("give layers (those shown) or hide (those not shown), not both")
+        return self
+
+    @property
+    def shown(self) -> frozenset[MapLayer]:
+        """The layers this view shows."""
+        if self.layers is not None:
+            return frozenset(self.layers)
+        return frozenset(MAP_LAYERS) - frozenset(self.hide)
+
+    def with_layers(self, shown: frozenset[MapLayer] | set[MapLayer]) -> MapView:
+        """The same framing with exactly these layers (all of them: no `layers` at all)."""
+        if set(shown) == set(MAP_LAYERS):
+            return self.model_copy(update={"layers": None, "hide": ()})
+        ordered = tuple(layer for layer in MAP_LAYERS if layer in shown)
+        return self.model_copy(update={"layers": ordered, "hide": ()})
+
+    def same_framing(self, other: MapView | None) -> bool:
+        """Whether `other` frames the same place (layers aside)."""
+        return other is not None and (self.zone, self.center, self.radius_m,
+                                      self.highlight) == (other.zone, other.center,
+                                                          other.radius_m, other.highlight)
 
 
 class AlarmCard(BaseModel):

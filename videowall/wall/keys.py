@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from videowall.config import TileKind
+from videowall.config.layout import MapLayer, MapView
 from videowall.wall.model import WallModel
 from videowall.wall.plan import TileAddress
 
@@ -43,7 +45,15 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("A / X", "acknowledge / dismiss the alarm this screen shows (else the top alarm)"),
     ("P", "pin the alarm this screen shows (again: unpin)"),
     ("N / Shift+N", "next / previous alarm on this screen"),
+    ("Shift+Z / I / U / C / H / B", "map layers on or off: zones, incidents, units, cameras, "
+     "heat, basemap (the focused map tile, else the screen's first map)"),
 )
+
+# Shift and a layer's initial switches that layer of a map tile (plain letters are taken).
+LAYER_KEYS: dict[str, MapLayer] = {
+    "Shift+Z": MapLayer.ZONES, "Shift+I": MapLayer.INCIDENTS, "Shift+U": MapLayer.UNITS,
+    "Shift+C": MapLayer.CAMERAS, "Shift+H": MapLayer.HEAT, "Shift+B": MapLayer.BASEMAP,
+}
 
 
 def activate(model: WallModel, screen: str, address: TileAddress) -> Command:
@@ -53,6 +63,32 @@ def activate(model: WallModel, screen: str, address: TileAddress) -> Command:
         return Command("restore", {"screen": screen})
     region, index = address
     return Command("maximize", {"screen": screen, "tile": index, "region": region})
+
+
+def map_target(model: WallModel, screen: str) -> tuple[TileAddress, MapView] | None:
+    """The map tile a layer key means on `screen`: the focused tile when it is a map, else
+    the screen's first map tile; None without one."""
+    plan = model.plan.screens.get(screen)
+    if plan is None:
+        return None
+    order = plan.addresses()
+    if plan.focused is not None and plan.has(plan.focused):
+        order = [plan.focused, *order]
+    for address in order:
+        tile = plan.tile(*address)
+        if tile.kind is TileKind.MAP and tile.map is not None:
+            return address, tile.map
+    return None
+
+
+def layer_toggle(model: WallModel, screen: str, layer: MapLayer) -> Command | None:
+    """Switch one layer of the screen's map tile (see `map_target`)."""
+    target = map_target(model, screen)
+    if target is None:
+        return None
+    (region, index), view = target
+    return Command("map-layers", {"screen": screen, "tile": index, "region": region,
+                                  layer.value: layer not in view.shown})
 
 
 def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
@@ -87,6 +123,8 @@ def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
         return Command("alarm-pin", {**on_screen, "pin": not (alarm and alarm.pinned)})
     if key in ("N", "Shift+N"):
         return Command("alarm-step", {"screen": screen, "delta": -1 if key == "Shift+N" else 1})
+    if key in LAYER_KEYS:
+        return layer_toggle(model, screen, LAYER_KEYS[key])
     if key in ("Ctrl+K", "F2"):
         return Command(ui=SWITCHER)
     if key == "Z":

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from videowall.config import TileKind
+from videowall.config.layout import MAP_LAYERS
 from videowall.wall.keys import CAMERA_PICKER
 from videowall.wall.model import WallModel
 from videowall.wall.plan import TileAddress
@@ -20,7 +21,7 @@ class MenuEntry:
     args: dict[str, Any] = field(default_factory=dict)
     ui: str | None = None
     children: tuple[MenuEntry, ...] = ()
-    checked: bool | None = None  # a choice among children: the current one is checked
+    checked: bool | None = None  # a choice or a switch: checked when current or on
 
 
 def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuEntry]:
@@ -61,6 +62,12 @@ def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuE
         cover = tile.fit.value == "cover"
         out.append(MenuEntry("Letterbox picture" if cover else "Fill tile (crop)", "fit",
                              {**at, "fit": "contain" if cover else "cover"}))
+    if tile.kind is TileKind.MAP and tile.map is not None:
+        shown_layers = tile.map.shown
+        out.append(MenuEntry("Layers", children=tuple(
+            MenuEntry(layer.value.capitalize(), "map-layers",
+                      {**at, layer.value: layer not in shown_layers},
+                      checked=layer in shown_layers) for layer in MAP_LAYERS)))
     if tile.kind in (TileKind.CAMERA, TileKind.TOUR):
         shown = address in plan.stats
         out.append(MenuEntry("Hide stats" if shown else "Show stats", "stats",

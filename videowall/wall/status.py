@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from videowall.config.layout import TileKind
+from videowall.config.layout import MAP_LAYERS, MapView, TileKind
 
 if TYPE_CHECKING:
     from videowall.wall.model import WallModel
@@ -39,6 +39,9 @@ class TileStatus(_Out):
     fit: str = Field("contain", description="contain (letterbox) or cover (crop)")
     tour: TourStatus | None = None
     map_zone: str | None = Field(None, description="zone a map tile is framed on")
+    map_layers: list[str] | None = Field(None, description="the layers a map tile shows, of "
+                                         "zones, incidents, units, cameras, heat, basemap "
+                                         "(null: not a map tile)")
     panel: str | None = Field(None, description="panel kind of a panel tile")
     alarm: str | None = Field(None, description="the alarm an alarm card shows (null: the "
                               "top alarm)")
@@ -148,6 +151,11 @@ class WallStatus(_Out):
                                      "when none does)")
 
 
+def map_layers(view: MapView) -> list[str]:
+    """A map view's shown layers, in the registry's order."""
+    return [layer.value for layer in MAP_LAYERS if layer in view.shown]
+
+
 def wall_status(model: WallModel) -> WallStatus:
     """The model's current state with what its sources report."""
     screens = []
@@ -164,6 +172,7 @@ def wall_status(model: WallModel) -> WallStatus:
                     region=r, index=i, kind=tile.kind, camera=tile.camera,
                     stream=tile.stream.value, fit=tile.fit.value, tour=tour,
                     map_zone=tile.map.zone if tile.map else None,
+                    map_layers=map_layers(tile.map) if tile.map else None,
                     panel=tile.panel.kind if tile.panel else None,
                     alarm=tile.alarm.alarm if tile.alarm else None,
                     maximized=plan.maximized == address, focused=plan.focused == address,
