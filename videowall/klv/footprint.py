@@ -114,12 +114,13 @@ def _rotation(meta: UasMetadata) -> Matrix | None:
     heading, az, el = meta.platform_heading, meta.sensor_azimuth, meta.sensor_elevation
     if heading is None or az is None or el is None:
         return None
-    platform = _ypr(heading, meta.platform_pitch or 0.0, meta.platform_roll or 0.0)
-    result: Matrix = platform @ _ypr(az, el, meta.sensor_roll or 0.0)
+    platform = attitude(heading, meta.platform_pitch or 0.0, meta.platform_roll or 0.0)
+    result: Matrix = platform @ attitude(az, el, meta.sensor_roll or 0.0)
     return result
 
 
-def _ypr(yaw: float, pitch: float, roll: float) -> Matrix:
+def attitude(yaw: float, pitch: float, roll: float) -> Matrix:
+    """The yaw-pitch-roll rotation (degrees) from a body frame (forward, right, down)."""
     y, p, r = (math.radians(a) for a in (yaw, pitch, roll))
     cy, sy, cp, sp, cr, sr = math.cos(y), math.sin(y), math.cos(p), math.sin(p), \
         math.cos(r), math.sin(r)
