@@ -1,8 +1,8 @@
 """ST 0601 through the `stanag4609` library (its one home): bytes to UasMetadata and back.
 
 The library checks the universal key, BER lengths and BER-OID tags, the tag 1 checksum and
-each field's encoding; this module splits a data packet into KLV packets, unwraps the
-metadata AU cells of stream type 0x15, and turns the library's answers (values or
+each field's encoding; this module splits a data packet into KLV packets, skips the
+metadata AU cell headers of stream type 0x15, and turns the library's answers (values or
 exceptions) into the wall's types: a UasMetadata, or a KlvError with a reason to count.
 """
 
@@ -45,13 +45,18 @@ Outcome = UasMetadata | KlvError
 def parse_payload(payload: bytes) -> list[Outcome]:
     """Every KLV packet in one demuxed data packet, each parsed or refused with a reason."""
     return [decode(item) if isinstance(item, KLVPacket) else item
-            for item in split_packets(_unwrap_au_cells(payload))]
+            for item in split_packets(payload)]
 
 
 def split_packets(data: bytes) -> Iterator[KLVPacket | KlvError]:
     """Cut `data` into universal-key KLV packets; garbage or a cut-short tail ends it."""
     offset = 0
     while offset < len(data):
+        if data[offset:offset + 4] != _UL_PREFIX[:len(data) - offset] \
+                and data[offset + _AU_HEADER:offset + _AU_HEADER + 4] == _UL_PREFIX:
+            # An ST 1402 metadata AU cell header (stream type 0x15): FFmpeg strips the
+            # first cell's, later cells of the same PES keep theirs.
+            offset += _AU_HEADER
         if data[offset:offset + 4] != _UL_PREFIX[:len(data) - offset]:
             yield KlvError(KlvErrorReason.GARBAGE,
                            f"no KLV universal key at byte {offset} "
@@ -78,19 +83,6 @@ def split_packets(data: bytes) -> Iterator[KLVPacket | KlvError]:
         yield KLVPacket(data[offset:start], data[start + used:end], data[start:start + used],
                         offset)
         offset = end
-
-
-def _unwrap_au_cells(payload: bytes) -> bytes:
-    """The KLV inside ST 1402 metadata AU cells (stream type 0x15), else `payload` itself."""
-    if payload[:4] == _UL_PREFIX or payload[_AU_HEADER:_AU_HEADER + 4] != _UL_PREFIX:
-        return payload
-    parts, offset = [], 0
-    while offset + _AU_HEADER <= len(payload):
-        size = int.from_bytes(payload[offset + 3:offset + 5], "big")
-        parts.append(payload[offset + _AU_HEADER:offset + _AU_HEADER + size])
-        offset += _AU_HEADER + size
-    parts.append(payload[offset:])  # a partial header: left for split_packets to refuse
-    return b"".join(parts)
 
 
 def decode(packet: KLVPacket) -> Outcome:
