@@ -35,8 +35,15 @@ def test_unit_states_kinds_and_alerts_come_from_the_palette() -> None:
             assert _rgb(map_zones.ALERT_EDGE[level]) == palette.ALERT[level]
 
 
-def test_the_export_heat_gradient_is_the_walls_pink_to_deep_red() -> None:
-    stops = {pos: palette.css_hex((r, g, b)) for pos, r, g, b, _ in palette.HEAT_STOPS}
-    assert dict(export.HEAT_GRADIENT) == {p: c for p, c in stops.items() if p > 0}
-    reds = [r for _, r, g, b, _ in palette.HEAT_STOPS]
-    assert reds[0] == 255 and reds[-1] < reds[2]  # pink first, deep red last
+def test_heat_is_pink_red_deep_red_by_risk_on_the_map_and_in_the_export() -> None:
+    from videowall.core.heat import heat_colour
+
+    assert [heat_colour(rank).round().astype(int).tolist() for rank in (0, 1, 2)] == [
+        list(palette.HEAT_RISK[r]) for r in ("low", "medium", "high")]
+    pink, red, deep = (palette.HEAT_RISK[r] for r in ("low", "medium", "high"))
+    assert pink[2] > 150 > red[2] and deep[0] < red[0]  # pink, then red, then deeper red
+    assert palette.HEAT_WEIGHT["low"] < palette.HEAT_WEIGHT["medium"] < palette.HEAT_WEIGHT["high"]
+    for risk in Risk:
+        assert export.HEAT_COLOURS[risk] == palette.css_hex(palette.HEAT_RISK[risk])
+        assert export.HEAT_WEIGHT[risk] == palette.HEAT_WEIGHT[risk]
+    assert [stop[1:4] for stop in palette.HEAT_STOPS] == [pink, red, deep]  # legends' ramp

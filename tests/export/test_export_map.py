@@ -1,19 +1,25 @@
-"""`videowall export-map`: offline HTML, inlined Leaflet, colours, heat data, errors."""
+"""`videowall export-map`: offline HTML, inlined Leaflet, colours, heat picture, errors."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
+import struct
+import zlib
 from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from videowall.config import load_site
+from videowall.core.geo import from_mercator, to_mercator
+from videowall.core.heat import heat_colour, heat_grid, heat_rgba, ranks_of
 from videowall.export import BriefingOptions, ExportError, render_briefing, situation_time
 from videowall.export.markup import RISK_COLOURS, UNIT_COLOURS
 from videowall.export.offline import (
@@ -82,10 +88,31 @@ def markers(html: str) -> dict[str, dict]:
     return found
 
 
-def heat_data(html: str) -> list[list[float]]:
-    match = re.search(r"L\.heatLayer\(\s*(\[.*?\]),\s*\{", html, re.DOTALL)
-    assert match, "no heat layer in the export"
-    return json.loads(match.group(1))
+def png_rgba(data: bytes) -> np.ndarray:
+    """An RGBA PNG as folium writes it (one IDAT, no row filters) as (rows, cols, 4)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, size = 8, b"", (0, 0)
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + length]
+        if kind == b"IHDR":
+            size = struct.unpack(">II", body[:8])
+            assert body[8:10] == b"\x08\x06"  # 8 bits, RGBA
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + length
+    width, height = size
+    rows = np.frombuffer(zlib.decompress(idat), np.uint8).reshape(height, 1 + 4 * width)
+    assert not rows[:, 0].any()  # filter type 0 everywhere
+    return rows[:, 1:].reshape(height, width, 4)
+
+
+def heat_overlay(html: str) -> tuple[np.ndarray, list[list[float]]]:
+    """The heat map's picture and its [[south, west], [north, east]] bounds."""
+    match = re.search(r'L\.imageOverlay\(\s*"data:image/png;base64,([^"]+)",\s*(\[\[.*?\]\])',
+                      html, re.DOTALL)
+    assert match, "no heat picture in the export"
+    return png_rgba(base64.b64decode(match.group(1))), json.loads(match.group(2))
 
 
 @pytest.fixture
@@ -124,12 +151,12 @@ def test_urls_only_in_licence_comments_and_attribution(exported: str) -> None:
         assert in_block_comment(exported, match.start()), f"URL outside a comment: {url}"
 
 
-def test_leaflet_and_heat_plugin_are_inlined_and_extras_dropped(exported: str) -> None:
+def test_leaflet_is_inlined_the_heat_is_a_picture_and_extras_dropped(exported: str) -> None:
     scripts = parse(exported).scripts
     assert any(asset_text("leaflet.js").strip() in s for s in scripts)
-    assert any(asset_text("leaflet-heat.js").strip() in s for s in scripts)
     assert f"Leaflet {LEAFLET_VERSION}" in exported
-    assert "L.heatLayer=function" in exported
+    # The heat is the wall's own picture (an inline PNG), not a browser heat plugin.
+    assert "L.heatLayer" not in exported and 'L.imageOverlay(\n                "data:' in exported
     styles = "\n".join(parse(exported).styles)
     assert ".leaflet-pane" in styles and "data:image/png;base64," in styles
     lowered = exported.lower()
@@ -177,18 +204,30 @@ def test_units_by_kind(exported: str, sim_state: tuple[SituationState, CitySim])
     assert re.search(r'"Units: car \(\d+\)"', exported)
 
 
-def test_heat_layer_holds_the_incidents_of_the_window(
-    exported: str, sim_state: tuple[SituationState, CitySim]
+def test_the_heat_is_the_walls_picture_of_the_window(
+    exported: str, sim_state: tuple[SituationState, CitySim], site_file: Path
 ) -> None:
     state, _ = sim_state
     as_of = situation_time(state)
     assert as_of is not None
     window = state.incident_points(as_of - timedelta(hours=0.5), as_of)
-    data = heat_data(exported)
-    assert 0 < len(data) == len(window) < len(state.incident_points(as_of - timedelta(days=1)))
-    assert sorted((round(p.lat, 6), round(p.lon, 6)) for p in window) == sorted(
-        (lat, lon) for lat, lon, _ in data)
-    assert all(0 < w <= 1 for *_, w in data)
+    assert 0 < len(window) < len(state.incident_points(as_of - timedelta(days=1)))
+    assert re.search(rf'"Heat map: {len(window)} incidents, last 0.5 h"', exported)
+    picture, ((south, west), (north, east)) = heat_overlay(exported)
+    # The wall's severity heat of exactly the window's incidents, north up.
+    x, y = to_mercator([p.lat for p in window], [p.lon for p in window])
+    briefing = render_briefing(state, load_site(site_file), BriefingOptions(heat_hours=0.5))
+    assert np.array_equal(heat_overlay(briefing.html)[0], picture)  # what the command wrote
+    grid = heat_grid(x, y, ranks_of([p.risk for p in window]), sigma_m=briefing.heat_spot_m)
+    assert grid is not None
+    (lat0, lat1), (lon0, lon1) = from_mercator(grid.extent[::2], grid.extent[1::2])
+    assert np.allclose([[south, west], [north, east]], [[lat0, lon0], [lat1, lon1]])
+    assert np.array_equal(picture, heat_rgba(grid, north_up=True))
+    # Its colours are the palette's pink, red and deep red, and what lies between them.
+    ramp = {tuple(c) for c in np.round(heat_colour(np.linspace(0, 2, 256))).astype(int)}
+    seen = {tuple(c) for c in picture[picture[..., 3] > 0][:, :3].astype(int).tolist()}
+    assert seen <= ramp and len(seen) > 3  # several risks mixed: blends between them
+    assert (picture[..., 3] == 0).any() and picture[..., 3].max() > 100
 
 
 def test_zones_are_labelled_with_open_incident_counts(
@@ -283,7 +322,7 @@ def test_text_from_the_bus_is_escaped(tmp_path: Path) -> None:
 def test_empty_state_without_site(tmp_path: Path) -> None:
     briefing = render_briefing(SituationState())
     assert briefing.heat_points == 0 and sum(briefing.open_incidents.values()) == 0
-    assert "L.heatLayer(" not in briefing.html and remote_references(briefing.html) == []
+    assert "L.imageOverlay(" not in briefing.html and remote_references(briefing.html) == []
     with pytest.raises(ExportError):
         render_briefing(SituationState(), None, BriefingOptions(heat_hours=0))
 
@@ -329,7 +368,7 @@ def test_snapshot_from_a_running_server(
     incidents = [m for m in markers(html).values()
                  if "incident" in m["options"].get("className", "")]
     assert len(incidents) == len(state.open_incidents())
-    assert remote_references(html) == [] and "L.heatLayer(" in html
+    assert remote_references(html) == [] and "L.imageOverlay(" in html
 
 
 def test_assets_carry_versions_and_licences() -> None:

@@ -80,13 +80,23 @@ STREAM_BADGE: Mapping[str, RGB] = _frozen({
     "STOPPED": (90, 100, 115),
 })
 
-# Heat map: (position 0..1, r, g, b, alpha 0..255), transparent pink through red to deep red.
+# Heat map by severity, as command halls read it: pink where low-risk incidents were, red
+# for medium, deep red for high. Each incident of the window counts with its risk's weight;
+# the colour is the weighted mean risk nearby, the opacity grows with the weighted amount
+# (`videowall.core.heat` computes both; the map and the briefing export draw its picture).
+HEAT_RISK: Mapping[str, RGB] = _frozen({
+    "low": (255, 130, 196),
+    "medium": (236, 28, 44),
+    "high": (150, 0, 24),
+})
+HEAT_WEIGHT: Mapping[str, float] = MappingProxyType({"low": 1.0, "medium": 2.0, "high": 4.0})
+HEAT_ALPHA_MAX = 225  # opacity (0..255) where the weighted amount saturates
+HEAT_SATURATION = 6.0  # the weighted amount that reads as "a lot" (a low-risk incident: 1)
+# The severity ramp for legends, (position 0..1, r, g, b, alpha): low, medium, high.
 HEAT_STOPS: tuple[tuple[float, int, int, int, int], ...] = (
-    (0.00, 255, 196, 214, 0),
-    (0.20, 255, 150, 185, 60),
-    (0.50, 236, 48, 58, 135),
-    (0.78, 180, 10, 28, 180),
-    (1.00, 105, 0, 12, 210),
+    (0.0, *HEAT_RISK["low"], 150),
+    (0.5, *HEAT_RISK["medium"], 190),
+    (1.0, *HEAT_RISK["high"], HEAT_ALPHA_MAX),
 )
 
 

@@ -11,23 +11,24 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import folium
+import numpy as np
+from folium.raster_layers import ImageOverlay
 from shapely.geometry import mapping
 
 from videowall.config import Site, Zone, ZoneClass
 from videowall.core.durations import format_age
-from videowall.core.geo import BBox
+from videowall.core.geo import EARTH_RADIUS, BBox, from_mercator, to_mercator
+from videowall.core.heat import HeatGrid, heat_grid, heat_rgba, ranks_of, spot_sigma
 from videowall.export.markup import (
     ALERT_COLOURS,
     DEFAULT_TITLE,
-    HEAT_GRADIENT,
-    HEAT_MAX,
+    HEAT_COLOURS,
     HEAT_WEIGHT,
     RISK_COLOURS,
     RISK_RADIUS,
     STYLE,
     UNIT_COLOURS,
     ZONE_FILL,
-    OfflineHeatMap,
     OfflineMap,
     clock,
     esc,
@@ -81,6 +82,7 @@ class Briefing:
     zones: int
     heat_points: int
     heat_since: datetime
+    heat_spot_m: float = 0.0  # the heat picture's spot radius (Mercator metres)
     dropped_links: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -115,6 +117,7 @@ class _Briefing:
                             for i in state.open_incidents()), key=lambda i: (i.reported_at, i.id))
         self.units = sorted(state.units.values(), key=lambda u: (u.kind, u.callsign, u.id))
         self.heat = state.incident_points(self.heat_since, self.as_of)
+        self.heat_spot_m = 0.0
         self.zones: tuple[Zone, ...] = site.zones if site is not None else ()
         self.zone_updates = {z.id: z for z in state.items(Kind.ZONE).values()
                              if isinstance(z, ZoneUpdate)}
@@ -129,7 +132,7 @@ class _Briefing:
             zoom = fit_zoom(extent)
         fmap = OfflineMap(location=center, zoom_start=zoom, tiles=None, control_scale=True,
                            min_zoom=2, max_zoom=19)
-        figure = OfflineFigure(title=esc(self.options.title), heat=bool(self.heat))
+        figure = OfflineFigure(title=esc(self.options.title), heat=False)  # heat: an image
         figure.add_child(fmap)
         figure.header.add_child(RawHtml(f"<style>{STYLE}</style>\n"), name="briefing_css")
         if self.options.tiles_url is not None:
@@ -207,14 +210,28 @@ class _Briefing:
         return f"<b>{esc(zone.title)}</b>" + table(rows)
 
     # --- heat ----------------------------------------------------------------------------
+    def heat_grid(self, zoom: int) -> HeatGrid | None:
+        """The wall's heat by severity (videowall.core.heat) of the window, with the spots
+        the wall's map draws at this Web Mercator zoom."""
+        x, y = to_mercator([p.lat for p in self.heat], [p.lon for p in self.heat])
+        metres_per_px = 2 * math.pi * EARTH_RADIUS / (256 * 2 ** zoom)
+        self.heat_spot_m = spot_sigma(metres_per_px)
+        return heat_grid(np.atleast_1d(x), np.atleast_1d(y),
+                         ranks_of([p.risk for p in self.heat]), sigma_m=self.heat_spot_m)
+
     def _add_heat(self, fmap: folium.Map, zoom: int) -> None:
-        data = [[round(p.lat, 6), round(p.lon, 6), HEAT_WEIGHT[p.risk]] for p in self.heat]
+        # The same picture as the wall's: its grid in Mercator, laid over the map as a PNG
+        # (Leaflet stretches an image overlay linearly in Mercator, as the grid is made).
+        grid = self.heat_grid(zoom)
+        if grid is None:
+            return
+        west, south, east, north = grid.extent
+        (lat0, lat1), (lon0, lon1) = from_mercator([west, east], [south, north])
         hours = f"{self.options.heat_hours:g}"
-        OfflineHeatMap(
-            data, name=f"Heat map: {len(data)} incidents, last {hours} h",
-            min_opacity=0.25, radius=25, blur=20, max_zoom=zoom, max=HEAT_MAX,
-            gradient=dict(HEAT_GRADIENT),
-        ).add_to(fmap)
+        ImageOverlay(heat_rgba(grid, north_up=True), bounds=[[lat0, lon0], [lat1, lon1]],
+                     origin="upper", pixelated=False, mercator_project=False,
+                     name=f"Heat map: {len(self.heat)} incidents, last {hours} h",
+                     class_name="vw-heat", interactive=False, z_index=1).add_to(fmap)
 
     # --- units ---------------------------------------------------------------------------
     def _add_units(self, fmap: folium.Map) -> None:
@@ -337,6 +354,9 @@ class _Briefing:
 
         parts = ['<div class="vw-panel vw-legend">', "<h2>Incidents (open)</h2>"]
         parts += [dot(RISK_COLOURS[r], r.value) for r in Risk]
+        if self.heat:
+            parts += [f"<h2>Heat by risk, last {self.options.heat_hours:g} h</h2>"]
+            parts += [dot(HEAT_COLOURS[r], r.value) for r in (Risk.LOW, Risk.MEDIUM, Risk.HIGH)]
         parts += ["<h2>Units</h2>"]
         parts += [dot(UNIT_COLOURS[k], words(k.value)) for k in UnitKind
                   if any(u.kind is k for u in self.units)]
@@ -391,7 +411,8 @@ def render_briefing(
         html=text, as_of=builder.as_of,
         open_incidents={r: sum(1 for i in builder.open if i.risk is r) for r in Risk},
         units=len(builder.units), zones=len(builder.zones), heat_points=len(builder.heat),
-        heat_since=builder.heat_since, dropped_links=figure.dropped_links,
+        heat_since=builder.heat_since, heat_spot_m=builder.heat_spot_m,
+        dropped_links=figure.dropped_links,
     )
 
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import folium
 from branca.element import Element, Figure
-from folium.plugins import HeatMap
 
 from videowall.config import ZoneClass
 from videowall.core import palette
@@ -28,14 +27,12 @@ from videowall.situation import (
 
 RISK_COLOURS: Mapping[Risk, str] = {r: css_hex(palette.RISK[r]) for r in Risk}
 RISK_RADIUS: Mapping[Risk, int] = {Risk.HIGH: 9, Risk.MEDIUM: 8, Risk.LOW: 7}
-HEAT_WEIGHT: Mapping[Risk, float] = {Risk.HIGH: 1.0, Risk.MEDIUM: 0.6, Risk.LOW: 0.35}
-HEAT_MAX = 2.0  # summed weight at which the heat map turns fully red
+HEAT_WEIGHT: Mapping[Risk, float] = {r: palette.HEAT_WEIGHT[r] for r in Risk}  # as the wall
 UNIT_COLOURS: Mapping[UnitKind, str] = {k: css_hex(palette.UNIT_KIND[k]) for k in UnitKind}
 ALERT_COLOURS: Mapping[AlertLevel, str] = {a: css_hex(palette.ALERT[a]) for a in AlertLevel}
 ZONE_FILL: Mapping[ZoneClass, str] = {c: css_hex(palette.ZONE_FILL[c]) for c in ZoneClass}
-# The wall's heat colours for Leaflet.heat: {position: colour} (its alpha is its own).
-HEAT_GRADIENT: Mapping[float, str] = {pos: css_hex((r, g, b))
-                                      for pos, r, g, b, _a in palette.HEAT_STOPS if pos > 0}
+# The heat's colours by risk, as the wall's map key shows them.
+HEAT_COLOURS: Mapping[Risk, str] = {r: css_hex(palette.HEAT_RISK[r]) for r in Risk}
 BACKGROUND = "#0c1016"
 DEFAULT_TITLE = "Situation briefing"
 
@@ -74,10 +71,6 @@ class OfflineMap(folium.Map):
     # No CDN links at all: Leaflet comes inlined from OfflineFigure.
     default_js: list[tuple[str, str]] = []
     default_css: list[tuple[str, str]] = []
-
-
-class OfflineHeatMap(HeatMap):
-    default_js: list[tuple[str, str]] = []
 
 
 class Bind(folium.MacroElement):
