@@ -118,6 +118,11 @@ def test_every_registered_action_through_ctl_shows_in_status(
     # focus-map was a wall action that ctl could not send.
     assert ctl("focus-map", "--zone", "south") == "ok 1 map tile(s) on zone south"
     assert wall.windows["right"].placed[0].widget.focus_zone == "south"
+    assert ctl("map-layers", "right", "0", "--heat", "off", "--units", "on") == (
+        "ok right tile 0 map layers: zones, incidents, units, cameras, basemap (off: heat)")
+    assert tile(status(), "right", 0)["map_layers"] == [
+        "zones", "incidents", "units", "cameras", "basemap"]
+    assert "heat" not in wall.windows["right"].placed[0].widget.layers
     # Any tile with a picture will do: this tests the command, not how fast a stream starts.
     tiles = [p for p in wall.windows["left"].placed if isinstance(p.widget, VideoTile)]
     qtbot.waitUntil(lambda: any(p.widget.painted > 0 for p in tiles), timeout=20000)

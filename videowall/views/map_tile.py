@@ -14,7 +14,7 @@ from PyQt6.QtGui import QColor, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
 from videowall.config import Camera, Zone
-from videowall.config.layout import MapView
+from videowall.config.layout import MAP_LAYERS, MapLayer, MapView
 from videowall.core.geo import from_mercator, metres_scale, to_mercator
 from videowall.situation.counters import zone_counters
 from videowall.situation.envelope import Kind
@@ -61,6 +61,7 @@ class MapTile(pg.PlotWidget):
     COUNTERS_S = 1.0  # zone labels, status line, fading and details age
     HEAT_S = 3.0  # heat map recomputed at most this often
     NEARBY_M = 300.0
+    COMPACT_W, COMPACT_H = 960, 540  # smaller tiles get the one-line key and status line
 
     def __init__(self, zones: Iterable[Zone], cameras: Iterable[Camera], zone: str | None = None,
                  feed: SituationFeed | None = None, parent: QWidget | None = None, *,
@@ -76,6 +77,10 @@ class MapTile(pg.PlotWidget):
         item.hideButtons()
         self.setAspectLocked(True)
         self.vb: pg.ViewBox = item.getViewBox()
+        self.layers: frozenset[MapLayer] = frozenset(MAP_LAYERS)
+        self.view: MapView | None = None  # the tile's map view last shown
+        self.compact = False  # the one-line key and status line of small tiles
+        self._labels_dirty = True
         self.zone_layer = ZoneLayer(zones)
         self.zones = self.zone_layer.zones
         self.camera_layer = CameraLayer(cameras)
@@ -146,6 +151,33 @@ class MapTile(pg.PlotWidget):
         """Heat map of incidents reported in the last `seconds` (None: off)."""
         self.heat.set_window(seconds)
         self._heat_dirty = self._slow_due = True
+        self._layers_changed()
+
+    def set_layers(self, shown: Iterable[MapLayer]) -> None:
+        """Draw these layers only (zones, incidents, units, cameras, heat, basemap). A hidden
+        layer costs nothing: it is neither rebuilt nor painted, and clicks pass through it."""
+        layers = frozenset(shown)
+        if layers == self.layers:
+            return
+        self.layers = layers
+        self._layers_changed()
+
+    def _layers_changed(self) -> None:
+        on = self.layers
+        self.zone_layer.set_shown(MapLayer.ZONES in on)
+        self.camera_layer.set_shown(MapLayer.CAMERAS in on)
+        for item in self.units.items:
+            item.setVisible(MapLayer.UNITS in on)
+        for item in self.incidents.items:
+            item.setVisible(MapLayer.INCIDENTS in on)
+        self.basemap.setVisible(MapLayer.BASEMAP in on)
+        self.heat.set_shown(MapLayer.HEAT in on)
+        # Under a heat map, incidents fold sooner: fewer badges, more heat to read.
+        self.incidents.set_thinned(self.heat.active)
+        self.key.set_state(on, self.heat.window if self.heat.active else None)
+        self._view_dirty = self._labels_dirty = self._slow_due = True
+        self.units.markers.update()
+        self._place_overlays()
 
     def set_basemap(self, path: BasemapPaths | None) -> None:
         """Local tiles or vector data under everything: an XYZ folder, an .mbtiles file, an
@@ -164,6 +196,7 @@ class MapTile(pg.PlotWidget):
         """Frame one zone (highlighted), or the whole city with None."""
         self.focus_zone = zone_id
         self.zone_layer.set_focus(zone_id)
+        self._labels_dirty = True
         rect = self.zone_layer.zone_rect(zone_id) if zone_id else None
         rect = rect or self.city_rect()
         if not rect.isEmpty():
@@ -171,8 +204,13 @@ class MapTile(pg.PlotWidget):
 
     def show_view(self, view: MapView | None) -> None:
         """Frame what a tile's map view asks for: a zone, a point (with cameras' cones
-        highlighted), or the whole city."""
+        highlighted), or the whole city; and draw its layers. A view that changes only the
+        layers keeps where the operator panned and zoomed to."""
         view = view or MapView()
+        last, self.view = self.view, view
+        self.set_layers(view.shown)
+        if view.same_framing(last) and last is not None and last.shown != view.shown:
+            return
         self.camera_layer.set_highlight(view.highlight)
         if view.center is not None and view.zone is None:
             self.focus_point(view.center[0], view.center[1], view.radius_m)
@@ -211,7 +249,10 @@ class MapTile(pg.PlotWidget):
                 "incident_rebuilds": self.incidents.rebuilds,
                 "heat_computes": self.heat.computes, "unit_rebuild_ms": self.units.rebuild_ms,
                 "unit_paint_ms": self.units.markers.paint_ms,
-                "incident_rebuild_ms": self.incidents.rebuild_ms}
+                "incident_rebuild_ms": self.incidents.rebuild_ms,
+                "heat_compute_ms": self.heat.compute_ms,
+                "label_placements": self.zone_layer.placements,
+                "label_place_ms": self.zone_layer.place_ms}
 
     # ---- input ----------------------------------------------------------------------
 
@@ -239,7 +280,7 @@ class MapTile(pg.PlotWidget):
             self.camera_layer.set_online(entity.id, entity.online)
 
     def _on_range(self, *_: object) -> None:
-        self._view_dirty = True
+        self._view_dirty = self._labels_dirty = True
         lat = from_mercator(0.0, self.vb.viewRect().center().y())[0]
         self.scale_bar.set_scale(self.units_per_pixel() / metres_scale(float(lat)))
 
@@ -248,17 +289,22 @@ class MapTile(pg.PlotWidget):
             return
         pos = self.vb.mapSceneToView(ev.scenePos())
         x, y, upp = pos.x(), pos.y(), self.units_per_pixel()
-        hit = self.incidents.markers.hit(x, y, upp)
+        on = self.layers
+        hit = self.incidents.markers.hit(x, y, upp) if MapLayer.INCIDENTS in on else None
         if hit is not None and hit[0] == "point":
             incident = self.incidents.incident_at(hit[1])
             if incident is not None:
                 self.show_incident(incident.id)
                 self.incident_clicked.emit(incident.id)
                 return
-        if hit is None and (camera := self.camera_layer.hit(x, y, upp)) is not None:
+        if hit is None and MapLayer.CAMERAS in on and (
+                camera := self.camera_layer.hit(x, y, upp)) is not None:
             self.camera_clicked.emit(camera)
             return
-        for markers in (self.incidents.markers, self.units.markers):
+        for layer, markers in ((MapLayer.INCIDENTS, self.incidents.markers),
+                               (MapLayer.UNITS, self.units.markers)):
+            if layer not in on:
+                continue
             hit = markers.hit(x, y, upp)
             clusters = markers.clusters(upp)
             if hit is not None and hit[0] == "cluster" and clusters is not None:
@@ -276,37 +322,85 @@ class MapTile(pg.PlotWidget):
         mono = time.monotonic()
         now = self.clock()
         slow = force or self._slow_due or mono - self._last_slow >= self.COUNTERS_S
-        if self.units.dirty or (slow and len(self.units)):
+        on = self.layers
+        if MapLayer.UNITS in on and (self.units.dirty or (slow and len(self.units))):
             self.units.rebuild(now.timestamp())
-        if self.incidents.dirty or (slow and self.incidents.overdue_at(now.timestamp())
-                                    != self.incidents.overdue):
+        if MapLayer.INCIDENTS in on and (
+                self.incidents.dirty or (slow and self.incidents.overdue_at(now.timestamp())
+                                         != self.incidents.overdue)):
             self.incidents.rebuild(now.timestamp())  # new, or newly overdue: rings change
-            slow = True
-        self.incidents.animate(mono)
+            slow = self._labels_dirty = True  # labels keep off the markers
+        if MapLayer.INCIDENTS in on:
+            self.incidents.animate(mono)
         if self._view_dirty and self.basemap.source is not None:
             self._view_dirty = self.basemap.update_view(self.vb.viewRect(),
                                                         self.units_per_pixel())
-        if self.heat.window and mono - self.heat.last_compute >= self.HEAT_S and (
-                self._heat_dirty or mono - self.heat.last_compute >= 5 * self.HEAT_S):
+        since = mono - self.heat.last_compute
+        rezoomed = self.heat.sigma_for(self.units_per_pixel()) != self.heat.sigma_m
+        if self.heat.active and (since >= self.HEAT_S and (
+                self._heat_dirty or since >= 5 * self.HEAT_S) or (rezoomed and since >= 0.5)):
             self._compute_heat(now)
         if slow and self.feed is not None:
             self._slow_due, self._last_slow = False, mono
             self._update_counters(now)
+        if self._labels_dirty:
+            self.place_labels()
+
+    def place_labels(self) -> None:
+        """Choose the zone labels to show at this zoom: none overlapping another or an
+        overlay (a few hundred microseconds for 77 zones; at most once per refresh)."""
+        self._labels_dirty = False
+        rect = self.vb.viewRect()
+        a = self.view_to_widget(rect.left(), rect.top())
+        b = self.view_to_widget(rect.right(), rect.bottom())
+        dx, dy = rect.width() or 1.0, rect.height() or 1.0
+        sx, sy = (b.x() - a.x()) / dx, (b.y() - a.y()) / dy
+        x0, y0 = a.x() - sx * rect.left(), a.y() - sy * rect.top()
+
+        def to_px(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return x0 + sx * x, y0 + sy * y
+
+        overlays = [w.geometry() for w in (self.status, self.key, self.details, self.scale_bar)
+                    if w.isVisible()]
+        self.zone_layer.place_labels(to_px, self.width(), self.height(),
+                                     [QRectF(g) for g in overlays], self._incident_marks(to_px))
+
+    def _incident_marks(self, to_px: Callable[[np.ndarray, np.ndarray],
+                                              tuple[np.ndarray, np.ndarray]]
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Where incidents and their badges are drawn (widget pixels, radius): zone labels
+        keep off them."""
+        markers = self.incidents.markers
+        if MapLayer.INCIDENTS not in self.layers or not len(markers):
+            return None
+        clusters = markers.clusters(self.units_per_pixel())
+        single = clusters.single if clusters is not None else np.ones(len(markers), bool)
+        xs, ys = markers.x[single], markers.y[single]
+        radius = [np.full(len(xs), 8.0)]
+        if clusters is not None and len(clusters):
+            xs, ys = np.concatenate([xs, clusters.x]), np.concatenate([ys, clusters.y])
+            digits = np.floor(np.log10(np.maximum(clusters.count, 1))) + 1
+            radius.append(11.0 + 3.0 * np.maximum(0, digits - 2))
+        px, py = to_px(xs, ys)
+        return px, py, np.concatenate(radius)
 
     def _compute_heat(self, now: datetime) -> None:
         self._heat_dirty = False
         points = (self.feed.state.incident_points(now - timedelta(seconds=self.heat.window or 0))
                   if self.feed is not None else [])
         x, y = to_mercator([p.lat for p in points], [p.lon for p in points])
-        self.heat.compute(np.atleast_1d(x), np.atleast_1d(y), self.city_rect())
+        ranks = np.fromiter((RISK_RANK[p.risk] for p in points), int, len(points))
+        self.heat.compute(np.atleast_1d(x), np.atleast_1d(y), ranks, self.city_rect(),
+                          self.heat.sigma_for(self.units_per_pixel()))
 
     def _update_counters(self, now: datetime) -> None:
         incidents = list(self.incidents.incidents.values())
         rank = np.array([RISK_RANK[i.risk] for i in incidents], dtype=int)
         if self.feed is not None:
             state = self.feed.state
-            self.zone_layer.update_counters(zone_counters(
-                state.incidents.values(), state.units.values(), list(self.zones.values())))
+            if self.zone_layer.update_counters(zone_counters(
+                    state.incidents.values(), state.units.values(), list(self.zones.values()))):
+                self._labels_dirty = True  # a label's size, and its priority, may change
         alpha = self.units.markers.opacity
         status = self.units.status[self.units.shown_rows]
         self.status.set_summary(
@@ -333,11 +427,19 @@ class MapTile(pg.PlotWidget):
     # ---- Qt overrides ---------------------------------------------------------------
 
     def _place_overlays(self) -> None:
-        self.status.move(10, 10)
+        compact = self.width() < self.COMPACT_W or self.height() < self.COMPACT_H
+        if compact != self.compact:
+            self.compact = compact
+            self.status.set_compact(compact)
+            self.key.set_compact(compact)
+        self.status.move(10 if not compact else 6, 10 if not compact else 6)
         self.key.adjustSize()
-        self.key.setVisible(self.feed is not None and self.width() >= self.key.width() + 200
-                            and self.height() >= 400)
-        self.key.move(10, max(10, self.height() - self.key.height() - 10))
+        margin = 6 if compact else 10
+        room = self.width() - self.scale_bar.width() - 2 * margin  # the key leaves the scale
+        self.key.setVisible(self.feed is not None and self.key.width() <= room
+                            and self.height() >= 200)
+        self.key.move(margin, max(margin, self.height() - self.key.height() - margin))
+        self._labels_dirty = True
         self.details.move(max(10, self.width() - self.details.width() - 12), 12)
         self.scale_bar.move(self.width() - self.scale_bar.width() - 12,
                             self.height() - self.scale_bar.height() - 10

@@ -53,8 +53,8 @@ def key_name(event: QKeyEvent) -> str | None:
                                Qt.Key.Key_N: "N"}
     if key in letters and not mods & ~Qt.KeyboardModifier.KeypadModifier:
         return letters[key]
-    if key == Qt.Key.Key_N and mods == Qt.KeyboardModifier.ShiftModifier:
-        return "Shift+N"
+    if Qt.Key.Key_A <= key <= Qt.Key.Key_Z and mods == Qt.KeyboardModifier.ShiftModifier:
+        return f"Shift+{chr(key)}"  # Shift+N, and the map layers' Shift+Z, I, U, C, H, B
     return None
 
 

@@ -67,6 +67,11 @@ class CameraLayer:
     def items(self) -> list[QGraphicsItem]:
         return [*self.cones, self.points] if self.cameras else []
 
+    def set_shown(self, shown: bool) -> None:
+        """The cameras layer on or off: markers and view cones together."""
+        for item in self.items:
+            item.setVisible(shown)
+
     def all_online(self) -> None:
         for camera_id in list(self.offline):
             self.set_online(camera_id, True)

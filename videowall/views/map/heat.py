@@ -1,4 +1,5 @@
-"""Heat map layer: incident density over a time window (2D histogram, blur, pink to deep red)."""
+"""Heat map layer: incidents of the time window by severity (`videowall.core.heat`), drawn
+as one image between the zones and the markers."""
 
 from __future__ import annotations
 
@@ -7,55 +8,10 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from numpy.lib.stride_tricks import sliding_window_view
 from PyQt6.QtCore import QRectF
 from PyQt6.QtGui import QPainter
 
-from videowall.core import palette
-
-MAX_CELLS = 512  # cells along the longer side of the grid
-SIGMA_M = 160.0  # blur radius (Mercator metres)
-_STOPS = np.array(palette.HEAT_STOPS, dtype=float)  # position, r, g, b, alpha
-
-
-def heat_lut() -> np.ndarray:
-    """256 RGBA entries: transparent pink through red to deep red."""
-    t = np.linspace(0.0, 1.0, 256)
-    lut = np.stack([np.interp(t, _STOPS[:, 0], _STOPS[:, c]) for c in range(1, 5)], axis=1)
-    lut[0, 3] = 0
-    return lut.astype(np.uint8)
-
-
-def gaussian_blur(a: np.ndarray, sigma: float) -> np.ndarray:
-    """Separable Gaussian blur (truncated at 3 sigma); outside the grid counts as empty."""
-    if sigma <= 0.3:
-        return a
-    r = max(1, int(math.ceil(3 * sigma)))
-    k = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
-    k /= k.sum()
-    for axis in (0, 1):
-        pad = [(0, 0), (0, 0)]
-        pad[axis] = (r, r)
-        windows = sliding_window_view(np.pad(a, pad), 2 * r + 1, axis=axis)
-        a = windows @ k
-    return a
-
-
-def density(x: np.ndarray, y: np.ndarray, extent: QRectF, *, weights: np.ndarray | None = None,
-            max_cells: int = MAX_CELLS, sigma_m: float = SIGMA_M) -> tuple[np.ndarray, QRectF]:
-    """Blurred counts over `extent` (rows south to north) normalised to [0, 1], and the
-    extent actually covered (grown by the blur margin)."""
-    margin = 3 * sigma_m
-    rect = extent.adjusted(-margin, -margin, margin, margin)
-    side = max(rect.width(), rect.height()) / max_cells
-    cols = max(1, math.ceil(rect.width() / side))
-    rows = max(1, math.ceil(rect.height() / side))
-    rect = QRectF(rect.left(), rect.top(), cols * side, rows * side)
-    hist, _, _ = np.histogram2d(y, x, bins=(rows, cols), weights=weights,
-                                range=[[rect.top(), rect.bottom()], [rect.left(), rect.right()]])
-    grid = gaussian_blur(hist, sigma_m / side)
-    peak = grid.max()
-    return (grid / peak if peak > 0 else grid), rect
+from videowall.core.heat import SIGMA_M, HeatGrid, heat_grid, heat_rgba, spot_sigma
 
 
 class HeatImage(pg.ImageItem):
@@ -68,51 +24,72 @@ class HeatImage(pg.ImageItem):
 
 
 class HeatLayer:
-    """An image under the markers; `compute` is called at most every few seconds."""
+    """An image under the markers; `compute` is called at most every few seconds, and
+    costs what its grid costs (at most 512 cells a side), not what the incidents number."""
 
     def __init__(self) -> None:
         self.image = HeatImage(axisOrder="row-major")
         self.image.setZValue(-20)
         self.image.setVisible(False)
         self.window: float | None = None
-        self.grid: np.ndarray | None = None
+        self.shown = True  # the map's heat layer is on (a hidden layer is not computed)
+        self.heat: HeatGrid | None = None
         self.rect = QRectF()
         self.computes = 0
         self.compute_ms = 0.0
         self.last_compute = -math.inf  # time.monotonic() of the last computation
         self.points = 0
-        self._lut = heat_lut()
+        self.sigma_m = SIGMA_M  # the spot radius of the last computation
+
+    sigma_for = staticmethod(spot_sigma)  # the spot radius for a zoom (core.heat)
+
+    @property
+    def grid(self) -> np.ndarray | None:
+        """The risk-weighted amount per cell (rows south to north), None without heat."""
+        return self.heat.amount if self.heat is not None else None
+
+    @property
+    def active(self) -> bool:
+        """Whether the heat is wanted: a window is set and the layer is on."""
+        return self.window is not None and self.shown
 
     def set_window(self, seconds: float | None) -> None:
         self.window = seconds if seconds and seconds > 0 else None
         self.last_compute = -math.inf
         if self.window is None:
             self.image.setVisible(False)
-            self.grid = None
+            self.heat = None
 
-    def compute(self, x: np.ndarray, y: np.ndarray, extent: QRectF,
-                weights: np.ndarray | None = None) -> None:
-        """Recompute from incident positions (Mercator) over `extent` (grown to fit them)."""
+    def set_shown(self, shown: bool) -> None:
+        """Turn the layer on or off; on again, it is recomputed at the next refresh."""
+        if shown != self.shown:
+            self.shown = shown
+            self.last_compute = -math.inf
+        self.image.setVisible(shown and self.heat is not None and self.window is not None)
+
+    def value_at(self, x: float, y: float) -> tuple[float, float]:
+        """(weighted amount, mean risk rank) at Mercator (x, y)."""
+        return self.heat.at(x, y) if self.heat is not None else (0.0, 0.0)
+
+    def compute(self, x: np.ndarray, y: np.ndarray, ranks: np.ndarray, extent: QRectF,
+                sigma_m: float = SIGMA_M) -> None:
+        """Recompute from incident positions (Mercator) and risk ranks over `extent` (grown
+        to fit them), with spots of `sigma_m` metres."""
         start = time.perf_counter()
         self.last_compute = time.monotonic()
         self.points = len(x)
-        if len(x):
-            # At least 200 m across: Qt's united() ignores an empty rectangle, which dropped a
-            # lone incident outside the city from the histogram.
-            w, h = max(float(np.ptp(x)), 200.0), max(float(np.ptp(y)), 200.0)
-            cx, cy = (float(x.min()) + float(x.max())) / 2, (float(y.min()) + float(y.max())) / 2
-            pts = QRectF(cx - w / 2, cy - h / 2, w, h)
-            extent = pts if extent.isEmpty() else extent.united(pts)
-        if not len(x):
-            self.grid = None
+        self.sigma_m = sigma_m
+        box = None if extent.isEmpty() else (extent.left(), extent.top(), extent.right(),
+                                              extent.bottom())
+        heat = heat_grid(x, y, ranks, box, sigma_m=sigma_m)
+        self.heat = heat
+        if heat is None:
             self.image.setVisible(False)
             return
-        grid, rect = density(x, y, extent, weights=weights)
-        level = grid ** 0.6  # weak spots stay visible next to a hot one
-        index = np.clip((level * 255).astype(int), 0, 255)
-        self.grid, self.rect = grid, rect
-        self.image.setImage(self._lut[index], autoLevels=False)
-        self.image.setRect(rect)
-        self.image.setVisible(True)
+        west, south, east, north = heat.extent
+        self.rect = QRectF(west, south, east - west, north - south)
+        self.image.setImage(heat_rgba(heat), autoLevels=False)
+        self.image.setRect(self.rect)
+        self.image.setVisible(self.shown)
         self.computes += 1
         self.compute_ms = (time.perf_counter() - start) * 1000

@@ -9,12 +9,12 @@ from collections.abc import Callable, Iterable
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen
-from PyQt6.QtWidgets import QGraphicsItem
+from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from videowall.core.geo import to_mercator
 from videowall.situation.models import Incident, IncidentStatus, Risk
 from videowall.situation.state import Change
-from videowall.views.map.markers import MarkerItem
+from videowall.views.map.markers import MarkerItem, device_scale
 from videowall.views.map.style import (
     RISK_COLOUR,
     RISK_RANK,
@@ -27,6 +27,8 @@ from videowall.views.map.style import (
 
 PULSE_PERIOD = 1.2  # seconds per pulse
 PULSE_STEPS = 6  # frames per pulse: 5 Hz, cheap
+CLUSTER_CELL_PX = 40.0  # incidents sharing a cell this wide (two or more) fold into a badge
+THIN_CELL_PX = 64.0  # the cell under a heat map: fewer badges, more of the heat to read
 
 
 def _ring(colour: QColor, step: int) -> Callable[[QPainter], None]:
@@ -54,19 +56,70 @@ def build_pulse_atlas() -> SymbolAtlas:
 
 
 class PulseItem(MarkerItem):
-    """Expanding, fading rings around new incidents, pre-rendered; `set_phase` animates."""
+    """Expanding, fading rings around new and overdue incidents, pre-rendered; `set_phase`
+    animates. A ringed incident folded into a cluster rings its badge instead (one ring per
+    badge, in the colour of its most urgent ring), so clustering never hides a new one."""
 
-    def __init__(self) -> None:
+    def __init__(self, source: MarkerItem | None = None) -> None:
         super().__init__(build_pulse_atlas())
+        self.source = source  # the incident markers, whose clusters the rings follow
         self.phase = 0.0
         self.ranks = np.zeros(0, dtype=int)
+        self.ringed = np.zeros(0, dtype=int)  # marker index in `source` of each ring
+        self._rings_x = self._rings_y = np.zeros(0)
+        self._drawn_ranks = self.ranks  # the ring rank of each ring drawn (x, y)
+        self._shown: tuple[int, float] | None = None  # (source generation, zoom) shown
 
-    def set_rings(self, x: np.ndarray, y: np.ndarray, ranks: np.ndarray) -> None:
+    def set_rings(self, x: np.ndarray, y: np.ndarray, ranks: np.ndarray,
+                  ringed: np.ndarray | None = None) -> None:
+        """Rings at (x, y) with ring ranks; `ringed`: their indexes among the source's
+        markers (the rings then follow the source's clusters)."""
         self.ranks = np.asarray(ranks, dtype=int)
-        self.set_points(x, y, self._symbols())
+        self.ringed = (np.arange(len(x)) if ringed is None
+                       else np.asarray(ringed, dtype=int))
+        self._rings_x, self._rings_y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        self._shown = None
+        self._drawn_ranks = self.ranks
+        self.set_points(x, y, self._symbols(self.ranks))
+        if self.source is not None and len(x) and len(self.source):
+            # Badges sit at centroids among all markers: bound the rings by all of them.
+            self.set_data_rect(self.source.x, self.source.y)
 
-    def _symbols(self) -> np.ndarray:
-        return self.ranks * PULSE_STEPS + int(round(self.phase * PULSE_STEPS)) % PULSE_STEPS
+    def _symbols(self, ranks: np.ndarray) -> np.ndarray:
+        return ranks * PULSE_STEPS + int(round(self.phase * PULSE_STEPS)) % PULSE_STEPS
+
+    def follow_clusters(self, units_per_px: float) -> None:
+        """Put the rings of folded incidents on their cluster badges at this zoom."""
+        source = self.source
+        if source is None or not len(self.ranks) or units_per_px <= 0:
+            return
+        key = (source.generation, round(math.log(units_per_px), 4))
+        if key == self._shown:
+            return
+        self._shown = key
+        clusters = source.clusters(units_per_px)
+        valid = self.ringed < len(source)
+        if clusters is None or not len(clusters) or not valid.all():
+            x, y, ranks = self._rings_x, self._rings_y, self.ranks
+        else:
+            member = clusters.member[self.ringed]
+            alone = member < 0
+            top = np.full(len(clusters), -1, dtype=int)
+            np.maximum.at(top, member[~alone], self.ranks[~alone])
+            badges = np.flatnonzero(top >= 0)
+            x = np.concatenate([self._rings_x[alone], clusters.x[badges]])
+            y = np.concatenate([self._rings_y[alone], clusters.y[badges]])
+            ranks = np.concatenate([self.ranks[alone], top[badges]])
+        self.x, self.y = x, y  # within the bounds set in set_rings: no geometry change
+        self.opacity = np.ones(len(x))
+        self.rank = np.zeros(len(x), dtype=int)
+        self._drawn_ranks = ranks
+        self.symbol = self._symbols(ranks)
+
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        self.follow_clusters(1.0 / device_scale(p))
+        super().paint(p, option, widget)
 
     def set_phase(self, phase: float) -> None:
         """Move to a phase in [0, 1), quantised to PULSE_STEPS; repaints only on a new step."""
@@ -74,7 +127,7 @@ class PulseItem(MarkerItem):
         if stepped != self.phase:
             self.phase = stepped
             if len(self.x):
-                self.symbol = self._symbols()
+                self.symbol = self._symbols(self._drawn_ranks)
                 self.update()
 
     @property
@@ -94,13 +147,17 @@ class IncidentLayer:
     def __init__(self, target: Target | None = None) -> None:
         self.target: Target = target or (lambda zone: 300.0)
         self.overdue: frozenset[str] = frozenset()
+        # Every incident folds when crowded, new and overdue ones too (their rings then
+        # mark the badge); a badge takes the colour of its highest risk.
         self.markers = MarkerItem(build_incident_atlas(),
                                   cluster_colours=[RISK_COLOUR[r] for r in RISKS],
-                                  cluster_cell=48.0, cluster_threshold=4)
+                                  cluster_cell=CLUSTER_CELL_PX, cluster_threshold=1,
+                                  cluster_merge=0.75)
         self.markers.setZValue(40)
-        self.pulse = PulseItem()
+        self.pulse = PulseItem(self.markers)
         self.pulse.setZValue(39)
         self.incidents: dict[str, Incident] = {}
+        self.ringed = np.zeros(0, dtype=bool)  # per marker: new or overdue (a ring)
         self.dirty = False
         self.rebuilds = 0
         self.rebuild_ms = 0.0
@@ -108,6 +165,15 @@ class IncidentLayer:
     @property
     def items(self) -> list[QGraphicsItem]:
         return [self.pulse, self.markers]
+
+    def set_thinned(self, thin: bool) -> None:
+        """Fold incidents into badges sooner (under a heat map) or as usual."""
+        cell = THIN_CELL_PX if thin else CLUSTER_CELL_PX
+        if cell != self.markers.cluster_cell:
+            self.markers.cluster_cell = cell
+            self.markers.generation += 1  # the clusters (and the rings on them) change
+            self.markers.update()
+            self.pulse.update()
 
     def apply(self, change: Change) -> None:
         new = change.new
@@ -123,7 +189,7 @@ class IncidentLayer:
 
     @property
     def new_count(self) -> int:
-        return len(self.pulse.x)
+        return len(self.pulse.ranks)  # rings: new and overdue incidents
 
     def overdue_at(self, now: float) -> frozenset[str]:
         """Ids of the open incidents past their response target at `now` (epoch s)."""
@@ -147,8 +213,9 @@ class IncidentLayer:
         ringed = new | late
         ring_rank = np.where(late, RISK_RANK[Risk.HIGH], rank)  # overdue: red rings
         self.markers.set_points(x, y, incident_symbol_index(rank, status), rank=rank,
-                                pinned=ringed, keys=[i.id for i in items])
-        self.pulse.set_rings(x[ringed], y[ringed], ring_rank[ringed])
+                                keys=[i.id for i in items])
+        self.ringed = ringed
+        self.pulse.set_rings(x[ringed], y[ringed], ring_rank[ringed], np.flatnonzero(ringed))
         self.rebuilds += 1
         self.rebuild_ms = (time.perf_counter() - start) * 1000
 

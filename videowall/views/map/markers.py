@@ -74,6 +74,7 @@ class BoundedItem(pg.GraphicsObject):
         self.setFlag(self.GraphicsItemFlag.ItemUsesExtendedStyleOption)
         self._data_rect: QRectF | None = None
         self._pad = 0.0
+        self.pad_px = PAD_PX  # how far what is drawn reaches beyond a point, in pixels
 
     def set_data_rect(self, x: np.ndarray, y: np.ndarray) -> None:
         self.prepareGeometryChange()
@@ -86,7 +87,7 @@ class BoundedItem(pg.GraphicsObject):
 
     def viewTransformChanged(self) -> None:  # noqa: N802
         self.prepareGeometryChange()
-        self._pad = PAD_PX * units_per_pixel(self)
+        self._pad = self.pad_px * units_per_pixel(self)
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         if self._data_rect is None:
@@ -101,12 +102,14 @@ class MarkerItem(BoundedItem):
     """
 
     def __init__(self, atlas: SymbolAtlas, *, cluster_colours: Sequence[QColor] | None = None,
-                 cluster_cell: float = 56.0, cluster_threshold: int = 8) -> None:
+                 cluster_cell: float = 56.0, cluster_threshold: int = 8,
+                 cluster_merge: float = 0.0) -> None:
         super().__init__()
         self.atlas = atlas
         self.cluster_colours = list(cluster_colours or [])
         self.cluster_cell = cluster_cell
         self.cluster_threshold = cluster_threshold
+        self.cluster_merge = cluster_merge  # badges closer than this many cells merge
         self.clustering_enabled = bool(cluster_colours)
         self.x = self.y = self.opacity = np.zeros(0)
         self.symbol = self.rank = np.zeros(0, dtype=int)
@@ -148,7 +151,7 @@ class MarkerItem(BoundedItem):
         key = (self.generation, round(math.log(cell), 4) if cell > 0 else 0.0)
         if self._cache is None or self._cache[0] != key:
             self._cache = key, grid_clusters(self.x, self.y, cell, self.cluster_threshold,
-                                             self.rank, self.pinned)
+                                             self.rank, self.pinned, merge=self.cluster_merge)
         return self._cache[1]
 
     def _badge(self, rank: int, count: int, dpr: float) -> QPixmap:

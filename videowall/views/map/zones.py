@@ -1,16 +1,33 @@
-"""Zones layer: outlined polygons, alert tint, and a compact counters label per zone."""
+"""Zones layer: outlined polygons, alert tint, and a counters label per zone, placed so that
+no two labels overlap (the name alone, or nothing, where the zone is small on screen)."""
 
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Mapping
+import math
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
-import pyqtgraph as pg
 import shapely
 from PyQt6.QtCore import QPointF, QRectF, Qt
-from PyQt6.QtGui import QBrush, QColor, QPainterPath, QPen
-from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem
+from PyQt6.QtGui import (
+    QBrush,
+    QColor,
+    QImage,
+    QPainter,
+    QPainterPath,
+    QPen,
+    QPixmap,
+    QTextDocument,
+)
+from PyQt6.QtWidgets import (
+    QGraphicsItem,
+    QGraphicsPathItem,
+    QStyleOptionGraphicsItem,
+    QWidget,
+)
 
 from videowall.config import Zone
 from videowall.config.models import ZoneClass
@@ -18,6 +35,7 @@ from videowall.core import palette
 from videowall.core.geo import to_mercator
 from videowall.situation.counters import ZoneCounters
 from videowall.situation.models import AlertLevel, Risk, UnitStatus
+from videowall.views.map.markers import BoundedItem, device_xy, paint_size
 from videowall.views.map.style import RISK_COLOUR, UNIT_COLOUR, css
 
 ZONE_FILL = {ZoneClass.URBAN: QColor(*palette.ZONE_FILL[ZoneClass.URBAN], 55),
@@ -70,36 +88,184 @@ def counters_html(title: str, counters: ZoneCounters | None) -> str:
             f'<b>{html.escape(title)}</b><br>{"&nbsp;&nbsp;".join(cells)}</div>')
 
 
+LABEL_FILL = QColor(12, 17, 24, 200)
+LABEL_EDGE = QColor(90, 110, 135, 170)
+LABEL_GAP_PX = 3.0  # between two labels, and between a label and the tile's edge
+FULL, NAME = "full", "name"  # a zone label with its counters, or its name alone
+
+
+def name_html(title: str) -> str:
+    """The compact label of low zoom: the zone's name alone."""
+    return counters_html(title, None)
+
+
+def _layout(html_text: str) -> tuple[QTextDocument, int, int]:
+    """The label's laid out text and its text width and height (logical pixels)."""
+    doc = QTextDocument()
+    doc.setDocumentMargin(2.5)
+    doc.setHtml(html_text)
+    w = math.ceil(doc.idealWidth()) + 1
+    doc.setTextWidth(w)
+    return doc, w, math.ceil(doc.size().height())
+
+
+def label_size(html_text: str) -> tuple[float, float]:
+    """The size of `render_label`'s pixmap in logical pixels (without drawing it)."""
+    _, w, h = _layout(html_text)
+    return float(w + 2), float(h + 2)
+
+
+def render_label(html_text: str, dpr: float = 1.0) -> QPixmap:
+    """A label as a pixmap: its HTML on a dark rounded box (drawn once per content)."""
+    doc, w, h = _layout(html_text)
+    image = QImage(math.ceil((w + 2) * dpr), math.ceil((h + 2) * dpr),
+                   QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+    painter.scale(dpr, dpr)
+    painter.setPen(QPen(LABEL_EDGE, 1.0))
+    painter.setBrush(QBrush(LABEL_FILL))
+    painter.drawRoundedRect(QRectF(0.5, 0.5, w + 1, h + 1), 3.0, 3.0)
+    painter.translate(1, 1)
+    doc.drawContents(painter)
+    painter.end()
+    pixmap = QPixmap.fromImage(image)
+    pixmap.setDevicePixelRatio(dpr)
+    return pixmap
+
+
+@dataclass
+class _Label:
+    """One zone's two labels (HTML and logical size) and its candidate anchors."""
+
+    html: dict[str, str]
+    size: dict[str, tuple[float, float]]
+    anchors: np.ndarray  # (k, 2) Mercator points inside the zone, best first
+    extent: tuple[float, float]  # the zone's bounding box (Mercator metres): width, height
+    area: float
+    pixmaps: dict[tuple[str, float], QPixmap]
+
+
+def label_anchors(zone: Zone) -> np.ndarray:
+    """Where a zone's label may sit, best first (Mercator): the centroid when it lies inside,
+    a point surely inside, then points around it (above, below, beside) that are inside
+    too, so that a label can step aside for another or for an incident."""
+    geometry = zone.geometry
+    rep = geometry.representative_point()
+    centroid = geometry.centroid
+    west, south, east, north = geometry.bounds
+    dx, dy = (east - west) / 4, (north - south) / 4
+    steps = [(0, 0), (0, 1), (0, -1), (-1, 0), (1, 0), (-1, 1), (1, 1), (-1, -1), (1, -1)]
+    lon = np.array([centroid.x] + [rep.x + sx * dx for sx, _ in steps])
+    lat = np.array([centroid.y] + [rep.y + sy * dy for _, sy in steps])
+    inside = shapely.contains_xy(geometry, lon, lat)
+    inside[1] = True  # representative_point is inside by definition
+    x, y = to_mercator(lat[inside], lon[inside])
+    return np.stack([np.atleast_1d(x), np.atleast_1d(y)], axis=1)
+
+
+class _Boxes:
+    """Rectangles (left, top, right, bottom) to test others against, growing as placed."""
+
+    def __init__(self, capacity: int) -> None:
+        self.x0, self.y0, self.x1, self.y1 = (np.empty(max(capacity, 1)) for _ in range(4))
+        self.n = 0
+
+    @classmethod
+    def of(cls, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> _Boxes:
+        boxes = cls(0)
+        boxes.x0, boxes.y0, boxes.x1, boxes.y1 = x0, y0, x1, y1
+        boxes.n = len(x0)
+        return boxes
+
+    def add(self, left: float, top: float, right: float, bottom: float) -> None:
+        if self.n == len(self.x0):
+            for name in ("x0", "y0", "x1", "y1"):
+                setattr(self, name, np.concatenate([getattr(self, name),
+                                                    np.empty(len(self.x0))]))
+        self.x0[self.n], self.y0[self.n], self.x1[self.n], self.y1[self.n] = \
+            left, top, right, bottom
+        self.n += 1
+
+    def hits(self, left: float, top: float, right: float, bottom: float) -> bool:
+        n = self.n
+        return bool(n) and bool(np.any((self.x0[:n] < right) & (self.x1[:n] > left)
+                                       & (self.y0[:n] < bottom) & (self.y1[:n] > top)))
+
+
+class ZoneLabels(BoundedItem):
+    """Every zone's label, painted as cached pixmaps at their placed anchors: `place` (at
+    most a few times a second) decides which labels show, how (FULL, NAME) and where, so
+    that no two overlap; painting just follows the view in between."""
+
+    def __init__(self, layer: ZoneLayer) -> None:
+        super().__init__()
+        self.layer = layer
+        self.pad_px = 160.0  # labels reach this far beyond their anchor
+        self.placed: dict[str, tuple[str, int]] = {}  # zone id -> (mode, anchor index)
+        self.shown_rects: dict[str, QRectF] = {}  # zone id -> label rect, widget pixels
+        self.paints = 0
+
+    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
+              widget: QWidget | None = None) -> None:
+        self.paints += 1
+        if not self.placed:
+            return
+        _, _, dpr = paint_size(p, widget)
+        labels = self.layer.label_data
+        ids = list(self.placed)
+        anchors = np.array([labels[z].anchors[self.placed[z][1]] for z in ids])
+        px, py = device_xy(p, anchors[:, 0], anchors[:, 1])
+        p.save()
+        p.resetTransform()
+        for zid, x, y in zip(ids, px, py, strict=True):
+            mode = self.placed[zid][0]
+            pixmap = self.layer.label_pixmap(zid, mode, dpr)
+            w, h = pixmap.width() / dpr, pixmap.height() / dpr
+            p.drawPixmap(QPointF(round(x - w / 2), round(y - h / 2)), pixmap)
+        p.restore()
+
+
 class ZoneLayer:
-    """One outlined polygon and one label per zone; counters and alerts update the labels."""
+    """One outlined polygon per zone and one label, placed so that labels never overlap;
+    counters and alerts update them."""
 
     def __init__(self, zones: Iterable[Zone]) -> None:
         self.zones = {z.id: z for z in zones}
         self.paths: dict[str, QGraphicsPathItem] = {}
-        self.labels: dict[str, pg.TextItem] = {}
         self.counters: dict[str, ZoneCounters | None] = {}
         self.alerts: dict[str, AlertLevel] = {}
         self.focus: str | None = None
+        self.label_data: dict[str, _Label] = {}
+        self.labels = ZoneLabels(self)
+        self.labels.setZValue(60)
+        self.shown = True  # the zones layer is on
+        self.place_ms = 0.0  # duration of the last label placement
+        self.placements = 0
+        xs, ys = [], []
         for zone in self.zones.values():
             shapely.prepare(zone.geometry)
             item = QGraphicsPathItem(zone_path(zone))
             item.setBrush(QBrush(ZONE_FILL.get(zone.zone_class, ZONE_FILL[ZoneClass.URBAN])))
             item.setZValue(-50)
             self.paths[zone.id] = item
-            label = pg.TextItem(anchor=(0.5, 0.5), fill=pg.mkBrush(12, 17, 24, 190),
-                                border=pg.mkPen(90, 110, 135, 160))
-            label.setZValue(60)
-            lat, lon = zone.label_point
-            x, y = to_mercator(lat, lon)
-            label.setPos(float(x), float(y))
-            self.labels[zone.id] = label
+            box = item.path().boundingRect()
+            xs += [box.left(), box.right()]
+            ys += [box.top(), box.bottom()]
             self.counters[zone.id] = None
+            self.label_data[zone.id] = _Label(
+                html={NAME: name_html(zone.title)}, size={}, anchors=label_anchors(zone),
+                extent=(box.width(), box.height()), area=float(zone.geometry.area), pixmaps={})
+            self._measure(zone.id, NAME)
             self._render_label(zone.id)
+        self.labels.set_data_rect(np.array(xs), np.array(ys))
         self._restyle()
 
     @property
     def items(self) -> list[QGraphicsItem]:
-        return [*self.paths.values(), *self.labels.values()]
+        return [*self.paths.values(), self.labels]
 
     def rect(self) -> QRectF:
         rect = QRectF()
@@ -110,6 +276,13 @@ class ZoneLayer:
     def zone_rect(self, zone_id: str) -> QRectF | None:
         item = self.paths.get(zone_id)
         return item.path().boundingRect() if item is not None else None
+
+    def set_shown(self, shown: bool) -> None:
+        """The zones layer on or off: outlines, tints and labels together."""
+        self.shown = shown
+        for item in self.paths.values():
+            item.setVisible(shown)
+        self.labels.setVisible(shown)
 
     def set_focus(self, zone_id: str | None) -> None:
         self.focus = zone_id
@@ -133,15 +306,127 @@ class ZoneLayer:
             pen.setWidthF(3.0 if zid == self.focus else 2.2 if alert in ALERT_EDGE else 1.2)
             item.setPen(pen)
 
-    def _render_label(self, zone_id: str) -> None:
-        self.labels[zone_id].setHtml(
-            counters_html(self.zones[zone_id].title, self.counters[zone_id]))
+    # ---- labels ---------------------------------------------------------------------
 
-    def update_counters(self, counters: Mapping[str | None, ZoneCounters]) -> None:
+    def _measure(self, zone_id: str, mode: str) -> None:
+        """The label's size; its pixmap is drawn when it is first shown."""
+        data = self.label_data[zone_id]
+        data.pixmaps = {k: v for k, v in data.pixmaps.items() if k[0] != mode}
+        data.size[mode] = label_size(data.html[mode])
+
+    def _render_label(self, zone_id: str) -> None:
+        data = self.label_data[zone_id]
+        html_text = counters_html(self.zones[zone_id].title, self.counters[zone_id])
+        if data.html.get(FULL) != html_text:
+            data.html[FULL] = html_text
+            self._measure(zone_id, FULL)
+            self.labels.update()
+
+    def label_pixmap(self, zone_id: str, mode: str, dpr: float) -> QPixmap:
+        data = self.label_data[zone_id]
+        pixmap = data.pixmaps.get((mode, dpr))
+        if pixmap is None:
+            pixmap = data.pixmaps[(mode, dpr)] = render_label(data.html[mode], dpr)
+        return pixmap
+
+    def label_text(self, zone_id: str, mode: str = FULL) -> str:
+        """A label's text as shown (plain)."""
+        doc = QTextDocument()
+        doc.setHtml(self.label_data[zone_id].html[mode])
+        return doc.toPlainText()
+
+    def _priority(self) -> list[str]:
+        """Zones in the order their labels are placed: the focused zone, then zones on
+        alert, with high-risk, then any open incidents, then the largest."""
+        def key(zid: str) -> tuple[float, ...]:
+            c = self.counters[zid]
+            alert = list(AlertLevel).index(self.alerts.get(zid, AlertLevel.NORMAL))
+            return (zid != self.focus, -alert, -(c.high if c else 0),
+                    -((c.high + c.medium + c.low) if c else 0), -self.label_data[zid].area)
+        return sorted(self.zones, key=key)
+
+    def place_labels(self, to_px: Callable[[np.ndarray, np.ndarray],
+                                           tuple[np.ndarray, np.ndarray]],
+                     width: float, height: float, obstacles: Iterable[QRectF] = (),
+                     marks: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> None:
+        """Choose the labels to show in a `width` x `height` tile whose view maps to widget
+        pixels by `to_px`: greedily by priority, the full label where the zone is large
+        enough on screen, else its name alone, else none; never over another label, an
+        overlay in `obstacles` or the tile's edge, and off the marks (x, y, radius in widget
+        pixels: the incidents and their badges) unless the zone is large on screen (or the
+        focus) and finds no free spot: its counters then tell what lies under them."""
+        start = time.perf_counter()
+        placed: dict[str, tuple[str, int]] = {}
+        rects: dict[str, QRectF] = {}
+        if self.shown and width > 0 and height > 0:
+            gap = LABEL_GAP_PX
+            hard = _Boxes(len(self.zones) + 8)
+            for r in obstacles:
+                hard.add(r.left() - gap, r.top() - gap, r.right() + gap, r.bottom() + gap)
+            soft = _Boxes(0)
+            if marks is not None:
+                mx, my, mr = (np.asarray(a, dtype=float) for a in marks)
+                on = (mx + mr > 0) & (mx - mr < width) & (my + mr > 0) & (my - mr < height)
+                mx, my, mr = mx[on], my[on], mr[on]
+                soft = _Boxes.of(mx - mr, my - mr, mx + mr, my + mr)
+            origin = to_px(np.zeros(1), np.zeros(1))
+            unit = to_px(np.ones(1), np.ones(1))
+            sx, sy = abs(float(unit[0][0] - origin[0][0])), abs(float(unit[1][0] - origin[1][0]))
+            second: list[tuple[str, list[str]]] = []  # large zones that found no free spot
+            for zid in self._priority():
+                data = self.label_data[zid]
+                zone_w, zone_h = data.extent[0] * sx, data.extent[1] * sy
+                full_w, full_h = data.size[FULL]
+                name_w, name_h = data.size[NAME]
+                large = zone_w >= 0.9 * full_w and zone_h >= 1.5 * full_h
+                modes = [FULL] if large else []
+                if zid == self.focus or (zone_w >= 0.45 * name_w and zone_h >= name_h):
+                    modes.append(NAME)  # the focused zone is named however small it is
+                if modes and not self._place_one(zid, modes, to_px, width, height, hard,
+                                                 soft, placed, rects) \
+                        and (large or zid == self.focus):
+                    second.append((zid, modes))
+            for zid, modes in second:
+                self._place_one(zid, modes, to_px, width, height, hard, None, placed, rects)
+        if placed != self.labels.placed:
+            self.labels.placed = placed
+            self.labels.update()
+        self.labels.shown_rects = rects
+        self.placements += 1
+        self.place_ms = (time.perf_counter() - start) * 1000
+
+    def _place_one(self, zid: str, modes: list[str],
+                   to_px: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
+                   width: float, height: float, hard: _Boxes, soft: _Boxes | None,
+                   placed: dict[str, tuple[str, int]], rects: dict[str, QRectF]) -> bool:
+        """Put one zone's label at its first free anchor, in the first mode that fits."""
+        data = self.label_data[zid]
+        ax, ay = to_px(data.anchors[:, 0], data.anchors[:, 1])
+        gap = LABEL_GAP_PX
+        for mode in modes:
+            w, h = data.size[mode]
+            for k in range(len(ax)):
+                left, top = float(ax[k]) - w / 2, float(ay[k]) - h / 2
+                right, bottom = left + w, top + h
+                if left < gap or top < gap or right > width - gap or bottom > height - gap:
+                    continue
+                if hard.hits(left, top, right, bottom) or (
+                        soft is not None and soft.hits(left, top, right, bottom)):
+                    continue
+                hard.add(left - gap, top - gap, right + gap, bottom + gap)
+                placed[zid] = (mode, k)
+                rects[zid] = QRectF(left, top, w, h)
+                return True
+        return False
+
+    def update_counters(self, counters: Mapping[str | None, ZoneCounters]) -> bool:
         """Show each zone's counters (see videowall.situation.counters); labels change only
-        when their numbers do."""
+        when their numbers do. True when one did (its size may have changed)."""
+        changed = False
         for zid in self.zones:
             value = counters.get(zid) or ZoneCounters()
             if value != self.counters[zid]:
                 self.counters[zid] = value
                 self._render_label(zid)
+                changed = True
+        return changed
