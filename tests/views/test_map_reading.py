@@ -20,7 +20,7 @@ from videowall.config.layout import MAP_LAYERS, MapLayer, MapView
 from videowall.core import palette
 from videowall.core.geo import BBox, to_mercator
 from videowall.situation.envelope import Envelope
-from videowall.situation.models import Incident
+from videowall.situation.models import Incident, Unit
 from videowall.views.map.zones import FULL, NAME
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed
@@ -288,6 +288,13 @@ def test_layers_switch_what_the_map_draws_and_costs(make_map, qtbot) -> None:
     assert tile.heat.computes > computes and tile.heat.image.isVisible()
     tile.show_view(MapView(zone="Z11"))  # another framing: framed anew
     assert tile.units_per_pixel() != pytest.approx(zoom)
+    # Hidden units are still counted on the status line (rebuilt once a second, unpainted).
+    tile.show_view(MapView(zone="Z11", hide=(MapLayer.UNITS,)))
+    tile.feed.apply([Envelope.upsert(Unit(id="U1", callsign="U1", kind="car", lat=52.52,
+                                          lon=13.33, status="available",
+                                          updated_at=datetime.now(UTC)))])
+    tile.refresh(force=True)
+    assert "1 available" in tile.status.label.text() and not tile.units.markers.isVisible()
 
 
 def test_shift_and_a_letter_is_a_key_the_wall_names() -> None:

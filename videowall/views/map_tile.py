@@ -323,7 +323,8 @@ class MapTile(pg.PlotWidget):
         now = self.clock()
         slow = force or self._slow_due or mono - self._last_slow >= self.COUNTERS_S
         on = self.layers
-        if MapLayer.UNITS in on and (self.units.dirty or (slow and len(self.units))):
+        # Hidden units still rebuild once a second (unpainted): the status line counts them.
+        if (self.units.dirty and (MapLayer.UNITS in on or slow)) or (slow and len(self.units)):
             self.units.rebuild(now.timestamp())
         if MapLayer.INCIDENTS in on and (
                 self.incidents.dirty or (slow and self.incidents.overdue_at(now.timestamp())
@@ -332,7 +333,7 @@ class MapTile(pg.PlotWidget):
             slow = self._labels_dirty = True  # labels keep off the markers
         if MapLayer.INCIDENTS in on:
             self.incidents.animate(mono)
-        if self._view_dirty and self.basemap.source is not None:
+        if self._view_dirty and self.basemap.source is not None and MapLayer.BASEMAP in on:
             self._view_dirty = self.basemap.update_view(self.vb.viewRect(),
                                                         self.units_per_pixel())
         since = mono - self.heat.last_compute
