@@ -61,10 +61,8 @@ def _cut(text: str) -> str:
 
 
 def _value_of(incident: Incident, name: str) -> TraceValue:
-    if name == "status":
-        return incident.status.value
-    if name == "risk":
-        return incident.risk.value
+    if name == "status" or name == "risk":
+        return str(getattr(incident, name))  # a StrEnum's str is its value
     if name == "reported_at":
         return incident.reported_at.isoformat()
     if name == "units":
@@ -290,7 +288,8 @@ class TraceEntry:
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"seq": self.seq, "at": self.at.isoformat(),
                                "feeder": self.feeder,
-                               "changes": [c.to_json() for c in self.changes]}
+                               "changes": [[c.field, _json_value(c.old), _json_value(c.new)]
+                                           for c in self.changes]}
         if self.created:
             out["created"] = True
         return out
@@ -327,9 +326,10 @@ def trace_entry(seq: int, at: datetime, feeder: str, old: Incident | None,
         initial = tuple(FieldChange(n, None, v) for n in TRACKED_FIELDS
                         if not _empty(v := _value_of(new, n)))
         return TraceEntry(seq, at, feeder, initial, created=True)
-    # Compared as the model holds them; only what changed is converted (the hot path).
+    # Compared as the models hold them; only what changed is converted (the hot path).
+    before, after = old.__dict__, new.__dict__
     changes = tuple(FieldChange(n, _value_of(old, n), _value_of(new, n)) for n in TRACKED_FIELDS
-                    if getattr(old, n) != getattr(new, n))
+                    if before[n] != after[n])
     return TraceEntry(seq, at, feeder, changes) if changes else None
 
 
@@ -550,10 +550,9 @@ class TraceNote:
     def to_json(self) -> bytes:
         """`{"seq": N-1, "trace": {"incident", "prev", "entry"}}`: a heartbeat to a wall
         that does not know traces (updates up to N-1 were sent before it)."""
-        # An incident id (models.EntityId) holds nothing JSON would escape.
+        # An incident's id (models.EntityId, checked by its model) needs no JSON escapes.
         return b'{"seq":%d,"trace":{"incident":"%s","prev":%d,"entry":%s}}' % (
-            self.entry.seq - 1, _id(self.incident, "incident").encode(), self.prev,
-            self.entry.to_json())
+            self.entry.seq - 1, self.incident.encode(), self.prev, self.entry.to_json())
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, Any]) -> TraceNote:
