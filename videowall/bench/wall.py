@@ -1,4 +1,4 @@
-"""`videowall bench wall`: layout-switch time to first frame (warm, cold), CPU per painted frame."""
+"""`videowall bench wall`: layout-switch time to first frame, CPU per painted frame; --peer mpv."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from videowall.bench.wall_peer import add_arguments as add_peer_arguments
 
 SIM = "sim://bench-{i:02d}?size={size}&fps=25&seconds=10&gop=25"
 
@@ -36,15 +38,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Runs a 4x4 wall of simulated cameras (offscreen when there is no "
         "display) and measures: the time from a layout switch to a new frame on all 16 "
         "tiles, warm (cameras already live) and cold (cameras not open yet), and the "
-        "process CPU time per painted frame with 16 live tiles.",
+        "process CPU time per painted frame with 16 live tiles. With --peer mpv instead: N "
+        "live RTSP streams on an N-tile grid under Xvfb, shown by `videowall run` and then by "
+        "N tiled mpv windows, frames counted off the screen; per tile displayed fps, CPU per "
+        "displayed frame, the ratio and the largest N each keeps at >= 95%% of source fps.",
     )
     p.add_argument("--seconds", type=float, default=10.0, help="CPU measurement window")
     p.add_argument("--size", default="640x360", help="camera resolution (default 640x360)")
     p.add_argument("--repeats", type=int, default=3, help="switches measured per case")
+    add_peer_arguments(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.peer:
+        from videowall.bench.wall_peer_report import run as run_peer
+
+        return run_peer(args)
     from videowall.views.offscreen import headless, use_offscreen_screens
 
     if headless():

@@ -8,6 +8,7 @@ import sys
 from typing import Any
 
 from videowall.bench import alarm as bench_alarm
+from videowall.bench import latency as bench_latency
 from videowall.bench import soak as bench_soak
 from videowall.bench import wall as bench_wall
 from videowall.bench.decode import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
@@ -67,6 +68,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench_wall.register(kinds)
     bench_alarm.register(kinds)
     bench_soak.register(kinds)
+    bench_latency.register(kinds)
 
 
 def options_from_args(args: argparse.Namespace) -> BenchOptions:

@@ -1,0 +1,64 @@
+"""The table `videowall bench latency` prints, and its command entry point."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from videowall.bench.latency import options_from_args, run_latency
+from videowall.bench.screen import missing_tools
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.1f}"
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """Per transport a row per viewer and the floor; the MPEG-TS demuxer variants below."""
+    out = [f"source: {summary['source']}"]
+    header = f"{'viewer':32s} {'p50 ms':>8s} {'p95 ms':>8s} {'min ms':>8s} {'samples':>8s}" \
+             f" {'shown fps':>9s} {'cpu %':>6s}  notes"
+    floor = summary["floor"]
+    for transport, viewers in summary["viewers"].items():
+        out += ["", f"{transport.upper()} (glass to glass: screen grab - capture time)", header]
+        for name, s in viewers.items():
+            note = s.get("error") or f"first picture {s.get('first_picture_s')} s"
+            out.append(f"{name:32s} {_ms(s.get('p50_s')):>8s} {_ms(s.get('p95_s')):>8s} "
+                       f"{_ms(s.get('min_s')):>8s} {s.get('samples', 0):>8d} "
+                       f"{s.get('shown_fps', '-')!s:>9s} {s.get('cpu_pct', '-')!s:>6s}  {note}")
+        key = "rtsp" if transport == "rtsp" else "ts engine"
+        f = floor[key]
+        out.append(f"{'floor: bare PyAV decode':32s} {_ms(f['p50_s']):>8s} {_ms(f['p95_s']):>8s} "
+                   f"{_ms(f['min_s']):>8s} {f['samples']:>8d}  {f['error']}")
+    out += ["", "floor variants (capture -> decoded frame, bare PyAV, engine options + variant)",
+            f"{'stream / demuxer options':40s} {'p50 ms':>8s} {'p95 ms':>8s} {'samples':>8s}"]
+    for name, f in floor.items():
+        out.append(f"{name:40s} {_ms(f['p50_s']):>8s} {_ms(f['p95_s']):>8s} {f['samples']:>8d}"
+                   f"  {f['error']}")
+    grab = summary["grab_ms"]
+    src = summary.get("source_stats") or {}
+    out += ["", f"grab (MIT-SHM, pattern region): p50 {grab['p50']} ms, p95 {grab['p95']} ms per "
+            f"call, every {grab['interval_p50']} ms; source encode {src.get('encode_ms')} ms/frame,"
+            f" {src.get('late', '-')} of {src.get('frames', '-')} frames late",
+            f"skipped (not installed): {', '.join(summary['skipped_viewers']) or 'none'}",
+            f"cores {summary['cores']}, load avg before {summary['load_avg_before']}, after "
+            f"{summary['load_avg_after']}, {summary['elapsed_s']} s"]
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        opts = options_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = missing_tools()
+    if missing:
+        print(f"error: bench latency needs {', '.join(missing)}", file=sys.stderr)
+        return 2
+    summary = run_latency(opts, lambda m: print(m, file=sys.stderr, flush=True))
+    print(format_table(summary))
+    print(json.dumps(summary, sort_keys=True))
+    return 0

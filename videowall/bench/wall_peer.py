@@ -1,0 +1,174 @@
+"""`videowall bench wall --peer mpv`: N live streams on a grid, the wall against tiled mpv."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from videowall.bench.sampling import TileWatcher
+from videowall.bench.screen import XScreen, process_tree_cpu_s
+from videowall.bench.viewers import Viewer, installed, start_mpv, start_videowall
+
+RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
+PASS_SHARE = 0.95  # a tile keeps up when it shows this share of the source's frames
+
+
+@dataclass(frozen=True)
+class PeerOptions:
+    """What one `--peer` run measures."""
+
+    peer: str = "mpv"
+    streams: tuple[int, ...] = (4, 9, 16, 25)
+    width: int = 1280
+    height: int = 720
+    fps: int = 25
+    seconds: float = 10.0
+    warmup: float = 4.0
+    interval: float = 0.015  # between full-screen grabs: above twice the frame rate
+    open_timeout: float = 40.0
+    screen: tuple[int, int] = (1920, 1080)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options `bench wall` takes for a peer comparison."""
+    p.add_argument("--peer", choices=["mpv"], default=None,
+                   help="compare with N tiled windows of this player (live RTSP, Xvfb)")
+    p.add_argument("--streams", default="4,9,16,25",
+                   help="with --peer: the N swept, comma separated (default 4,9,16,25)")
+    p.add_argument("--resolution", default="720p", choices=sorted(RESOLUTIONS),
+                   help="with --peer: stream resolution (default 720p)")
+    p.add_argument("--warmup", type=float, default=4.0,
+                   help="with --peer: seconds after every tile shows a picture (default 4)")
+    p.add_argument("--quick", action="store_true",
+                   help="with --peer: 2 s windows (for tests; numbers are rough)")
+
+
+def options_from_args(args: argparse.Namespace) -> PeerOptions:
+    """Options from parsed arguments; raises ValueError on bad values."""
+    try:
+        streams = tuple(int(v) for v in args.streams.split(",") if v.strip())
+    except ValueError:
+        raise ValueError(f"--streams {args.streams!r}: expected numbers like 4,9,16") from None
+    if not streams or any(n < 1 or n > 64 for n in streams):
+        raise ValueError("--streams: each N between 1 and 64")
+    if args.seconds <= 0 or args.warmup < 0:
+        raise ValueError("--seconds must be positive and --warmup not negative")
+    width, height = RESOLUTIONS[args.resolution]
+    quick = args.quick
+    return PeerOptions(args.peer, tuple(sorted(set(streams))), width, height,
+                       seconds=2.0 if quick else args.seconds,
+                       warmup=1.0 if quick else args.warmup)
+
+
+def pattern_clip(width: int, height: int, fps: int) -> Path:
+    """The cached pattern clip (10 s, frames numbered 0-249) served by the RTSP server."""
+    from videowall.core.paths import cache_dir
+    from videowall.testing.pattern_video import PATTERN_CLIP_VERSION, encode_pattern_clip
+
+    frames = 10 * fps
+    path = cache_dir() / "bench" / f"pattern-{width}x{height}-{frames}f-{fps}fps-" \
+        f"v{PATTERN_CLIP_VERSION}.mp4"
+    if not path.exists():
+        encode_pattern_clip(path, width=width, height=height, fps=fps, frames=frames,
+                            gop=2 * fps)
+    return path
+
+
+def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
+            server_pid: int | None) -> dict[str, Any]:
+    """Displayed frames per tile, counted off the screen, and the viewer's CPU."""
+    watcher = TileWatcher(screen.display, viewer.rects, opts.width / opts.height)
+    try:
+        first = watcher.wait_readable(opts.open_timeout, lambda: not viewer.exited())
+        time.sleep(opts.warmup)
+        xvfb = [screen.pid] if screen.pid is not None else []
+        server = [server_pid] if server_pid is not None else []
+        cpu0, t0 = viewer.cpu_s(), time.monotonic()
+        x0, s0 = process_tree_cpu_s(xvfb), process_tree_cpu_s(server)
+        tiles = watcher.watch(opts.seconds, opts.interval)
+        elapsed = time.monotonic() - t0
+        cpu = viewer.cpu_s() - cpu0
+        xcpu, scpu = process_tree_cpu_s(xvfb) - x0, process_tree_cpu_s(server) - s0
+    finally:
+        viewer.stop()
+        watcher.close()
+    fps = [round(len(t.sightings) / elapsed, 2) for t in tiles]
+    shown = sum(len(t.sightings) for t in tiles)
+    return {
+        "tile_fps": fps, "min_fps": min(fps), "mean_fps": round(sum(fps) / len(fps), 2),
+        "kept_up": min(fps) >= PASS_SHARE * opts.fps,
+        "cpu_ms_per_frame": round(cpu / shown * 1000, 3) if shown else None,
+        "cpu_pct": round(cpu / elapsed * 100, 1), "xvfb_cpu_pct": round(xcpu / elapsed * 100, 1),
+        "rtsp_server_cpu_pct": round(scpu / elapsed * 100, 1),
+        "all_tiles_in_s": None if first is None else round(first, 2),
+        "unreadable_share": round(sum(t.unreadable for t in tiles)
+                                  / max(1, sum(t.grabs for t in tiles)), 3),
+        "grab_interval_ms": round(sum(watcher.intervals) / max(1, len(watcher.intervals))
+                                  * 1000, 2),
+    }
+
+
+def run_peer(opts: PeerOptions, progress: Any) -> dict[str, Any]:
+    """The sweep: for each N, the wall and then N peer windows on the same live streams."""
+    from videowall.testing.rtsp_server import LocalRtspServer
+
+    load_before = [round(v, 2) for v in os.getloadavg()]
+    started = time.monotonic()
+    progress(f"pattern clip {opts.width}x{opts.height} (cached after the first run)")
+    clip = pattern_clip(opts.width, opts.height, opts.fps)
+    most = max(opts.streams)
+    workdir = Path(tempfile.mkdtemp(prefix="videowall-wall-peer-"))
+    rows: list[dict[str, Any]] = []
+    server = LocalRtspServer({f"/cam{i:02d}": clip for i in range(most)}, loop=True)
+    with server, XScreen(*opts.screen) as screen:
+        for n in opts.streams:
+            urls = [server.url(f"/cam{i:02d}") for i in range(n)]
+            row: dict[str, Any] = {"streams": n}
+            for name in ("videowall", opts.peer):
+                progress(f"{n} streams: {name}")
+                if name == "videowall":
+                    viewer = start_videowall(urls, screen, workdir)
+                else:
+                    # The same cells as the wall's tiles, gaps included.
+                    viewer = start_mpv(urls, row["videowall"]["rects"], screen, workdir)
+                result = measure(viewer, screen, opts, server.pid)
+                result["rects"] = viewer.rects
+                row[name] = result
+                progress(f"  min {result['min_fps']} mean {result['mean_fps']} fps per tile, "
+                         f"{result['cpu_ms_per_frame']} ms CPU per shown frame")
+            wall, peer = row["videowall"], row[opts.peer]
+            row["cpu_ratio"] = (round(wall["cpu_ms_per_frame"] / peer["cpu_ms_per_frame"], 2)
+                                if wall["cpu_ms_per_frame"] and peer["cpu_ms_per_frame"] else None)
+            row["fps_ratio"] = (round(wall["mean_fps"] / peer["mean_fps"], 2)
+                                if peer["mean_fps"] else None)
+            rows.append(row)
+    largest = {name: max((r["streams"] for r in rows if r[name]["kept_up"]), default=0)
+               for name in ("videowall", opts.peer)}
+    return {
+        "peer": opts.peer, "stream": f"{opts.width}x{opts.height} {opts.fps} fps H.264 over RTSP "
+        "(pattern clip, looped by the local GStreamer server)", "rows": rows,
+        "largest_kept_up": largest, "pass_share": PASS_SHARE, "source_fps": opts.fps,
+        "seconds": opts.seconds, "cores": os.cpu_count(), "load_avg_before": load_before,
+        "load_avg_after": [round(v, 2) for v in os.getloadavg()],
+        "elapsed_s": round(time.monotonic() - started, 1),
+        "videowall_largest_n": largest["videowall"], f"{opts.peer}_largest_n": largest[opts.peer],
+    }
+
+
+def peer_ready() -> str:
+    """Why a peer comparison cannot run here, or '' when it can."""
+    from videowall.bench.screen import missing_tools
+    from videowall.testing.rtsp_server import available
+
+    missing = missing_tools()
+    if not installed("mpv"):
+        missing.append("mpv (apt-get install mpv)")
+    ok, reason = available()
+    if not ok:
+        missing.append(reason)
+    return ", ".join(missing)

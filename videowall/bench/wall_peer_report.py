@@ -1,0 +1,59 @@
+"""The table `videowall bench wall --peer` prints, and its command entry point."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from videowall.bench.wall_peer import options_from_args, peer_ready, run_peer
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """A row per N and viewer; the ratios; the largest N each keeps up with."""
+    peer = summary["peer"]
+    out = [f"stream: {summary['stream']}; frames counted off the screen (pattern per tile)",
+           f"{'N':>3s} {'viewer':10s} {'min fps':>8s} {'mean fps':>8s} {'kept up':>8s} "
+           f"{'cpu ms/frame':>12s} {'cpu %':>7s} {'Xvfb %':>7s} {'server %':>8s}  "
+           f"{'wall/peer cpu/frame':>19s}"]
+    for row in summary["rows"]:
+        for name in ("videowall", peer):
+            r = row[name]
+            ratio = _cell(row["cpu_ratio"]) if name == "videowall" else ""
+            out.append(f"{row['streams']:>3d} {name:10s} {r['min_fps']:>8.1f} {r['mean_fps']:>8.1f}"
+                       f" {'yes' if r['kept_up'] else 'no':>8s} {_cell(r['cpu_ms_per_frame']):>12s}"
+                       f" {r['cpu_pct']:>7.1f} {r['xvfb_cpu_pct']:>7.1f}"
+                       f" {r['rtsp_server_cpu_pct']:>8.1f}  {ratio:>19s}")
+    largest = summary["largest_kept_up"]
+    out += ["", f"largest N with every tile >= {summary['pass_share']:.0%} of "
+            f"{summary['source_fps']} fps: videowall {largest['videowall']}, {peer} "
+            f"{largest[peer]}",
+            "cpu: the viewer's processes (the wall's one, or all N mpv) over the "
+            f"{summary['seconds']:g} s window; Xvfb includes this bench's own grabs",
+            f"cores {summary['cores']}, load avg before {summary['load_avg_before']}, after "
+            f"{summary['load_avg_after']}, {summary['elapsed_s']} s"]
+    return "\n".join(out)
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        opts = options_from_args(args)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = peer_ready()
+    if missing:
+        print(f"error: bench wall --peer needs {missing}", file=sys.stderr)
+        return 2
+    summary = run_peer(opts, lambda m: print(m, file=sys.stderr, flush=True))
+    for row in summary["rows"]:
+        for name in ("videowall", opts.peer):
+            row[name].pop("rects", None)
+    print(format_table(summary))
+    print(json.dumps(summary, sort_keys=True))
+    return 0
