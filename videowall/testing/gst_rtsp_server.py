@@ -13,7 +13,10 @@ the pipeline clock.  With ``--loop`` the clip restarts with continuing timestamp
 clip plays forever without a seek or a discontinuity (it restarts on its first key frame).
 
 When the server listens it prints exactly one line ``READY <port>`` to stdout; everything
-else goes to stderr.  SIGTERM and SIGINT end it with exit status 0.
+else goes to stderr.  With ``--log-requests`` it writes one line per DESCRIBE request to
+stderr, ``REQUEST DESCRIBE <path> auth=yes|no`` (``yes``: the request carried credentials,
+i.e. a login attempt), so a test can count how often a client tries to log in.  SIGTERM
+and SIGINT end it with exit status 0.
 
 This file must not import anything from ``videowall``: it runs outside the project's venv.
 """
@@ -191,6 +194,7 @@ def _index_units(clip: Clip, raw: list[Gst.Buffer]) -> None:
     stamps = sorted(shown or decoded)
     frame = valid(raw[-1].duration)
     if frame is None:
+        assert clip.caps is not None  # load_clip took them from the first sample
         ok, num, den = clip.caps.get_structure(0).get_fraction("framerate")
         if ok and num > 0:
             frame = Gst.SECOND * den // num
@@ -260,6 +264,25 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
         if self.verbose:
             log(f"media configured for {self.mount}")
             media.connect("unprepared", lambda _m: log(f"media unprepared for {self.mount}"))
+
+
+REQUEST_PREFIX = "REQUEST "  # stderr lines of --log-requests, after log()'s prefix
+
+
+def log_requests(server: GstRtspServer.RTSPServer) -> None:
+    """Log every DESCRIBE request of every client: path and whether it carried credentials."""
+
+    def on_describe(_client: GstRtspServer.RTSPClient, ctx: GstRtspServer.RTSPContext) -> int:
+        path = ctx.uri.abspath if ctx.uri is not None else "?"
+        res, _value = ctx.request.get_header(GstRtsp.RTSPHeaderField.AUTHORIZATION, 0)
+        creds = "yes" if res == GstRtsp.RTSPResult.OK else "no"
+        log(f"{REQUEST_PREFIX}DESCRIBE {path} auth={creds}")
+        return GstRtsp.RTSPStatusCode.OK
+
+    def on_client(_server: GstRtspServer.RTSPServer, client: GstRtspServer.RTSPClient) -> None:
+        client.connect("pre-describe-request", on_describe)
+
+    server.connect("client-connected", on_client)
 
 
 def parse_pairs(values: list[str], option: str) -> dict[str, str]:
@@ -348,6 +371,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="exit when stdin reaches end-of-file (the parent went away)",
     )
     parser.add_argument("--verbose", action="store_true", help="log media events to stderr")
+    parser.add_argument("--log-requests", action="store_true",
+                        help="log each DESCRIBE request (path, credentials or not) to stderr")
     args = parser.parse_args(argv)
     if not args.mount:
         parser.error("at least one --mount PATH=FILE is needed")
@@ -384,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     server.set_service(str(args.port))
     if auth is not None:
         server.set_auth(auth)
+    if args.log_requests:
+        log_requests(server)
     all_roles = [ANONYMOUS_ROLE, *sorted(set(mount_roles.values()))]
     mount_points = server.get_mount_points()
     for mount, file in mounts.items():

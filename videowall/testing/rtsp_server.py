@@ -4,7 +4,9 @@
 ``/usr/bin/python3`` (whose ``gi`` bindings reach GstRtspServer), waits for its ``READY <port>``
 line and then lets a test crash it (:meth:`~LocalRtspServer.kill`), stall it
 (:meth:`~LocalRtspServer.pause`) or bring it back on the same port
-(:meth:`~LocalRtspServer.restart`).  Standard library only.
+(:meth:`~LocalRtspServer.restart`).  With ``log_requests=True`` it records every DESCRIBE
+request it received (:meth:`~LocalRtspServer.requests`), so a test can count login attempts.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import socket
 import subprocess
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
@@ -27,6 +30,7 @@ from videowall.core.net import free_port
 
 __all__ = [
     "LocalRtspServer",
+    "Request",
     "RtspServerError",
     "available",
     "free_port",
@@ -68,6 +72,17 @@ print(Gst.version_string())
 """
 
 _SUB_DELIMS = "!$&'()*+,;=-._~"  # allowed unescaped in the userinfo part of a URL
+_REQUEST_LINE = "gst_rtsp_server: REQUEST "  # what the script's --log-requests writes
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One request the server logged: when it arrived (our clock), method, path, credentials."""
+
+    at: float  # time.monotonic() when its line reached us (within milliseconds)
+    method: str
+    path: str
+    credentials: bool  # it carried an Authorization header: a login attempt
 
 
 class RtspServerError(RuntimeError):
@@ -123,6 +138,7 @@ class LocalRtspServer:
         loop: bool = False,
         python: str = DEFAULT_PYTHON,
         shared: bool = False,
+        log_requests: bool = False,
     ) -> None:
         if not mounts:
             raise ValueError("at least one mount is needed")
@@ -133,12 +149,14 @@ class LocalRtspServer:
             raise ValueError(f"auth for unknown mounts: {sorted(unknown)}")
         self.loop = loop
         self.shared = shared
+        self.log_requests = log_requests
         self.python = python
         self._port = port
         self._proc: subprocess.Popen[bytes] | None = None
         self._stderr_tail: collections.deque[str] = collections.deque(maxlen=50)
         self._stderr_thread: threading.Thread | None = None
         self._paused = False
+        self._requests: list[Request] = []  # appended by the stderr thread, kept across restarts
 
     @classmethod
     def available(cls, python: str = DEFAULT_PYTHON) -> tuple[bool, str]:
@@ -183,6 +201,18 @@ class LocalRtspServer:
         """The last lines the server wrote to stderr."""
         return "".join(self._stderr_tail)
 
+    def requests(self, mount: str | None = None, *, credentials: bool | None = None,
+                 since: float | None = None) -> list[Request]:
+        """Requests logged so far (needs ``log_requests=True``), filtered by mount path,
+        whether they carried credentials, and arrival (``time.monotonic()``) from *since*."""
+        if not self.log_requests:
+            raise RuntimeError("start the server with log_requests=True to count requests")
+        path = None if mount is None else _mount(mount)
+        return [r for r in list(self._requests)
+                if (path is None or r.path == path)
+                and (credentials is None or r.credentials == credentials)
+                and (since is None or r.at >= since)]
+
     # -- lifecycle ------------------------------------------------------------------------
 
     def command(self) -> list[str]:
@@ -204,6 +234,8 @@ class LocalRtspServer:
             cmd.append("--loop")
         if self.shared:
             cmd.append("--shared")
+        if self.log_requests:
+            cmd.append("--log-requests")
         return cmd
 
     def start(self, timeout: float = 15.0) -> Self:
@@ -339,7 +371,14 @@ class LocalRtspServer:
 
     def _drain_stderr(self, stream: IO[bytes]) -> None:
         for raw in iter(stream.readline, b""):
-            self._stderr_tail.append(raw.decode(errors="replace"))
+            line = raw.decode(errors="replace")
+            if line.startswith(_REQUEST_LINE):
+                method, _, rest = line[len(_REQUEST_LINE):].strip().partition(" ")
+                path, _, auth = rest.rpartition(" ")
+                self._requests.append(Request(time.monotonic(), method, path,
+                                              auth == "auth=yes"))
+                continue
+            self._stderr_tail.append(line)
 
     def _signal(self, signum: int) -> None:
         if not self.running or self._proc is None:
