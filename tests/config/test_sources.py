@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from tests.video.credentials import leaks, passwords, typed_passwords, typed_users, users
 from videowall.config.sources import (
+    MissingPasswordError,
     Source,
     mask_url,
     parse_sim_url,
@@ -77,6 +78,16 @@ def test_password_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CAM7_PW")
     with pytest.raises(LookupError, match="CAM7_PW"):
         src.resolved_url()
+
+
+def test_an_unset_password_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CAM7_PASSWORD", raising=False)
+    src = Source(id="c7", url="rtsp://10.0.0.7/live", username="op", password_env="CAM7_PASSWORD")
+    with pytest.raises(MissingPasswordError) as info:
+        src.resolved_url()
+    assert str(info.value) == "password variable CAM7_PASSWORD is not set"
+    assert info.value.variable == "CAM7_PASSWORD"
+    assert src.secrets() == ()  # nothing to hide, and no error either
 
 
 def test_credentials_only_once() -> None:

@@ -24,6 +24,14 @@ _AUTHORITY_END = "/?#"
 _SPACE = re.compile(r"\s")
 
 
+class MissingPasswordError(LookupError):
+    """A source's `password_env` names a variable that is not set in this environment."""
+
+    def __init__(self, variable: str) -> None:
+        super().__init__(f"password variable {variable} is not set")
+        self.variable = variable
+
+
 class Transport(StrEnum):
     """How RTSP carries media: let FFmpeg choose, or force TCP or UDP."""
 
@@ -259,12 +267,15 @@ class Source(BaseModel):
         return mask_url(self.sub_url if sub and self.sub_url else self.url)
 
     def password(self) -> str | None:
-        """The password from the environment, or None when none is configured."""
+        """The password from the environment, or None when none is configured.
+
+        Raises MissingPasswordError when `password_env` names a variable that is not set.
+        """
         if not self.password_env:
             return None
         value = os.environ.get(self.password_env)
         if value is None:
-            raise LookupError(f"environment variable {self.password_env} (password) is not set")
+            raise MissingPasswordError(self.password_env)
         return value
 
     def resolved_url(self, sub: bool = False) -> str:
@@ -287,7 +298,7 @@ class Source(BaseModel):
         out = []
         try:
             pw = self.password()
-        except LookupError:
+        except MissingPasswordError:
             pw = None
         if pw:
             out.append(pw)
