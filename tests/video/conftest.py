@@ -31,7 +31,7 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
 
 FAST = EngineSettings(
     tuning=OpenTuning(io_timeout_s=2.0), stall_warn_s=0.8, retry_base_s=0.1,
-    retry_cap_s=0.5, retry_cap_permanent_s=1.0, linger_s=0.3,
+    retry_cap_s=0.5, retry_permanent_s=1.0, linger_s=0.3,
 )
 
 

@@ -80,8 +80,9 @@ def _silent(conn: socket.socket) -> None:
          "invalid data"),
         (lambda tmp, srv: f"rtsp://127.0.0.1:{srv(_garbage).port}/cam", StreamState.FAILED,
          "invalid data"),
+        # FFmpeg's socket timeout: the stall timeout (2 s) plus its slack.
         (lambda tmp, srv: f"rtsp://127.0.0.1:{srv(_silent).port}/cam", StreamState.RECONNECTING,
-         "no response within 2 s"),
+         "no response within 3 s"),
     ],
     ids=["missing-file", "garbage-file", "unknown-codec", "refused", "unresolvable",
          "garbage-tcp", "garbage-rtsp", "silent-server"],
@@ -152,12 +153,31 @@ def test_password_never_appears_in_logs_or_health(engine, caplog, monkeypatch,
     assert "admin:***@" in in_url.health().url
 
 
-def test_missing_password_variable_is_a_clear_failure(engine, monkeypatch) -> None:
-    monkeypatch.delenv("NO_SUCH_PW", raising=False)
-    src = Source(id="m", url="rtsp://127.0.0.1:9/x", username="u", password_env="NO_SUCH_PW")
-    h = wait_state(engine.open(src, 64, 48).health, StreamState.RECONNECTING,
-                   StreamState.FAILED)
-    assert "NO_SUCH_PW" in h.reason
+def test_missing_password_variable_is_one_clear_state(engine, monkeypatch, caplog) -> None:
+    monkeypatch.delenv("CAM7_PASSWORD", raising=False)
+    caplog.set_level(logging.DEBUG)
+    with HostileServer(Silent()) as server:
+        src = Source(id="m", url=server.url(), username="u", password_env="CAM7_PASSWORD")
+        c = engine.open(src, 64, 48)
+        h = wait_state(c.health, StreamState.FAILED, timeout=3)
+        assert h.reason == "password variable CAM7_PASSWORD is not set"
+        # Retried only as often as an error that retrying rarely fixes, and never sent.
+        assert FAST.retry_permanent_s <= (h.next_retry_in or 0) + 0.1
+        time.sleep(2.5 * FAST.retry_permanent_s)
+        h = c.health()
+        assert h.state is StreamState.FAILED and 2 <= h.reconnects <= 3, h
+        assert server.accepted == 0
+    assert "Traceback" not in caplog.text and "unexpected" not in caplog.text
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_an_error_that_retrying_rarely_fixes_waits_the_whole_interval(engine,
+                                                                      tmp_path) -> None:
+    c = engine.open(Source(id="j", url=str(_write(tmp_path / "junk.bin", _junk(50_000)))),
+                    64, 48)
+    h = wait_state(c.health, StreamState.FAILED, timeout=5)
+    # The first retry too: not a backoff that starts at retry_base_s.
+    assert FAST.retry_permanent_s * 0.95 <= (h.next_retry_in or 0) <= FAST.retry_permanent_s * 1.2
 
 
 def test_unexpected_errors_are_logged_without_the_password(caplog) -> None:

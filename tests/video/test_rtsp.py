@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import re
 import time
+from collections.abc import Iterator
 
 import pytest
 
@@ -11,9 +14,11 @@ from tests.conftest import AUTH_PASSWORD, AUTH_USER
 from tests.video.conftest import FAST, wait_for, wait_state
 from videowall.cli.main import main
 from videowall.config.sources import Source, Transport
-from videowall.core.stream_health import StreamState
+from videowall.core.stream_health import StreamChoice, StreamHealth, StreamState
 from videowall.testing.rtsp_server import LocalRtspServer, free_port
-from videowall.video.engine import StreamEngine
+from videowall.video.decoder import EngineSettings
+from videowall.video.engine import Consumer, StreamEngine
+from videowall.views.tile_overlay import badge_text
 
 pytestmark = pytest.mark.rtsp
 
@@ -87,6 +92,107 @@ def test_stalled_server_is_detected_and_reconnected(media_dir) -> None:
     finally:
         eng.shutdown()
         server.stop()
+
+
+@pytest.mark.parametrize("transport", [Transport.TCP, Transport.UDP])
+def test_a_stall_is_reported_at_the_timeout_and_its_age_keeps_counting(
+        media_dir, transport) -> None:
+    io_s = FAST.tuning.io_timeout_s
+    server = LocalRtspServer({"/cam": media_dir / "h264_320x240.mp4"}, loop=True).start()
+    eng = StreamEngine(FAST)
+    try:
+        c = eng.open(Source(id="s", url=server.url("/cam"), transport=transport), 160, 120)
+        wait_for(lambda: c.health().decoded_frames > 25, timeout=10)
+        server.pause()  # SIGSTOP: the connection stays open, nothing arrives
+        paused = time.monotonic()
+        wait_state(c.health, StreamState.RECONNECTING, timeout=2 * io_s + 2)
+        # Not a whole timeout late (the frame FFmpeg's parser held back was taken for data).
+        assert time.monotonic() - paused <= io_s + 0.5
+        ages = []
+        while time.monotonic() - paused < io_s + 2.5:
+            h = c.health()
+            assert h.state is StreamState.RECONNECTING, h
+            ages.append(_no_data_for(h))
+            time.sleep(0.25)
+        assert ages == sorted(ages) and ages[-1] >= io_s + 2.0, ages  # still counting
+        server.resume()
+        wait_state(c.health, StreamState.LIVE, timeout=10)
+        assert "no data" not in c.health().reason
+    finally:
+        eng.shutdown()
+        server.stop()
+
+
+def _no_data_for(health: StreamHealth) -> float:
+    found = re.search(r"no data for (\d+(?:\.\d)?) s", health.reason)
+    assert found, health
+    return float(found[1])
+
+
+AUTH_EVERY_S = 2.0  # the engine's 30 s, scaled down
+
+
+@pytest.fixture
+def auth_server(media_dir) -> Iterator[LocalRtspServer]:
+    """A camera with a main and a sub stream behind one account, counting login attempts."""
+    clip = media_dir / "h264_320x240.mp4"
+    account = (AUTH_USER, AUTH_PASSWORD)
+    with LocalRtspServer({"/main": clip, "/sub": clip}, auth={"/main": account, "/sub": account},
+                         loop=True, log_requests=True) as server:
+        yield server
+
+
+def test_a_refused_account_is_tried_once_per_interval_whatever_the_tiles(
+        auth_server, media_dir, monkeypatch) -> None:
+    monkeypatch.setenv("CAM7_PASSWORD", "wrong-pw")
+    camera = Source(id="cam7", url=auth_server.url("/main"), sub_url=auth_server.url("/sub"),
+                    username=AUTH_USER, password_env="CAM7_PASSWORD")
+    settings = dataclasses.replace(FAST, retry_permanent_s=AUTH_EVERY_S)
+    eng = StreamEngine(settings)
+
+    def tiles() -> list[Consumer]:  # a big tile on the main stream, two small ones on the sub
+        return [eng.open(camera, 1280, 720, stream=StreamChoice.MAIN),
+                eng.open(camera, 320, 180), eng.open(camera, 480, 270, stream=StreamChoice.SUB)]
+
+    try:
+        started = time.monotonic()
+        shown = tiles()
+        wait_state(shown[0].health, StreamState.FAILED, timeout=8)
+        while time.monotonic() - started < 3 * AUTH_EVERY_S + 0.5:
+            # Hidden and shown again: past the linger time the decoders are made anew.
+            for tile in shown:
+                tile.close()
+            wait_for(lambda: eng.decoder_count() == 0, timeout=3)
+            shown = tiles()
+            for tile in shown:  # at once, without a login attempt of its own
+                h = wait_state(tile.health, StreamState.FAILED, timeout=0.5)
+                word, detail = badge_text(h, has_picture=False)
+                assert word == "FAILED" and detail.startswith("unauthorized (401)"), h
+                assert re.search(r" - next try in \d s$", detail), detail
+                assert 0 < (h.next_retry_in or 0) <= AUTH_EVERY_S, h
+            time.sleep(0.4)
+        logins = [r.at for r in auth_server.requests(credentials=True)]
+    finally:
+        eng.shutdown()
+    gaps = [later - earlier for earlier, later in zip(logins, logins[1:], strict=False)]
+    assert 3 <= len(logins) <= 4, logins
+    assert min(gaps) >= AUTH_EVERY_S - 0.1, gaps
+    assert EngineSettings().retry_permanent_s == 30.0  # the real interval
+
+
+def test_the_right_password_logs_in_on_both_streams_together(auth_server, monkeypatch) -> None:
+    monkeypatch.setenv("CAM7_PASSWORD", AUTH_PASSWORD)
+    camera = Source(id="cam7", url=auth_server.url("/main"), sub_url=auth_server.url("/sub"),
+                    username=AUTH_USER, password_env="CAM7_PASSWORD")
+    eng = StreamEngine(FAST)
+    try:
+        main_tile = eng.open(camera, 1280, 720, stream=StreamChoice.MAIN)
+        sub_tile = eng.open(camera, 320, 180, stream=StreamChoice.SUB)
+        for tile in (main_tile, sub_tile):
+            wait_for(tile.latest, timeout=10)
+        assert {r.path for r in auth_server.requests(credentials=True)} == {"/main", "/sub"}
+    finally:
+        eng.shutdown()
 
 
 def test_wrong_password_is_a_clear_failure_and_right_one_plays(engine, rtsp_server,

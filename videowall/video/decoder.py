@@ -12,14 +12,15 @@ from pathlib import Path
 
 import av
 
-from videowall.config.sources import SIM_SCHEME, Source, url_scheme
+from videowall.config.sources import SIM_SCHEME, MissingPasswordError, Source, url_scheme
 from videowall.core.stream_health import DecodeMode, StreamHealth, StreamState
+from videowall.video.accounts import AccountGate, Ticket, Wait, account_of
 from videowall.video.clipgen import ClipCancelledError
 from videowall.video.failures import Failure, StreamError, check_host, classify
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
 from videowall.video.interrupt import Interrupt, bind, install, pyav_timeouts
 from videowall.video.meters import RateMeter
-from videowall.video.open_options import OpenTuning, open_options
+from videowall.video.open_options import OpenTuning, open_options, socket_timeout_s
 from videowall.video.pacer import Pacer
 from videowall.video.scaler import Scaler
 from videowall.video.sim import ensure_clip
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 install()  # PyAV's interrupt callback reads the engine's clock (see interrupt.py)
 FrameCallback = Callable[[], None]
 PREPARING_CLIP = "preparing simulated clip"  # the reason shown while a sim clip is encoded
+NO_DATA = "no data for"  # how a stall's reason starts; the seconds keep counting after it
+_CLOSE_S = 1.0  # closing a container (RTSP TEARDOWN) may not block longer than this
 
 
 @dataclass(frozen=True)
@@ -40,9 +43,11 @@ class EngineSettings:
     stall_warn_s: float = 2.0  # no packet this long: show STALLED (reconnect at io_timeout_s)
     retry_base_s: float = 0.25
     retry_cap_s: float = 4.0
-    # Errors like 401 are retried slowly: hammering a camera with a wrong password can
-    # lock the account.
-    retry_cap_permanent_s: float = 30.0
+    # Errors that retrying rarely fixes (401, 404, an unknown codec, an unset password
+    # variable) are retried every this many seconds, no sooner. Login attempts are limited
+    # per camera account (host + user) across the engine: after a 401 none for this long,
+    # whatever the number of streams, tiles or decoders (see accounts.py).
+    retry_permanent_s: float = 30.0
     decoder_threads: int = 1  # more streams than cores: one thread each (see README)
     linger_s: float = 2.0  # keep an unused decoder this long (layout switches reuse it)
     sub_max_width: int = 960  # AUTO picks the substream for boxes up to this size
@@ -64,10 +69,14 @@ class _Listener:
 class Decoder:
     """Decodes one URL in its own thread and keeps the newest frame per requested size."""
 
-    def __init__(self, source: Source, sub: bool, settings: EngineSettings) -> None:
+    def __init__(self, source: Source, sub: bool, settings: EngineSettings,
+                 gate: AccountGate | None = None) -> None:
         self.source = source
         self.sub = sub
         self.settings = settings
+        # Shared by the engine's decoders: login attempts per camera account.
+        self._gate = gate or AccountGate(settings.retry_permanent_s)
+        self._ticket: Ticket | None = None  # this thread's login attempt, until settled
         self._url = source.sub_url if sub and source.sub_url else source.url
         self._secrets = source.secrets()
         self._lock = threading.Lock()
@@ -114,6 +123,7 @@ class Decoder:
         """Ask the thread to end; a blocked open or read is interrupted at once."""
         self._stop.set()
         self._interrupt.stop()
+        self._gate.wake()  # a thread waiting for its turn to log in sees the stop
 
     def join(self, timeout: float) -> bool:
         self._thread.join(timeout)
@@ -195,7 +205,12 @@ class Decoder:
             quiet = now - self._last_packet_at if self._last_packet_at else None
             stalled = quiet is not None and quiet > self.settings.stall_warn_s
             if state is StreamState.LIVE and stalled:
-                state, reason = StreamState.STALLED, f"no data for {quiet:.1f} s"
+                state, reason = StreamState.STALLED, f"{NO_DATA} {quiet:.1f} s"
+            elif state is StreamState.RECONNECTING and quiet is not None:
+                # The stream had data before: keep counting through the reconnects, with
+                # the last attempt's failure unless that was the stall itself.
+                counter = f"{NO_DATA} {quiet:.1f} s"
+                reason = counter if reason.startswith(NO_DATA) else f"{counter} ({reason})"
             retry = None
             if self._next_retry_at is not None:
                 retry = max(0.0, self._next_retry_at - now)
@@ -233,14 +248,24 @@ class Decoder:
                 failure = Failure("stream ended", permanent=False)
             except Exception as exc:  # noqa: BLE001 - the engine must never let one escape
                 failure = classify(exc, self._secrets)
+            ticket, self._ticket = self._ticket, None
+            if ticket is not None:
+                self._gate.failed(ticket, refused=failure.refused, reason=failure.reason,
+                                  detail=failure.detail)
             had_frames = self._session_frames > 0
             if self._stop.is_set():
                 break
             attempt = 1 if had_frames else attempt + 1
-            cap = self.settings.retry_cap_permanent_s if failure.permanent \
-                else self.settings.retry_cap_s
-            delay = min(cap, self.settings.retry_base_s * 2 ** (attempt - 1))
-            delay *= random.uniform(0.8, 1.2)  # jitter: a whole wall must not retry in step
+            if failure.refused and ticket is not None:
+                # The account's next attempt, whichever stream makes it: no sooner.
+                delay = self._gate.next_attempt_in(ticket.account, ticket.fingerprint)
+            elif failure.permanent:
+                # Every retry_permanent_s, never sooner; jitter only later.
+                delay = self.settings.retry_permanent_s * random.uniform(1.0, 1.2)
+            else:
+                delay = min(self.settings.retry_cap_s,
+                            self.settings.retry_base_s * 2 ** (attempt - 1))
+                delay *= random.uniform(0.8, 1.2)  # jitter: a wall must not retry in step
             state = StreamState.FAILED if failure.permanent else StreamState.RECONNECTING
             with self._lock:
                 self._last_error = failure.detail or failure.reason
@@ -256,7 +281,11 @@ class Decoder:
 
     def _session(self, started: float) -> bool:
         """One connection: open, then decode until the stream ends or we are stopped."""
-        url = self.source.resolved_url(self.sub) if "://" in self._url else self._url
+        try:
+            url = self.source.resolved_url(self.sub) if "://" in self._url else self._url
+        except MissingPasswordError as exc:
+            # Nothing to send: no connection is made. Looked at again on the slow retry.
+            raise StreamError(str(exc), permanent=True) from None
         scheme = url_scheme(url)
         pace, loop, align = False, False, False
         if scheme == SIM_SCHEME:
@@ -278,6 +307,8 @@ class Decoder:
         network = scheme not in (SIM_SCHEME, "file")
         if network:
             check_host(url)
+            if not self._take_turn(url):
+                return False  # stopped while waiting for the account
             # One deadline for connect, handshake and first frame, enforced by FFmpeg's
             # interrupt callback: socket timeouts restart with every byte received.
             self._interrupt.arm(tuning.open_timeout_s,
@@ -290,16 +321,21 @@ class Decoder:
         except av.error.InvalidDataError:
             self._raise_if_interrupted()
             # FFmpeg reports an RTSP server that accepts but never answers as invalid
-            # data once its I/O timeout expires; say what really happened.
-            silent = time.monotonic() - opened >= tuning.io_timeout_s * 0.9
+            # data once its socket timeout expires; say what really happened.
+            socket_s = socket_timeout_s(tuning)
+            silent = time.monotonic() - opened >= socket_s * 0.9
             if silent and scheme in ("rtsp", "rtsps"):
-                raise StreamError(f"no response within {tuning.io_timeout_s:g} s: the server "
+                raise StreamError(f"no response within {socket_s:g} s: the server "
                                   "accepted the connection but never answered",
                                   permanent=False) from None
             raise
         except (av.error.FFmpegError, OSError):
             self._raise_if_interrupted()
             raise
+        if self._ticket is not None:
+            # Opened: the camera took the credentials (an RTSP PLAY needs them too).
+            self._gate.succeeded(self._ticket)
+            self._ticket = None
         try:
             if network:
                 # Same deadline, now waiting for a picture: the handshake went through.
@@ -310,8 +346,30 @@ class Decoder:
             self._raise_if_interrupted()
             raise
         finally:
-            self._interrupt.disarm()
-            container.close()
+            # Closing sends an RTSP TEARDOWN: to a stalled server it must not block long.
+            self._interrupt.arm(_CLOSE_S, "closing")
+            try:
+                container.close()
+            finally:
+                self._interrupt.disarm()
+
+    def _take_turn(self, url: str) -> bool:
+        """Wait until this stream may log in to its camera account; False when stopped."""
+        found = account_of(url)
+        if found is None:
+            return True  # no user name: no account to protect
+
+        def waiting(wait: Wait) -> None:  # called with the gate's lock held
+            with self._lock:
+                if wait.until is not None:  # the account was refused: show it and when
+                    self._state, self._reason = StreamState.FAILED, wait.reason
+                    self._next_retry_at = wait.until
+                    self._last_error = wait.detail or wait.reason
+                elif self._state is StreamState.CONNECTING:
+                    self._reason = wait.reason
+
+        self._ticket = self._gate.claim(*found, self._stop.is_set, waiting)
+        return self._ticket is not None
 
     def _raise_if_interrupted(self) -> None:
         """Name the real cause when the interrupt, not the source, ended an FFmpeg call.
@@ -356,6 +414,11 @@ class Decoder:
                     return got
                 if packet.size == 0:
                     continue  # end-of-stream flush marker
+                if interrupt.fired is not None:
+                    # The read was cut off by a deadline: FFmpeg still hands out what its
+                    # parser held back (the last frame before the silence). That is no
+                    # new data and must not move the stall deadline on.
+                    raise StreamError(interrupt.fired, permanent=False)
                 now = time.monotonic()
                 if watching:
                     interrupt.deadline = now + io_s

@@ -9,6 +9,7 @@ import time
 
 from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
+from videowall.video.accounts import AccountGate
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
 
@@ -30,6 +31,10 @@ class StreamEngine:
         self._decoders: dict[_DecoderKey, Decoder] = {}
         self._idle_since: dict[_DecoderKey, float] = {}
         self._ids = itertools.count(1)
+        # Login attempts per camera account, across every decoder this engine makes or
+        # makes again: the main and sub stream of a camera share it, as do the channels of
+        # a recorder, and a decoder started after a tile was hidden and shown again.
+        self._gate = AccountGate(self.settings.retry_permanent_s)
         self._closed = False
         self._wake = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="engine-reaper",
@@ -58,7 +63,7 @@ class StreamEngine:
         with self._lock:
             decoder = self._decoders.get(key)
             if decoder is None:
-                decoder = Decoder(consumer.source, sub, self.settings)
+                decoder = Decoder(consumer.source, sub, self.settings, self._gate)
                 self._decoders[key] = decoder
                 decoder.start()
             self._idle_since.pop(key, None)

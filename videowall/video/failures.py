@@ -16,11 +16,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Failure:
-    """Why a connection ended; `permanent` means retrying soon will not help."""
+    """Why a connection ended; `permanent` means retrying soon will not help.
+
+    `refused`: the camera refused the credentials (401), which counts against the account.
+    """
 
     reason: str
     permanent: bool
     detail: str = ""
+    refused: bool = False
 
 
 class StreamError(Exception):
@@ -75,7 +79,8 @@ def classify(exc: BaseException, secrets: tuple[str, ...] = ()) -> Failure:
         return Failure(exc.reason, exc.permanent, detail)
     for kind, reason, permanent in _RULES:
         if isinstance(exc, kind):
-            return Failure(reason, permanent, detail)
+            return Failure(reason, permanent, detail,
+                           refused=isinstance(exc, av.error.HTTPUnauthorizedError))
     if isinstance(exc, OSError):
         text = exc.strerror or detail or type(exc).__name__
         return Failure(f"I/O error: {scrub(text, *secrets)}", False, detail)

@@ -7,12 +7,17 @@ from dataclasses import dataclass
 from videowall.config.sources import Transport, url_scheme
 from videowall.video.interrupt import MAX_TIMEOUT_S
 
+# FFmpeg's socket timeout runs this much past the engine's stall timeout. Equal, it ended a
+# stalled read first, and FFmpeg then handed out the frame its parser had held back as if
+# it were new data: the stall was reported a whole timeout late (10 s for 5 s).
+SOCKET_SLACK_S = 1.0
+
 
 @dataclass(frozen=True, slots=True)
 class OpenTuning:
     """Knobs the engine settings expose for opening network sources."""
 
-    io_timeout_s: float = 5.0  # socket timeout, and the stall timeout once live
+    io_timeout_s: float = 5.0  # the stall timeout once live (socket timeout: 1 s more)
     # The whole open (connect, handshake, first frame), enforced from outside FFmpeg's
     # blocking calls: a server trickling one byte a second defeats socket timeouts.
     open_timeout_s: float = 10.0
@@ -28,12 +33,17 @@ class OpenTuning:
                 raise ValueError(f"{name} must be more than 0 and at most {MAX_TIMEOUT_S:g} s")
 
 
+def socket_timeout_s(tuning: OpenTuning) -> float:
+    """FFmpeg's per-read socket timeout: a backstop behind the engine's own deadlines."""
+    return tuning.io_timeout_s + SOCKET_SLACK_S
+
+
 def open_options(url: str, transport: Transport, tuning: OpenTuning) -> dict[str, str]:
     """Options for `av.open`; files and simulated cameras get none."""
     scheme = url_scheme(url)
     if scheme in ("file", "sim"):
         return {}
-    timeout_us = str(int(tuning.io_timeout_s * 1_000_000))
+    timeout_us = str(int(socket_timeout_s(tuning) * 1_000_000))
     # No `fflags=nobuffer`: it discards the packets read while probing, first keyframe
     # included, so every open waited a whole GOP (measured: 1.07 s instead of 0.27 s to
     # the first frame with a 1 s GOP). Those packets are decoded at once and the stream

@@ -47,6 +47,7 @@ def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None 
         start = time.monotonic()
         frames, first_decoded = 0, None
         health = consumer.health()
+        noted: tuple[StreamState, str] | None = None
         while time.monotonic() - start < seconds:
             time.sleep(0.05)
             health = consumer.health()
@@ -54,10 +55,13 @@ def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None 
                 first_decoded = health.decoded_frames
             if health.reason and health.state in (StreamState.FAILED, StreamState.RECONNECTING):
                 text = health.reason
-                if health.last_error and health.last_error != health.reason:
+                if health.last_error and health.last_error not in health.reason:
                     text += f" ({health.last_error})"
-                if not errors or errors[-1] != text:
+                # Once per failure: a reconnecting stream's "no data for N s" keeps counting.
+                key = (health.state, health.last_error or health.reason)
+                if key != noted:
                     errors.append(text)
+                    noted = key
                 if health.state is StreamState.FAILED and not health.decoded_frames:
                     break
         elapsed = time.monotonic() - start
