@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from videowall.config.checks import unset_passwords_as_errors
 from videowall.config.diagnostics import Severity, SiteError
 from videowall.config.loader import check_site, load_site
 
@@ -101,7 +102,7 @@ def test_broken_file(name: str, in_file: str | None, line: int, field_path: str,
 
 def test_corpus_is_complete() -> None:
     """Every file in the corpus has a row in the table."""
-    warning_only = {"outside_zones.yaml"}
+    warning_only = {"outside_zones.yaml", "password_env_unset.yaml"}
     assert {p.name for p in BROKEN.glob("*.yaml")} == {c[0] for c in CASES} | warning_only
 
 
@@ -118,3 +119,25 @@ def test_position_outside_all_zones_is_a_warning() -> None:
     assert site.warnings == tuple(diagnostics)
     assert site.camera("cam-01").zone == "centre"
     assert site.camera("cam-02").zone is None
+
+
+def test_an_unset_password_variable_is_named_and_an_error_for_check(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("VW_TEST_UNSET_CAM7_PASSWORD", raising=False)
+    path = BROKEN / "password_env_unset.yaml"
+    [diag] = check_site(path)
+    assert (diag.line, diag.field_path, diag.severity) == (
+        6, "cameras[0].password_env", Severity.WARNING)
+    assert diag.message.startswith("password variable VW_TEST_UNSET_CAM7_PASSWORD is not set")
+    # The wall loads the site (one camera cannot log in, the others can) and says why...
+    site = load_site(path)
+    assert site.warnings == (diag,)
+    # ... and `videowall check`, run where the wall runs, makes it an error.
+    [error] = unset_passwords_as_errors([diag])
+    assert error.severity is Severity.ERROR
+    assert str(error).startswith(f"{path}:6: cameras[0].password_env: password variable "
+                                 "VW_TEST_UNSET_CAM7_PASSWORD is not set")
+    monkeypatch.setenv("VW_TEST_UNSET_CAM7_PASSWORD", "set here")
+    assert check_site(path) == []
+    assert unset_passwords_as_errors(check_site(BROKEN / "outside_zones.yaml")) == \
+        check_site(BROKEN / "outside_zones.yaml")  # other warnings stay warnings

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import dataclasses
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,6 +91,44 @@ def _check_cameras(decl: Declarations, zones: list[Zone]) -> list[Diagnostic]:
     return out
 
 
+_UNSET_PASSWORD = "password variable {} is not set"
+
+
+def _check_passwords(decl: Declarations, environ: Mapping[str, str]) -> list[Diagnostic]:
+    """Cameras whose `password_env` names a variable this environment does not set.
+
+    A warning where the site loads: the wall runs, and shows that camera as failed with
+    this reason, instead of refusing the whole site for one camera (its own environment
+    cannot change while it runs, so a reload adding a camera could never pass). `videowall
+    check`, run where the wall runs, makes it an error (`unset_passwords_as_errors`).
+    """
+    out = []
+    for index, camera in enumerate(decl.site.cameras):
+        if camera.password_env and camera.password_env not in environ:
+            out.append(decl.doc.diagnostic(
+                decl.loc("cameras", index) + ("password_env",),
+                f"{_UNSET_PASSWORD.format(camera.password_env)}: the camera cannot log in "
+                "(the wall shows it as failed)", Severity.WARNING))
+    return out
+
+
+def is_unset_password(diag: Diagnostic) -> bool:
+    """Whether `diag` is an unset password variable of a camera (see `_check_passwords`)."""
+    head, _, tail = _UNSET_PASSWORD.partition("{}")
+    return (diag.field_path.endswith(".password_env") and diag.message.startswith(head)
+            and tail in diag.message)
+
+
+def unset_passwords_as_errors(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    """The diagnostics with unset password variables made errors, for `videowall check`.
+
+    `check` runs where the wall runs: a camera that cannot log in there is an error. An
+    editing workstation or CI without the secrets sets the variables to anything.
+    """
+    return [dataclasses.replace(d, severity=Severity.ERROR) if is_unset_password(d) else d
+            for d in diagnostics]
+
+
 def _check_tile(decl: Declarations, doc: Document, at: Loc, tile: Tile,
                 cameras: set[str], zones: set[str]) -> list[Diagnostic]:
     out = []
@@ -149,8 +189,13 @@ def _check_alarms(decl: Declarations, zones: list[Zone]) -> list[Diagnostic]:
     return out
 
 
-def cross_check(decl: Declarations) -> list[Diagnostic]:
-    """Every problem between declarations, in file order per kind of check."""
+def cross_check(decl: Declarations,
+                environ: Mapping[str, str] | None = None) -> list[Diagnostic]:
+    """Every problem between declarations, in file order per kind of check.
+
+    `environ` (default: this process's environment) is where password variables are
+    looked up.
+    """
     site, doc = decl.site, decl.doc
     cameras = [Declared(c, doc, decl.loc("cameras", i)) for i, c in enumerate(site.cameras)]
     screens = [Declared(s, doc, decl.loc("screens", i)) for i, s in enumerate(site.screens)]
@@ -160,6 +205,7 @@ def cross_check(decl: Declarations) -> list[Diagnostic]:
     out += _duplicates(decl.layouts, "layout", lambda pair: pair[0])
     zones = [d.item for d in decl.zones]
     out += _check_cameras(decl, zones)
+    out += _check_passwords(decl, os.environ if environ is None else environ)
     out += _check_layouts(decl, zones)
     out += _check_alarms(decl, zones)
     layout_names = decl.known("layouts", (d.item[0] for d in decl.layouts))
