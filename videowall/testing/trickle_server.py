@@ -42,7 +42,8 @@ class _Conn:
 
     def _read(self, timeout: float | None) -> None:
         """Read what the client sent within `timeout` (None: until something comes)."""
-        readable, _, _ = select.select([self.sock, self._wake], [], [], timeout)
+        watched: list[socket.socket | int] = [self.sock, self._wake]
+        readable, _, _ = select.select(watched, [], [], timeout)
         if self._wake in readable:
             raise _StopServing
         if self.sock in readable:
@@ -236,7 +237,8 @@ class HostileServer:
     def _accept_loop(self) -> None:
         assert self._sock is not None
         while True:
-            readable, _, _ = select.select([self._sock, self._wake_r], [], [])
+            watched: list[socket.socket | int] = [self._sock, self._wake_r]
+            readable, _, _ = select.select(watched, [], [])
             if self._wake_r in readable:
                 return
             sock, _ = self._sock.accept()

@@ -88,7 +88,8 @@ def render_frame(
     return img
 
 
-def _encoder_options(codec: str, gop: int, kbps: int | None) -> tuple[str, dict[str, str]]:
+def _encoder_options(codec: str, gop: int,
+                     kbps: int | None) -> tuple[Literal["libx264", "libx265"], dict[str, str]]:
     # Camera-like: fixed GOP, no B-frames, no scene cuts, one slice per frame (PyAV's
     # default SLICE threading would make x264 write several, which decodes faster than
     # any real camera stream), and a camera's constant bitrate when one is given.

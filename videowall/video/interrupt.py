@@ -6,6 +6,7 @@ import math
 import threading
 import time
 import types
+from typing import Any
 
 import av.container.core as _pyav_core
 
@@ -16,6 +17,9 @@ MAX_TIMEOUT_S = 600.0
 
 _real_monotonic = time.monotonic
 _FOREVER = math.inf
+# The globals of PyAV's compiled container module, where its interrupt callback looks up
+# `time`. An implementation detail, so the stubs rightly do not declare it (see install()).
+_pyav_globals: dict[str, Any] = vars(_pyav_core)
 
 
 class Interrupt:
@@ -95,7 +99,7 @@ def pyav_timeouts(open_s: float, read_s: float) -> tuple[float, float]:
 
 def installed() -> bool:
     """Whether PyAV's interrupt callback reads the engine's clock (see `install`)."""
-    return getattr(_pyav_core.time, "monotonic", None) is _clock
+    return getattr(_pyav_globals.get("time"), "monotonic", None) is _clock
 
 
 def install() -> None:
@@ -112,4 +116,4 @@ def install() -> None:
     clock = types.SimpleNamespace(**{k: getattr(time, k) for k in dir(time)
                                      if not k.startswith("__")})
     clock.monotonic = _clock
-    _pyav_core.time = clock
+    _pyav_globals["time"] = clock

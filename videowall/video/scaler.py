@@ -33,7 +33,8 @@ class Scaler:
                                          interpolation="FAST_BILINEAR", threads=1)
         out = self._to_bgra.reformat(frame, width=width, height=height, format="bgra",
                                      interpolation="FAST_BILINEAR", threads=1)
-        image = out.to_ndarray()
+        # BGRA is 8 bits a channel; PyAV types the result as any of its array kinds.
+        image: np.ndarray = out.to_ndarray()
         if spec.fit is Fit.COVER and (width > spec.width or height > spec.height):
             x = (width - spec.width) // 2
             y = (height - spec.height) // 2
