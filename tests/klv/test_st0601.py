@@ -171,6 +171,14 @@ def test_error_and_unknown_values_read_as_absent() -> None:
     assert meta.platform_heading is None  # zero-length: 'unknown'
 
 
+def test_text_fields_lose_bidi_overrides_and_control_characters_cost_the_field() -> None:
+    items = [(2, b.timestamp(5)), (59, "EVIL\u202e1-KWAH".encode()), (4, b"AF\n\x07")]
+    meta = parsed(b.packet(items))
+    assert meta.call_sign == "EVIL1-KWAH"  # the override is dropped, the text kept
+    assert meta.tail_number is None  # control characters: ST 0107 refuses the field...
+    assert any("tag 4" in issue for issue in meta.issues)  # ...and says so
+
+
 def test_incomplete_corner_sets_are_absent() -> None:
     items = [(2, b.timestamp(5)), (82, b.lat(60.0)), (83, b.lon(24.0))]
     assert parsed(b.packet(items)).corners is None

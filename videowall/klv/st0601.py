@@ -39,6 +39,7 @@ KEY = ST0601_KEY  # 06 0E 2B 34 02 0B 01 01 0E 01 03 01 01 00 00 00
 _UL_PREFIX = KEY[:4]  # every SMPTE universal label starts so
 MAX_PACKET = 64 * 1024  # a local set is a few hundred bytes; refuse absurd declared sizes
 _AU_HEADER = 5  # ST 1402 metadata AU cell: service id, sequence, flags, 16-bit length
+_MAX_TEXT = 64  # call signs and names: what a map label can show
 Outcome = UasMetadata | KlvError
 
 
@@ -120,7 +121,10 @@ def _metadata(uas: UASLocalSet) -> UasMetadata:
 
     def text(tag: int) -> str | None:
         value = values.get(tag)
-        return value.strip("\x00 ") or None if isinstance(value, str) else None
+        if not isinstance(value, str):
+            return None
+        # Shown on the wall and logged: no control, line-break or bidi-override characters.
+        return "".join(c for c in value if c.isprintable()).strip()[:_MAX_TEXT] or None
 
     def first(*tags: int) -> float | None:
         return next((v for v in map(num, tags) if v is not None), None)
