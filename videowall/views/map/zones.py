@@ -45,6 +45,7 @@ FOCUS_EDGE = QColor(255, 210, 90)
 ALERT_EDGE: dict[AlertLevel, QColor] = {
     a: QColor(*palette.ALERT[a]) for a in AlertLevel if a is not AlertLevel.NORMAL}
 DIM = "#5d6875"
+ALERT_RANK = {a: i for i, a in enumerate(AlertLevel)}
 
 
 def _rings(zone: Zone) -> Iterable[np.ndarray]:
@@ -166,33 +167,55 @@ def label_anchors(zone: Zone) -> np.ndarray:
     return np.stack([np.atleast_1d(x), np.atleast_1d(y)], axis=1)
 
 
-class _Boxes:
-    """Rectangles (left, top, right, bottom) to test others against, growing as placed."""
+class _Taken:
+    """Rectangles (left, top, right, bottom) labels must keep off: placed labels and the
+    overlays, tested exactly one by one (a few dozen at most)."""
 
-    def __init__(self, capacity: int) -> None:
-        self.x0, self.y0, self.x1, self.y1 = (np.empty(max(capacity, 1)) for _ in range(4))
-        self.n = 0
+    def __init__(self) -> None:
+        self.boxes: list[tuple[float, float, float, float]] = []
 
-    @classmethod
-    def of(cls, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> _Boxes:
-        boxes = cls(0)
-        boxes.x0, boxes.y0, boxes.x1, boxes.y1 = x0, y0, x1, y1
-        boxes.n = len(x0)
-        return boxes
-
-    def add(self, left: float, top: float, right: float, bottom: float) -> None:
-        if self.n == len(self.x0):
-            for name in ("x0", "y0", "x1", "y1"):
-                setattr(self, name, np.concatenate([getattr(self, name),
-                                                    np.empty(len(self.x0))]))
-        self.x0[self.n], self.y0[self.n], self.x1[self.n], self.y1[self.n] = \
-            left, top, right, bottom
-        self.n += 1
+    def take(self, left: float, top: float, right: float, bottom: float) -> None:
+        self.boxes.append((left, top, right, bottom))
 
     def hits(self, left: float, top: float, right: float, bottom: float) -> bool:
-        n = self.n
-        return bool(n) and bool(np.any((self.x0[:n] < right) & (self.x1[:n] > left)
-                                       & (self.y0[:n] < bottom) & (self.y1[:n] > top)))
+        return any(x0 < right and x1 > left and y0 < bottom and y1 > top
+                   for x0, y0, x1, y1 in self.boxes)
+
+
+class _Marks:
+    """Many small rectangles (the incidents and their badges) as a summed-area table over
+    cells of CELL_PX: whether a rectangle touches one costs four look-ups. A rectangle
+    sharing a cell with a mark counts as touching it."""
+
+    CELL_PX = 4.0
+
+    def __init__(self, width: float, height: float, left: np.ndarray, top: np.ndarray,
+                 right: np.ndarray, bottom: np.ndarray) -> None:
+        c = self.CELL_PX
+        self.cols, self.rows = math.ceil(width / c) + 1, math.ceil(height / c) + 1
+        cells = np.zeros((self.rows, self.cols), dtype=np.int32)
+        if len(left):
+            c0 = np.clip((left // c).astype(int), 0, self.cols - 1)
+            r0 = np.clip((top // c).astype(int), 0, self.rows - 1)
+            c1 = np.clip((right // c).astype(int), 0, self.cols - 1)
+            r1 = np.clip((bottom // c).astype(int), 0, self.rows - 1)
+            span = int(max((c1 - c0).max(), (r1 - r0).max())) + 1
+            offsets = np.arange(span)
+            cols = np.minimum(c0[:, None] + offsets[None, :], c1[:, None])
+            rows = np.minimum(r0[:, None] + offsets[None, :], r1[:, None])
+            cells[rows[:, :, None], cols[:, None, :]] = 1
+        table = np.zeros((self.rows + 1, self.cols + 1), dtype=np.int32)
+        table[1:, 1:] = cells.cumsum(axis=0).cumsum(axis=1)
+        self.table = table
+
+    def hits(self, left: float, top: float, right: float, bottom: float) -> bool:
+        c = self.CELL_PX
+        c0, r0 = max(0, int(left // c)), max(0, int(top // c))
+        c1, r1 = min(self.cols, int(right // c) + 1), min(self.rows, int(bottom // c) + 1)
+        if c0 >= c1 or r0 >= r1:
+            return False
+        t = self.table
+        return bool(t[r1, c1] - t[r0, c1] - t[r1, c0] + t[r0, c0] > 0)
 
 
 class ZoneLabels(BoundedItem):
@@ -261,6 +284,13 @@ class ZoneLayer:
             self._measure(zone.id, NAME)
             self._render_label(zone.id)
         self.labels.set_data_rect(np.array(xs), np.array(ys))
+        # For placement: each zone's box (x0, y0, x1, y1) and its anchors, all in one array.
+        self._row = {zid: i for i, zid in enumerate(self.zones)}
+        self._box = np.array([[b.left(), b.top(), b.right(), b.bottom()] for b in (
+            self.paths[zid].path().boundingRect() for zid in self.zones)]).reshape(-1, 4)
+        anchors = [self.label_data[zid].anchors for zid in self.zones]
+        self._anchors = np.concatenate(anchors) if anchors else np.zeros((0, 2))
+        self._first = np.concatenate([[0], np.cumsum([len(a) for a in anchors])]).astype(int)
         self._restyle()
 
     @property
@@ -340,7 +370,7 @@ class ZoneLayer:
         alert, with high-risk, then any open incidents, then the largest."""
         def key(zid: str) -> tuple[float, ...]:
             c = self.counters[zid]
-            alert = list(AlertLevel).index(self.alerts.get(zid, AlertLevel.NORMAL))
+            alert = ALERT_RANK[self.alerts.get(zid, AlertLevel.NORMAL)]
             return (zid != self.focus, -alert, -(c.high if c else 0),
                     -((c.high + c.medium + c.low) if c else 0), -self.label_data[zid].area)
         return sorted(self.zones, key=key)
@@ -358,36 +388,49 @@ class ZoneLayer:
         start = time.perf_counter()
         placed: dict[str, tuple[str, int]] = {}
         rects: dict[str, QRectF] = {}
-        if self.shown and width > 0 and height > 0:
+        if self.shown and width > 0 and height > 0 and self.zones:
             gap = LABEL_GAP_PX
-            hard = _Boxes(len(self.zones) + 8)
+            hard = _Taken()
             for r in obstacles:
-                hard.add(r.left() - gap, r.top() - gap, r.right() + gap, r.bottom() + gap)
-            soft = _Boxes(0)
+                hard.take(r.left() - gap, r.top() - gap, r.right() + gap, r.bottom() + gap)
+            soft = None
             if marks is not None:
                 mx, my, mr = (np.asarray(a, dtype=float) for a in marks)
                 on = (mx + mr > 0) & (mx - mr < width) & (my + mr > 0) & (my - mr < height)
                 mx, my, mr = mx[on], my[on], mr[on]
-                soft = _Boxes.of(mx - mr, my - mr, mx + mr, my + mr)
-            origin = to_px(np.zeros(1), np.zeros(1))
-            unit = to_px(np.ones(1), np.ones(1))
-            sx, sy = abs(float(unit[0][0] - origin[0][0])), abs(float(unit[1][0] - origin[1][0]))
+                soft = _Marks(width, height, mx - mr, my - mr, mx + mr, my + mr)
+            # Every zone's box and anchors in pixels at once; zones off the tile are skipped.
+            bx, by = to_px(self._box[:, [0, 2]].ravel(), self._box[:, [1, 3]].ravel())
+            bx, by = bx.reshape(-1, 2), by.reshape(-1, 2)
+            zone_w, zone_h = np.abs(bx[:, 1] - bx[:, 0]), np.abs(by[:, 1] - by[:, 0])
+            visible = ((bx.max(axis=1) > 0) & (bx.min(axis=1) < width)
+                       & (by.max(axis=1) > 0) & (by.min(axis=1) < height))
+            ax, ay = to_px(self._anchors[:, 0], self._anchors[:, 1])
+            ax, ay = ax.tolist(), ay.tolist()
+            zone_w, zone_h, visible = zone_w.tolist(), zone_h.tolist(), visible.tolist()
             second: list[tuple[str, list[str]]] = []  # large zones that found no free spot
             for zid in self._priority():
+                i = self._row[zid]
+                if not visible[i] and zid != self.focus:
+                    continue
                 data = self.label_data[zid]
-                zone_w, zone_h = data.extent[0] * sx, data.extent[1] * sy
                 full_w, full_h = data.size[FULL]
                 name_w, name_h = data.size[NAME]
-                large = zone_w >= 0.9 * full_w and zone_h >= 1.5 * full_h
+                large = zone_w[i] >= 0.9 * full_w and zone_h[i] >= 1.5 * full_h
                 modes = [FULL] if large else []
-                if zid == self.focus or (zone_w >= 0.45 * name_w and zone_h >= name_h):
+                if zid == self.focus or (zone_w[i] >= 0.45 * name_w and zone_h[i] >= name_h):
                     modes.append(NAME)  # the focused zone is named however small it is
-                if modes and not self._place_one(zid, modes, to_px, width, height, hard,
-                                                 soft, placed, rects) \
-                        and (large or zid == self.focus):
+                if not modes:
+                    continue
+                at = slice(self._first[i], self._first[i + 1])
+                if not self._place_one(zid, modes, ax[at], ay[at], width, height, hard, soft,
+                                       placed, rects) and (large or zid == self.focus):
                     second.append((zid, modes))
             for zid, modes in second:
-                self._place_one(zid, modes, to_px, width, height, hard, None, placed, rects)
+                i = self._row[zid]
+                at = slice(self._first[i], self._first[i + 1])
+                self._place_one(zid, modes, ax[at], ay[at], width, height, hard, None,
+                                placed, rects)
         if placed != self.labels.placed:
             self.labels.placed = placed
             self.labels.update()
@@ -395,25 +438,23 @@ class ZoneLayer:
         self.placements += 1
         self.place_ms = (time.perf_counter() - start) * 1000
 
-    def _place_one(self, zid: str, modes: list[str],
-                   to_px: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-                   width: float, height: float, hard: _Boxes, soft: _Boxes | None,
+    def _place_one(self, zid: str, modes: list[str], ax: list[float], ay: list[float],
+                   width: float, height: float, hard: _Taken, soft: _Marks | None,
                    placed: dict[str, tuple[str, int]], rects: dict[str, QRectF]) -> bool:
-        """Put one zone's label at its first free anchor, in the first mode that fits."""
-        data = self.label_data[zid]
-        ax, ay = to_px(data.anchors[:, 0], data.anchors[:, 1])
+        """Put one zone's label at its first free anchor (pixels `ax`, `ay`), in the first
+        mode that fits."""
         gap = LABEL_GAP_PX
         for mode in modes:
-            w, h = data.size[mode]
-            for k in range(len(ax)):
-                left, top = float(ax[k]) - w / 2, float(ay[k]) - h / 2
+            w, h = self.label_data[zid].size[mode]
+            for k, (x, y) in enumerate(zip(ax, ay, strict=True)):
+                left, top = x - w / 2, y - h / 2
                 right, bottom = left + w, top + h
                 if left < gap or top < gap or right > width - gap or bottom > height - gap:
                     continue
-                if hard.hits(left, top, right, bottom) or (
-                        soft is not None and soft.hits(left, top, right, bottom)):
+                if (soft is not None and soft.hits(left, top, right, bottom)) \
+                        or hard.hits(left, top, right, bottom):
                     continue
-                hard.add(left - gap, top - gap, right + gap, bottom + gap)
+                hard.take(left - gap, top - gap, right + gap, bottom + gap)
                 placed[zid] = (mode, k)
                 rects[zid] = QRectF(left, top, w, h)
                 return True
