@@ -365,3 +365,14 @@ def test_incident_details_still_open_from_a_cluster_zoomed_in(make_map, qtbot) -
     with qtbot.waitSignal(tile.incident_clicked):
         qtbot.mouseClick(tile.viewport(), Qt.MouseButton.LeftButton,
                          pos=QPoint(round(p.x()), round(p.y())))
+
+
+def test_a_tile_too_narrow_for_the_full_key_gets_the_one_line_key(make_map) -> None:
+    zones = grid_zones(BBox(west=13.30, south=52.50, east=13.42, north=52.54), rows=1, cols=3)
+    tile = make_map(zones, [incident("A", 52.52, 13.33)], size=(1024, 600))
+    assert not tile.compact and not tile.status.compact  # big enough for the full status
+    assert tile.key.compact and tile.key.isVisible()  # but the full key would not fit
+    assert tile.key.geometry().right() < tile.scale_bar.geometry().left()
+    tile.resize(1600, 900)
+    tile.refresh(force=True)
+    assert not tile.key.compact and tile.key.isVisible()

@@ -432,11 +432,11 @@ class MapTile(pg.PlotWidget):
         if compact != self.compact:
             self.compact = compact
             self.status.set_compact(compact)
-            self.key.set_compact(compact)
         self.status.move(10 if not compact else 6, 10 if not compact else 6)
-        self.key.adjustSize()
         margin = 6 if compact else 10
         room = self.width() - self.scale_bar.width() - 2 * margin  # the key leaves the scale
+        self.key.set_compact(compact or self.key.full_width > room)  # one line if need be
+        self.key.adjustSize()
         self.key.setVisible(self.feed is not None and self.key.width() <= room
                             and self.height() >= 200)
         self.key.move(margin, max(margin, self.height() - self.key.height() - margin))

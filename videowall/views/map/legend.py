@@ -165,6 +165,16 @@ class MapKey(QFrame):
             self.layers_label.setText(heat + layers_html(self.layers))
         self.adjustSize()
 
+    @property
+    def full_width(self) -> int:
+        """How wide the full key is (or would be, while compact)."""
+        layout = self.layout()
+        extra = 0
+        if layout is not None:
+            margins = layout.contentsMargins()
+            extra = margins.left() + margins.right()
+        return self.full.sizeHint().width() + extra
+
 
 def window_text(seconds: float) -> str:
     """"45 min", "6 h"."""
