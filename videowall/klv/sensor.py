@@ -96,7 +96,6 @@ class KlvTrack:
         self._last_error = ""
         self._last_refused: float | None = None
         self._arrivals: deque[float] = deque()
-        self._first: float | None = None  # the first set's arrival, for the rate
 
     def attach(self, streams: int) -> None:
         """A new session found `streams` KLV streams; the old alignment no longer holds."""
@@ -130,8 +129,6 @@ class KlvTrack:
         self._window.append(entry)
         self._parsed += 1
         self._arrivals.append(entry.received)
-        if self._first is None:
-            self._first = entry.received
         platform = entry.meta.platform
         if platform is not None and entry.received - self._trail_at >= TRAIL_SPACING_S:
             self._trail.append(platform)
@@ -150,6 +147,17 @@ class KlvTrack:
                     self._aligned = entry
                     return
 
+    def _rate(self, now: float) -> float:
+        """Sets per second of stream time (the sender's rate: a burst read at the open or
+        after a hiccup does not inflate it), by arrival time for sets without a PTS."""
+        recent = [e for e in self._window if now - e.received <= _RATE_WINDOW_S]
+        stamped = [e.pts for e in recent if e.pts is not None]
+        if len(stamped) >= 2 and max(stamped) - min(stamped) >= 0.5:
+            return (len(stamped) - 1) / (max(stamped) - min(stamped))
+        if len(self._arrivals) >= 2 and self._arrivals[-1] - self._arrivals[0] >= 0.5:
+            return (len(self._arrivals) - 1) / (self._arrivals[-1] - self._arrivals[0])
+        return 0.0
+
     def snapshot(self) -> SensorState:
         now = self._clock()
         with self._lock:
@@ -160,8 +168,7 @@ class KlvTrack:
                 else newest or self._aligned
             while self._arrivals and self._arrivals[0] < now - _RATE_WINDOW_S:
                 self._arrivals.popleft()
-            span = min(_RATE_WINDOW_S, now - self._first) if self._first is not None else 0.0
-            rate = len(self._arrivals) / span if span > 0.5 else 0.0
+            rate = self._rate(now)
             counters = KlvCounters(self._packets, self._parsed, dict(self._errors), rate,
                                    self._last_error)
             trail, streams, refused = tuple(self._trail), self._streams, self._last_refused

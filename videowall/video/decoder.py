@@ -19,6 +19,7 @@ from videowall.video.clipgen import ClipCancelledError
 from videowall.video.failures import Failure, StreamError, check_host, classify
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
 from videowall.video.interrupt import Interrupt, bind, install, pyav_timeouts
+from videowall.video.klv_tap import KlvTap
 from videowall.video.meters import RateMeter
 from videowall.video.open_options import OpenTuning, open_options, socket_timeout_s
 from videowall.video.pacer import Pacer
@@ -109,6 +110,7 @@ class Decoder:
         self._session_frames = 0
         # Decode thread only: one scaler pair per output size, kept across frames.
         self._scalers: dict[OutputSpec, Scaler] = {}
+        self.klv = KlvTap(source.id)  # the source's drone metadata (ST 0601), if it sends any
         stream = "sub" if sub else "main"
         self._thread = threading.Thread(
             target=self._run, name=f"decode:{source.id}:{stream}", daemon=True
@@ -384,8 +386,10 @@ class Decoder:
     def _decode(self, container: av.container.InputContainer, started: float, *,
                 pace: bool, loop: bool, align: bool, network: bool) -> bool:
         stream = next(iter(container.streams.video), None)
+        klv = self.klv.open(container)
         if stream is None:
-            raise StreamError("no video stream in the source", permanent=True)
+            only = " (only KLV metadata)" if klv else ""
+            raise StreamError(f"no video stream in the source{only}", permanent=True)
         ctx = stream.codec_context
         if ctx is None or ctx.codec is None:
             raise StreamError("unsupported codec: no decoder for this stream's codec",
@@ -409,7 +413,7 @@ class Decoder:
         interrupt, io_s = self._interrupt, self.settings.tuning.io_timeout_s
         watching = False  # past the open: every packet moves the stall deadline on
         while not self._stop.is_set():
-            for packet in container.demux(stream):
+            for packet in container.demux(stream, *klv):
                 if self._stop.is_set():
                     return got
                 if packet.size == 0:
@@ -419,6 +423,8 @@ class Decoder:
                     # parser held back (the last frame before the silence). That is no
                     # new data and must not move the stall deadline on.
                     raise StreamError(interrupt.fired, permanent=False)
+                if self.klv.offer(packet):
+                    continue  # metadata, parsed into the source's track: no video data
                 now = time.monotonic()
                 if watching:
                     interrupt.deadline = now + io_s
@@ -474,6 +480,7 @@ class Decoder:
         return got
 
     def _deliver(self, frame: av.VideoFrame, started: float, keyframe: bool) -> None:
+        self.klv.frame(frame.time)  # lines the metadata up with the newest frame
         now = time.monotonic()
         with self._lock:
             self._session_frames += 1

@@ -9,9 +9,11 @@ import time
 
 from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
+from videowall.klv.sensor import SensorState
 from videowall.video.accounts import AccountGate
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
+from videowall.video.klv_tap import best_of
 
 log = logging.getLogger(__name__)
 _DecoderKey = tuple[str, str, str | None, str | None]
@@ -105,6 +107,12 @@ class StreamEngine:
             decoders = list(self._decoders.values())
         return [d.health() for d in decoders]
 
+    def sensors(self) -> dict[str, SensorState]:
+        """Per source with a KLV stream, its drone metadata (for the map, from any thread)."""
+        with self._lock:
+            decoders = list(self._decoders.values())
+        return best_of(d.klv.snapshot() for d in decoders)
+
     def shutdown(self, timeout: float = 1.0) -> bool:
         """Stop every decoder; returns within `timeout` even if a server is stalled.
 
@@ -195,6 +203,10 @@ class Consumer:
 
     def health(self) -> StreamHealth:
         return self._decoder.health()
+
+    def sensor(self) -> SensorState:
+        """The source's drone metadata (ST 0601 KLV) as the decoder last lined it up."""
+        return self._decoder.klv.snapshot()
 
     def configure(
         self, *, width: int | None = None, height: int | None = None, fit: Fit | None = None,

@@ -8,11 +8,12 @@ has no codec context: its packets are the KLV bytes themselves.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from fractions import Fraction
 
 import av
 
-from videowall.klv.sensor import KlvTrack, SensorState
+from videowall.klv.sensor import KlvStatus, KlvTrack, SensorState
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +21,24 @@ log = logging.getLogger(__name__)
 def klv_streams(container: av.container.InputContainer) -> list[av.stream.Stream]:
     """The container's KLV data streams (other data, such as SCTE-35, is left alone)."""
     return [s for s in container.streams if s.type == "data" and s.name == "klv"]
+
+
+def best_of(states: Iterable[SensorState]) -> dict[str, SensorState]:
+    """One state per source (its main and sub streams are two decoders): the freshest."""
+    best: dict[str, SensorState] = {}
+    for state in states:
+        if state.status is KlvStatus.NONE:
+            continue
+        held = best.get(state.source_id)
+        if held is None or _fresher(state, held):
+            best[state.source_id] = state
+    return best
+
+
+def _fresher(a: SensorState, b: SensorState) -> bool:
+    if (a.age_s is None) != (b.age_s is None):
+        return a.age_s is not None
+    return a.age_s is not None and b.age_s is not None and a.age_s < b.age_s
 
 
 class KlvTap:
