@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -18,7 +19,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "probe", help="open a stream and print codec, resolution, fps and errors",
         description="Open a source (RTSP/RTMP/SRT/HLS/MPEG-TS URL, file or sim://) with "
         "the engine and report codec, resolution, source fps, time to first frame and "
-        "decoded fps. Exit status 1 when no frame arrived. Passwords are masked.",
+        "decoded fps, and the drone metadata (MISB ST 0601 KLV) it carries: sets, rate, "
+        "refused packets, the latest platform position and footprint corners. Exit "
+        "status 1 when no frame arrived. Passwords are masked.",
     )
     p.add_argument("url", help="URL or file path (credentials in the URL are masked)")
     p.add_argument("--seconds", type=float, default=5.0, help="how long to decode (default 5)")
@@ -63,6 +66,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"decoded fps:         {d['decoded_fps']} ({d['frames']} frames)")
         print(f"bitrate:             {d['bitrate_kbps']} kbit/s")
         print(f"keyframe interval:   {d['keyframe_interval']} frames")
+    if d["klv"] is not None:
+        print_klv(d["klv"])
     for err in d["errors"]:
         print(f"error:               {err}")
     if not result.ok:
@@ -70,3 +75,25 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(d, sort_keys=True))
     return 0 if result.ok else 1
+
+
+def print_klv(klv: dict[str, Any]) -> None:
+    """The drone metadata lines: what an integrator checks on a drone link."""
+    refused = sum(klv["errors"].values())
+    print(f"klv:                 {klv['status']}, {klv['parsed']} of {klv['packets']} packets "
+          f"parsed ({klv['rate_hz']}/s), {refused} refused")
+    if klv["errors"]:
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(klv["errors"].items()))
+        print(f"klv refused:         {counts} (last: {klv['last_error']})")
+    platform = klv["platform"]
+    if platform is not None:
+        name = f" ({klv['name']})" if klv["name"] else ""
+        alt = f", {platform['alt']} m" if platform["alt"] is not None else ""
+        heading = f", heading {klv['heading']}" if klv["heading"] is not None else ""
+        print(f"platform:            {platform['lat']:.6f} {platform['lon']:.6f}{alt}"
+              f"{heading}{name}")
+    if klv["corners"]:
+        corners = "  ".join(f"{c['lat']:.6f} {c['lon']:.6f}" for c in klv["corners"])
+        print(f"footprint:           {corners} ({klv['footprint_source']})")
+    if klv["unknown_tags"]:
+        print(f"klv unknown tags:    {', '.join(map(str, klv['unknown_tags']))} (skipped)")

@@ -8,6 +8,7 @@ from typing import Any
 
 from videowall.config.sources import Source
 from videowall.core.stream_health import StreamHealth, StreamState
+from videowall.klv.sensor import KlvStatus, SensorState
 from videowall.video.decoder import EngineSettings
 from videowall.video.engine import StreamEngine
 
@@ -22,6 +23,7 @@ class ProbeResult:
     seconds: float
     health: StreamHealth
     errors: list[str] = field(default_factory=list)
+    sensor: SensorState | None = None  # the drone metadata (KLV) it carried, if any
 
     def to_dict(self) -> dict[str, Any]:
         h = self.health
@@ -34,6 +36,8 @@ class ProbeResult:
             "frames": self.frames, "bitrate_kbps": round(h.bitrate_kbps, 1),
             "keyframe_interval": h.keyframe_interval, "reconnects": h.reconnects,
             "seconds": round(self.seconds, 2), "errors": self.errors,
+            "klv": self.sensor.to_dict() if self.sensor is not None
+            and self.sensor.status is not KlvStatus.NONE else None,
         }
 
 
@@ -69,7 +73,8 @@ def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None 
         # Decoded fps over the time since the first frame, not since the open call.
         live_for = elapsed - (health.time_to_first_frame or 0.0)
         result = ProbeResult(source.masked(), frames > 0, frames,
-                             live_for if frames else elapsed, health, errors)
+                             live_for if frames else elapsed, health, errors,
+                             consumer.sensor())
         consumer.close()
         return result
     finally:
