@@ -18,6 +18,7 @@ from videowall.config.layout import MAP_LAYERS, MapLayer, MapView
 from videowall.core.geo import from_mercator, metres_scale, to_mercator
 from videowall.situation.counters import zone_counters
 from videowall.situation.envelope import Kind
+from videowall.situation.incident_trace import IncidentTrace
 from videowall.situation.models import (
     AlertLevel,
     CameraStatus,
@@ -232,7 +233,8 @@ class MapTile(pg.PlotWidget):
         now = self.clock()
         self.details.show_incident(
             incident, units=self._unit_names(incident.units), now=now,
-            cameras=self.camera_layer.near(incident.lat, incident.lon, self.NEARBY_M))
+            cameras=self.camera_layer.near(incident.lat, incident.lon, self.NEARBY_M),
+            trace=self._trace(incident.id))
         self._place_overlays()
         return True
 
@@ -413,8 +415,12 @@ class MapTile(pg.PlotWidget):
         if self.details.incident_id is not None:
             incident = self._incident(self.details.incident_id)
             self.details.refresh(incident, self._unit_names(incident.units) if incident else [],
-                                 now)
+                                 now, self._trace(incident.id) if incident else None)
         self._place_overlays()
+
+    def _trace(self, incident_id: str) -> IncidentTrace | None:
+        """The incident's history as the state server traced it (None without a feed)."""
+        return self.feed.state.trace(incident_id) if self.feed is not None else None
 
     def _incident(self, incident_id: str) -> Incident | None:
         if self.feed is not None and incident_id in self.feed.state.incidents:

@@ -19,11 +19,31 @@ from PyQt6.QtWidgets import (
 
 from videowall.config import Camera
 from videowall.core.durations import format_age
+from videowall.situation.incident_trace import IncidentTrace
 from videowall.situation.models import Incident
 from videowall.views.map.style import RISK_COLOUR, css
 
 MAX_CAMERAS = 8
+MAX_STEPS = 6  # the trace's newest steps on the card; what came before in one line
 WIDTH = 300
+
+
+def timeline_html(trace: IncidentTrace, steps: int = MAX_STEPS) -> str:
+    """The incident's trace as rich text, oldest shown step first, local times."""
+    recent = trace.recent(steps)
+    if not recent:
+        return '<span style="color:#8c9aab">no history from the state server</span>'
+    rows = []
+    earlier = trace.total - len(recent)
+    if earlier:
+        since = (trace.summary.since if trace.summary is not None else trace.entries[0].at)
+        rows.append(f'<span style="color:#8c9aab">{earlier} earlier step'
+                    f'{"s" if earlier != 1 else ""} since {since.astimezone():%H:%M:%S}</span>')
+    for entry in recent:
+        rows.append(f'<span style="color:#8c9aab">{entry.at.astimezone():%H:%M:%S}</span> '
+                    f"{html.escape(entry.describe())} "
+                    f'<span style="color:#6d7b8c">· {html.escape(entry.feeder)}</span>')
+    return "<br>".join(rows)
 
 
 def pretty(text: str) -> str:
@@ -91,6 +111,13 @@ class IncidentDetails(QFrame):
         self.camera_box = QVBoxLayout()
         self.camera_box.setSpacing(3)
         layout.addLayout(self.camera_box)
+        history_title = QLabel("History")
+        history_title.setObjectName("key")
+        layout.addWidget(history_title)
+        self.history = QLabel()
+        self.history.setWordWrap(True)
+        self.history.setTextFormat(Qt.TextFormat.RichText)
+        layout.addWidget(self.history)
         self.setStyleSheet(card_style("#3a4656"))
         self.hide()
 
@@ -99,10 +126,12 @@ class IncidentDetails(QFrame):
         return self.incident.id if self.incident is not None and self.isVisible() else None
 
     def show_incident(self, incident: Incident, *, units: Sequence[str],
-                      cameras: Sequence[tuple[Camera, float]], now: datetime) -> None:
-        """Fill the card for `incident`; `cameras` are (camera, metres) nearest first."""
+                      cameras: Sequence[tuple[Camera, float]], now: datetime,
+                      trace: IncidentTrace | None = None) -> None:
+        """Fill the card for `incident`; `cameras` are (camera, metres) nearest first;
+        `trace` is its history from the state server (its newest steps are shown)."""
         self.incident = incident
-        self._fill(incident, units, now)
+        self._fill(incident, units, now, trace)
         for button in self.camera_buttons.values():
             self.camera_box.removeWidget(button)
             button.deleteLater()
@@ -118,19 +147,23 @@ class IncidentDetails(QFrame):
             self.camera_box.addWidget(button)
             self.camera_buttons[camera.id] = button
         self.setStyleSheet(card_style(css(RISK_COLOUR[incident.risk])))
-        self.adjustSize()
+        self._fit()
         self.show()
         self.raise_()
 
-    def refresh(self, incident: Incident | None, units: Sequence[str], now: datetime) -> None:
-        """Keep the card current (age, status, units); hides when the incident is gone."""
+    def refresh(self, incident: Incident | None, units: Sequence[str], now: datetime,
+                trace: IncidentTrace | None = None) -> None:
+        """Keep the card current (age, status, units, history); hides when the incident is
+        gone."""
         if incident is None:
             self.dismiss()
             return
         self.incident = incident
-        self._fill(incident, units, now)
+        self._fill(incident, units, now, trace)
+        self._fit()
 
-    def _fill(self, incident: Incident, units: Sequence[str], now: datetime) -> None:
+    def _fill(self, incident: Incident, units: Sequence[str], now: datetime,
+              trace: IncidentTrace | None) -> None:
         colour = css(RISK_COLOUR[incident.risk])
         name = html.escape(pretty(incident.category))
         title = html.escape(incident.title) if incident.title else name
@@ -148,6 +181,15 @@ class IncidentDetails(QFrame):
         f["units"].setText(html.escape(", ".join(units)) if units else
                            '<span style="color:#8c9aab">none assigned</span>')
         f["zone"].setText(html.escape(incident.zone or "\u2013"))
+        self.history.setText(timeline_html(trace or IncidentTrace(incident.id)))
+
+    def _fit(self) -> None:
+        # Wrapped labels need the height for the card's fixed width (adjustSize() takes
+        # their one-line height and cuts the last lines of the history off).
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
+        self.resize(WIDTH, max(self.minimumSizeHint().height(), self.heightForWidth(WIDTH)))
 
     def dismiss(self) -> None:
         was = self.isVisible()
