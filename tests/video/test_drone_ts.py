@@ -70,3 +70,32 @@ def test_the_demo_clip_is_made_once() -> None:  # in the tests' own cache (conft
     assert ensure_drone_clip(FLIGHT, 1.0, SMALL) == first
     assert first.stat().st_mtime_ns == stamp and first.suffix == ".ts"
     assert not list(first.parent.glob(".part-*"))
+
+
+def test_a_cancelled_clip_leaves_nothing(tmp_path: Path) -> None:
+    from videowall.video.clipgen import ClipCancelledError
+    from videowall.video.drone_ts import write_drone_clip
+
+    calls = iter(range(1000))
+    with pytest.raises(ClipCancelledError):
+        write_drone_clip(tmp_path / "c.ts", FLIGHT, 5.0, SMALL, cancel=lambda: next(calls) > 3)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sim_orbit_urls_are_drones() -> None:
+    from videowall.config.sources import parse_sim_url
+    from videowall.video.sim import drone_of, ensure_clip
+
+    url = "sim://drone-t?size=160x96&fps=10&seconds=6&gop=10&label=HAWK+9&orbit=60.17,24.94"
+    spec = parse_sim_url(url)
+    found = drone_of(spec)
+    assert found is not None and found[0].call_sign == "HAWK 9"
+    assert found[0].period_s == 6 and found[0].center == GeoPoint(60.17, 24.94, 0.0)
+    path, _ = ensure_clip(url)
+    _, data, container = demux(path)
+    container.close()
+    assert path.suffix == ".ts" and len(data) == 60
+    assert drone_of(parse_sim_url("sim://cam?size=160x96")) is None
+    for bad in ("orbit=91,0", "orbit=60", "orbit=a,b"):
+        with pytest.raises(ValueError, match="orbit"):
+            parse_sim_url(f"sim://d?{bad}")

@@ -146,3 +146,14 @@ def test_a_plain_camera_has_no_klv(engine: StreamEngine) -> None:
     wait_for(consumer.latest)
     assert consumer.sensor().status is KlvStatus.NONE
     assert engine.sensors() == {}
+
+
+def test_a_simulated_drone_flies_on_the_engine(engine: StreamEngine) -> None:
+    url = "sim://klv-drone?size=160x96&fps=10&seconds=6&gop=10&label=HAWK+9&orbit=60.17,24.94"
+    consumer = engine.open(Source(id="drone-9", url=url), 160, 96)
+    state = parsed_at_least(5, consumer.sensor)
+    assert isinstance(state, SensorState) and state.metadata is not None
+    assert state.metadata.name == "HAWK 9" and state.footprint is not None
+    assert state.metadata.platform is not None
+    assert state.metadata.platform.lat == pytest.approx(60.17, abs=0.002)
+    wait_for(consumer.latest)

@@ -11,7 +11,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import quote, unquote, urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 NETWORK_SCHEMES = frozenset(
     {"rtsp", "rtsps", "rtmp", "rtmps", "srt", "udp", "tcp", "rtp", "http", "https"}
@@ -204,10 +211,20 @@ class SimSpec(BaseModel):
     codec: Literal["h264", "hevc"] = "h264"
     gop: int = Field(50, ge=1, le=600)
     label: str | None = Field(None, max_length=64)
+    # A simulated drone: the (lat, lon) it circles; its clip is MPEG-TS with ST 0601 KLV.
+    orbit: tuple[float, float] | None = None
+
+    @field_validator("orbit")
+    @classmethod
+    def _on_earth(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not (-85 <= value[0] <= 85 and -180 <= value[1] <= 180):
+            raise ValueError(f"sim orbit must be LAT,LON on the map, not {value}")
+        return value
 
 
 def parse_sim_url(url: str) -> SimSpec:
-    """Parse `sim://NAME?size=WxH&fps=N&seconds=N&codec=h264|hevc&gop=N&label=TEXT`."""
+    """Parse `sim://NAME?size=WxH&fps=N&seconds=N&codec=h264|hevc&gop=N&label=TEXT`
+    (`&orbit=LAT,LON` makes it a drone circling there, sending KLV)."""
     parts = urlsplit(url)
     name = (parts.netloc + parts.path).strip("/")
     values: dict[str, object] = {"name": name}
@@ -224,9 +241,15 @@ def parse_sim_url(url: str) -> SimSpec:
             values[key] = int(value)
         elif key in ("codec", "label"):
             values[key] = value.replace("+", " ")
+        elif key == "orbit":
+            try:
+                lat, lon = (float(v) for v in value.split(","))
+            except ValueError:
+                raise ValueError(f"sim orbit must be LAT,LON, not {value!r}") from None
+            values["orbit"] = (lat, lon)
         else:
             raise ValueError(
-                f"unknown sim parameter {key!r} (size, fps, seconds, codec, gop, label)"
+                f"unknown sim parameter {key!r} (size, fps, seconds, codec, gop, label, orbit)"
             )
     return SimSpec.model_validate(values)
 

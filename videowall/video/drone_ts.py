@@ -26,6 +26,7 @@ from videowall.core.paths import cache_dir
 from videowall.klv.flight import Flight
 from videowall.klv.model import UasMetadata
 from videowall.klv.st0601 import encode
+from videowall.video.clipgen import ClipCancelledError
 
 DRONE_CLIP_VERSION = 1  # bump when the picture or the muxing changes: cached clips remade
 KLV_TIME_BASE = Fraction(1, 90000)
@@ -48,12 +49,14 @@ class DroneStreamSpec:
 def write_drone_ts(target: str | Path, flight: Flight, seconds: float, *,
                    spec: DroneStreamSpec | None = None, pace: bool = False,
                    stop: threading.Event | None = None, start_us: int | None = None,
-                   payload: KlvPayload | None = None) -> int:
+                   payload: KlvPayload | None = None,
+                   cancel: Callable[[], bool] | None = None) -> int:
     """Mux `seconds` of `flight` to `target` (a path or an FFmpeg URL); returns KLV sets sent.
 
     With `pace` every packet leaves at its time (a live sender) and tag 2 is the wall
     clock; otherwise tag 2 counts from `start_us`. `payload` replaces the encoded bytes
-    (tests send garbage with it). Ends early, cleanly, when `stop` is set.
+    (tests send garbage with it). Ends early, cleanly, when `stop` is set; when `cancel()`
+    turns true it raises ClipCancelledError within a frame (a decoder being stopped).
     """
     spec = spec or DroneStreamSpec()
     url = str(target)
@@ -72,6 +75,8 @@ def write_drone_ts(target: str | Path, flight: Flight, seconds: float, *,
         klv_total = int(seconds * spec.klv_hz)
         index = 0
         while (index < frames or sent < klv_total) and not stop.is_set():
+            if cancel is not None and cancel():
+                raise ClipCancelledError(f"drone clip {flight.call_sign} cancelled")
             t_frame = index / spec.fps if index < frames else math.inf
             t_klv = sent / spec.klv_hz if sent < klv_total else math.inf
             t = min(t_frame, t_klv)
@@ -99,25 +104,34 @@ def write_drone_ts(target: str | Path, flight: Flight, seconds: float, *,
     return sent
 
 
-def ensure_drone_clip(flight: Flight, seconds: float = 60.0,
-                      spec: DroneStreamSpec | None = None) -> Path:
-    """A cached looping MPEG-TS clip of `flight` (made once): what a demo drone plays."""
-    spec = spec or DroneStreamSpec()
+def drone_clip_path(flight: Flight, seconds: float, spec: DroneStreamSpec) -> Path:
+    """Where the clip of `flight` is cached: the name changes with anything in it."""
     key = f"{DRONE_CLIP_VERSION}|{flight!r}|{seconds}|{spec!r}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
-    path = cache_dir() / "sim" / f"drone-{flight.call_sign[:24]}-{digest}.ts"
-    if path.exists():
-        return path
+    return cache_dir() / "sim" / f"drone-{flight.call_sign[:24]}-{digest}.ts"
+
+
+def write_drone_clip(path: Path, flight: Flight, seconds: float, spec: DroneStreamSpec,
+                     cancel: Callable[[], bool] | None = None) -> Path:
+    """Encode the clip to `path` atomically (nothing is left when cancelled or failing)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".ts", dir=path.parent, prefix=".part-")
     os.close(fd)
     try:
-        write_drone_ts(tmp, flight, seconds, spec=spec, start_us=0)
+        write_drone_ts(tmp, flight, seconds, spec=spec, start_us=0, cancel=cancel)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def ensure_drone_clip(flight: Flight, seconds: float = 60.0,
+                      spec: DroneStreamSpec | None = None) -> Path:
+    """A cached looping MPEG-TS clip of `flight` (made once): what a demo drone plays."""
+    spec = spec or DroneStreamSpec()
+    path = drone_clip_path(flight, seconds, spec)
+    return path if path.exists() else write_drone_clip(path, flight, seconds, spec)
 
 
 def _video_stream(out: av.container.OutputContainer, spec: DroneStreamSpec) -> av.VideoStream:
