@@ -32,7 +32,8 @@ def format_table(summary: dict[str, Any]) -> str:
         f = floor[key]
         out.append(f"{'floor: bare PyAV decode':32s} {_ms(f['p50_s']):>8s} {_ms(f['p95_s']):>8s} "
                    f"{_ms(f['min_s']):>8s} {f['samples']:>8d}  {f['error']}")
-    out += ["", "floor variants (capture -> decoded frame, bare PyAV, engine options + variant)",
+    out += ["", "floor variants (capture -> decoded frame, bare PyAV with the engine's options "
+            "plus the variant, one at a time)",
             f"{'stream / demuxer options':40s} {'p50 ms':>8s} {'p95 ms':>8s} {'samples':>8s}"]
     for name, f in floor.items():
         out.append(f"{name:40s} {_ms(f['p50_s']):>8s} {_ms(f['p95_s']):>8s} {f['samples']:>8d}"
@@ -41,7 +42,8 @@ def format_table(summary: dict[str, Any]) -> str:
     src = summary.get("source_stats") or {}
     out += ["", f"grab (MIT-SHM, pattern region): p50 {grab['p50']} ms, p95 {grab['p95']} ms per "
             f"call, every {grab['interval_p50']} ms; source encode {src.get('encode_ms')} ms/frame,"
-            f" {src.get('late', '-')} of {src.get('frames', '-')} frames late",
+            f" {src.get('late', '-')} dropped behind schedule, {src.get('frames', '-')} sent"
+            f" (source and relay reniced: {src.get('reniced', '-')})",
             f"skipped (not installed): {', '.join(summary['skipped_viewers']) or 'none'}",
             f"cores {summary['cores']}, load avg before {summary['load_avg_before']}, after "
             f"{summary['load_avg_after']}, {summary['elapsed_s']} s"]

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from videowall.bench.sampling import TileWatcher
-from videowall.bench.screen import XScreen, process_tree_cpu_s
+from videowall.bench.screen import XScreen, process_tree_cpu_s, raise_priority
 from videowall.bench.viewers import Viewer, installed, start_mpv, start_videowall
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
@@ -98,6 +98,7 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         viewer.stop()
         watcher.close()
     fps = [round(len(t.sightings) / elapsed, 2) for t in tiles]
+    interval = sum(watcher.intervals) / max(1, len(watcher.intervals))
     shown = sum(len(t.sightings) for t in tiles)
     return {
         "tile_fps": fps, "min_fps": min(fps), "mean_fps": round(sum(fps) / len(fps), 2),
@@ -108,8 +109,9 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         "all_tiles_in_s": None if first is None else round(first, 2),
         "unreadable_share": round(sum(t.unreadable for t in tiles)
                                   / max(1, sum(t.grabs for t in tiles)), 3),
-        "grab_interval_ms": round(sum(watcher.intervals) / max(1, len(watcher.intervals))
-                                  * 1000, 2),
+        "grab_interval_ms": round(interval * 1000, 2),
+        # A grab every half frame or faster sees every frame shown for a frame interval.
+        "counted_reliably": interval <= 0.5 / opts.fps,
     }
 
 
@@ -126,6 +128,9 @@ def run_peer(opts: PeerOptions, progress: Any) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     server = LocalRtspServer({f"/cam{i:02d}": clip for i in range(most)}, loop=True)
     with server, XScreen(*opts.screen) as screen:
+        # The server stands in for the cameras, Xvfb for the display and this process
+        # grabs: all three have their own hardware in a real hall (see raise_priority).
+        reniced = raise_priority([server.pid, screen.pid, os.getpid()])
         for n in opts.streams:
             urls = [server.url(f"/cam{i:02d}") for i in range(n)]
             row: dict[str, Any] = {"streams": n}
@@ -153,6 +158,7 @@ def run_peer(opts: PeerOptions, progress: Any) -> dict[str, Any]:
         "peer": opts.peer, "stream": f"{opts.width}x{opts.height} {opts.fps} fps H.264 over RTSP "
         "(pattern clip, looped by the local GStreamer server)", "rows": rows,
         "largest_kept_up": largest, "pass_share": PASS_SHARE, "source_fps": opts.fps,
+        "reniced": reniced,
         "seconds": opts.seconds, "cores": os.cpu_count(), "load_avg_before": load_before,
         "load_avg_after": [round(v, 2) for v in os.getloadavg()],
         "elapsed_s": round(time.monotonic() - started, 1),

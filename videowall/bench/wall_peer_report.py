@@ -25,6 +25,8 @@ def format_table(summary: dict[str, Any]) -> str:
         for name in ("videowall", peer):
             r = row[name]
             ratio = _cell(row["cpu_ratio"]) if name == "videowall" else ""
+            if not r["counted_reliably"]:
+                ratio += f" (grabs {r['grab_interval_ms']} ms apart: undercounted)"
             out.append(f"{row['streams']:>3d} {name:10s} {r['min_fps']:>8.1f} {r['mean_fps']:>8.1f}"
                        f" {'yes' if r['kept_up'] else 'no':>8s} {_cell(r['cpu_ms_per_frame']):>12s}"
                        f" {r['cpu_pct']:>7.1f} {r['xvfb_cpu_pct']:>7.1f}"
@@ -34,7 +36,8 @@ def format_table(summary: dict[str, Any]) -> str:
             f"{summary['source_fps']} fps: videowall {largest['videowall']}, {peer} "
             f"{largest[peer]}",
             "cpu: the viewer's processes (the wall's one, or all N mpv) over the "
-            f"{summary['seconds']:g} s window; Xvfb includes this bench's own grabs",
+            f"{summary['seconds']:g} s window; Xvfb includes this bench's own grabs; "
+            f"RTSP server, Xvfb and grabber reniced: {summary['reniced']}",
             f"cores {summary['cores']}, load avg before {summary['load_avg_before']}, after "
             f"{summary['load_avg_after']}, {summary['elapsed_s']} s"]
     return "\n".join(out)

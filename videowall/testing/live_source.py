@@ -75,7 +75,7 @@ class LiveSource:
         self.kbps = kbps or camera_kbps(width, height)
         self.clock = clock
         self.frames = 0
-        self.late = 0  # frames drawn more than one frame interval behind schedule
+        self.late = 0  # frames dropped because drawing and encoding fell behind
         self.encode_s = 0.0  # time spent drawing and encoding
         self.error = ""
         self._sinks: list[PacketSink] = []
@@ -126,10 +126,16 @@ class LiveSource:
                 self._stop.wait(delay)
                 continue
             if delay < -step:
-                self.late += 1
+                # Behind by more than a frame: drop the missed ones, as a camera does,
+                # instead of sending a burst the viewers would have to catch up with.
+                missed = int(-delay / step)
+                self.late += missed
+                index += missed
             t0 = time.perf_counter()
             stamp = Stamp(index % (1 << 24), int(self.clock() * 1000))
-            packets = encoder.encode(pictures.frame(stamp))
+            frame = pictures.frame(stamp)
+            frame.pts = index
+            packets = encoder.encode(frame)
             self.encode_s += time.perf_counter() - t0
             with self._lock:
                 sinks = list(self._sinks)

@@ -1,0 +1,62 @@
+"""`videowall bench wall --peer mpv`: option parsing, and a very short run when mpv is here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from videowall.bench.viewers import grid_side, wall_site, wall_tile_rects
+from videowall.bench.wall import register
+from videowall.bench.wall_peer import options_from_args, peer_ready
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers())
+    return parser.parse_args(["wall", *argv])
+
+
+def test_options() -> None:
+    args = parse()
+    assert args.peer is None  # without --peer the bench is what it was
+    opts = options_from_args(parse("--peer", "mpv", "--streams", "9,4,4", "--resolution",
+                                   "1080p"))
+    assert opts.streams == (4, 9) and (opts.width, opts.height) == (1920, 1080)
+    for bad in (["--streams", "x"], ["--streams", "0"], ["--streams", "65"],
+                ["--seconds", "0"]):
+        with pytest.raises(ValueError):
+            options_from_args(parse("--peer", "mpv", *bad))
+
+
+def test_grid_and_site() -> None:
+    assert [grid_side(n) for n in (1, 2, 4, 5, 9, 16, 25)] == [1, 2, 2, 3, 3, 4, 5]
+    rects = wall_tile_rects(4, 1920, 1080)
+    assert rects[0] == (0, 0, 959, 539) and rects[3] == (961, 541, 959, 539)
+    site = wall_site(["rtsp://127.0.0.1:1/a", "udp://127.0.0.1:2"], "tcp")
+    assert "template: 2x2, tiles: [c00, c01]" in site and "udp://127.0.0.1:2" in site
+
+
+@pytest.mark.slow
+@pytest.mark.rtsp
+@pytest.mark.skipif(bool(peer_ready()), reason=f"needs {peer_ready()}")
+def test_quick_peer_run_counts_frames_off_the_screen(tmp_path: Path) -> None:
+    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path / "cache"),
+           "VIDEOWALL_DATA_DIR": str(tmp_path / "data")}
+    res = subprocess.run([sys.executable, "-m", "videowall", "bench", "wall", "--peer", "mpv",
+                          "--streams", "2", "--quick"],
+                         capture_output=True, text=True, timeout=240, env=env, check=False)
+    assert res.returncode == 0, res.stderr[-3000:]
+    summary = json.loads(res.stdout.strip().splitlines()[-1])
+    row = summary["rows"][0]
+    assert row["streams"] == 2
+    for name in ("videowall", "mpv"):
+        assert len(row[name]["tile_fps"]) == 2 and min(row[name]["tile_fps"]) > 5, row
+        assert row[name]["cpu_ms_per_frame"] > 0
+    assert set(summary["largest_kept_up"]) == {"videowall", "mpv"}
+    assert "largest N with every tile" in res.stdout
