@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ from PyQt6.QtWidgets import QWidget
 from videowall.config import Camera, Zone
 from videowall.config.layout import MAP_LAYERS, MapLayer, MapView
 from videowall.core.geo import from_mercator, metres_scale, to_mercator
+from videowall.klv.sensor import SensorState
 from videowall.situation.counters import zone_counters
 from videowall.situation.envelope import Kind
 from videowall.situation.incident_trace import IncidentTrace
@@ -31,6 +32,7 @@ from videowall.views.map.attribution import BasemapNote
 from videowall.views.map.basemap import BasemapItem, BasemapPaths, open_basemap
 from videowall.views.map.cameras import CAMERA_COLOUR, CameraLayer
 from videowall.views.map.details import IncidentDetails
+from videowall.views.map.footprints import FootprintLayer
 from videowall.views.map.heat import HeatLayer
 from videowall.views.map.incidents import IncidentLayer
 from videowall.views.map.legend import MapKey, ScaleBar, StatusLine
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = ["CAMERA_COLOUR", "ZONE_FILL", "MapTile", "zone_path"]
 
 Clock = Callable[[], datetime]
+Sensors = Callable[[], Mapping[str, SensorState]]  # drone metadata per source (the engine's)
 
 
 class MapTile(pg.PlotWidget):
@@ -67,7 +70,9 @@ class MapTile(pg.PlotWidget):
     def __init__(self, zones: Iterable[Zone], cameras: Iterable[Camera], zone: str | None = None,
                  feed: SituationFeed | None = None, parent: QWidget | None = None, *,
                  clock: Clock | None = None,
-                 response_target: Callable[[str | None], float] | None = None) -> None:
+                 response_target: Callable[[str | None], float] | None = None,
+                 sensors: Sensors | None = None,
+                 selected: Callable[[], Collection[str]] | None = None) -> None:
         super().__init__(parent=parent, background=QColor(12, 16, 22))
         self.setAntialiasing(True)
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
@@ -90,8 +95,12 @@ class MapTile(pg.PlotWidget):
         self.heat = HeatLayer()
         self.units = UnitLayer()
         self.incidents = IncidentLayer(response_target)
+        # Drones from their own KLV: footprints (with the cameras layer) and live units.
+        self.footprints = FootprintLayer()
+        self._sensors, self._selected = sensors, selected
         for layer_item in (self.basemap, self.heat.image, *self.zone_layer.items,
-                           *self.camera_layer.items, *self.units.items, *self.incidents.items):
+                           *self.camera_layer.items, *self.footprints.items, *self.units.items,
+                           *self.incidents.items):
             self.addItem(layer_item)
         self.status = StatusLine(self)
         self.key = MapKey(self.units.markers.atlas, self.incidents.markers.atlas, self)
@@ -127,6 +136,7 @@ class MapTile(pg.PlotWidget):
         self.details.dismiss()
         self.zone_layer.clear_alerts()
         self.camera_layer.all_online()
+        self.footprints.forget_units()  # a reset drops the drones' units: made again next refresh
         if feed is None:
             self.units.reset([])
             self.incidents.reset([])
@@ -167,6 +177,7 @@ class MapTile(pg.PlotWidget):
         on = self.layers
         self.zone_layer.set_shown(MapLayer.ZONES in on)
         self.camera_layer.set_shown(MapLayer.CAMERAS in on)
+        self.footprints.set_shown(MapLayer.CAMERAS in on)
         for item in self.units.items:
             item.setVisible(MapLayer.UNITS in on)
         for item in self.incidents.items:
@@ -303,6 +314,9 @@ class MapTile(pg.PlotWidget):
                 camera := self.camera_layer.hit(x, y, upp)) is not None:
             self.camera_clicked.emit(camera)
             return
+        if hit is None and (drone := self.footprints.source_at(x, y)) is not None:
+            self.camera_clicked.emit(drone)  # a drone's footprint: its camera comes forward
+            return
         for layer, markers in ((MapLayer.INCIDENTS, self.incidents.markers),
                                (MapLayer.UNITS, self.units.markers)):
             if layer not in on:
@@ -325,6 +339,9 @@ class MapTile(pg.PlotWidget):
         now = self.clock()
         slow = force or self._slow_due or mono - self._last_slow >= self.COUNTERS_S
         on = self.layers
+        if self._sensors is not None:
+            self.footprints.sync(self._sensors(), now, self.units, MapLayer.CAMERAS in on,
+                                 self._selected() if self._selected is not None else ())
         # Hidden units still rebuild once a second (unpainted): the status line counts them.
         if (self.units.dirty and (MapLayer.UNITS in on or slow)) or (slow and len(self.units)):
             self.units.rebuild(now.timestamp())

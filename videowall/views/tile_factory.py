@@ -100,6 +100,16 @@ class TileFactory:
                 self._basemap_errors.add((settings.basemap, str(exc)))
                 log.error("%s: no basemap: %s", label, exc)
 
+    def _focused_cameras(self) -> set[str]:
+        """The cameras of the focused tiles: their drones' footprints are highlighted."""
+        found = set()
+        for screen in self.model.plan.screens.values():
+            if screen.focused is not None and screen.has(screen.focused):
+                camera = screen.tile(*screen.focused).camera
+                if camera is not None:
+                    found.add(camera)
+        return found
+
     def _map_camera(self, widget: QWidget, camera_id: str) -> None:
         if self.on_map_camera is not None:
             self.on_map_camera(widget, camera_id)
@@ -118,7 +128,8 @@ class TileFactory:
             case TileKind.MAP:
                 zone = tile.map.zone if tile.map else None
                 widget = MapTile(self.site.zones, self.site.cameras, zone=zone, feed=self.feed,
-                                 response_target=self.site.response_target)
+                                 response_target=self.site.response_target,
+                                 sensors=self.engine.sensors, selected=self._focused_cameras)
                 widget.show_view(tile.map)
                 self._apply_map_settings(widget, label)
                 widget.camera_clicked.connect(lambda cam, w=widget: self._map_camera(w, cam))
