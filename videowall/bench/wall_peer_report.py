@@ -26,7 +26,7 @@ def format_table(summary: dict[str, Any]) -> str:
             r = row[name]
             ratio = _cell(row["cpu_ratio"]) if name == "videowall" else ""
             if not r["counted_reliably"]:
-                ratio += f" (grabs {r['grab_interval_ms']} ms apart: undercounted)"
+                ratio += f" (grabs {r['grab_interval_ms']} ms apart: may undercount)"
             out.append(f"{row['streams']:>3d} {name:10s} {r['min_fps']:>8.1f} {r['mean_fps']:>8.1f}"
                        f" {'yes' if r['kept_up'] else 'no':>8s} {_cell(r['cpu_ms_per_frame']):>12s}"
                        f" {r['cpu_pct']:>7.1f} {r['xvfb_cpu_pct']:>7.1f}"
