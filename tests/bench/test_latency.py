@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from videowall.bench.latency import options_from_args, register
+from videowall.bench.latency import options_from_args
+from videowall.bench.latency_report import register
 from videowall.bench.sampling import percentile
 from videowall.bench.screen import missing_tools
 from videowall.testing.rtsp_server import available

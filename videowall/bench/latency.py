@@ -38,34 +38,6 @@ class LatencyOptions:
     open_timeout: float = 30.0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
-        "latency", help="glass-to-glass latency: the wall against ffplay and mpv",
-        description="A live 720p25 source on loopback stamps each frame with its capture "
-        "time (a barcode in the picture) and sends low-latency H.264 over RTSP and over "
-        "MPEG-TS/UDP. In one run, the wall (`videowall run`), ffplay and mpv (when "
-        "installed) show it in turn on an X screen (Xvfb when there is no display) grabbed "
-        "every few ms: latency = grab time - capture time read off the screen. The floor is "
-        "a bare PyAV decode of the same streams, with MPEG-TS demuxer variants. Progress "
-        "goes to stderr; a table and then a JSON summary (last line) to stdout.")
-    p.add_argument("--seconds", type=float, default=10.0, help="sampled per viewer (10)")
-    p.add_argument("--warmup", type=float, default=3.0, help="seconds before sampling (3)")
-    p.add_argument("--size", default="1280x720", help="source size (1280x720)")
-    p.add_argument("--fps", type=int, default=25)
-    p.add_argument("--viewers", default=",".join(VIEWERS),
-                   help="comma separated: videowall, ffplay, mpv (missing ones are skipped)")
-    p.add_argument("--transports", default=",".join(TRANSPORTS), help="rtsp, ts or both")
-    p.add_argument("--rounds", type=int, default=1, help="times each viewer is measured")
-    p.add_argument("--quick", action="store_true", help="2 s windows (for tests)")
-    p.set_defaults(func=_run)
-
-
-def _run(args: argparse.Namespace) -> int:
-    from videowall.bench.latency_report import run
-
-    return run(args)
-
-
 def options_from_args(args: argparse.Namespace) -> LatencyOptions:
     """Options from parsed arguments; raises ValueError on bad values."""
     try:

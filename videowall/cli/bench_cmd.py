@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from videowall.bench import alarm as bench_alarm
-from videowall.bench import latency as bench_latency
+from videowall.bench import latency_report as bench_latency
 from videowall.bench import soak as bench_soak
 from videowall.bench import wall as bench_wall
 from videowall.bench.decode import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
