@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from videowall.config import Severity, Site
+from videowall.config.checks import unset_passwords_as_errors
 from videowall.config.loader import analyse_site
 
 
@@ -25,6 +26,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     diagnostics, site = analyse_site(args.site)  # read once: a large site takes seconds
+    # Check runs where the wall runs: a password variable unset here is one there too (the
+    # wall itself only warns, so that one camera's missing secret does not stop it).
+    diagnostics = unset_passwords_as_errors(diagnostics)
     for diag in diagnostics:
         print(diag)
     errors = [d for d in diagnostics if d.severity is Severity.ERROR]

@@ -268,8 +268,11 @@ def cameras_yaml(cameras: list[dict[str, Any]],
         for key in ("lat", "lon", "heading", "fov", "range_m"):
             if key in c:
                 lines.append(f"    {key}: {c[key]}")
-        lines += [f"    url: sim://{c['id']}?size=640x360&fps=25&label={label}",
-                  f"    sub_url: sim://{c['id']}-sub?size=320x180&fps=25&label={label}"]
+        # A drone's clip is MPEG-TS with ST 0601 KLV circling its spot (30 s: one orbit,
+        # encoded once in about 8 s).
+        orbit = (f"&seconds=30&orbit={c['lat']},{c['lon']}" if c["kind"] == "drone" else "")
+        lines += [f"    url: sim://{c['id']}?size=640x360&fps=25{orbit}&label={label}",
+                  f"    sub_url: sim://{c['id']}-sub?size=320x180&fps=25{orbit}&label={label}"]
         return "\n".join(lines)
 
     w, s, e, n = cells["Z33"]
