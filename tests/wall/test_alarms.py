@@ -112,6 +112,7 @@ def test_a_high_risk_incident_brings_the_cameras_that_see_it(rig: Rig) -> None:
     assert tiles[3].map.center == (52.52, 13.40) and tiles[3].map.highlight == (
         "near-south", "west", "far-south")
     assert tiles[4].alarm.alarm == "incident:I1"
+    assert tiles[5].panel.kind == "incident-board"  # the cell left over (1+5) is not blank
     status = rig.model.run("desk", "status", {}).data
     assert [a["id"] for a in status["alarms"]] == ["incident:I1"]
     assert status["alarms"][0]["displayed"] and status["alarms"][0]["cameras"][0]["id"] == \

@@ -2,14 +2,15 @@
 
 The grid follows the number of cameras, with the templates layouts use: the best camera
 on the largest tile on its main stream, the others around it, then the map (the
-covering cameras' cones highlighted) and the alarm card.
+covering cameras' cones highlighted) and the alarm card; a cell left over shows the open
+incidents (the built-in incident board), so no part of an alarm screen is blank.
 """
 
 from __future__ import annotations
 
 from videowall.alarms.queue import Alarm
 from videowall.config import Site, Tile
-from videowall.config.layout import AlarmCard, MapView
+from videowall.config.layout import AlarmCard, MapView, Panel
 from videowall.config.templates import template_grid
 from videowall.core.stream_health import StreamChoice
 from videowall.wall.plan import Region, ScreenPlan, WallPlan, plan_layout
@@ -45,7 +46,11 @@ def alarm_screen(screen_id: str, alarm: Alarm) -> ScreenPlan:
     template, _ = _grid(len(alarm.cameras))
     grid = template_grid(template)
     tiles = alarm_tiles(alarm)
-    tiles += [Tile() for _ in range(len(grid.cells) - len(tiles))]
+    spare = len(grid.cells) - len(tiles)
+    if spare > 0:
+        tiles.append(Tile(panel=Panel(kind="incident-board",
+                                      options={"title": "Open incidents"})))
+        tiles += [Tile() for _ in range(spare - 1)]
     title = f"ALARM {alarm.risk.upper()}: {alarm.title}"
     return ScreenPlan(screen_id, (Region(grid.rows, grid.cols, grid.cells, tuple(tiles),
                                          title=title),))
