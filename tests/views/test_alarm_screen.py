@@ -18,13 +18,13 @@ from videowall.bus.publish import Publisher
 from videowall.bus.server import StateServer
 from videowall.config import load_site
 from videowall.video.engine import StreamEngine
+from videowall.views.alarm_driver import AlarmDriver
 from videowall.views.alarm_tile import AlarmTile
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed
 from videowall.views.video_tile import VideoTile
 from videowall.views.wall_view import WallView
 from videowall.wall import WallModel
-from videowall.wall.alarm_monitor import AlarmMonitor
 
 pytestmark = pytest.mark.rtsp
 SPOT = (52.5200, 13.4000)
@@ -68,15 +68,14 @@ def alarm_wall(qtbot: Any, rtsp_server: Any, tmp_path: Path) -> Iterator[dict[st
     feed = SituationFeed(zone_lookup=site.zone_of)
     model = WallModel(site)
     view = WallView(model, engine, feed=feed)
-    monitor = AlarmMonitor(model, feed.state)
-    feed.changed.connect(monitor.on_changes)
-    view.factory.on_scene_at = monitor.on_scene_at
+    alarms = AlarmDriver(view, feed)
     feed.connect_bus(server.endpoints["pub"], server.endpoints["snapshot"])
     view.show("day")
     qtbot.waitUntil(lambda: feed.connected, timeout=10000)
     publisher = Publisher(server.endpoints["ingest"])
     yield {"view": view, "model": model, "publisher": publisher, "feed": feed}
     publisher.close()
+    alarms.close()
     view.close()
     feed.close()
     engine.shutdown()

@@ -173,11 +173,11 @@ def _measure(site_path: Path, points: list[tuple[float, float]], args: argparse.
     from videowall.bus.server import StateServer
     from videowall.config import load_site
     from videowall.video.engine import StreamEngine
+    from videowall.views.alarm_driver import AlarmDriver
     from videowall.views.situation_feed import SituationFeed
     from videowall.views.video_tile import VideoTile
     from videowall.views.wall_view import WallView
     from videowall.wall import WallModel
-    from videowall.wall.alarm_monitor import AlarmMonitor
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     site = load_site(site_path)
@@ -188,8 +188,7 @@ def _measure(site_path: Path, points: list[tuple[float, float]], args: argparse.
     feed = SituationFeed(zone_lookup=site.zone_of)
     model = WallModel(site)
     view = WallView(model, engine, feed=feed)
-    monitor = AlarmMonitor(model, feed.state)
-    feed.changed.connect(monitor.on_changes)
+    alarms = AlarmDriver(view, feed)
     feed.connect_bus(bus.endpoints["pub"], bus.endpoints["snapshot"])
     publisher = Publisher(bus.endpoints["ingest"])
     right = view.windows["right"]
@@ -234,6 +233,7 @@ def _measure(site_path: Path, points: list[tuple[float, float]], args: argparse.
                 pump(engine.settings.linger_s + 1.0)
     finally:
         publisher.close()
+        alarms.close()
         view.close()
         feed.close()
         engine.shutdown()

@@ -174,6 +174,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.core.paths import data_dir
     from videowall.plugin_host import discover, make_panel_builder
     from videowall.video.engine import StreamEngine
+    from videowall.views.alarm_driver import AlarmDriver
     from videowall.views.dialogs import install_dialogs
     from videowall.views.remote_control import RemoteControl
     from videowall.views.renderer import choose_renderer
@@ -181,7 +182,6 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.views.situation_feed import SituationFeed
     from videowall.views.wall_view import WallView
     from videowall.wall import ActionError, WallModel
-    from videowall.wall.alarm_monitor import AlarmMonitor
     from videowall.wall.audit import AuditLog, default_audit_path
     from videowall.wall.audit_chain import load_or_make_key
     from videowall.wall.snapshots import SnapshotPolicy
@@ -216,14 +216,8 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
                     renderer=choose_renderer(options.renderer))
     stack.callback(view.close)
     # Alarms: the site's rules watch what the feed applies; the timer ends timed-out ones.
-    monitor = AlarmMonitor(model, feed.state)
-    view.factory.on_scene_at = monitor.on_scene_at
-    feed.changed.connect(monitor.on_changes)
-    alarm_timer = QTimer()
-    alarm_timer.setInterval(1000)
-    alarm_timer.timeout.connect(monitor.tick)
-    alarm_timer.start()
-    stack.callback(alarm_timer.stop)
+    alarms = AlarmDriver(view, feed)
+    stack.callback(alarms.close)
     host = discover(site.plugin_dirs)  # load failures are logged there, once each
     for plugin in host.failed:
         model.record("plugins", "plugin-failed", {"plugin": plugin.name,
