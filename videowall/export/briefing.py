@@ -132,7 +132,7 @@ class _Briefing:
             zoom = fit_zoom(extent)
         fmap = OfflineMap(location=center, zoom_start=zoom, tiles=None, control_scale=True,
                            min_zoom=2, max_zoom=19)
-        figure = OfflineFigure(title=esc(self.options.title), heat=False)  # heat: an image
+        figure = OfflineFigure(title=esc(self.options.title))  # the heat is an image
         figure.add_child(fmap)
         figure.header.add_child(RawHtml(f"<style>{STYLE}</style>\n"), name="briefing_css")
         if self.options.tiles_url is not None:

@@ -39,7 +39,6 @@ DEFAULT_TITLE = "Situation briefing"
 STYLE = f"""
 html, body {{ background: {BACKGROUND}; }}
 .leaflet-container {{ background: {BACKGROUND}; font: 13px/1.4 system-ui, sans-serif; }}
-.leaflet-heatmap-layer {{ pointer-events: none; z-index: -1; }}
 .vw-panel {{ position: absolute; z-index: 1000; background: rgba(12, 16, 22, 0.88);
   color: #dfe6f0; border: 1px solid #34445c; border-radius: 4px; padding: 8px 12px;
   font: 13px/1.45 system-ui, sans-serif; max-width: 46em; }}

@@ -13,7 +13,6 @@ from typing import Any
 from branca.element import Element, Figure, Link
 
 LEAFLET_VERSION = "1.9.4"
-LEAFLET_HEAT_VERSION = "0.2.0"
 
 _ASSETS = files("videowall.export") / "assets"
 _CSS_IMAGE = re.compile(r"url\((['\"]?)(images/[A-Za-z0-9_.-]+\.png)\1\)")
@@ -100,13 +99,13 @@ class _OfflineHeader(Element):
 
 
 class OfflineFigure(Figure):
-    """A folium root whose header carries inlined Leaflet (and leaflet.heat) instead of CDNs.
+    """A folium root whose header carries inlined Leaflet instead of CDNs.
 
     jQuery, Bootstrap, Font Awesome and awesome-markers links are dropped, so only elements
     that need nothing but Leaflet may be used on it (no folium Popup/Icon; see briefing).
     """
 
-    def __init__(self, title: str | None = None, *, heat: bool = True) -> None:
+    def __init__(self, title: str | None = None) -> None:
         super().__init__(title=title)
         header = _OfflineHeader()
         header._parent = self
@@ -117,10 +116,6 @@ class OfflineFigure(Figure):
                          name="inline_leaflet_css")
         header.add_child(inline_script(asset_text("leaflet.js"), f"Leaflet {LEAFLET_VERSION}"),
                          name="inline_leaflet_js")
-        if heat:
-            heat_js = asset_text("leaflet-heat.js")
-            header.add_child(inline_script(heat_js, f"leaflet.heat {LEAFLET_HEAT_VERSION}"),
-                             name="inline_leaflet_heat_js")
 
     @property
     def dropped_links(self) -> list[str]:
