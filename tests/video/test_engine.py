@@ -54,15 +54,42 @@ def test_ten_consumers_of_one_url_cost_one_decoder(engine: StreamEngine) -> None
     wait_for(lambda: engine.decoder_count() == 0, timeout=3)
 
 
-def test_latest_frame_wins_and_untaken_frames_are_counted(engine: StreamEngine) -> None:
-    c = engine.open(Source(id="d", url=SIM.format(name="d")), 64, 36)
-    wait_for(c.latest)
-    time.sleep(0.6)  # nobody takes frames meanwhile: they are dropped, not queued
-    newest = c.latest()
-    assert newest is not None and c.latest() is None  # only one frame waits, the newest
+def test_frames_nobody_takes_are_neither_converted_nor_announced(engine: StreamEngine) -> None:
+    announced: list[int] = []
+    c = engine.open(Source(id="d", url=SIM.format(name="d")), 64, 36,
+                    on_frame=lambda: announced.append(1))
+    first = wait_for(c.latest)
+    started = time.monotonic()
+    # Nobody takes frames from now on: they are decoded, then skipped, not converted.
+    wait_for(lambda: c.health().decoded_frames >= first.seq + 12, timeout=5)
     h = c.health()
-    assert h.dropped_frames >= 5
-    assert newest.seq == h.decoded_frames or newest.seq >= h.decoded_frames - 1
+    # The frame taken, then the one converted right after it, which still waits; that
+    # one is announced again every 0.5 s (a consumer may have missed it), no new ones.
+    assert h.converted_frames == 2
+    assert 2 <= len(announced) <= 3 + (time.monotonic() - started) / 0.5
+    assert h.dropped_frames >= 10
+    waiting = c.latest()
+    assert waiting is not None and waiting.seq == first.seq + 1 and c.latest() is None
+    # Taken again: conversions resume with the next decoded frame.
+    wait_for(lambda: c.latest() is not None, timeout=3)
+    assert c.health().converted_frames == 3
+
+
+def test_an_idle_consumer_costs_nothing_beside_a_busy_one(engine: StreamEngine) -> None:
+    src = Source(id="d2", url=SIM.format(name="d2"))
+    busy, idle = engine.open(src, 64, 36), engine.open(src, 96, 54)
+    wait_for(idle.latest)
+    taken = 0
+    deadline = time.monotonic() + 1.0
+    while time.monotonic() < deadline:
+        taken += busy.latest() is not None
+        time.sleep(0.01)
+    h = busy.health()
+    assert taken >= 10
+    assert h.converted_frames <= taken + 3  # the busy one's, and two of the idle one's
+    assert h.dropped_frames >= 10  # the idle one's, skipped
+    assert idle.painted_fps() == 0.0 or idle.painted_fps() < 2
+    assert busy.painted_fps() > 10
 
 
 def test_keyframes_only_and_paused_modes(engine: StreamEngine) -> None:

@@ -60,18 +60,37 @@ class StreamHealth:
     height: int | None = None
     source_fps: float | None = None
     decoded_fps: float = 0.0
+    # Distinct frames of this stream taken by its tiles per second: a frame two tiles
+    # painted counts once (per tile: Consumer.painted_fps()).
     delivered_fps: float = 0.0
     bitrate_kbps: float = 0.0
     keyframe_interval: float | None = None  # frames between keyframes
     time_to_first_frame: float | None = None  # seconds, for the current connection
     last_frame_age: float | None = None  # seconds since the newest decoded frame
     reconnects: int = 0
+    # Decoded while the tile had not taken the previous picture: not converted, not shown.
     dropped_frames: int = 0
+    capped_frames: int = 0  # not converted on purpose: the governor capped the tile's rate
+    converted_frames: int = 0  # scaled and converted to BGRA for a tile
     decoded_frames: int = 0
     consumers: int = 0
     next_retry_in: float | None = None  # seconds until the next connection attempt
     last_error: str = ""
     mode: DecodeMode = DecodeMode.FULL
+    keyframe_age: float | None = None  # seconds since the newest decoded keyframe
+    # Capture to decode (s), from the sender's clock (RTCP sender reports; assumes the
+    # sender's and the wall's clocks are in sync, e.g. NTP); None when the source has none.
+    latency: float | None = None
+    decode_ms: float | None = None  # decode thread CPU per decoded frame
+    convert_ms: float | None = None  # decode thread CPU per scaled and converted frame
+
+    @property
+    def keeping_up(self) -> bool | None:
+        """Whether decoding keeps up with the source in full mode (None: cannot tell yet)."""
+        if (self.state is not StreamState.LIVE or self.mode is not DecodeMode.FULL
+                or not self.source_fps or self.time_to_first_frame is None):
+            return None
+        return self.decoded_fps >= 0.85 * self.source_fps
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary (enums as strings, floats rounded)."""

@@ -65,6 +65,8 @@ class _Listener:
     mode: DecodeMode
     callback: FrameCallback | None
     last_seq: int = 0
+    max_fps: float | None = None  # the governor's cap on frames converted for it
+    taken: RateMeter = field(default_factory=RateMeter)  # frames this consumer took (painted)
 
 
 class Decoder:
@@ -80,6 +82,7 @@ class Decoder:
         self._ticket: Ticket | None = None  # this thread's login attempt, until settled
         self._url = source.sub_url if sub and source.sub_url else source.url
         self._secrets = source.secrets()
+        self._masked = source.masked(sub)  # health() is read often: mask the URL once
         self._lock = threading.Lock()
         self._listeners: dict[int, _Listener] = {}
         self._slots: dict[OutputSpec, FrameSlot] = {}
@@ -105,7 +108,15 @@ class Decoder:
         self._next_retry_at: float | None = None
         self._reconnects = 0
         self._decoded_total = 0
-        self._dropped_before = 0  # drops of slots that no longer exist
+        self._delivered_seq = 0  # newest frame taken by any consumer: counted once per stream
+        # Counters of slots that no longer exist: dropped, capped, converted.
+        self._gone = [0, 0, 0]
+        self._last_key_at: float | None = None
+        # Decode thread CPU per decoded frame and per converted frame (EMA, seconds).
+        self._decode_cpu: float | None = None
+        self._convert_cpu: float | None = None
+        self._realtime: float | None = None  # wall clock of pts 0 (RTCP sender reports), s
+        self._latency: float | None = None  # capture to decoded, when the sender's clock is known
         self._callback_errors: set[int] = set()
         self._session_frames = 0
         # Decode thread only: one scaler pair per output size, kept across frames.
@@ -136,14 +147,15 @@ class Decoder:
         return self._thread.is_alive()
 
     def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
-               callback: FrameCallback | None) -> None:
+               callback: FrameCallback | None, max_fps: float | None = None) -> None:
         with self._lock:
-            self._listeners[cid] = _Listener(spec, mode, callback)
+            self._listeners[cid] = _Listener(spec, mode, callback, max_fps=max_fps)
             self._slots.setdefault(spec, FrameSlot())
             self._recompute_locked()
 
     def update(self, cid: int, *, spec: OutputSpec | None = None,
-               mode: DecodeMode | None = None) -> None:
+               mode: DecodeMode | None = None, max_fps: float | None | bool = False) -> None:
+        """Change a consumer's size, mode or frame-rate cap (`max_fps` False: unchanged)."""
         with self._lock:
             listener = self._listeners.get(cid)
             if listener is None:
@@ -158,9 +170,11 @@ class Decoder:
                     # blank while it waits for the next decoded frame.
                     last = previous.peek() if previous else None
                     if last is not None:
-                        slot.put(last)
+                        slot.put(last, handed_over=True)
             if mode is not None:
                 listener.mode = mode
+            if max_fps is not False:
+                listener.max_fps = float(max_fps) if max_fps else None
             self._recompute_locked()
 
     def detach(self, cid: int) -> int:
@@ -173,7 +187,19 @@ class Decoder:
     def _recompute_locked(self) -> None:
         wanted = {lst.spec for lst in self._listeners.values()}
         for spec in [s for s in self._slots if s not in wanted]:
-            self._dropped_before += self._slots.pop(spec).dropped
+            gone = self._slots.pop(spec)
+            self._gone[0] += gone.dropped
+            self._gone[1] += gone.capped
+            self._gone[2] += gone.converted
+        # A slot shared by several consumers converts for the least capped of them.
+        caps: dict[OutputSpec, float] = {}  # 0: uncapped, which wins over any cap
+        for lst in self._listeners.values():
+            fps, held = lst.max_fps or 0.0, caps.get(lst.spec)
+            if held is None or (held and (not fps or fps > held)):
+                caps[lst.spec] = fps
+        for spec, slot in self._slots.items():
+            fps = caps.get(spec, 0.0)
+            slot.min_interval = 1.0 / fps if fps else 0.0
         self._mode = max(
             (lst.mode for lst in self._listeners.values()),
             key=lambda m: m.rank, default=DecodeMode.PAUSED,
@@ -186,13 +212,22 @@ class Decoder:
             slot = self._slots.get(listener.spec) if listener else None
             if listener is None or slot is None:
                 return None
-            before = slot.taken_count
             frame = slot.take(listener.last_seq)
             if frame is not None:
+                now = time.monotonic()
                 listener.last_seq = frame.seq
-                if slot.taken_count != before:
-                    self._delivered.add(time.monotonic())
+                listener.taken.add(now)
+                if frame.seq > self._delivered_seq:
+                    # Per stream, not per tile: two tiles showing one frame count it once.
+                    self._delivered_seq = frame.seq
+                    self._delivered.add(now)
             return frame
+
+    def painted_fps(self, cid: int) -> float:
+        """Frames consumer `cid` took per second (what its tile painted)."""
+        with self._lock:
+            listener = self._listeners.get(cid)
+            return listener.taken.rate(time.monotonic()) if listener else 0.0
 
     def peek(self, cid: int) -> Frame | None:
         with self._lock:
@@ -216,8 +251,10 @@ class Decoder:
             retry = None
             if self._next_retry_at is not None:
                 retry = max(0.0, self._next_retry_at - now)
+            slots = self._slots.values()
+            decode_ms = self._decode_cpu * 1000 if self._decode_cpu is not None else None
             return StreamHealth(
-                source_id=self.source.id, url=self.source.masked(self.sub),
+                source_id=self.source.id, url=self._masked,
                 stream="sub" if self.sub else "main", state=state, reason=reason,
                 codec=self._codec,
                 width=self._size[0] if self._size else None,
@@ -228,9 +265,14 @@ class Decoder:
                 keyframe_interval=self._kf_interval, time_to_first_frame=self._ttff,
                 last_frame_age=now - self._last_frame_at if self._last_frame_at else None,
                 reconnects=self._reconnects,
-                dropped_frames=self._dropped_before + sum(s.dropped for s in self._slots.values()),
+                dropped_frames=self._gone[0] + sum(s.dropped for s in slots),
+                capped_frames=self._gone[1] + sum(s.capped for s in slots),
+                converted_frames=self._gone[2] + sum(s.converted for s in slots),
                 decoded_frames=self._decoded_total, consumers=len(self._listeners),
                 next_retry_in=retry, last_error=self._last_error, mode=self._mode,
+                keyframe_age=now - self._last_key_at if self._last_key_at else None,
+                latency=self._latency, decode_ms=decode_ms,
+                convert_ms=self._convert_cpu * 1000 if self._convert_cpu is not None else None,
             )
 
     # ---- the decode thread ----------------------------------------------------------
@@ -403,6 +445,8 @@ class Decoder:
             self._since_key = 0
             self._decoded.reset()
             self._bitrate.reset()
+            self._last_key_at = None
+            self._realtime = self._latency = None
         tb = float(stream.time_base) if stream.time_base else 1 / 90000
         clock = Pacer(self._stop, 1 / float(rate) if rate else 0.04) if pace else None
         if align and clock is not None:
@@ -435,6 +479,7 @@ class Decoder:
                     self._last_packet_at = now
                     self._bitrate.add(now, packet.size)
                     if packet.is_keyframe:
+                        self._last_key_at = now
                         if self._since_key:
                             self._kf_interval = self._since_key
                         self._since_key = 0
@@ -453,6 +498,9 @@ class Decoder:
                     continue
                 need_key = False
                 ctx.skip_frame = "NONKEY" if mode is DecodeMode.KEYFRAMES else "DEFAULT"
+                if packet.is_keyframe and self._realtime is None:
+                    self._realtime = sender_clock(container)
+                cpu = time.thread_time()
                 try:
                     frames = ctx.decode(packet)
                 except av.error.InvalidDataError:
@@ -462,6 +510,9 @@ class Decoder:
                                           permanent=False) from None
                     continue
                 bad = 0
+                if frames:
+                    self._decode_cpu = _ema(self._decode_cpu,
+                                            (time.thread_time() - cpu) / len(frames))
                 for frame in frames:
                     if clock is not None and clock.skipping(frame.time):
                         continue
@@ -482,6 +533,9 @@ class Decoder:
     def _deliver(self, frame: av.VideoFrame, started: float, keyframe: bool) -> None:
         self.klv.frame(frame.time)  # lines the metadata up with the newest frame
         now = time.monotonic()
+        latency = None
+        if self._realtime is not None and frame.time is not None:
+            latency = time.time() - (self._realtime + frame.time)
         with self._lock:
             self._session_frames += 1
             if self._ttff is None:
@@ -491,20 +545,32 @@ class Decoder:
             self._decoded.add(now)
             self._decoded_total += 1
             self._last_frame_at = now
+            if latency is not None:
+                self._latency = latency
             self._seq += 1
             seq = self._seq
-            specs = list(self._slots.items())
+            # Only outputs whose last picture was taken get this one: converting frames
+            # nobody will paint cost a third of the CPU of an overloaded wall.
+            ready = [(spec, slot) for spec, slot in self._slots.items() if slot.ready(now)]
+            specs = {spec for spec, _ in ready}
+            specs.update(spec for spec, slot in self._slots.items() if slot.overdue(now))
             callbacks = [(cid, lst.callback) for cid, lst in self._listeners.items()
-                         if lst.callback is not None]
-        if len(self._scalers) > len(specs) + 8:
-            live = {spec for spec, _ in specs}
+                         if lst.callback is not None and lst.spec in specs]
+            kept = len(self._slots)
+        if len(self._scalers) > kept + 8:
+            with self._lock:
+                live = set(self._slots)
             self._scalers = {k: v for k, v in self._scalers.items() if k in live}
-        for spec, slot in specs:
-            scaler = self._scalers.get(spec)
-            if scaler is None:
-                scaler = self._scalers[spec] = Scaler()
-            image = scaler.convert(frame, spec)
-            slot.put(Frame(image, seq, frame.width, frame.height, frame.time, now, keyframe))
+        if ready:
+            cpu = time.thread_time()
+            for spec, slot in ready:
+                scaler = self._scalers.get(spec)
+                if scaler is None:
+                    scaler = self._scalers[spec] = Scaler()
+                image = scaler.convert(frame, spec)
+                slot.put(Frame(image, seq, frame.width, frame.height, frame.time, now, keyframe))
+            self._convert_cpu = _ema(self._convert_cpu,
+                                     (time.thread_time() - cpu) / len(ready))
         for cid, callback in callbacks:
             try:
                 callback()
@@ -512,3 +578,20 @@ class Decoder:
                 if cid not in self._callback_errors:
                     self._callback_errors.add(cid)
                     log.exception("frame callback of consumer %d failed", cid)
+
+
+def _ema(old: float | None, value: float, weight: float = 0.1) -> float:
+    """Exponential moving average; the first value starts it."""
+    return value if old is None else old + weight * (value - old)
+
+
+def sender_clock(container: av.container.InputContainer) -> float | None:
+    """The wall-clock time (s) of pts 0 when the source says (RTCP sender reports), else None.
+
+    FFmpeg's RTSP demuxer sets it from the first sender report, which comes a few seconds
+    into the session: until then this is None and is asked again at the next keyframe.
+    """
+    value = container.start_time_realtime
+    if not value or value <= 0:
+        return None
+    return float(value) / 1e6

@@ -204,6 +204,10 @@ class Consumer:
     def health(self) -> StreamHealth:
         return self._decoder.health()
 
+    def painted_fps(self) -> float:
+        """Frames this consumer took per second (for a tile: frames it painted)."""
+        return 0.0 if self._closed else self._decoder.painted_fps(self.id)
+
     def sensor(self) -> SensorState:
         """The source's drone metadata (ST 0601 KLV) as the decoder last lined it up."""
         return self._decoder.klv.snapshot()

@@ -1,4 +1,4 @@
-"""Frames handed to consumers, output sizes, and the latest-frame-wins slot."""
+"""Frames handed to consumers, output sizes, and the slot that converts only what is shown."""
 
 from __future__ import annotations
 
@@ -50,23 +50,65 @@ class OutputSpec:
 
 
 class FrameSlot:
-    """Holds only the newest frame for one output; replaced frames nobody took are counted."""
+    """The newest converted frame for one output size, converted only when it will be shown.
 
-    __slots__ = ("_lock", "_frame", "_taken", "dropped", "taken_count")
+    A decoded frame is scaled and converted into the slot only while the slot is ready: its
+    last frame was taken (or it has none) and the output's frame-rate cap allows another.
+    While a tile has not taken the previous picture, new ones are skipped unconverted and
+    counted as dropped: a consumer that takes nothing costs no conversions at all.
+    """
+
+    __slots__ = ("_lock", "_frame", "_taken", "_last_put", "_nudged", "dropped", "capped",
+                 "taken_count", "converted", "min_interval")
+    NUDGE_S = 0.5  # a picture waiting this long is announced again
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._frame: Frame | None = None
         self._taken = True
-        self.dropped = 0
+        self._last_put = -1e9
+        self._nudged = -1e9
+        self.dropped = 0  # decoded while the previous picture still waited: the tile is behind
+        self.capped = 0  # skipped on purpose by the frame-rate cap (the governor's)
         self.taken_count = 0
+        self.converted = 0
+        self.min_interval = 0.0  # seconds between converted frames; 0: every frame
 
-    def put(self, frame: Frame) -> None:
+    def ready(self, now: float) -> bool:
+        """Whether a frame decoded now should be converted; counts the ones that are not."""
+        with self._lock:
+            if not self._taken:
+                self.dropped += 1
+                return False
+            # A quarter of the interval as tolerance: frames arrive with jitter, and a cap of
+            # half the source rate must keep every other frame, not every third.
+            if self.min_interval and now - self._last_put < 0.75 * self.min_interval:
+                self.capped += 1
+                return False
+            return True
+
+    def overdue(self, now: float) -> bool:
+        """True (at most every NUDGE_S) while a picture has waited NUDGE_S untaken: its
+        consumer may have missed the announcement (e.g. it was resized meanwhile)."""
+        with self._lock:
+            if self._taken or self._frame is None or now - self._last_put < self.NUDGE_S:
+                return False
+            if now - self._nudged < self.NUDGE_S:
+                return False
+            self._nudged = now
+            return True
+
+    def put(self, frame: Frame, *, handed_over: bool = False) -> None:
+        """Hold `frame` until it is taken; `handed_over`: a picture converted for another
+        size, given to a new slot so that a resized tile is never blank."""
         with self._lock:
             if not self._taken:
                 self.dropped += 1
             self._frame = frame
             self._taken = False
+            if not handed_over:
+                self.converted += 1
+            self._last_put = frame.decoded_at
 
     def take(self, since_seq: int) -> Frame | None:
         """The newest frame if it is newer than `since_seq`, else None."""

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from PyQt6.QtCore import QRect, QRectF, Qt
-from PyQt6.QtGui import QColor, QFont, QFontMetrics, QPainter
+from dataclasses import dataclass
+from functools import lru_cache
+
+from PyQt6.QtCore import QRectF, QSize, Qt
+from PyQt6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter
 
 from videowall.core import palette
 from videowall.core.stream_health import StreamHealth, StreamState
 from videowall.views.camera_view import CameraView
 
 BADGE_COLOURS = {word: QColor(*rgb) for word, rgb in palette.STREAM_BADGE.items()}
+DEGRADED_COLOUR = QColor(*palette.STREAM_BADGE.get("DEGRADED", (120, 90, 190)))
 
 
 def badge_text(health: StreamHealth | None, has_picture: bool) -> tuple[str, str]:
@@ -32,55 +36,154 @@ def badge_text(health: StreamHealth | None, has_picture: bool) -> tuple[str, str
     return "STOPPED", ""
 
 
-def _font(height: int, bold: bool = True) -> QFont:
+@dataclass(frozen=True, slots=True)
+class OverlayText:
+    """Everything the overlay shows; equal texts paint equal pixels (the cache's key)."""
+
+    title: str | None  # None: an empty tile
+    word: str = "STOPPED"  # the badge: the stream's state, or what the governor reduced
+    detail: str = ""  # the middle line (why there is no picture)
+    stats: str | None = None  # the bottom line, when statistics are shown
+    has_picture: bool = False
+    degraded: bool = False  # the badge says what was reduced, in the degraded colour
+
+
+@lru_cache(maxsize=64)
+def _font(pixels: int, bold: bool) -> QFont:
     font = QFont()
-    font.setPixelSize(max(9, min(18, height // 18)))
+    font.setPixelSize(pixels)
     font.setBold(bold)
     return font
 
 
-def paint_overlay(painter: QPainter, rect: QRect, camera: CameraView | None,
-                  health: StreamHealth | None, *, has_picture: bool, show_stats: bool,
-                  latency: float | None, suffix: str = "") -> None:
-    """Draw the overlay inside `rect` (tile coordinates)."""
-    font = _font(rect.height())
-    painter.setFont(font)
-    metrics = QFontMetrics(font)
+@lru_cache(maxsize=64)
+def _metrics(pixels: int, bold: bool) -> QFontMetrics:
+    return QFontMetrics(_font(pixels, bold))
+
+
+def font_pixels(height: int) -> int:
+    return max(9, min(18, height // 18))
+
+
+def bar_height(height: int) -> int:
+    return _metrics(font_pixels(height), True).height() + 6
+
+
+def _transparent(width: int, height: int) -> QImage:
+    image = QImage(max(1, width), max(1, height), QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    return image
+
+
+class TileOverlay:
+    """Paints a tile's overlay from images rendered once per text and size.
+
+    Laying out text costs more than a video frame's drawImage; a live tile's overlay text
+    changes a few times a minute, so each part is an image kept until its text changes.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[QSize, OverlayText] | None = None
+        self._parts: list[tuple[int, int, QImage]] = []
+        self.renders = 0  # how often the parts were rendered (tests, statistics)
+
+    def paint(self, painter: QPainter, size: QSize, text: OverlayText) -> None:
+        key = (size, text)
+        if key != self._key:
+            self._parts = _render(size, text)
+            self._key = key
+            self.renders += 1
+        for x, y, image in self._parts:
+            painter.drawImage(x, y, image)
+
+
+def _render(size: QSize, text: OverlayText) -> list[tuple[int, int, QImage]]:
+    width, height = size.width(), size.height()
+    pixels = font_pixels(height)
+    bold, plain = _font(pixels, True), _font(pixels, False)
+    metrics = _metrics(pixels, True)
     bar = metrics.height() + 6
-    painter.fillRect(QRectF(0, 0, rect.width(), bar), QColor(0, 0, 0, 150))
-    if camera is None:
-        painter.setPen(QColor(150, 160, 170))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, "empty")
-        return
-    word, detail = badge_text(health, has_picture)
+    parts: list[tuple[int, int, QImage]] = []
+    if text.title is None:
+        image = _transparent(width, height)
+        p = QPainter(image)
+        p.fillRect(QRectF(0, 0, width, bar), QColor(0, 0, 0, 150))
+        p.setFont(bold)
+        p.setPen(QColor(150, 160, 170))
+        p.drawText(QRectF(0, 0, width, height), Qt.AlignmentFlag.AlignCenter, "empty")
+        p.end()
+        return [(0, 0, image)]
+    top = _transparent(width, bar)
+    p = QPainter(top)
+    p.fillRect(QRectF(0, 0, width, bar), QColor(0, 0, 0, 150))
+    p.setFont(bold)
+    word = text.word
     badge_w = metrics.horizontalAdvance(word) + 12
+    p.setPen(QColor(240, 240, 240))
+    title_box = QRectF(6, 0, width - badge_w - 14, bar)
+    p.drawText(title_box, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+               metrics.elidedText(text.title, Qt.TextElideMode.ElideRight,
+                                  int(title_box.width())))
+    badge = QRectF(width - badge_w - 4, 3, badge_w, bar - 6)
+    colour = DEGRADED_COLOUR if text.degraded else BADGE_COLOURS.get(word, QColor(90, 100, 115))
+    p.fillRect(badge, colour)
+    p.setPen(QColor(255, 255, 255))
+    p.drawText(badge, Qt.AlignmentFlag.AlignCenter, word)
+    p.end()
+    parts.append((0, 0, top))
+    if not text.degraded and word != "LIVE" and (text.detail or not text.has_picture):
+        box_h = 2 * bar
+        middle = _transparent(width - 16, box_h)
+        p = QPainter(middle)
+        p.setFont(plain)
+        if text.has_picture:
+            p.fillRect(QRectF(0, 0, width - 16, box_h), QColor(0, 0, 0, 160))
+        p.setPen(QColor(255, 210, 150) if word != "FAILED" else QColor(255, 150, 150))
+        p.drawText(QRectF(0, 0, width - 16, box_h),
+                   Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                   text.detail or word.lower())
+        p.end()
+        parts.append((8, round(height / 2 - bar), middle))
+    if text.stats is not None:
+        line = _transparent(width, bar)
+        p = QPainter(line)
+        p.fillRect(QRectF(0, 0, width, bar), QColor(0, 0, 0, 150))
+        p.setFont(plain)
+        p.setPen(QColor(200, 230, 255))
+        p.drawText(QRectF(6, 0, width - 12, bar),
+                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text.stats)
+        p.end()
+        parts.append((0, height - bar, line))
+    return parts
+
+
+def stats_line(health: StreamHealth, painted_fps: float, latency: float | None,
+               loop_lag: float | None = None) -> str:
+    """The statistics line: this tile's painted rate against the source, and the stream's."""
+    size = f"{health.width}x{health.height}" if health.width else "-"
+    age = f"{latency * 1000:.0f} ms" if latency is not None else "-"
+    parts = [f"{painted_fps:.1f}/{health.source_fps or 0:.0f} fps", size,
+             f"{health.codec or ''} {health.stream}", f"age {age}"]
+    if health.latency is not None:
+        parts.append(f"e2e {health.latency * 1000:.0f} ms")
+    if health.keyframe_age is not None:
+        parts.append(f"key {health.keyframe_age:.1f} s")
+    if health.decode_ms is not None:
+        parts.append(f"dec {health.decode_ms:.1f} ms")
+    parts.append(f"reconn {health.reconnects}  drops {health.dropped_frames}")
+    if loop_lag is not None:
+        parts.append(f"gui lag {loop_lag * 1000:.0f} ms")
+    return "  ".join(parts)
+
+
+def overlay_text(camera: CameraView | None, health: StreamHealth | None, *,
+                 has_picture: bool, suffix: str = "", degraded: str = "",
+                 stats: str | None = None) -> OverlayText:
+    """What the overlay of a tile shows; `degraded` is the governor's badge (e.g. 'SUB')."""
+    if camera is None:
+        return OverlayText(None)
+    word, detail = badge_text(health, has_picture)
     title = camera.title + (f" - {camera.zone}" if camera.zone else "") + suffix
-    painter.setPen(QColor(240, 240, 240))
-    text_rect = QRectF(6, 0, rect.width() - badge_w - 14, bar)
-    painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                     metrics.elidedText(title, Qt.TextElideMode.ElideRight,
-                                        int(text_rect.width())))
-    badge = QRectF(rect.width() - badge_w - 4, 3, badge_w, bar - 6)
-    painter.fillRect(badge, BADGE_COLOURS.get(word, QColor(90, 100, 115)))
-    painter.setPen(QColor(255, 255, 255))
-    painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, word)
-    if word != "LIVE" and (detail or not has_picture):
-        painter.setFont(_font(rect.height(), bold=False))
-        box = QRectF(8, rect.height() / 2 - bar, rect.width() - 16, 2 * bar)
-        if has_picture:
-            painter.fillRect(box, QColor(0, 0, 0, 160))
-        painter.setPen(QColor(255, 210, 150) if word != "FAILED" else QColor(255, 150, 150))
-        painter.drawText(box, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                         detail or word.lower())
-    if show_stats and health is not None:
-        painter.setFont(_font(rect.height(), bold=False))
-        lat = f"{latency * 1000:.0f} ms" if latency is not None else "-"
-        size = f"{health.width}x{health.height}" if health.width else "-"
-        text = (f"{health.delivered_fps:.1f}/{health.source_fps or 0:.0f} fps  {size} "
-                f"{health.codec or ''} {health.stream}  age {lat}  "
-                f"reconnects {health.reconnects}  drops {health.dropped_frames}")
-        line = QRectF(0, rect.height() - bar, rect.width(), bar)
-        painter.fillRect(line, QColor(0, 0, 0, 150))
-        painter.setPen(QColor(200, 230, 255))
-        painter.drawText(line.adjusted(6, 0, -6, 0),
-                         Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
+    if degraded and word == "LIVE":
+        return OverlayText(title, degraded, "", stats, has_picture, True)
+    return OverlayText(title, word, detail, stats, has_picture)

@@ -17,9 +17,10 @@ from videowall.video.frames import Frame
 from videowall.views.camera_view import CameraView
 from videowall.views.gl_surface import GLSurface
 from videowall.views.renderer import RASTER, RendererChoice
-from videowall.views.tile_overlay import paint_overlay
+from videowall.views.tile_overlay import OverlayText, TileOverlay, overlay_text, stats_line
 
 log = logging.getLogger(__name__)
+BACKGROUND = QColor(8, 10, 14)
 
 
 class _Bridge(QObject):
@@ -61,9 +62,16 @@ class VideoTile(QWidget):
         self._surface: GLSurface | None = (
             GLSurface(self, self.paint_into, self.fall_back_to_raster) if renderer.opengl
             else None)
-        self.show_stats = False
+        self._show_stats = False
         self.painted = 0  # frames painted (not decoded): what a person actually saw
-        self.title_suffix = ""
+        self._title_suffix = ""
+        # The paint path reads only these, refreshed by the status timer and when the
+        # picture or the choices change: a paint builds no health snapshot and lays out
+        # no text (both cost more than drawing the frame).
+        self._health: StreamHealth | None = None
+        self._overlay = TileOverlay()
+        self._text = OverlayText(None)
+        self._target: QRectF | None = None  # where the picture goes, whole device pixels
         if camera is not None:
             self.set_camera(camera)
 
@@ -81,6 +89,24 @@ class VideoTile(QWidget):
     def consumer(self) -> Consumer | None:
         return self._consumer
 
+    @property
+    def show_stats(self) -> bool:
+        return self._show_stats
+
+    @show_stats.setter
+    def show_stats(self, value: bool) -> None:
+        self._show_stats = value
+        self._refresh_text()
+
+    @property
+    def title_suffix(self) -> str:
+        return self._title_suffix
+
+    @title_suffix.setter
+    def title_suffix(self, value: str) -> None:
+        self._title_suffix = value
+        self._refresh_text()
+
     def set_camera(self, camera: CameraView | None) -> None:
         """Show another camera; the old picture stays until the new one's first frame."""
         if camera == self._camera:
@@ -92,6 +118,7 @@ class VideoTile(QWidget):
             self._open()
         if old is not None:
             old.close()
+        self._refresh_health()
         self.update()
 
     def set_stream(self, stream: StreamChoice) -> None:
@@ -154,9 +181,23 @@ class VideoTile(QWidget):
     def _refresh_status(self) -> None:
         # A live picture repaints with every frame; otherwise the badge's countdown and
         # the stall age need a slow repaint of their own.
-        health = self.health()
+        health = self._refresh_health()
         if self.show_stats or health is None or not health.is_live or self._image is None:
             self.repaint_later()
+
+    def _refresh_health(self) -> StreamHealth | None:
+        self._health = self.health()
+        self._refresh_text()
+        return self._health
+
+    def _refresh_text(self) -> None:
+        stats = None
+        health = self._health
+        if self._show_stats and health is not None and self._consumer is not None:
+            age = time.monotonic() - self._frame.decoded_at if self._frame else None
+            stats = stats_line(health, self._consumer.painted_fps(), age)
+        self._text = overlay_text(self._camera, health, has_picture=self._image is not None,
+                                  suffix=self._title_suffix, stats=stats)
 
     def fall_back_to_raster(self, reason: str) -> None:
         """Drop the GL surface (driver trouble) and paint with QPainter from now on."""
@@ -176,6 +217,7 @@ class VideoTile(QWidget):
         if self._consumer is not None:
             width, height = self._pixel_size()
             self._consumer.configure(width=width, height=height)
+            self.repaint_later()  # the last picture, handed over at the new size, waits
 
     # ---- Qt overrides -------------------------------------------------------------
 
@@ -193,6 +235,7 @@ class VideoTile(QWidget):
     def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 - Qt override
         if self._surface is not None:
             self._surface.setGeometry(self.rect())
+        self._target = None
         self._resize_timer.start()
 
     def closeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
@@ -210,27 +253,57 @@ class VideoTile(QWidget):
         if self._consumer is not None:
             frame = self._consumer.latest()
             if frame is not None:
-                self._frame = frame
-                image = frame.image
-                # Rows may be padded (FFmpeg aligns line sizes): pass the address and the
-                # real stride instead of copying. `self._frame` keeps the buffer alive.
-                # The stubs type `data` as bytes; PyQt6 takes any address (sip.voidptr).
-                self._image = QImage(sip.voidptr(image.ctypes.data), image.shape[1],  # type: ignore[call-overload]
-                                     image.shape[0], image.strides[0],
-                                     QImage.Format.Format_RGB32)
-                self.painted += 1
-        painter.fillRect(self.rect(), QColor(8, 10, 14))
-        health = self.health()
-        if self._image is not None:
-            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-            painter.drawImage(self._target_rect(), self._image)
-        latency = time.monotonic() - self._frame.decoded_at if self._frame else None
-        paint_overlay(painter, self.rect(), self._camera, health, has_picture=self._image
-                      is not None, show_stats=self.show_stats, latency=latency,
-                      suffix=self.title_suffix)
+                self._show_frame(frame)
+        rect = self.rect()
+        image = self._image
+        if image is None:
+            painter.fillRect(rect, BACKGROUND)
+        else:
+            target = self._target or self._place()
+            # Only the letterbox bars: the picture is opaque (RGB32) over the rest.
+            w, h = float(rect.width()), float(rect.height())
+            top, bottom = target.top(), target.bottom()
+            left, right = target.left(), target.right()
+            for bar in (QRectF(0, 0, w, top), QRectF(0, bottom, w, h - bottom),
+                        QRectF(0, top, left, bottom - top),
+                        QRectF(right, top, w - right, bottom - top)):
+                if bar.width() > 0 and bar.height() > 0:
+                    painter.fillRect(bar, BACKGROUND)
+            ratio = image.devicePixelRatio()
+            if (round(target.width() * ratio), round(target.height() * ratio)) == (
+                    image.width(), image.height()):
+                # Tile-sized by the decoder, at a whole device pixel: Qt's plain blit.
+                painter.drawImage(target.topLeft(), image)
+            else:
+                painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+                painter.drawImage(target, image)
+        self._overlay.paint(painter, rect.size(), self._text)
+
+    def _show_frame(self, frame: Frame) -> None:
+        had_picture = self._image is not None
+        old = self._image
+        self._frame = frame
+        image = frame.image
+        # Rows may be padded (FFmpeg aligns line sizes): pass the address and the real
+        # stride instead of copying. `self._frame` keeps the buffer alive.
+        # The stubs type `data` as bytes; PyQt6 takes any address (sip.voidptr).
+        self._image = QImage(sip.voidptr(image.ctypes.data), image.shape[1],  # type: ignore[call-overload]
+                             image.shape[0], image.strides[0], QImage.Format.Format_RGB32)
+        self._image.setDevicePixelRatio(self.devicePixelRatioF())
+        if old is None or old.size() != self._image.size():
+            self._target = None
+        self.painted += 1
+        health = self._health
+        if not had_picture or health is None or not health.is_live:
+            self._refresh_health()  # first picture, or the stream just came (back): say so
+
+    def _place(self) -> QRectF:
+        self._target = self._target_rect()
+        return self._target
 
     def _target_rect(self) -> QRectF:
-        """Where the picture goes: centred, aspect kept (letterbox) unless filling."""
+        """Where the picture goes: centred on whole device pixels, aspect kept (letterbox)
+        unless filling. Half-pixel offsets send drawImage down a path 2.5x slower."""
         assert self._image is not None
         ratio = self.devicePixelRatioF()
         w, h = self.width(), self.height()
@@ -240,5 +313,7 @@ class VideoTile(QWidget):
         scale = min(w / iw, h / ih)
         if abs(scale - 1.0) < 0.02:
             scale = 1.0  # already tile-sized by the decoder: draw 1:1
-        dw, dh = iw * scale, ih * scale
-        return QRectF((w - dw) / 2, (h - dh) / 2, dw, dh)
+        # In device pixels, then back: whole pixels on the screen, whatever the ratio.
+        dw, dh = round(iw * scale * ratio), round(ih * scale * ratio)
+        x, y = (round(w * ratio) - dw) // 2, (round(h * ratio) - dh) // 2
+        return QRectF(x / ratio, y / ratio, dw / ratio, dh / ratio)
