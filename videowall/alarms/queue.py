@@ -16,17 +16,19 @@ from typing import Any, Literal
 from videowall.config.alarms import AlarmRule
 
 RISK_RANK = {"high": 3, "medium": 2, "low": 1}
-CameraRole = Literal["covers", "facing", "kiosk"]
+CameraRole = Literal["covers", "facing", "kiosk", "unit"]
 
 
 @dataclass(frozen=True)
 class AlarmCamera:
     """A camera chosen for an alarm: one that covers the spot, one near it facing it (when
-    none covers it), or the kiosk that called."""
+    none covers it), the kiosk that called, or the camera of a unit near it (`unit`: the
+    unit a camera moves with, whatever its role)."""
 
     id: str
     role: CameraRole
     distance_m: float | None = None
+    unit: str | None = None
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class Alarm:
                 "lat": self.lat, "lon": self.lon, "acknowledged_by": self.acknowledged_by,
                 "pinned": self.pinned,
                 "cameras": [{"id": c.id, "role": c.role, "distance_m":
-                             None if c.distance_m is None else round(c.distance_m, 1)}
+                             None if c.distance_m is None else round(c.distance_m, 1),
+                             "unit": c.unit}
                             for c in self.cameras]}
 
 

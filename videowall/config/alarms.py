@@ -7,6 +7,8 @@ alarms:
     when: {risks: [high]}                 # incidents: risks, categories, statuses, zones,
     show: {screen: right}                 #   min_reports, zone_alert, overdue
     cameras: 6
+    unit_cameras: {count: 1, within_m: 1500}  # or `unit_cameras: 1`: of those 6, the
+                                          #   nearest units' own cameras (robot dogs...)
     ends: [acknowledged, closed]          # and/or timeout (with timeout_s)
   - name: kiosk-call
     when: {ext: {type: kiosk.call, field: state, values: [ringing], camera_field: camera_id}}
@@ -17,7 +19,7 @@ alarms:
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -111,6 +113,29 @@ class Target(_Strict):
         return self
 
 
+class UnitCameraPick(_Strict):
+    """The alarm also shows the cameras of the nearest units that carry one (a robot dog's,
+    a body-worn camera): `count` units within `within_m` of the spot, live ones only (not
+    stale, not off duty), each with its camera turned most towards the spot. They take the
+    place of the lowest-ranked covering cameras within the rule's `cameras`; a unit's camera
+    that covers the spot anyway is shown once, as covering."""
+
+    count: int = Field(1, ge=0, le=4, description="units whose camera is shown (0: none)")
+    within_m: float = Field(2000.0, gt=0, le=50_000, allow_inf_nan=False,
+                            description="only units this close to the spot (straight line)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_only(cls, value: Any) -> Any:
+        # `unit_cameras: 1` is short for `unit_cameras: {count: 1}`; a bool is no count.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return {"count": value}
+        if not isinstance(value, dict | UnitCameraPick):
+            raise ValueError("give a number of units (e.g. unit_cameras: 1) or "
+                             "{count: N, within_m: M}")
+        return value
+
+
 class AlarmRule(_Strict):
     """One alarm rule; rules are tried in order and the first that matches raises it."""
 
@@ -120,6 +145,9 @@ class AlarmRule(_Strict):
     risk: RiskName | None = Field(None, description="the alarm's risk (default: the "
                                   "incident's; required for ext triggers)")
     cameras: int = Field(6, ge=0, le=MAX_ALARM_CAMERAS, description="cameras shown at most")
+    unit_cameras: UnitCameraPick = Field(
+        default_factory=lambda: UnitCameraPick(count=0),
+        description="the nearest units' own cameras among them (default: none)")
     ends: list[End] = Field(default_factory=_default_ends, min_length=1)
     timeout_s: float | None = Field(None, gt=0, le=86_400, allow_inf_nan=False)
 
@@ -129,4 +157,7 @@ class AlarmRule(_Strict):
             raise ValueError("ends with timeout needs timeout_s")
         if self.when.ext is not None and self.risk is None:
             raise ValueError("an ext alarm needs its risk (e.g. risk: high)")
+        if self.unit_cameras.count > self.cameras:
+            raise ValueError(f"unit_cameras.count {self.unit_cameras.count} is more than "
+                             f"cameras {self.cameras} (the most shown in all)")
         return self

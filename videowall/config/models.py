@@ -13,6 +13,7 @@ from pydantic import (
     PlainSerializer,
     PlainValidator,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -26,6 +27,10 @@ from videowall.core.geo import BBox
 # The same rule as Source.id, so that every camera id is also a valid source id.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 Id = Annotated[str, Field(pattern=ID_PATTERN)]
+# A unit's id as the situation bus writes it (its EntityId: ':' allowed, as in "klv:drone-1").
+UNIT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,63}$"
+UnitId = Annotated[str, Field(pattern=UNIT_ID_PATTERN)]
+KLV_UNIT_PREFIX = "klv:"  # drones' own units (videowall.klv.units): they name their camera
 
 ZoneGeometry = Annotated[
     BaseGeometry,
@@ -42,10 +47,18 @@ class CameraKind(StrEnum):
     DRONE = "drone"
     KIOSK = "kiosk"
     BODY_WORN = "body_worn"
+    ROBOT_DOG = "robot_dog"
 
 
 class Camera(BaseModel):
-    """A camera of the site: where it stands, what it sees and how to reach its streams."""
+    """A camera of the site: where it stands, what it sees and how to reach its streams.
+
+    A camera on a unit (`unit: RD-7`, a robot dog's or a body-worn camera) moves with that
+    unit: its position is the unit's, and its `heading` is relative to the unit's heading
+    (0, the default: where the unit heads; 180: a rear camera). `lat`/`lon` are then
+    optional: its home (the kennel, the station), which gives it its zone; the map and
+    alarms use the unit's live position.
+    """
 
     # hide_input_in_errors: a validation error must not quote a URL with its password.
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False,
@@ -57,7 +70,8 @@ class Camera(BaseModel):
     zone: Id | None = Field(None, description="Zone id; derived from lat/lon when absent.")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
-    heading: float | None = Field(None, ge=0, le=360, description="Degrees from north.")
+    heading: float | None = Field(None, ge=0, le=360, description="Degrees from north; on a "
+                                  "unit's camera, degrees clockwise from the unit's heading.")
     fov: float | None = Field(None, gt=0, le=360, description="Field of view, degrees.")
     range_m: float | None = Field(None, gt=0)
     coverage: ZoneGeometry | None = Field(
@@ -68,6 +82,22 @@ class Camera(BaseModel):
     transport: Transport = Transport.AUTO
     username: str | None = None
     password_env: str | None = None
+    unit: UnitId | None = Field(
+        None, description="The unit (its id on the situation bus) this camera moves with.")
+
+    @field_validator("unit")
+    @classmethod
+    def _movable(cls, unit: str | None, info: ValidationInfo) -> str | None:
+        # Fields are validated in order: `kind` and `coverage` are already in info.data.
+        if unit is not None and info.data.get("kind") is CameraKind.KIOSK:
+            raise ValueError("a kiosk stands where it is built: it cannot move with a unit")
+        if unit is not None and info.data.get("coverage") is not None:
+            raise ValueError("a camera on a unit moves: give it a view sector (heading "
+                             "relative to the unit's, fov, range_m), not a fixed coverage area")
+        if unit is not None and unit.startswith(KLV_UNIT_PREFIX):
+            raise ValueError(f"{KLV_UNIT_PREFIX}<source> units are drones made from their own "
+                             "KLV: they carry their camera by themselves")
+        return unit
 
     @model_validator(mode="after")
     def _consistent(self) -> Camera:

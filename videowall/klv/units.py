@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
+from videowall.config.models import KLV_UNIT_PREFIX
 from videowall.klv.sensor import SensorState
 from videowall.situation.models import Unit, UnitKind, UnitStatus
 
-UNIT_PREFIX = "klv:"  # unit ids made here: "klv:<source id>", apart from the bus's ids
+UNIT_PREFIX = KLV_UNIT_PREFIX  # unit ids made here: "klv:<source id>", apart from the bus's ids
 
 
 def unit_id(source_id: str) -> str:
@@ -33,6 +34,7 @@ def drone_unit(state: SensorState, now: datetime) -> Unit | None:
                 heading=heading % 360.0 if heading is not None else None,
                 status=UnitStatus.BUSY,  # a drone in the air is on a task
                 updated_at=now - timedelta(seconds=state.age_s),
+                camera=state.source_id,  # the source is the site's camera: it flies with it
             )
         except ValidationError:
             continue  # a name the situation model refuses: the source's id instead

@@ -75,6 +75,9 @@ class SimConfig:
     # A real street network (drivable, walkable), e.g. from the site's basemap: units move
     # along it and incidents happen on or beside its streets; None: a Manhattan grid.
     streets: tuple[StreetGraph, StreetGraph] | None = None
+    # Units the site's cameras ride on (`unit:` in the site file): (unit id, kind, home zone
+    # id or None), made besides the `units` random ones, with those very ids.
+    carriers: Sequence[tuple[str, UnitKind, str | None]] = ()
 
 
 @dataclass(slots=True)
@@ -141,6 +144,15 @@ class CitySim:
             if self.rng.random() < 0.05:
                 unit.status = UnitStatus.OFF_DUTY
             self.units[unit.id] = unit
+        by_id = {z.id: z for z in self.zones}
+        for i, (unit_id, kind, zone) in enumerate(cfg.carriers):
+            if unit_id in self.units:
+                continue
+            home = by_id.get(zone or "", self.zones[i % len(self.zones)])
+            pos = self._net(kind).random_node(self.rng, home.bounds)
+            self.units[unit_id] = _SimUnit(unit_id, unit_id, kind, home,
+                                           Mover(pos, PATROL_SPEED[kind]),
+                                           next_report=self.rng.uniform(0, cfg.report_interval))
 
     @property
     def now(self) -> datetime:

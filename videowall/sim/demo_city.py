@@ -263,8 +263,9 @@ def cameras_yaml(cameras: list[dict[str, Any]],
     def block(c: dict[str, Any]) -> str:
         label = re.sub(r"[^A-Za-z0-9]+", "+", _ascii(c["name"])).strip("+")
         lines = [f"  - id: {c['id']}", f"    name: {c['name']}", f"    kind: {c['kind']}"]
-        if "zone" in c:
-            lines.append(f"    zone: {c['zone']}")
+        for key in ("zone", "unit"):
+            if key in c:
+                lines.append(f"    {key}: {c[key]}")
         for key in ("lat", "lon", "heading", "fov", "range_m"):
             if key in c:
                 lines.append(f"    {key}: {c[key]}")
@@ -285,7 +286,12 @@ def cameras_yaml(cameras: list[dict[str, Any]],
         {"id": "drone-02", "name": "Drone Bravo", "kind": "drone",
          "lat": round((hs + hn) / 2, 6), "lon": round((hw + he) / 2, 6), "heading": 270,
          "fov": 84, "range_m": 400},
-        {"id": "bwc-01", "name": "Patrol 12 Body Cam", "kind": "body_worn", "zone": "Z32"},
+        # Cameras on units (the simulator walks P-12 and RD-7): where the unit goes, looking
+        # where it heads (heading 0 is relative to the unit's).
+        {"id": "bwc-01", "name": "Patrol 12 Body Cam", "kind": "body_worn", "zone": "Z32",
+         "unit": "P-12", "heading": 0, "fov": 90, "range_m": 25},
+        {"id": "dog-01", "name": "Robot Dog Rex", "kind": "robot_dog", "zone": "Z23",
+         "unit": "RD-7", "heading": 0, "fov": 110, "range_m": 30},
     ]
     return "\n".join(block(c) for c in [*cameras, *extra]) + "\n"
 

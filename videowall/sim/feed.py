@@ -12,6 +12,7 @@ from pathlib import Path
 from videowall.bus.publish import Publisher, PublishError
 from videowall.bus.server import StateServer
 from videowall.config import Site
+from videowall.config.models import CameraKind
 from videowall.config.occluders import is_vector_basemap
 from videowall.core.net import free_port
 from videowall.osm.cache import load_basemap
@@ -19,6 +20,7 @@ from videowall.osm.files import vector_files
 from videowall.sim.city import CitySim, SimConfig
 from videowall.sim.kiosks import KioskSim
 from videowall.sim.streets import StreetGraph, street_graphs
+from videowall.situation.models import UnitKind
 
 log = logging.getLogger(__name__)
 PREROLL_S = 240.0  # simulated before the first frame, so the map is busy from the start
@@ -42,7 +44,8 @@ class DemoFeed:
                                      zones=site.zones, start=start,
                                      incident_prefix=start.strftime("D%H%M%S-"),
                                      hotspots=camera_spots(site), hotspot_share=0.5,
-                                     streets=site_streets(site)))
+                                     streets=site_streets(site),
+                                     carriers=site_carriers(site)))
         self.kiosks = KioskSim(site, start, seed=seed)
         self.tick = tick
         self._stop = threading.Event()
@@ -90,12 +93,28 @@ def site_streets(site: Site) -> tuple[StreetGraph, StreetGraph] | None:
         return None
 
 
+# The unit a camera of this kind rides on (a PTZ mast or a dash camera: a car).
+CARRIER_KIND = {CameraKind.BODY_WORN: UnitKind.FOOT, CameraKind.ROBOT_DOG: UnitKind.ROBOT_DOG,
+                CameraKind.DRONE: UnitKind.DRONE}
+
+
+def site_carriers(site: Site) -> list[tuple[str, UnitKind, str | None]]:
+    """The units the site's cameras ride on (`unit:`), for the simulator to move: (unit id,
+    kind from the camera's, the camera's zone as home)."""
+    out: dict[str, tuple[str, UnitKind, str | None]] = {}
+    for cam in site.cameras:
+        if cam.unit is not None and cam.unit not in out:
+            out[cam.unit] = (cam.unit, CARRIER_KIND.get(cam.kind, UnitKind.CAR), cam.zone)
+    return list(out.values())
+
+
 def camera_spots(site: Site) -> list[tuple[float, float]]:
     """A point well inside each camera's view (on its axis, at 60% of its range): half of
     the demo's incidents happen at one, so its alarms have cameras that see them."""
     spots = []
     for cam in site.cameras:
-        if None in (cam.lat, cam.lon, cam.heading, cam.range_m) or cam.kind.value == "drone":
+        if None in (cam.lat, cam.lon, cam.heading, cam.range_m) or cam.kind.value == "drone" \
+                or cam.unit is not None:  # it moves: incidents would miss it
             continue
         assert cam.lat is not None and cam.lon is not None
         reach = 0.6 * (cam.range_m or 0.0)

@@ -137,6 +137,10 @@ class Unit(_Model):
     speed: Annotated[float, Field(strict=True, ge=0.0, le=150.0)] | None = None  # m/s
     status: UnitStatus = UnitStatus.AVAILABLE
     updated_at: Timestamp
+    # The camera the unit carries (a body-worn or robot dog camera): it moves with the unit
+    # on the walls, its heading relative to the unit's. Left out of the JSON when absent, so
+    # that walls from before this field take such units unchanged.
+    camera: EntityId | None = Field(None, exclude_if=lambda value: value is None)
 
 
 class CameraStatus(_Model):

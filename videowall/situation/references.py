@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from videowall.situation.envelope import Envelope, Kind, MessageError, Op
-from videowall.situation.models import Incident
+from videowall.situation.models import Incident, Unit
 
 
 def _refused(field: str, what: str, value: str) -> MessageError:
@@ -40,3 +40,6 @@ class KnownReferences:
         if self.cameras is not None and env.kind is Kind.CAMERA and \
                 data.id not in self.cameras:
             raise _refused("data.id", "camera", data.id)
+        if self.cameras is not None and isinstance(data, Unit) and data.camera is not None \
+                and data.camera not in self.cameras:
+            raise _refused("data.camera", "camera", data.camera)

@@ -14,7 +14,7 @@ from videowall.alarms.clock import Phase
 from videowall.core import palette
 from videowall.core.durations import format_age
 from videowall.situation.state import SituationState
-from videowall.wall.alarm_card import CardData, card_data
+from videowall.wall.alarm_card import CardData, UnitLine, card_data
 from videowall.wall.model import AlarmsChanged, WallEvent, WallModel
 
 BG = QColor(14, 18, 25)
@@ -32,6 +32,15 @@ def _font(px: float, bold: bool = False) -> QFont:
     font.setPixelSize(max(9, round(px)))
     font.setBold(bold)
     return font
+
+
+def _carried(line: UnitLine) -> str:
+    """What a unit line says of the cameras it carries: none, one, or several; and
+    whether the alarm shows one of them."""
+    if not line.cameras:
+        return ""
+    what = "camera" if len(line.cameras) == 1 else f"{len(line.cameras)} cameras"
+    return f"  · {what}" + (" (shown)" if line.shown else "")
 
 
 class AlarmTile(QWidget):
@@ -152,9 +161,14 @@ class AlarmTile(QWidget):
         elif data.facing:
             text = f"No camera sees the spot: the {data.facing} nearest facing it are shown"
             colour = PHASE_COLOUR[Phase.AMBER]
+        elif data.carried:
+            text = "No fixed camera sees the spot"
+            colour = PHASE_COLOUR[Phase.AMBER]
         else:
             text = "No camera near the spot"
             colour = PHASE_COLOUR[Phase.AMBER]
+        if data.carried:
+            text += f"; {data.carried} on unit(s) near it"
         self._line(p, QRectF(area.left(), y, area.width(), unit), text, unit * 0.6, colour)
         return y + unit * 1.2
 
@@ -170,7 +184,7 @@ class AlarmTile(QWidget):
                 f"{math.ceil(line.eta_s / 60)} min"
             self._line(p, QRectF(area.left(), y, area.width(), unit),
                        f"{line.callsign} ({line.kind.replace('_', ' ')})  "
-                       f"{line.distance_m:,.0f} m  ~{eta}", unit * 0.65, TEXT)
+                       f"{line.distance_m:,.0f} m  ~{eta}{_carried(line)}", unit * 0.65, TEXT)
             y += unit
         return y + unit * 0.3
 

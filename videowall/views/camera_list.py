@@ -56,9 +56,11 @@ def camera_mime(camera_id: str) -> QMimeData:
 
 
 def camera_matches(camera: Camera, zone_title: str, query: str) -> bool:
-    """Whether every word of `query` occurs (case-insensitively) in the camera's descriptors."""
+    """Whether every word of `query` occurs (case-insensitively) in the camera's descriptors
+    (id, name, zone, kind, the unit it moves with)."""
     haystack = " ".join(
-        (camera.id, camera.title, camera.zone or "", zone_title, camera.kind.value)
+        (camera.id, camera.title, camera.zone or "", zone_title, camera.kind.value,
+         camera.unit or "")
     ).casefold()
     return all(word in haystack for word in query.casefold().split())
 
@@ -207,9 +209,12 @@ class CameraListPanel(QFrame):
                 group.setForeground(0, QColor(140, 180, 240))
                 groups[zone] = group
                 self.tree.addTopLevelItem(group)
-            item = QTreeWidgetItem(group, [camera.title])
+            # A camera on a unit says which: the operator looks for the dog, not its camera.
+            on = f"  · {camera.unit}" if camera.unit else ""
+            item = QTreeWidgetItem(group, [camera.title + on])
             item.setData(0, _CAMERA_ROLE, camera.id)
-            item.setToolTip(0, f"{camera.id} - {camera.kind.value}")
+            item.setToolTip(0, f"{camera.id} - {camera.kind.value}"
+                            + (f", moves with unit {camera.unit}" if camera.unit else ""))
             item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
                           | Qt.ItemFlag.ItemIsDragEnabled)
         self.tree.expandAll()

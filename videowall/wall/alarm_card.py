@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from videowall.alarms.clock import ClockReading, read_clock
 from videowall.alarms.queue import Alarm
 from videowall.situation.models import Incident, Unit, UnitStatus
 from videowall.situation.state import SituationState
+from videowall.situation.unit_cameras import unit_cameras
 from videowall.wall.model import WallModel
 
 
@@ -19,6 +21,8 @@ class UnitLine:
     kind: str
     distance_m: float
     eta_s: float  # straight line at the site's response speed
+    cameras: tuple[str, ...] = ()  # the cameras it carries (videowall.situation.unit_cameras)
+    shown: bool = False  # one of them is among the alarm's cameras
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class CardData:
     zone_title: str = ""
     covering: int = 0  # cameras that see the spot
     facing: int = 0  # cameras near it, when none sees it
+    carried: int = 0  # cameras of units near it (the rule's unit_cameras)
     units: tuple[UnitLine, ...] = ()
     queue: tuple[QueueLine, ...] = field(default_factory=tuple)  # the other open alarms
 
@@ -51,12 +56,19 @@ def _metres(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
 
 
 def nearest_units(units: list[Unit], lat: float, lon: float, count: int,
-                  speed_kmh: float) -> tuple[UnitLine, ...]:
-    """The `count` nearest available units with their straight-line distance and ETA."""
+                  speed_kmh: float, cameras_of: Callable[[str], tuple[str, ...]] | None = None,
+                  shown: Collection[str] = ()) -> tuple[UnitLine, ...]:
+    """The `count` nearest available units with their straight-line distance and ETA, and
+    the cameras each carries (`cameras_of`; `shown`: the alarm's cameras)."""
     free = [u for u in units if u.status is UnitStatus.AVAILABLE]
     ranked = sorted(((_metres(lat, lon, u.lat, u.lon), u) for u in free), key=lambda p: p[0])
     speed = speed_kmh / 3.6
-    return tuple(UnitLine(u.callsign, u.kind.value, d, d / speed) for d, u in ranked[:count])
+    out = []
+    for d, u in ranked[:count]:
+        cameras = cameras_of(u.id) if cameras_of is not None else ()
+        out.append(UnitLine(u.callsign, u.kind.value, d, d / speed, cameras,
+                            any(c in shown for c in cameras)))
+    return tuple(out)
 
 
 def card_data(model: WallModel, state: SituationState | None, alarm_id: str | None,
@@ -87,9 +99,12 @@ def card_data(model: WallModel, state: SituationState | None, alarm_id: str | No
                 zone_title = incident.zone
     units: tuple[UnitLine, ...] = ()
     if state is not None and alarm.lat is not None and alarm.lon is not None:
+        carried = unit_cameras(state, site.cameras)
         units = nearest_units(list(state.units.values()), alarm.lat, alarm.lon,
-                              site.response.units, site.response.unit_speed_kmh)
+                              site.response.units, site.response.unit_speed_kmh,
+                              carried.cameras_of, {c.id for c in alarm.cameras})
     return CardData(
         alarm, incident, clock, zone_title,
         covering=sum(c.role == "covers" for c in alarm.cameras),
-        facing=sum(c.role == "facing" for c in alarm.cameras), units=units, queue=others)
+        facing=sum(c.role == "facing" for c in alarm.cameras),
+        carried=sum(c.role == "unit" for c in alarm.cameras), units=units, queue=others)

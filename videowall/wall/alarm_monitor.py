@@ -19,8 +19,16 @@ from videowall.alarms.rules import ext_camera, incident_matches
 from videowall.config import Site
 from videowall.config.alarms import AlarmRule
 from videowall.situation.envelope import Kind
-from videowall.situation.models import AlertLevel, ExtMessage, Incident, IncidentStatus, ZoneUpdate
+from videowall.situation.models import (
+    AlertLevel,
+    ExtMessage,
+    Incident,
+    IncidentStatus,
+    UnitStatus,
+    ZoneUpdate,
+)
 from videowall.situation.state import Change, SituationState
+from videowall.situation.unit_cameras import Pose, UnitCameras, unit_cameras
 from videowall.wall.model import SiteChanged, WallEvent, WallModel
 
 log = logging.getLogger(__name__)
@@ -51,6 +59,9 @@ class AlarmMonitor:
         self._raised: dict[str, int] = {}  # alarm id -> risk rank it was raised with
         self.reload(model.site)
         model.subscribe(self._on_event)
+        # `ctl status` lists the cameras that move with a unit, and where they are.
+        model.sources.extra["unit_cameras"] = lambda: self.unit_cameras.report(
+            state.units, self.clock(), state.stale_after)
 
     def _on_event(self, event: WallEvent) -> None:
         if isinstance(event, SiteChanged):
@@ -59,6 +70,8 @@ class AlarmMonitor:
     def reload(self, site: Site) -> None:
         """A new site: new cameras, occluders and rules."""
         self.index = CoverageIndex(site.cameras, site.occluders)
+        # Which units carry which cameras (shared with the cards and status of this state).
+        self.unit_cameras: UnitCameras = unit_cameras(self.state, site.cameras)
 
     @property
     def rules(self) -> tuple[AlarmRule, ...]:
@@ -205,19 +218,67 @@ class AlarmMonitor:
         self._raised[alarm.id] = RISK_RANK[alarm.risk]
         self.model.raise_alarm(alarm)
 
+    def poses(self) -> dict[str, Pose]:
+        """Where the units' cameras are now."""
+        return self.unit_cameras.poses(self.state.units, self.clock(), self.state.stale_after)
+
     def _cameras(self, rule: AlarmRule, lat: float, lon: float,
                  kiosk: str | None = None) -> tuple[AlarmCamera, ...]:
         """The kiosk's camera, then those that cover the spot (best first), else the
-        nearest facing it; at most the rule's number."""
+        nearest facing it, and the nearest units' own cameras the rule asks for; at most
+        the rule's number."""
+        poses = self.poses()
         out = [AlarmCamera(kiosk, "kiosk")] if kiosk else []
-        covering = [v for v in self.index.covering(lat, lon) if v.camera.id != kiosk]
-        out += [AlarmCamera(v.camera.id, "covers", v.distance_m) for v in covering]
+        covering = [v for v in self.index.covering(lat, lon, poses=poses)
+                    if v.camera.id != kiosk]
+        out += [AlarmCamera(v.camera.id, "covers", v.distance_m, v.unit) for v in covering]
         if len(out) < min(rule.cameras, FACING):
             # None or few see it: the nearest turned towards it give the operator context.
-            out += [AlarmCamera(v.camera.id, "facing", v.distance_m)
-                    for v in self.index.nearest_facing(lat, lon, FACING)
+            out += [AlarmCamera(v.camera.id, "facing", v.distance_m, v.unit)
+                    for v in self.index.nearest_facing(lat, lon, FACING, poses=poses)
                     if v.camera.id != kiosk][:FACING - len(out)]
-        return tuple(out[:max(rule.cameras, 1 if kiosk else 0)])
+        most = max(rule.cameras, 1 if kiosk else 0)
+        room = min(rule.unit_cameras.count, most - (1 if kiosk else 0))  # the kiosk stays
+        shown = {c.unit for c in out[:most - room] if c.unit}  # their camera is shown anyway
+        picks = self._unit_picks(rule, lat, lon, poses, room, shown)
+        listed = {c.id: c for c in out}
+        picked = [listed.get(camera_id, AlarmCamera(camera_id, "unit", distance, unit))
+                  for camera_id, unit, distance in picks]  # one that covers keeps its role
+        rest = [c for c in out if c.id not in {p.id for p in picked}]
+        return tuple(rest[:most - len(picked)] + picked)
+
+    def _unit_picks(self, rule: AlarmRule, lat: float, lon: float, poses: dict[str, Pose],
+                    count: int, shown: set[str]) -> list[tuple[str, str, float]]:
+        """(camera, unit, distance) of the `count` nearest live units that carry a camera,
+        within the rule's distance, not off duty and not among `shown`: each unit's camera
+        turned most towards the spot."""
+        if count <= 0:
+            return []
+        best: dict[str, tuple[float, float, str]] = {}  # unit -> (distance, off axis, camera)
+        for pose in poses.values():
+            if not pose.live or pose.lat is None or pose.lon is None or pose.unit in shown:
+                continue
+            unit = self.state.units.get(pose.unit)
+            if unit is None or unit.status is UnitStatus.OFF_DUTY:
+                continue
+            distance = _metres(lat, lon, pose.lat, pose.lon)
+            if distance > rule.unit_cameras.within_m:
+                continue
+            off = _off_axis(pose, lat, lon)
+            if pose.unit not in best or (off, pose.camera) < best[pose.unit][1:]:
+                best[pose.unit] = (distance, off, pose.camera)
+        ranked = sorted(best.items(), key=lambda item: (item[1][0], item[0]))[:count]
+        return [(camera, unit, distance) for unit, (distance, _, camera) in ranked]
+
+
+def _off_axis(pose: Pose, lat: float, lon: float) -> float:
+    """Degrees between where the camera looks and the spot (180 without a heading)."""
+    if pose.heading is None or pose.lat is None or pose.lon is None:
+        return 180.0
+    north = (lat - pose.lat) * 110_574.0
+    east = (lon - pose.lon) * 111_320.0 * math.cos(math.radians(lat))
+    bearing = math.degrees(math.atan2(east, north))
+    return abs((bearing - pose.heading + 180.0) % 360.0 - 180.0)
 
 
 def _title(incident: Incident) -> str:

@@ -73,6 +73,22 @@ class StreamStatus(_Out):
     fps: float = Field(0.0, description="frames per second delivered to tiles")
 
 
+class UnitCameraStatus(_Out):
+    """A camera that moves with a unit (a robot dog's, a body-worn camera, a drone's)."""
+
+    camera: str
+    unit: str = Field(description="the unit it moves with")
+    by: str = Field(description="site (the camera's unit: in the site file) or bus (the "
+                    "unit's own message names the camera)")
+    live: bool = Field(description="the unit reports in: the camera is where it is and "
+                       "looks where it heads (false: not on the bus, or stale)")
+    lat: float | None = Field(None, description="the unit's last reported position")
+    lon: float | None = None
+    heading: float | None = Field(None, description="where the camera looks, degrees from "
+                                  "north (the unit's heading plus the camera's own)")
+    why: str = Field("", description="why it is not live")
+
+
 class ProcessStatus(_Out):
     """The wall process's memory watch: resident memory against its settled baseline."""
 
@@ -136,7 +152,11 @@ class WallStatus(_Out):
     alarms: list[dict[str, Any]] = Field(
         default_factory=list, description="open alarms, highest risk then oldest first: id, "
         "rule, kind, subject, risk, title, raised_at, target, lat, lon, acknowledged_by, "
-        "pinned, displayed, cameras [{id, role (covers, facing, kiosk), distance_m}]")
+        "pinned, displayed, cameras [{id, role (covers, facing, kiosk, unit), distance_m, "
+        "unit (the unit the camera moves with, or null)}]")
+    unit_cameras: list[UnitCameraStatus] = Field(
+        default_factory=list, description="the cameras that move with a unit, and where "
+        "they are")
     gui_lag_s: float | None = Field(None, description="over the command socket: seconds "
                                     "since the GUI thread last refreshed this answer (a "
                                     "large value: the wall's GUI thread is stuck)")
@@ -182,6 +202,7 @@ def wall_status(model: WallModel) -> WallStatus:
         screens.append(ScreenStatus(id=screen_id, regions=regions, tiles=tiles))
     process = model.sources.extra.get("process")  # the wall's memory watch, when it runs
     plugins = model.sources.extra.get("plugins")
+    unit_cameras = model.sources.extra.get("unit_cameras")  # the alarm monitor's, when it runs
     return WallStatus(
         site=model.site.name, layout=model.plan.layout, layouts=list(model.site.layouts),
         banner=model.banner, screens=screens,
@@ -189,6 +210,8 @@ def wall_status(model: WallModel) -> WallStatus:
         bus=model.sources.bus(), alarms=model.sources.alarms(),
         process=ProcessStatus.model_validate(process()) if process is not None else None,
         plugins=PluginsStatus.model_validate(plugins()) if plugins is not None else None,
+        unit_cameras=[UnitCameraStatus.model_validate(u)
+                      for u in (unit_cameras() if unit_cameras is not None else ())],
         slow_actions=[SlowAction.model_validate(a) for a in model.slow_actions])
 
 
