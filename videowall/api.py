@@ -45,7 +45,8 @@ __all__ = [
 
 # A plugin declares `VIDEOWALL_API = (major, minor)`: the API it was written against. It runs
 # when the major versions are equal and its minor is not newer than this videowall's.
-API_VERSION: tuple[int, int] = (1, 1)  # 1.1: process_stats(), response_target(), palette
+API_VERSION: tuple[int, int] = (1, 2)  # 1.1: process_stats(), response_target(), palette
+# 1.2: Unit.camera (the camera a unit carries) and CameraKind.ROBOT_DOG
 
 # ---- what panels can subscribe to ---------------------------------------------------------
 INCIDENTS = "incidents"  # Event.old/new: Incident (None on creation / removal)

@@ -76,10 +76,10 @@ def test_site_plugin_dirs_are_searched(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("declared", "expected"), [
-    ((2, 0), "was built for plugin API 2.0, but this videowall provides API 1.1: install a "
+    ((2, 0), "was built for plugin API 2.0, but this videowall provides API 1.2: install a "
              "version of the plugin made for API 1.x"),
-    ((1, 9), "needs plugin API 1.9, but this videowall provides only API 1.1: upgrade"),
-    (None, "declares no VIDEOWALL_API (add e.g. VIDEOWALL_API = (1, 1))"),
+    ((1, 9), "needs plugin API 1.9, but this videowall provides only API 1.2: upgrade"),
+    (None, "declares no VIDEOWALL_API (add e.g. VIDEOWALL_API = (1, 2))"),
     ("1.0", "VIDEOWALL_API must be a (major, minor) tuple of ints"),
 ])
 def test_incompatible_api_is_refused_with_a_clear_message(

@@ -21,7 +21,7 @@ def run(argv: list[str]) -> int:
 def test_lists_builtins_and_the_checkout_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert run([]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "videowall plugin API 1.1"
+    assert out[0] == "videowall plugin API 1.2"
     assert out[1].startswith("builtin 0.1.0  [entry point: builtin = videowall.builtin_panels]")
     assert out[2] == "    panels: incident-board, unit-board, zone-stats, wall-status"
     assert out[3].startswith("kiosk_alarm 1.0.0  [folder: ")
@@ -52,7 +52,7 @@ def test_site_plugins_errors_and_panel_checks(tmp_path: Path,
     out = capsys.readouterr().out
     assert f"extra 0.3  [folder: {folder / 'extra.py'}]\n    panels: extra-panel\n" in out
     assert (f"wrong 0.3  [folder: {folder / 'wrong.py'}]\n    error: was built for plugin "
-            "API 2.1, but this videowall provides API 1.1") in out
+            "API 2.1, but this videowall provides API 1.2") in out
     assert ("site: error: layout night: left tile 1: panel unit-board: options.show_off_duty: "
             "Input should be a valid boolean, unable to interpret input (got 'maybe')") in out
     assert "site: error: layout night: left tile 2: no plugin provides panel kind 'x'" in out
