@@ -7,7 +7,7 @@ import time
 
 # Threads the program starts; a test that leaves one running has leaked it (an engine,
 # client, server or wall not stopped), and the next tests would run beside it.
-PROGRAM_THREADS = ("decode:", "engine-", "situation-", "wall-commands", "demo-feed",
+PROGRAM_THREADS = ("decode:", "engine-", "situation-", "wall-command", "demo-feed",
                    "site-reload", "snapshot-writer", "state-", "journal", "hostile-", "basemap-")
 
 

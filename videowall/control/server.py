@@ -2,8 +2,10 @@
 
 Frames: a DEALER sends `[command JSON]` and gets `[reply JSON]`; a REQ socket (with its empty
 delimiter frame) works as well. Invalid input is answered with an error reply, counted, and
-never reaches the handler. Commands are handled one at a time, in arrival order, because the
-wall applies them one at a time anyway.
+never reaches the handler. Commands reach the handler one at a time, in arrival order. A
+handler may answer at once (a Reply) or later (a Future of one): the thread then serves
+other clients, `status` queries included, while the wall applies the command, and sends the
+reply when it is ready. A client may have a few commands in flight, not more.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import logging
 import threading
 from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +39,10 @@ DEFAULT_COMMAND = "tcp://127.0.0.1:5560"
 # Larger messages than this make libzmq drop the connection before we see them; those up to
 # it get a readable "too large" reply. It bounds what a broken client can make us buffer.
 _MAX_WIRE_BYTES = 64 * MAX_COMMAND_BYTES
+# Commands waiting for the wall: a client that sends faster than the wall applies gets
+# "busy" beyond these, instead of queueing up minutes of work.
+MAX_IN_FLIGHT_PER_CLIENT = 4
+MAX_IN_FLIGHT = 32
 
 @dataclass(frozen=True, slots=True)
 class Caller:
@@ -47,7 +54,16 @@ class Caller:
     role: str | None = None
 
 
-Handler = Callable[[Command, Caller], Reply]  # called on the socket thread
+# Called on the socket thread: a Reply now, or a Future of one the thread sends when done.
+Handler = Callable[[Command, Caller], Reply | Future[Reply]]
+
+
+@dataclass(slots=True)
+class _InFlight:
+    envelope: list[bytes]
+    client: bytes  # the ROUTER identity
+    command: Command
+    future: Future[Reply]
 
 
 @dataclass(slots=True)
@@ -59,6 +75,7 @@ class CommandStats:
     handled: int = 0
     failed: int = 0  # handled, with an error reply (the action was refused, or the wall busy)
     handler_errors: int = 0  # the handler raised; answered "internal error"
+    busy: int = 0  # refused: the client (or all) had too many commands waiting
     reasons: Counter[str] = field(default_factory=Counter)  # rejection code -> count
     last_rejects: deque[str] = field(default_factory=lambda: deque(maxlen=20))
 
@@ -82,6 +99,7 @@ class CommandServer:
         self._thread: threading.Thread | None = None
         self._ctx: zmq.Context | None = None
         self._sock: zmq.Socket | None = None
+        self._in_flight: list[_InFlight] = []  # the socket thread's only
 
     # --- life cycle ------------------------------------------------------------------------
     def start(self) -> CommandServer:
@@ -135,7 +153,9 @@ class CommandServer:
         assert sock is not None and ctx is not None
         try:
             while not self.stopping.is_set():
-                if not sock.poll(100):
+                self._send_finished(sock)
+                # Short polls while replies are outstanding: they go out within ~10 ms.
+                if not sock.poll(10 if self._in_flight else 100):
                     continue
                 try:
                     frames = sock.recv_multipart(zmq.NOBLOCK, copy=False)
@@ -173,24 +193,61 @@ class CommandServer:
             self._reject(exc)
             reply = Reply.failure(request_id_of(payload), exc.reason)
         else:
-            reply = self._handle(command, self._caller(command, ident, frames[-1]))
+            answer = self._handle(command, self._caller(command, ident, frames[-1]), ident)
+            if isinstance(answer, Future):
+                self._in_flight.append(_InFlight(envelope, ident, command, answer))
+                return
+            reply = answer
+        self._send(sock, envelope, reply)
+
+    @staticmethod
+    def _send(sock: zmq.Socket, envelope: list[bytes], reply: Reply) -> None:
         try:
             sock.send_multipart([*envelope, reply.to_json()], zmq.NOBLOCK)
         except zmq.Again:
             pass  # a client that stopped reading loses only its reply
 
-    def _handle(self, command: Command, caller: Caller) -> Reply:
+    def _handle(self, command: Command, caller: Caller, ident: bytes) -> Reply | Future[Reply]:
         self.stats.handled += 1
+        mine = sum(1 for f in self._in_flight if f.client == ident)
+        if mine >= MAX_IN_FLIGHT_PER_CLIENT or len(self._in_flight) >= MAX_IN_FLIGHT:
+            self.stats.failed += 1
+            self.stats.busy += 1
+            return Reply.failure(command.id, f"wall busy: {len(self._in_flight)} command(s) "
+                                 f"waiting ({mine} of this client's, at most "
+                                 f"{MAX_IN_FLIGHT_PER_CLIENT}); this one did not run")
         try:
-            reply = self.handler(command, caller)
+            answer = self.handler(command, caller)
         except Exception as exc:
-            self.stats.handler_errors += 1
+            return self._internal_error(command, exc)
+        if isinstance(answer, Reply) and not answer.ok:
             self.stats.failed += 1
-            log.exception("the command handler failed on %s", command.action)
-            return Reply.failure(command.id, f"internal error: {type(exc).__name__}")
-        if not reply.ok:
-            self.stats.failed += 1
-        return reply
+        return answer
+
+    def _internal_error(self, command: Command, exc: BaseException) -> Reply:
+        self.stats.handler_errors += 1
+        self.stats.failed += 1
+        log.error("the command handler failed on %s", command.action, exc_info=exc)
+        return Reply.failure(command.id, f"internal error: {type(exc).__name__}")
+
+    def _send_finished(self, sock: zmq.Socket) -> None:
+        """Send the replies of commands the wall has finished (socket thread)."""
+        if not self._in_flight:
+            return
+        waiting = []
+        for item in self._in_flight:
+            if not item.future.done():
+                waiting.append(item)
+                continue
+            try:
+                reply = item.future.result()
+            except Exception as exc:  # noqa: BLE001 - answered, counted and logged
+                reply = self._internal_error(item.command, exc)
+            else:
+                if not reply.ok:
+                    self.stats.failed += 1
+            self._send(sock, item.envelope, reply)
+        self._in_flight = waiting
 
     def _reject(self, exc: CommandError) -> None:
         self.stats.rejected += 1

@@ -33,9 +33,13 @@ class RemoteControl(QObject):
     """Serves the wall's command socket; every command becomes `model.run(...)`.
 
     The socket thread never touches Qt objects: it posts a job to the GUI thread through a
-    queued signal and waits for its future, at most `timeout` seconds. A job that has not
-    started by then is cancelled, so "wall busy" always means the action did not happen.
+    queued signal, in arrival order, and hands the waiting for it to a small pool of waiter
+    threads, so it goes on serving other clients (and `status`) meanwhile. A job waits at
+    most `timeout` seconds; one that has not started by then is cancelled, so "wall busy"
+    always means the action did not happen.
     """
+
+    WAITERS = 4  # commands waited for at once; the socket server bounds what is in flight
 
     _post = pyqtSignal(object)  # _Job
     STATUS_EVERY_MS = 250  # the status answer is at most this old while the GUI thread runs
@@ -50,6 +54,7 @@ class RemoteControl(QObject):
         self.secret_file = secret_file
         self.server: CommandServer | None = None
         self._stopping = threading.Event()
+        self._waiters: concurrent.futures.ThreadPoolExecutor | None = None
         # Queued even if emitted from the GUI thread: the slot must run from the event loop.
         # The PyQt6 stubs omit connect()'s connection type argument.
         self._post.connect(self._run, Qt.ConnectionType.QueuedConnection)  # type: ignore[call-arg]
@@ -73,6 +78,8 @@ class RemoteControl(QObject):
         if self.server is not None:
             raise RuntimeError("remote control is already running")
         self._stopping.clear()
+        self._waiters = concurrent.futures.ThreadPoolExecutor(
+            max_workers=self.WAITERS, thread_name_prefix="wall-command-wait")
         self._refresh_status()
         self._status_timer.start()
         self.server = CommandServer(self.handle, endpoint, keys=self.keys,
@@ -87,19 +94,36 @@ class RemoteControl(QObject):
         if self.server is not None:
             self.server.stop()
             self.server = None
+        if self._waiters is not None:  # each waiter sees _stopping within 50 ms
+            self._waiters.shutdown(wait=True, cancel_futures=True)
+            self._waiters = None
 
     # ---- socket thread ------------------------------------------------------------------
 
-    def handle(self, command: Command, caller: Caller) -> Reply:
-        """Run a command on the GUI thread and wait for it; safe to call from any thread."""
+    def handle(self, command: Command,
+               caller: Caller) -> Reply | concurrent.futures.Future[Reply]:
+        """Run a command on the GUI thread; `status` is answered at once, other commands by a
+        future the socket thread sends when it is done. Safe to call from any thread."""
         if command.action == "status":
             return self._cached_status(command, caller)
         job = _Job(command, caller)
         if QThread.currentThread() is self.thread():
             self._run(job)  # already on the GUI thread: waiting for ourselves would hang
             return job.future.result()
-        self._post.emit(job)
+        self._post.emit(job)  # posted now, so the wall applies commands in arrival order
         deadline = time.monotonic() + self.timeout
+        waiters = self._waiters
+        if waiters is None:
+            return self._wait(job, deadline)
+        try:
+            return waiters.submit(self._wait, job, deadline)
+        except RuntimeError:  # shut down meanwhile
+            job.future.cancel()
+            return Reply.failure(command.id, SHUTTING_DOWN)
+
+    def _wait(self, job: _Job, deadline: float) -> Reply:
+        """Wait for a posted job (a waiter thread), at most until `deadline`."""
+        command = job.command
         # In slices, so stop() (on the GUI thread, which therefore cannot run the job)
         # does not have to wait for the full timeout.
         while time.monotonic() < deadline and not self._stopping.is_set():
@@ -118,7 +142,7 @@ class RemoteControl(QObject):
     @staticmethod
     def _finished(job: _Job, reply: Reply, deadline: float) -> Reply:
         """For an action finishing off the GUI thread (a snapshot being written), wait here,
-        on the socket thread, so the client learns whether the file was written."""
+        on the waiter thread, so the client learns whether the file was written."""
         if job.pending is None:
             return reply
         try:

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from videowall.situation.checks import plain_line
 from videowall.situation.envelope import describe
 
 if TYPE_CHECKING:
     from videowall.wall.model import WallModel
 
-Name = Annotated[str, Field(min_length=1, max_length=128)]
+# Names end up in the audit log and on screens: no control or bidi-override characters.
+Name = Annotated[str, Field(min_length=1, max_length=128), AfterValidator(plain_line)]
+PlainText = Annotated[str, AfterValidator(plain_line)]
 Index = Annotated[int, Field(ge=0, le=10_000)]
 
 

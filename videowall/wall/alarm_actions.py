@@ -5,14 +5,14 @@ from __future__ import annotations
 from pydantic import Field
 
 from videowall.alarms.queue import Alarm
-from videowall.wall.actions import REGISTRY, ActionArgs, ActionError, Name, cli
+from videowall.wall.actions import REGISTRY, ActionArgs, ActionError, Name, PlainText, cli
 from videowall.wall.model import WallModel
 
 action = REGISTRY.action
 
 
 class _Which(ActionArgs):
-    alarm: str | None = Field(None, min_length=1, max_length=160,
+    alarm: PlainText | None = Field(None, min_length=1, max_length=160,
                               description="alarm id (default: the one the screen shows)")
     screen: Name | None = Field(None, description="the screen whose alarm is meant "
                                 "(default: the top alarm of the wall)")
@@ -98,7 +98,7 @@ def _step(model: WallModel, args: StepArgs) -> str:
 
 
 class ShowArgs(ActionArgs):
-    alarm: str | None = Field(None, min_length=1, max_length=160,
+    alarm: PlainText | None = Field(None, min_length=1, max_length=160,
                               description="this alarm (default: every target's own)")
 
 

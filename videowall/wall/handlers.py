@@ -17,6 +17,7 @@ from videowall.wall.actions import (
     ActionResult,
     Index,
     Name,
+    PlainText,
     Role,
     cli,
 )
@@ -298,7 +299,7 @@ def _stats(model: WallModel, args: StatsArgs) -> str:
 
 
 class SnapshotArgs(_TileArgs):
-    path: str | None = Field(None, min_length=1, max_length=255, description="file name in "
+    path: PlainText | None = Field(None, min_length=1, max_length=255, description="file name in "
                              "the wall's snapshot folder, ending in .png (default: "
                              "<camera>-<time>.png)")
 
