@@ -4,8 +4,9 @@ Which unit carries which camera is `videowall.situation.unit_cameras` (the site'
 the camera a unit's message names, a drone's own KLV unit). The layer keeps the latest
 message of just those units (`note`, from the same changes the units layer gets) and draws
 their cameras where those units are drawn, fading as they do when a unit goes stale. Only
-cameras whose drawing changed are touched: a few path items and one small scatter, at most
-at the map's refresh rate.
+cameras whose drawing changed are touched, at most at the map's refresh rate: a cone is
+shaped once and then moved and turned (its item's position and rotation), the rings are one
+small scatter.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPoint
-from PyQt6.QtGui import QColor
+from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QGraphicsPathItem, QMenu, QWidget
 
 from videowall.config import Camera
@@ -29,12 +30,13 @@ from videowall.situation.envelope import Kind
 from videowall.situation.models import Unit
 from videowall.situation.state import Change
 from videowall.situation.unit_cameras import UnitCameras
-from videowall.views.map.cones import CAMERA_COLOUR, cone_path, make_cone, style_cone
+from videowall.views.map.cones import CAMERA_COLOUR, cone_shape, make_cone, style_cone
 from videowall.views.map.units import UnitLayer
 from videowall.views.situation_feed import SituationFeed
 
 OFFLINE_COLOUR = QColor(110, 118, 128)
 RING_PX = 19  # around a unit's symbol: "this unit carries a camera"
+RESHAPE_DEG = 0.05  # a cone is shaped anew after its unit moved this far north or south
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,9 @@ class CarriedCameras:
         self._drones: set[str] = set()  # klv units noted from the sensors
         self._feed: SituationFeed | None = None
         self.menu: QMenu | None = None  # the last choice offered
+        self._looks: dict[str, tuple[bool, float]] = {}  # camera -> (highlighted, alpha)
+        self._pens: dict[tuple[bool, float], QPen] = {}
+        self._shaped_at: dict[str, float] = {}  # camera -> the latitude its cone is shaped for
         self._generation = -1
 
     @property
@@ -147,19 +152,23 @@ class CarriedCameras:
     def follow(self, now: datetime, stale_after: float, expire_after: float) -> bool:
         """Place every carried camera at its unit (`now`, for fading); True when something
         was drawn anew."""
-        placed: dict[str, Carried] = {}
+        found: list[tuple[str, Unit, float]] = []
         for camera_id, unit_id in self.moving().items():
             unit = self.units.get(unit_id)
             if unit is None:
                 continue
             alpha = fade((now - unit.updated_at).total_seconds(), stale_after, expire_after)
-            if alpha <= 0:
-                continue  # expired: the unit is not drawn, nor is its camera
+            if alpha > 0:  # expired: the unit is not drawn, nor is its camera
+                found.append((camera_id, unit, round(alpha, 2)))
+        xs, ys = to_mercator(np.array([u.lat for _, u, _ in found]),
+                             np.array([u.lon for _, u, _ in found]))
+        placed: dict[str, Carried] = {}
+        for (camera_id, unit, alpha), x, y in zip(found, np.atleast_1d(xs).tolist(),
+                                                   np.atleast_1d(ys).tolist(), strict=True):
             own = self.tracker.cameras[camera_id].heading or 0.0
-            x, y = (float(v) for v in to_mercator(unit.lat, unit.lon))
             heading = None if unit.heading is None else (unit.heading + own) % 360.0
-            placed[camera_id] = Carried(camera_id, unit_id, unit.lat, unit.lon, x, y, heading,
-                                        round(alpha, 2))
+            placed[camera_id] = Carried(camera_id, unit.id, unit.lat, unit.lon, x, y, heading,
+                                        alpha)
         if placed == self.drawn and self._generation == self.tracker.generation:
             return False
         self._generation = self.tracker.generation
@@ -179,30 +188,49 @@ class CarriedCameras:
         if flat or where.heading is None or not camera.fov or not camera.range_m:
             self._drop_cone(where.camera)
             return
-        path = cone_path(where.lat, where.lon, where.heading, camera.fov, camera.range_m)
         cone = self.cones.get(where.camera)
-        if cone is None:
-            cone = self.cones[where.camera] = make_cone(path)
-            cone.setParentItem(self.group)
-        else:
-            cone.setPath(path)
-        style_cone(cone, where.camera in self.highlighted, where.alpha)
+        shaped_at = self._shaped_at.get(where.camera)
+        if cone is None or shaped_at is None or abs(shaped_at - where.lat) > RESHAPE_DEG:
+            path = cone_shape(where.lat, camera.fov, camera.range_m)
+            self._shaped_at[where.camera] = where.lat
+            if cone is None:
+                cone = self.cones[where.camera] = make_cone(path)
+                cone.setParentItem(self.group)
+            else:
+                cone.setPath(path)
+        cone.setPos(where.x, where.y)  # moved and turned, not built anew
+        cone.setRotation(-where.heading)
+        self._style(where.camera, where.alpha)
+
+    def _style(self, camera_id: str, alpha: float) -> None:
+        """Restyle a cone only when its look changes (most moves keep it)."""
+        look = (camera_id in self.highlighted, alpha)
+        if self._looks.get(camera_id) != look:
+            self._looks[camera_id] = look
+            style_cone(self.cones[camera_id], *look)
 
     def _drop_cone(self, camera_id: str) -> None:
         cone = self.cones.pop(camera_id, None)
+        self._looks.pop(camera_id, None)
+        self._shaped_at.pop(camera_id, None)
         if cone is not None:
             cone.setParentItem(None)
             scene = cone.scene()
             if scene is not None:
                 scene.removeItem(cone)
 
+    def _pen(self, offline: bool, alpha: float) -> QPen:
+        # One pen per look, kept: the scatter's symbol atlas then draws each look once.
+        pen = self._pens.get((offline, alpha))
+        if pen is None:
+            colour = QColor(OFFLINE_COLOUR if offline else CAMERA_COLOUR)
+            colour.setAlphaF(alpha)
+            pen = self._pens[(offline, alpha)] = pg.mkPen(colour, width=2)
+        return pen
+
     def _draw_rings(self) -> None:
         drawn = list(self.drawn.values())
-        pens = []
-        for where in drawn:
-            colour = QColor(OFFLINE_COLOUR if where.camera in self.offline else CAMERA_COLOUR)
-            colour.setAlphaF(where.alpha)
-            pens.append(pg.mkPen(colour, width=2))
+        pens = [self._pen(w.camera in self.offline, w.alpha) for w in drawn]
         self.rings.setData(x=[w.x for w in drawn], y=[w.y for w in drawn],
                            data=[f"{w.camera} (on {w.unit})" for w in drawn], pen=pens,
                            brush=None)
@@ -221,8 +249,8 @@ class CarriedCameras:
 
     def set_highlight(self, camera_ids: Iterable[str]) -> None:
         self.highlighted = set(camera_ids)
-        for camera_id, cone in self.cones.items():
-            style_cone(cone, camera_id in self.highlighted, self.drawn[camera_id].alpha)
+        for camera_id in self.cones:
+            self._style(camera_id, self.drawn[camera_id].alpha)
 
     def cameras_of(self, unit_id: str) -> tuple[str, ...]:
         return self.tracker.cameras_of(unit_id)

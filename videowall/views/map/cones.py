@@ -6,7 +6,7 @@ from PyQt6.QtCore import QPointF
 from PyQt6.QtGui import QBrush, QColor, QPainterPath, QPen
 from PyQt6.QtWidgets import QGraphicsPathItem
 
-from videowall.core.geo import sector
+from videowall.core.geo import metres_scale, sector
 
 CAMERA_COLOUR = QColor(120, 200, 255)
 HIGHLIGHT_COLOUR = QColor(255, 214, 64)  # an alarm's cameras: their cones stand out
@@ -19,6 +19,18 @@ def cone_path(lat: float, lon: float, heading: float, fov: float, range_m: float
     path = QPainterPath(QPointF(xs[0], ys[0]))
     for x, y in zip(xs[1:], ys[1:], strict=True):
         path.lineTo(QPointF(x, y))
+    return path
+
+
+def cone_shape(lat: float, fov: float, range_m: float) -> QPainterPath:
+    """A view sector looking north with its apex at (0, 0), in Mercator metres at `lat`: a
+    moving camera's cone is this shape placed (`setPos`) and turned (`setRotation(-heading)`,
+    the view's y axis pointing north) instead of being built anew at every move."""
+    xs, ys = sector(0.0, 0.0, 0.0, fov, range_m)
+    scale = metres_scale(lat) / metres_scale(0.0)
+    path = QPainterPath(QPointF(0.0, 0.0))
+    for x, y in zip(xs[1:], ys[1:], strict=True):
+        path.lineTo(QPointF(x * scale, y * scale))
     return path
 
 
