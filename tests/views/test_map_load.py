@@ -94,4 +94,12 @@ def test_bench_map_quick_prints_a_table_and_json(capsys) -> None:
     assert summary["published_per_s"] > 200 and summary["applied_per_s"] > 200
     assert 0 < summary["fps"] <= 12  # bounded redraws
     assert summary["latency_ms"]["count"] > 0 and summary["latency_ms"]["p50"] > 0
-    assert "publish -> drawn latency ms" in "\n".join(lines[:-1])
+    # Both modes side by side, each with the video tiles beside the map and the lag.
+    assert set(summary["modes"]) == {"worker", "gui_thread"}
+    for mode in summary["modes"].values():
+        assert mode["video"]["tiles"] == 2 and mode["video"]["fps_min"] > 0
+        assert mode["loop_lag_ms"]["p99"] is not None and 0 < mode["fps"] <= 12
+    assert summary["video_idle"]["fps_min"] > 0 and summary["load_average"]["start"]
+    table = "\n".join(lines[:-1])
+    assert "publish -> drawn ms" in table and "layer worker (now)" in table
+    assert "video tiles fps (2 x 25 fps)" in table

@@ -1,6 +1,8 @@
 """`videowall bench map`: frame rate and publish-to-drawn latency of the live map under load,
-and the frame rate and event-loop lag while panning and zooming over a vector basemap (the
-demo's Helsinki and a synthetic city of 50,000 ways generated here, side by side).
+the GUI thread's event-loop lag meanwhile, and simulated cameras on video tiles in the same
+process (the frames they keep painting); the map rebuilding its layers on its worker (as the
+wall does) and on the GUI thread (as it did), side by side in one run. Then the frame rate
+and event-loop lag while panning and zooming over a vector basemap (`map_basemap`).
 
 Before the map phase it measures the state server's ingest capacity (accepted updates per
 second, as fast as a feeder can send) with the journal on and off, side by side: the cost
@@ -9,366 +11,78 @@ of `ok` meaning durable. The map phase's server journals too, as in production.
 
 from __future__ import annotations
 
-import json
-import math
 import os
-import random
-import tempfile
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
 import numpy as np
 
+from videowall.bench.map_basemap import format_basemap_table, run_basemap_bench
+from videowall.bench.map_load import LoadSource, measure_ingest
+from videowall.bench.map_options import (
+    PROBE_S,
+    MapBenchOptions,
+    Progress,
+    ensure_app,
+    lag_ms,
+    load_average,
+    pct,
+)
+from videowall.bench.map_video import VideoBeside
 from videowall.config import ZoneIndex, grid_zones
 from videowall.sim.city import DEFAULT_BBOX
 
-Progress = Callable[[str], None]
-KINDS = ("car", "car", "car", "motorcycle", "foot", "drone", "robot_dog")
-M_PER_DEG = 111_320.0
-_BOX = (DEFAULT_BBOX.south, DEFAULT_BBOX.west, DEFAULT_BBOX.north, DEFAULT_BBOX.east)
+__all__ = ["MapBenchOptions", "format_table", "measure_ingest", "run_map_bench"]
 
-
-@dataclass(slots=True)
-class MapBenchOptions:
-    units: int = 10_000
-    rate: float = 2000.0  # unit updates per second
-    duration: float = 10.0  # measured seconds
-    warmup: float = 3.0
-    width: int = 1920
-    height: int = 1080
-    incidents: int = 300
-    heat_window: float | None = 3600.0
-    seed: int = 0
-    in_process: bool = False  # server and feeder as threads of this process (shares the GIL)
-    ingest_updates: int | None = None  # per journal mode; None: 2 per unit, 5,000 to 20,000
-    basemap: bool = True  # pan and zoom over the demo's and a synthetic vector basemap
-    basemap_ways: int | None = None  # the synthetic city; None: 50,000 (2,000 for short runs)
-    basemap_seconds: float | None = None  # per pan/zoom phase; None: 4 (1 for short runs)
-
-
-def ensure_app() -> Any:
-    """The running QApplication, or a new one (offscreen when there is no display)."""
-    from PyQt6.QtWidgets import QApplication
-
-    app = QApplication.instance()
-    if app is None:
-        if not (os.environ.get("QT_QPA_PLATFORM") or os.environ.get("DISPLAY")
-                or os.environ.get("WAYLAND_DISPLAY")):
-            os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        app = QApplication([])
-    return app
-
-
-def _pct(values: list[float], q: float) -> float | None:
-    return round(float(np.percentile(values, q)), 1) if values else None
-
-
-class Feeder(threading.Thread):
-    """Publishes unit positions round-robin at a fixed rate; `updated_at` = publish time."""
-
-    def __init__(self, endpoint: str, opts: MapBenchOptions) -> None:
-        super().__init__(name="map-bench-feeder", daemon=True)
-        self.endpoint, self.opts = endpoint, opts
-        rng = np.random.default_rng(opts.seed)
-        lat0, lon0, lat1, lon1 = _BOX
-        n = opts.units
-        self.lat = rng.uniform(lat0, lat1, n)
-        self.lon = rng.uniform(lon0, lon1, n)
-        self.heading = rng.uniform(0, 360, n)
-        self.kind = [KINDS[i % len(KINDS)] for i in range(n)]
-        self.status = ["busy" if i % 6 == 0 else "available" for i in range(n)]
-        self.stop_event = threading.Event()
-        self.paced = threading.Event()  # set by the caller: start the steady rate
-        self.loaded = threading.Event()  # the initial load has been sent
-        self.sent = 0
-        self.sent_paced = 0
-        self.paced_since = 0.0
-        self.error: BaseException | None = None
-        self._next = 0
-
-    def _payload(self, i: int, now: float) -> bytes:
-        data = {"id": f"U{i:05d}", "callsign": f"{self.kind[i][:3]}-{i}", "kind": self.kind[i],
-                "lat": round(float(self.lat[i]), 7), "lon": round(float(self.lon[i]), 7),
-                "heading": round(float(self.heading[i]), 1), "speed": 9.0,
-                "status": self.status[i],
-                "updated_at": datetime.fromtimestamp(now, UTC).isoformat()}
-        return json.dumps({"version": 1, "kind": "unit", "op": "upsert", "data": data}).encode()
-
-    def _incident(self, i: int, rng: random.Random) -> bytes:
-        lat0, lon0, lat1, lon1 = _BOX
-        now = datetime.now(UTC).isoformat()
-        risk = rng.choice(("high", "medium", "low", "low"))
-        status = rng.choice(("new", "dispatched", "en_route", "on_scene"))
-        data = {"id": f"INC-{i:05d}", "lat": rng.uniform(lat0, lat1),
-                "lon": rng.uniform(lon0, lon1), "category": "disturbance", "risk": risk,
-                "status": status, "reported_at": now, "updated_at": now}
-        return json.dumps({"version": 1, "kind": "incident", "op": "upsert",
-                           "data": data}).encode()
-
-    def _move(self, idx: np.ndarray, dt: float) -> None:
-        self.heading[idx] = (self.heading[idx] + np.random.uniform(-25, 25, len(idx))) % 360
-        step = 9.0 * dt
-        h = np.radians(self.heading[idx])
-        self.lat[idx] += step * np.cos(h) / M_PER_DEG
-        self.lon[idx] += step * np.sin(h) / (M_PER_DEG * math.cos(math.radians(52.5)))
-        lat0, lon0, lat1, lon1 = _BOX
-        self.lat[idx] = np.clip(self.lat[idx], lat0, lat1)
-        self.lon[idx] = np.clip(self.lon[idx], lon0, lon1)
-
-    def run(self) -> None:
-        from videowall.bus.publish import Publisher
-
-        try:
-            with Publisher(self.endpoint) as pub:
-                rng = random.Random(self.opts.seed)
-                for i in range(self.opts.incidents):
-                    pub.send_raw(self._incident(i, rng), wait=False)
-                for i in range(self.opts.units):
-                    pub.send_raw(self._payload(i, time.time()), wait=False)
-                    self.sent += 1
-                    if i % 1000 == 999:
-                        time.sleep(0.02)  # let the other threads breathe
-                self.loaded.set()
-                self.paced.wait()
-                self._paced(pub)
-        except BaseException as exc:  # noqa: BLE001 - reported by the bench
-            self.error = exc
-            self.loaded.set()
-
-    def _paced(self, pub: Any) -> None:
-        tick = 0.01
-        per_tick = self.opts.rate * tick
-        credit = 0.0
-        start = next_t = time.monotonic()
-        self.paced_since = start
-        n = self.opts.units
-        while not self.stop_event.is_set():
-            credit += per_tick
-            count = int(credit)
-            credit -= count
-            if count:
-                idx = (self._next + np.arange(count)) % n
-                self._next = int(idx[-1] + 1) % n
-                self._move(idx, n / self.opts.rate)
-                for i in idx:
-                    pub.send_raw(self._payload(int(i), time.time()), wait=False)
-                self.sent += count
-                self.sent_paced += count
-            next_t += tick
-            delay = next_t - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-            elif delay < -0.5:
-                next_t = time.monotonic()  # far behind: do not burst to catch up
-
-
-def _start_load(opts: MapBenchOptions, state_dir: str) -> tuple[Any, Feeder]:
-    from videowall.bus.server import StateServer
-
-    any_port = "tcp://127.0.0.1:*"
-    server = StateServer(pub=any_port, snapshot=any_port, ingest=any_port,
-                         state_file=os.path.join(state_dir, "state.json"),
-                         heartbeat_interval=0.5, expire_after=3600.0).start()
-    feeder = Feeder(server.endpoints["ingest"], opts)
-    feeder.start()
-    return server, feeder
-
-
-def _command(server: Any, feeder: Feeder, msg: str) -> dict[str, Any] | None:
-    if msg == "pace":
-        feeder.paced.set()
-    elif msg == "stop":
-        feeder.stop_event.set()
-        feeder.paced.set()
-        feeder.join(3.0)
-        server.stop()
-    elif msg == "stats":
-        return {"sent": feeder.sent, "sent_paced": feeder.sent_paced,
-                "accepted": server.stats.accepted,
-                "error": repr(feeder.error) if feeder.error else None}
-    return None
-
-
-def _serve_child(options: dict[str, Any], conn: Any) -> None:
-    """Child process: state server and feeder thread, driven by commands over a pipe."""
-    with tempfile.TemporaryDirectory(prefix="videowall-bench-") as state_dir:
-        server, feeder = _start_load(MapBenchOptions(**options), state_dir)
-        conn.send(dict(server.endpoints))
-        while True:
-            msg = conn.recv()
-            conn.send(_command(server, feeder, msg))  # every command is answered
-            if msg == "stop":
-                return
-
-
-def _ingest_child(journal: bool, conn: Any) -> None:
-    """Child process: a state server with a state file, journal on or off, until told."""
-    from videowall.bus.server import StateServer
-
-    any_port = "tcp://127.0.0.1:*"
-    with tempfile.TemporaryDirectory(prefix="videowall-bench-") as state_dir:
-        server = StateServer(pub=any_port, snapshot=any_port, ingest=any_port,
-                             state_file=os.path.join(state_dir, "state.json"), journal=journal,
-                             expire_after=3600.0).start()
-        conn.send(server.endpoints["ingest"])
-        conn.recv()
-        server.stop()
-        conn.send(server.stats_dict())
-
-
-def _unit_updates(count: int, units: int) -> list[bytes]:
-    now = datetime.now(UTC)
-    out = []
-    for n in range(count):
-        i = n % units
-        data = {"id": f"U{i:05d}", "callsign": f"car-{i}", "kind": "car",
-                "lat": 52.45 + (n % 997) * 1e-4, "lon": 13.3 + (n % 991) * 1e-4,
-                "heading": float(n % 360), "speed": 9.0, "status": "available",
-                "updated_at": now.isoformat()}
-        out.append(json.dumps({"version": 1, "kind": "unit", "op": "upsert",
-                               "data": data}).encode())
-    return out
-
-
-def measure_ingest(count: int, journal: bool, units: int = 1000) -> dict[str, Any]:
-    """Accepted updates per second: a feeder here sends `count` as fast as it can to a server
-    in a child process; the clock stops at the acknowledgement of the last (which comes after
-    every earlier one: one connection, handled in order)."""
-    import multiprocessing
-
-    from videowall.bus.publish import Publisher
-
-    payloads = _unit_updates(count, units)
-    ctx = multiprocessing.get_context("spawn")
-    conn, child = ctx.Pipe()
-    process = ctx.Process(target=_ingest_child, args=(journal, child), daemon=True,
-                          name="ingest-bench-server")
-    process.start()
-    try:
-        if not conn.poll(30.0):
-            raise RuntimeError("the ingest bench server did not start")
-        endpoint = conn.recv()
-        with Publisher(endpoint, timeout=30.0) as pub:
-            assert pub.send_raw(payloads[0]) is not None  # connected and answering
-            t0 = time.perf_counter()
-            for payload in payloads[1:-1]:
-                pub.send_raw(payload, wait=False)
-            ack = pub.send_raw(payloads[-1])
-            elapsed = time.perf_counter() - t0
-        conn.send("stop")
-        stats = conn.recv() if conn.poll(30.0) else {}
-    finally:
-        process.join(10.0)
-        if process.is_alive():
-            process.kill()
-    if ack is None or not ack.ok:
-        raise RuntimeError(f"the ingest bench's last update was refused: {ack}")
-    return {"accepted_per_s": round((count - 1) / elapsed, 0), "updates": count,
-            "journaled": stats.get("journaled"), "rejected": stats.get("rejected")}
-
-
-class LoadSource:
-    """The state server and its feeder: in a child process (default) or as local threads."""
-
-    def __init__(self, opts: MapBenchOptions) -> None:
-        self.process: Any = None
-        self._state_dir: tempfile.TemporaryDirectory[str] | None = None
-        if opts.in_process:
-            self._state_dir = tempfile.TemporaryDirectory(prefix="videowall-bench-")
-            self.server, self.feeder = _start_load(opts, self._state_dir.name)
-            self.endpoints = dict(self.server.endpoints)
-            return
-        import multiprocessing
-
-        ctx = multiprocessing.get_context("spawn")
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=_serve_child, args=(asdict(opts), child),
-                                   name="map-bench-server", daemon=True)
-        self.process.start()
-        if not self.conn.poll(30.0):
-            self.process.kill()
-            raise RuntimeError("the state server process did not start")
-        self.endpoints = self.conn.recv()
-
-    def command(self, msg: str) -> dict[str, Any] | None:
-        if self.process is None:
-            return _command(self.server, self.feeder, msg)
-        if not self.process.is_alive():
-            return None
-        self.conn.send(msg)
-        return self.conn.recv() if self.conn.poll(10.0) else None
-
-    def close(self) -> None:
-        self.command("stop")
-        if self.process is not None:
-            self.process.join(5.0)
-            if self.process.is_alive():
-                self.process.kill()
-        if self._state_dir is not None:
-            self._state_dir.cleanup()
+WORKER, GUI = "worker", "gui_thread"  # the modes: layers rebuilt on the worker, or not
+MODE_TITLE = {WORKER: "layer worker (now)", GUI: "GUI thread (before)"}
 
 
 def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
-    """One run: state server + feeder, a SituationFeed subscribed to it and a MapTile."""
-    from PyQt6.QtCore import QElapsedTimer, QEventLoop, QTimer
+    """One run: state server + feeder, a SituationFeed subscribed to it, a MapTile and the
+    simulated cameras beside it; each mode measured `rounds` times, interleaved."""
+    from PyQt6.QtCore import QEventLoop, QTimer
 
     from videowall.sim.site import site_cameras
+    from videowall.views.loop_probe import LoopLagProbe
     from videowall.views.map_tile import MapTile
     from videowall.views.situation_feed import SituationFeed
 
     app = ensure_app()
+    load_start = load_average()
     basemap = run_basemap_bench(opts, progress) if opts.basemap else None
     count = opts.ingest_updates or max(5000, min(20_000, 2 * opts.units))
     progress(f"state server ingest: {count:,} updates as fast as they go, journal off then on")
     ingest = {"journal_off": measure_ingest(count, journal=False),
               "journal_on": measure_ingest(count, journal=True)}
     zones = grid_zones(DEFAULT_BBOX)
+    video = VideoBeside(opts.cameras, opts.camera_size, opts.camera_fps)
     load = LoadSource(opts)
     feed = SituationFeed(ZoneIndex(zones), expire_after=3600.0)
     tile = MapTile(zones, site_cameras(DEFAULT_BBOX, 40), feed=feed)
-    latencies: list[float] = []
-    waiting: deque[tuple[int, np.ndarray]] = deque()
-    measuring = [False]
-    frames: list[float] = []
-    frame_ms: list[float] = []
-    rebuild_ms: list[float] = []
-    lags: list[float] = []
+    probe = LoopLagProbe(PROBE_S, window_s=3600.0)
+    m: dict[str, Any] = {}  # the series of the mode being measured
+    loop = QEventLoop()
 
     def on_rebuild(generation: int, updated: np.ndarray) -> None:
-        if measuring[0] and len(updated):
-            waiting.append((generation, updated))
-            rebuild_ms.append(tile.units.last_apply_ms)
+        if m and len(updated):
+            m["waiting"].append((generation, updated))
+            m["rebuild_ms"].append(tile.units.rebuild_ms)
+            m["apply_ms"].append(tile.units.last_apply_ms)
 
     def on_paint() -> None:
-        if not measuring[0]:
+        if not m:
             return
         now = time.time()
-        frames.append(now)
-        frame_ms.append(tile.paint_ms)
+        m["frames"].append(now)
+        m["frame_ms"].append(tile.paint_ms)
         shown = tile.units.markers.painted_generation
+        waiting = m["waiting"]
         while waiting and waiting[0][0] <= shown:
-            latencies.extend(((now - waiting.popleft()[1]) * 1000).tolist())
-
-    clock = QElapsedTimer()
-    probe = QTimer()
-    probe.setInterval(20)
-
-    def on_probe() -> None:
-        if measuring[0]:
-            lags.append(max(0.0, clock.restart() - 20.0))
-        else:
-            clock.restart()
-
-    probe.timeout.connect(on_probe)
-    tile.units.on_rebuild = on_rebuild
-    tile.frame_painted.connect(on_paint)
-    loop = QEventLoop()
+            m["latencies"].extend(((now - waiting.popleft()[1]) * 1000).tolist())
 
     def spin(seconds: float, until: Callable[[], bool] | None = None) -> None:
         end = time.monotonic() + seconds
@@ -376,66 +90,82 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
             QTimer.singleShot(50, loop.quit)
             loop.exec()
 
+    def measure(mode: str, seconds: float) -> dict[str, Any]:
+        tile.set_offload(mode == WORKER)
+        spin(min(1.0, opts.warmup / 2))  # the other mode's last results drain
+        before = load.command("stats") or {}
+        painted = video.painted()
+        rebuilds0, applied0 = tile.units.rebuilds, feed.applied
+        cpu0, t0 = time.process_time(), time.monotonic()
+        m.update(waiting=deque(), rebuild_ms=[], apply_ms=[], frames=[], frame_ms=[],
+                 latencies=[])
+        probe.window.reset()
+        spin(seconds)
+        series = dict(m)
+        m.clear()
+        elapsed = time.monotonic() - t0
+        after = load.command("stats") or {}
+        if after.get("error"):
+            raise RuntimeError(f"feeder failed: {after['error']}")
+        return {"elapsed": elapsed, "cpu": time.process_time() - cpu0,
+                "sent": after.get("sent_paced", 0) - before.get("sent_paced", 0),
+                "accepted": after.get("accepted", 0) - before.get("accepted", 0),
+                "applied": feed.applied - applied0,
+                "rebuilds": tile.units.rebuilds - rebuilds0, "lags": probe.window.lags(),
+                "video": video.rates(painted, elapsed), **series}
+
+    tile.units.on_rebuild = on_rebuild
+    tile.frame_painted.connect(on_paint)
+    modes = [WORKER, GUI] if opts.compare else [WORKER]
+    runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     try:
         tile.resize(opts.width, opts.height)
         tile.show()
         tile.set_heat_window(opts.heat_window)
+        video.start(progress)
         feed.connect_bus(load.endpoints["pub"], load.endpoints["snapshot"])
         progress(f"state server {'in this process' if opts.in_process else 'in a child process'}"
                  f"; loading {opts.units} units")
-        spin(120.0, lambda: len(tile.units) >= opts.units and not tile.units.dirty)
-        progress(f"loaded {len(tile.units)} units, {len(tile.incidents.incidents)} incidents; "
-                 f"{opts.rate:g} updates/s, warm-up {opts.warmup:g} s")
-        load.command("pace")
         probe.start()
+        spin(120.0, lambda: len(tile.units) >= opts.units and not tile.units.dirty
+             and video.live())
+        progress(f"loaded {len(tile.units)} units, {len(tile.incidents.incidents)} incidents; "
+                 f"cameras alone (map idle) for {min(3.0, opts.duration):g} s")
+        painted, t0 = video.painted(), time.monotonic()
+        spin(min(3.0, opts.duration))
+        idle_video = video.rates(painted, time.monotonic() - t0)
+        progress(f"{opts.rate:g} updates/s, warm-up {opts.warmup:g} s; modes "
+                 f"{', '.join(modes)} x {opts.rounds}")
+        load.command("pace")
         spin(opts.warmup)
-        before = load.command("stats") or {}
-        rebuilds0, applied0 = tile.units.rebuilds, feed.applied
-        cpu0, t0 = time.process_time(), time.monotonic()
-        measuring[0] = True
-        clock.restart()
-        spin(opts.duration)
-        measuring[0] = False
-        elapsed = time.monotonic() - t0
-        cpu = time.process_time() - cpu0
-        after = load.command("stats") or {}
-        rebuilds, applied = tile.units.rebuilds - rebuilds0, feed.applied - applied0
+        share = opts.duration / max(1, opts.rounds)
+        for r in range(max(1, opts.rounds)):
+            for mode in (modes if r % 2 == 0 else modes[::-1]):
+                runs[mode].append(measure(mode, share))
         client = feed.client.stats_dict() if feed.client is not None else {}
-        units, drawn = len(tile.units), tile.units.markers.drawn
+        units = len(tile.units)
+        worker = tile.stats()
     finally:
-        probe.stop()
+        probe.close()
+        video.close()
         feed.close()
         tile.close()
         load.close()
         app.processEvents()
-    if after.get("error"):
-        raise RuntimeError(f"feeder failed: {after['error']}")
-
-    def rate(key: str) -> float:
-        return round((after.get(key, 0) - before.get(key, 0)) / elapsed, 1)
-
+    results = {mode: _summary(runs[mode]) for mode in modes}
+    first = results[WORKER]
     return {
         "bench": "map",
         "options": asdict(opts),
         "platform": app.platformName(),
         "cores": os.cpu_count(),
-        "elapsed_s": round(elapsed, 2),
-        "published_per_s": rate("sent_paced"),
-        "server_accepted_per_s": rate("accepted"),
-        "applied_per_s": round(applied / elapsed, 1),
-        "fps": round(len(frames) / elapsed, 2),
-        "frame_interval_ms_p95": _pct(list(np.diff(frames) * 1000), 95),
-        "frame_paint_ms": {"p50": _pct(frame_ms, 50), "p95": _pct(frame_ms, 95)},
-        "latency_ms": {"count": len(latencies), "p50": _pct(latencies, 50),
-                       "p95": _pct(latencies, 95), "p99": _pct(latencies, 99),
-                       "max": round(max(latencies), 1) if latencies else None},
-        "loop_lag_ms": {"p50": _pct(lags, 50), "p99": _pct(lags, 99),
-                        "max": round(max(lags), 1) if lags else None},
-        "unit_rebuilds_per_s": round(rebuilds / elapsed, 2),
-        "unit_rebuild_ms": {"p50": _pct(rebuild_ms, 50), "p95": _pct(rebuild_ms, 95)},
-        "markers_drawn_last": drawn,
+        "load_average": {"start": load_start, "end": load_average()},
+        **first,  # the wall as it runs: the layer worker's figures at the top level
+        "modes": results,
+        "video_idle": idle_video,
         "units": units,
-        "wall_process_cpu_pct": round(100 * cpu / elapsed, 1),
+        "map_stats": {k: worker[k] for k in ("results_dropped", "worker_errors",
+                                             "cluster_misses")},
         "client": {k: client.get(k) for k in ("gaps", "resyncs", "dropped", "invalid")},
         "ingest_accepted_per_s": {"journal_on": ingest["journal_on"]["accepted_per_s"],
                                   "journal_off": ingest["journal_off"]["accepted_per_s"],
@@ -444,236 +174,115 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
     }
 
 
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One mode's rounds together."""
+    elapsed = sum(r["elapsed"] for r in runs)
+
+    def every(key: str) -> list[Any]:
+        return [v for r in runs for v in r[key]]
+
+    def total(key: str) -> float:
+        return float(sum(r[key] for r in runs))
+
+    frames = [np.diff(r["frames"]) * 1000 for r in runs if len(r["frames"]) > 1]
+    latencies, lags = every("latencies"), every("lags")
+    per_tile = [r["video"].get("per_tile", []) for r in runs]
+    video: dict[str, Any] = {"tiles": 0}
+    if per_tile and per_tile[0]:
+        fps = [sum(r["video"]["per_tile"][i] * r["elapsed"] for r in runs) / elapsed
+               for i in range(len(per_tile[0]))]
+        source = runs[0]["video"]["source_fps"]
+        video = {"tiles": len(fps), "source_fps": source, "fps_min": round(min(fps), 1),
+                 "fps_mean": round(sum(fps) / len(fps), 1),
+                 "of_source_pct_min": round(100 * min(fps) / source, 1),
+                 "per_tile": [round(v, 1) for v in fps]}
+    return {
+        "elapsed_s": round(elapsed, 2),
+        "published_per_s": round(total("sent") / elapsed, 1),
+        "server_accepted_per_s": round(total("accepted") / elapsed, 1),
+        "applied_per_s": round(total("applied") / elapsed, 1),
+        "fps": round(sum(len(r["frames"]) for r in runs) / elapsed, 2),
+        "frame_interval_ms_p95": pct(list(np.concatenate(frames)) if frames else [], 95),
+        "frame_paint_ms": {"p50": pct(every("frame_ms"), 50), "p95": pct(every("frame_ms"), 95)},
+        "latency_ms": {"count": len(latencies), "p50": pct(latencies, 50),
+                       "p95": pct(latencies, 95), "p99": pct(latencies, 99),
+                       "max": round(max(latencies), 1) if latencies else None},
+        "loop_lag_ms": lag_ms(lags),
+        "unit_rebuilds_per_s": round(total("rebuilds") / elapsed, 2),
+        "unit_rebuild_ms": {"p50": pct(every("rebuild_ms"), 50),
+                            "p95": pct(every("rebuild_ms"), 95)},
+        "unit_apply_ms": {"p50": pct(every("apply_ms"), 50), "p95": pct(every("apply_ms"), 95)},
+        "wall_process_cpu_pct": round(100 * total("cpu") / elapsed, 1),
+        "video": video,
+    }
+
+
 def format_table(s: dict[str, Any]) -> str:
-    """The summary as a two-column table."""
+    """The summary: the map under load, one column per mode, then ingest and the basemap."""
     o = s["options"]
-    lat, lag = s["latency_ms"], s["loop_lag_ms"]
-    ingest = s["ingest_accepted_per_s"]
-    paint, rebuild = s["frame_paint_ms"], s["unit_rebuild_ms"]
+    modes = list(s["modes"])
+    cols = [s["modes"][mode] for mode in modes]
+
+    def row(label: str, get: Callable[[dict[str, Any]], Any]) -> tuple[str, list[str]]:
+        return label, [str(get(c)) for c in cols]
+
+    def video(c: dict[str, Any]) -> str:
+        v = c["video"]
+        if not v.get("tiles"):
+            return "-"
+        return f"min {v['fps_min']} mean {v['fps_mean']} ({v['of_source_pct_min']}%)"
+
+    idle = s.get("video_idle") or {}
     rows = [
-        ("units on the map", f"{s['units']:,}"),
-        ("unit updates published /s", f"{s['published_per_s']:,.0f}"),
-        ("  accepted by the state server /s", f"{s['server_accepted_per_s']:,.0f}"),
-        ("  applied by the wall /s", f"{s['applied_per_s']:,.0f}"),
-        ("UI frames painted /s", f"{s['fps']:.1f}  (p95 interval {s['frame_interval_ms_p95']} ms)"),
-        ("publish -> drawn latency ms", f"p50 {lat['p50']}  p95 {lat['p95']}  p99 {lat['p99']}"
-                                        f"  max {lat['max']}  (n={lat['count']:,})"),
-        ("frame paint ms", f"p50 {paint['p50']}  p95 {paint['p95']}  "
-                           f"({s['markers_drawn_last']:,} unit markers + cluster badges)"),
-        ("unit layer rebuilds /s", f"{s['unit_rebuilds_per_s']}  "
-                                   f"(p50 {rebuild['p50']} ms, p95 {rebuild['p95']} ms)"),
-        ("event-loop lag ms (20 ms timer)",
-         f"p50 {lag['p50']}  p99 {lag['p99']}  max {lag['max']}"),
-        ("wall process cpu %", f"{s['wall_process_cpu_pct']}  ({s['cores']} cores)"),
-        ("bus client gaps / resyncs", f"{s['client'].get('gaps')} / {s['client'].get('resyncs')}"),
-        ("server ingest max accepted /s", f"journal on {ingest['journal_on']:,.0f}  |  off "
-                                          f"{ingest['journal_off']:,.0f}  "
-                                          f"({ingest['updates']:,} updates each)"),
+        row("unit updates published /s", lambda c: f"{c['published_per_s']:,.0f}"),
+        row("  accepted by the state server /s", lambda c: f"{c['server_accepted_per_s']:,.0f}"),
+        row("  applied by the wall /s", lambda c: f"{c['applied_per_s']:,.0f}"),
+        row("map frames painted /s", lambda c: f"{c['fps']:.1f}"),
+        row("  p95 frame interval ms", lambda c: c["frame_interval_ms_p95"]),
+        row("publish -> drawn ms p50/p95/p99",
+            lambda c: "/".join(str(c["latency_ms"][k]) for k in ("p50", "p95", "p99"))),
+        row("frame paint ms p50/p95",
+            lambda c: f"{c['frame_paint_ms']['p50']}/{c['frame_paint_ms']['p95']}"),
+        row("unit rebuilds /s", lambda c: c["unit_rebuilds_per_s"]),
+        row("  rebuild ms p50/p95 (where it runs)",
+            lambda c: f"{c['unit_rebuild_ms']['p50']}/{c['unit_rebuild_ms']['p95']}"),
+        row("  hand-over ms p50/p95 (GUI thread)",
+            lambda c: f"{c['unit_apply_ms']['p50']}/{c['unit_apply_ms']['p95']}"),
+        row("event-loop lag ms p50/p99/max",
+            lambda c: "/".join(str(c["loop_lag_ms"][k]) for k in ("p50", "p99", "max"))),
+        row(f"video tiles fps ({idle.get('tiles', 0)} x {idle.get('source_fps', '-')} fps)",
+            video),
+        row("wall process cpu %", lambda c: c["wall_process_cpu_pct"]),
     ]
     width = max(len(k) for k, _ in rows)
+    colw = max(22, *(len(v) for _, vals in rows for v in vals))
+    head = (f"map bench: {s['units']:,} units, {o['rate']:g} updates/s, {o['width']}x"
+            f"{o['height']} ({s['platform']}), {o['duration']:g} s per mode in "
+            f"{o['rounds']} rounds after {o['warmup']:g} s warm-up; {s['cores']} cores, load "
+            f"average {_load(s['load_average']['start'])} at the start, "
+            f"{_load(s['load_average']['end'])} at the end")
+    lines = [head, f"{''.ljust(width)}  " + "  ".join(MODE_TITLE[m].rjust(colw) for m in modes)]
+    lines += [f"{k.ljust(width)}  " + "  ".join(v.rjust(colw) for v in vals) for k, vals in rows]
+    ingest = s["ingest_accepted_per_s"]
     where = "threads of this process" if o["in_process"] else "a child process"
-    head = (f"map bench: {o['units']:,} units, {o['rate']:g} updates/s, {o['width']}x{o['height']}"
-            f" ({s['platform']}), {s['elapsed_s']} s measured after {o['warmup']:g} s warm-up")
-    note = (f"state server (journal on) + feeder: {where}; latency = time of the first paint "
-            "showing an update - its unit.updated_at (set when published); ingest: a feeder "
-            "here, a server in a child process, until the last update's ok")
-    table = "\n".join([head, *(f"{k.ljust(width)}  {v}" for k, v in rows), note])
+    if idle.get("tiles"):
+        lines.append(f"video tiles with the map idle: min {idle['fps_min']} mean "
+                     f"{idle['fps_mean']} fps ({idle['of_source_pct_min']}% of the source)")
+    lines += [
+        f"bus client gaps / resyncs: {s['client'].get('gaps')} / {s['client'].get('resyncs')}"
+        f"; map results dropped as superseded: {s['map_stats']['results_dropped']}",
+        f"server ingest max accepted /s: journal on {ingest['journal_on']:,.0f}  |  off "
+        f"{ingest['journal_off']:,.0f}  ({ingest['updates']:,} updates each)",
+        f"state server (journal on) + feeder: {where}; latency = time of the first paint "
+        "showing an update - its unit.updated_at (set when published); event-loop lag: a "
+        f"{PROBE_S * 1000:.0f} ms timer on the GUI thread, how late it fired; video tiles: "
+        "frames painted, in the same process",
+    ]
+    table = "\n".join(lines)
     if s.get("basemap"):
         table += "\n\n" + format_basemap_table(s["basemap"])
     return table
 
 
-# ---- the basemap: pan and zoom over a vector basemap --------------------------------------
-
-DEMO_BASEMAP = ("streets.geojson", "buildings.geojson", "water.geojson", "green.geojson")
-
-
-def demo_basemap_files() -> list[Path]:
-    root = Path(__file__).resolve().parents[2] / "layouts" / "helsinki"
-    return [root / name for name in DEMO_BASEMAP]
-
-
-def _basemap_case(app: Any, name: str, files: list[Path], opts: MapBenchOptions,
-                  progress: Progress) -> dict[str, Any]:
-    """Preprocess cold and warm, then pan and zoom a map tile over the basemap."""
-    from PyQt6.QtCore import QElapsedTimer, QEventLoop, QPointF, QRectF, QTimer
-
-    from videowall.core.geo import to_mercator
-    from videowall.osm.cache import load_basemap
-    from videowall.views.map_tile import MapTile
-
-    t0 = time.perf_counter()
-    data = load_basemap(files)  # the bench's own empty cache: this is the cold read
-    cold = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    load_basemap(files)
-    warm = time.perf_counter() - t0
-    stats = data.stats()
-    progress(f"basemap {name}: {stats['lines']:,} lines, {stats['areas']:,} areas; preprocessed "
-             f"in {cold:.2f} s, {warm * 1000:.0f} ms from the cache")
-    bounds = data.bounds()
-    assert bounds is not None
-    x0, y0 = (float(v) for v in to_mercator(bounds.south, bounds.west))
-    x1, y1 = (float(v) for v in to_mercator(bounds.north, bounds.east))
-    # The view: a city-centre scale (about 2 m a pixel on the ground), in the data's middle.
-    upp = 2.0 / math.cos(math.radians(bounds.center[0]))
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    w, h = opts.width * upp, opts.height * upp
-    tile = MapTile([], [])
-    loop = QEventLoop()
-
-    def spin(seconds: float, until: Callable[[], bool] | None = None) -> float:
-        start = time.monotonic()
-        while time.monotonic() - start < seconds and not (until and until()):
-            QTimer.singleShot(20, loop.quit)
-            loop.exec()
-        return time.monotonic() - start
-
-    frames: list[float] = []
-    paint_ms: list[float] = []
-    stand_in: list[bool] = []
-    lags: list[float] = []
-    measuring = [False]
-
-    def on_paint() -> None:
-        if measuring[0]:
-            frames.append(time.monotonic())
-            paint_ms.append(tile.paint_ms)
-            stand_in.append(tile.basemap.missing > 0)
-
-    clock = QElapsedTimer()
-    probe = QTimer()
-    probe.setInterval(20)
-
-    def on_probe() -> None:
-        if measuring[0]:
-            lags.append(max(0.0, clock.restart() - 20.0))
-        else:
-            clock.restart()
-
-    probe.timeout.connect(on_probe)
-    tile.frame_painted.connect(on_paint)
-    out: dict[str, Any] = {"ways": stats["lines"] + stats["areas"], "stats": stats,
-                           "preprocess_s": round(cold, 2), "cache_read_ms": round(warm * 1000, 1)}
-    try:
-        tile.resize(opts.width, opts.height)
-        tile.show()
-        spin(0.3)  # laid out: pyqtgraph knows its pixel size only then
-        tile.setRange(rect=QRectF(cx - w / 2, cy - h / 2, w, h), padding=0)
-        t0 = time.perf_counter()
-        tile.set_basemap(files)
-        source = tile.basemap.vector
-        assert source is not None
-        spin(60.0, lambda: source.state != source.LOADING)
-        if source.error:
-            raise RuntimeError(f"basemap {name}: {source.error}")
-        spin(60.0, lambda: tile.basemap.visible != [] and tile.basemap.missing == 0
-             and source.pending() == 0)
-        out["first_view_s"] = round(time.perf_counter() - t0, 2)
-        for phase in ("pan", "zoom"):
-            for series in (frames, paint_ms, stand_in, lags):
-                series.clear()
-            rendered0 = source.renderer.rendered if source.renderer else 0
-            tick = QTimer()
-            tick.setInterval(16)  # asks for 60 frames a second
-            step = [0]
-
-            def on_tick(phase: str = phase, step: list[int] = step) -> None:
-                step[0] += 1
-                vb = tile.vb
-                if phase == "pan":  # a slow circle, 600 px a second
-                    a = step[0] * 0.05
-                    d = 10 * upp
-                    vb.translateBy(x=d * math.cos(a), y=d * math.sin(a))
-                else:  # in and out by 2x every 2 s, about the middle
-                    f = 1.025 if (step[0] // 60) % 2 else 1 / 1.025
-                    vb.scaleBy((f, f), center=QPointF(cx, cy))
-
-            tick.timeout.connect(on_tick)
-            measuring[0] = True
-            clock.restart()
-            probe.start()
-            tick.start()
-            elapsed = spin(opts.basemap_seconds or (4.0 if opts.duration >= 5 else 1.0))
-            tick.stop()
-            probe.stop()
-            measuring[0] = False
-            rendered = (source.renderer.rendered if source.renderer else 0) - rendered0
-            out[phase] = {
-                "fps": round(len(frames) / elapsed, 1),
-                "frame_paint_ms": {"p50": _pct(paint_ms, 50), "p95": _pct(paint_ms, 95)},
-                "loop_lag_ms": {"p50": _pct(lags, 50), "p99": _pct(lags, 99),
-                                "max": round(max(lags), 1) if lags else None},
-                "stand_in_frames_pct": round(100 * sum(stand_in) / len(stand_in), 1)
-                if stand_in else None,
-                "tiles_rendered_per_s": round(rendered / elapsed, 1),
-            }
-            progress(f"basemap {name} {phase}: {out[phase]['fps']} frames/s, loop lag p99 "
-                     f"{out[phase]['loop_lag_ms']['p99']} ms")
-            spin(1.0)
-        out["tile_render_ms_last"] = round(source.renderer.render_ms, 1) if source.renderer \
-            else None
-    finally:
-        tile.close()
-        app.processEvents()
-    return out
-
-
-def run_basemap_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
-    """The demo's basemap and a synthetic city of `basemap_ways` ways, side by side, each
-    preprocessed into an empty cache first."""
-    from videowall.osm.synthetic import write_synthetic_extract
-
-    app = ensure_app()
-    ways = opts.basemap_ways or (50_000 if opts.duration >= 5 else 2_000)
-    old = os.environ.get("VIDEOWALL_CACHE_DIR")
-    with tempfile.TemporaryDirectory(prefix="videowall-bench-basemap-") as tmp:
-        os.environ["VIDEOWALL_CACHE_DIR"] = str(Path(tmp) / "cache")
-        try:
-            extract = Path(tmp) / f"synthetic-{ways}.osm.pbf"
-            t0 = time.perf_counter()
-            counts = write_synthetic_extract(extract, ways=ways, seed=opts.seed)
-            progress(f"synthetic extract: {counts['ways']:,} ways, {counts['nodes']:,} nodes "
-                     f"({extract.stat().st_size / 2**20:.1f} MiB) in "
-                     f"{time.perf_counter() - t0:.1f} s")
-            return {"demo": _basemap_case(app, "demo", demo_basemap_files(), opts, progress),
-                    "synthetic": _basemap_case(app, f"synthetic {ways:,} ways", [extract],
-                                               opts, progress)}
-        finally:
-            if old is None:
-                os.environ.pop("VIDEOWALL_CACHE_DIR", None)
-            else:
-                os.environ["VIDEOWALL_CACHE_DIR"] = old
-
-
-def format_basemap_table(b: dict[str, Any]) -> str:
-    """Demo and synthetic basemaps side by side."""
-    cases = [b["demo"], b["synthetic"]]
-
-    getter = Callable[[dict[str, Any]], Any]
-
-    def row(label: str, get: getter) -> tuple[str, list[str]]:
-        return label, [str(get(c)) for c in cases]
-
-    rows = [
-        row("ways (lines + areas)", lambda c: f"{c['ways']:,}"),
-        row("preprocess s (cold cache)", lambda c: c["preprocess_s"]),
-        row("cache read ms (warm)", lambda c: c["cache_read_ms"]),
-        row("first full view s", lambda c: c["first_view_s"]),
-    ]
-    for phase in ("pan", "zoom"):
-        ph = [c[phase] for c in cases]
-        rows += [
-            (f"{phase}: frames painted /s", [str(x["fps"]) for x in ph]),
-            (f"{phase}: frame paint ms p50/p95",
-             [f"{x['frame_paint_ms']['p50']}/{x['frame_paint_ms']['p95']}" for x in ph]),
-            (f"{phase}: event-loop lag ms p50/p99/max",
-             [f"{x['loop_lag_ms']['p50']}/{x['loop_lag_ms']['p99']}/{x['loop_lag_ms']['max']}"
-              for x in ph]),
-            (f"{phase}: frames with stand-in tiles %", [str(x["stand_in_frames_pct"]) for x in ph]),
-            (f"{phase}: tiles rendered /s", [str(x["tiles_rendered_per_s"]) for x in ph]),
-        ]
-    width = max(len(k) for k, _ in rows)
-    head = f"{'basemap'.ljust(width)}  {'demo (Helsinki)':>18}  {'synthetic':>18}"
-    lines = [head] + [f"{k.ljust(width)}  {v[0]:>18}  {v[1]:>18}" for k, v in rows]
-    return "\n".join(lines)
+def _load(values: list[float]) -> str:
+    return " ".join(f"{v:.2f}" for v in values) if values else "-"

@@ -62,6 +62,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     m.add_argument("--in-process", action="store_true",
                    help="run the state server and feeder as threads of this process (they then "
                    "compete with the wall for the GIL) instead of a child process")
+    m.add_argument("--cameras", type=int, default=None,
+                   help="simulated cameras on video tiles beside the map, in this process "
+                   "(default 4; 2 small ones with --quick; 0: none)")
+    m.add_argument("--no-compare", action="store_true",
+                   help="measure only the wall as it runs (layers rebuilt on the map's worker),"
+                   " not also rebuilt on the GUI thread as before")
+    m.add_argument("--rounds", type=int, default=None,
+                   help="measurements of each mode, interleaved (default 2; 1 with --quick)")
+    m.add_argument("--no-basemap", action="store_true",
+                   help="skip panning and zooming over the vector basemaps")
     m.add_argument("--quick", action="store_true",
                    help="1000 units at 500 updates/s, short windows (for tests)")
     m.set_defaults(func=run_map)
@@ -198,9 +208,15 @@ def run_map(args: argparse.Namespace) -> int:
         rate=args.rate or (500.0 if quick else 2000.0),
         duration=args.duration or (2.0 if quick else 10.0),
         warmup=1.0 if quick else 3.0, width=width, height=height,
-        incidents=50 if quick else 300, in_process=args.in_process)
-    if opts.units < 1 or opts.rate <= 0 or opts.duration <= 0 or width < 1 or height < 1:
-        print("error: --units, --rate, --duration and --size must be positive", file=sys.stderr)
+        incidents=50 if quick else 300, in_process=args.in_process,
+        basemap=not args.no_basemap, compare=not args.no_compare,
+        rounds=args.rounds or (1 if quick else 2),
+        cameras=(2 if quick else 4) if args.cameras is None else args.cameras,
+        camera_size="192x108" if quick else "640x360")
+    if opts.units < 1 or opts.rate <= 0 or opts.duration <= 0 or width < 1 or height < 1 \
+            or opts.cameras < 0 or opts.rounds < 1:
+        print("error: --units, --rate, --duration, --rounds and --size must be positive "
+              "(--cameras 0 or more)", file=sys.stderr)
         return 2
     summary = run_map_bench(opts, lambda m: print(m, file=sys.stderr, flush=True))
     print(format_map_table(summary))

@@ -5,19 +5,19 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QColor, QPaintEvent, QResizeEvent
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtGui import QColor, QPaintEvent, QPixmapCache, QResizeEvent
+from PyQt6.QtWidgets import QGraphicsItem, QWidget
 
 from videowall.config import Camera, Zone
 from videowall.config.layout import MAP_LAYERS, MapLayer, MapView
 from videowall.core.geo import from_mercator, metres_scale, to_mercator
 from videowall.klv.sensor import SensorState
-from videowall.situation.counters import zone_counters
 from videowall.situation.envelope import Kind
 from videowall.situation.incident_trace import IncidentTrace
 from videowall.situation.models import (
@@ -34,11 +34,12 @@ from videowall.views.map.cameras import CAMERA_COLOUR, CameraLayer
 from videowall.views.map.details import IncidentDetails
 from videowall.views.map.footprints import FootprintLayer
 from videowall.views.map.heat import HeatLayer
-from videowall.views.map.incidents import IncidentLayer
+from videowall.views.map.incidents import IncidentFrame, IncidentLayer
+from videowall.views.map.layer_worker import LayerWorker
 from videowall.views.map.legend import MapKey, ScaleBar, StatusLine
 from videowall.views.map.style import RISK_RANK, UNIT_STATUS_INDEX
 from videowall.views.map.units import UnitLayer
-from videowall.views.map.zones import ZONE_FILL, ZoneLayer, zone_path
+from videowall.views.map.zones import ZONE_FILL, LabelUpdate, ZoneLayer, zone_path
 from videowall.views.situation_feed import SituationFeed
 
 if TYPE_CHECKING:
@@ -48,6 +49,8 @@ __all__ = ["CAMERA_COLOUR", "ZONE_FILL", "MapTile", "zone_path"]
 
 Clock = Callable[[], datetime]
 Sensors = Callable[[], Mapping[str, SensorState]]  # drone metadata per source (the engine's)
+UNITS, INCIDENTS, HEAT, COUNTERS = "units", "incidents", "heat", "counters"  # worker layers
+PIXMAP_CACHE_KB = 64 * 1024
 
 
 class MapTile(pg.PlotWidget):
@@ -55,6 +58,11 @@ class MapTile(pg.PlotWidget):
 
     Feed changes only queue data and mark layers dirty; a timer rebuilds dirty layers at most
     `1000 / REFRESH_MS` times a second, so the map stays responsive under any update rate.
+    The rebuilds themselves (units, incidents, heat, zone counters and labels, clustering)
+    run on the tile's layer worker (`views/map/layer_worker.py`); the GUI thread takes the
+    snapshots, hands the results to the items and paints. `refresh()` does the same work
+    synchronously, for tests and tools; `offload=False` makes the timer do that too (and
+    drops the items' picture caches), which is how the wall behaved before, for benchmarks.
     """
 
     camera_clicked = pyqtSignal(str)
@@ -63,6 +71,7 @@ class MapTile(pg.PlotWidget):
 
     REFRESH_MS = 100  # <= 10 Hz
     COUNTERS_S = 1.0  # zone labels, status line, fading and details age
+    COUNTERS_MIN_S = 0.25  # zone counters on the worker at most this often (incident churn)
     HEAT_S = 3.0  # heat map recomputed at most this often
     NEARBY_M = 300.0
     COMPACT_W, COMPACT_H = 960, 540  # smaller tiles get the one-line key and status line
@@ -72,8 +81,14 @@ class MapTile(pg.PlotWidget):
                  clock: Clock | None = None,
                  response_target: Callable[[str | None], float] | None = None,
                  sensors: Sensors | None = None,
-                 selected: Callable[[], Collection[str]] | None = None) -> None:
+                 selected: Callable[[], Collection[str]] | None = None,
+                 offload: bool = True) -> None:
         super().__init__(parent=parent, background=QColor(12, 16, 22))
+        # The items' device-pixel pictures (zones, cones, heat) live in Qt's pixmap cache:
+        # room for a few screens of them, or they would push each other out and be redrawn.
+        QPixmapCache.setCacheLimit(max(QPixmapCache.cacheLimit(), PIXMAP_CACHE_KB))
+        self.worker = LayerWorker()
+        self.offload = offload
         self.setAntialiasing(True)
         self.clock: Clock = clock or (lambda: datetime.now(UTC))
         item = self.getPlotItem()
@@ -94,6 +109,7 @@ class MapTile(pg.PlotWidget):
         self.basemap = BasemapItem()
         self.heat = HeatLayer()
         self.units = UnitLayer()
+        self.units.in_flight = partial(self.worker.busy, UNITS)  # (no cycle through self)
         self.incidents = IncidentLayer(response_target)
         # Drones from their own KLV: footprints (with the cameras layer) and live units.
         self.footprints = FootprintLayer()
@@ -117,12 +133,15 @@ class MapTile(pg.PlotWidget):
         self._heat_dirty = False
         self._slow_due = True  # counters, status line, fading
         self._last_slow = -1e9
+        self._last_counters = -1e9
+        self._status_at: datetime | None = None  # the status line is due (as of then)
         self._timer = QTimer(self)
         self._timer.setInterval(self.REFRESH_MS)
-        self._timer.timeout.connect(self.refresh)
+        self._timer.timeout.connect(self._tick)
         self.focus_zone: str | None = None
         self.zoom_to_zone(zone)
         self.set_feed(feed)
+        self.set_offload(offload)
         self._timer.start()
 
     # ---- public API -----------------------------------------------------------------
@@ -133,6 +152,8 @@ class MapTile(pg.PlotWidget):
             self.feed.changed.disconnect(self._on_changes)
             self.feed.policy_changed.disconnect(self._on_policy)
         self.feed = feed
+        for layer in (UNITS, INCIDENTS, HEAT, COUNTERS):
+            self.worker.supersede(layer)  # a result of the old feed's data is not shown
         self.details.dismiss()
         self.zone_layer.clear_alerts()
         self.camera_layer.all_online()
@@ -161,6 +182,7 @@ class MapTile(pg.PlotWidget):
     def set_heat_window(self, seconds: float | None) -> None:
         """Heat map of incidents reported in the last `seconds` (None: off)."""
         self.heat.set_window(seconds)
+        self.worker.supersede(HEAT)
         self._heat_dirty = self._slow_due = True
         self._layers_changed()
 
@@ -183,6 +205,8 @@ class MapTile(pg.PlotWidget):
         for item in self.incidents.items:
             item.setVisible(MapLayer.INCIDENTS in on)
         self.basemap.setVisible(MapLayer.BASEMAP in on)
+        if self.heat.shown != (MapLayer.HEAT in on):
+            self.worker.supersede(HEAT)
         self.heat.set_shown(MapLayer.HEAT in on)
         # Under a heat map, incidents fold sooner: fewer badges, more heat to read.
         self.incidents.set_thinned(self.heat.active)
@@ -190,6 +214,17 @@ class MapTile(pg.PlotWidget):
         self._view_dirty = self._labels_dirty = self._slow_due = True
         self.units.markers.update()
         self._place_overlays()
+
+    def set_offload(self, offload: bool) -> None:
+        """Rebuild layers on the worker and keep the items' pictures (True, the default), or
+        rebuild on the GUI thread and redraw everything every frame (False: benchmarks)."""
+        self.offload = offload
+        mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if offload \
+            else QGraphicsItem.CacheMode.NoCache
+        items: list[QGraphicsItem] = [*self.zone_layer.paths.values(),
+                                      *self.camera_layer.cones, self.heat.image]
+        for item in items:
+            item.setCacheMode(mode)
 
     def set_basemap(self, path: BasemapPaths | None) -> None:
         """Local tiles or vector data under everything: an XYZ folder, an .mbtiles file, an
@@ -258,14 +293,21 @@ class MapTile(pg.PlotWidget):
         return float(self.vb.viewPixelSize()[0])
 
     def stats(self) -> dict[str, float]:
+        worker = self.worker
         return {"frames": self.frames, "unit_rebuilds": self.units.rebuilds,
                 "incident_rebuilds": self.incidents.rebuilds,
                 "heat_computes": self.heat.computes, "unit_rebuild_ms": self.units.rebuild_ms,
+                "unit_apply_ms": self.units.last_apply_ms,
                 "unit_paint_ms": self.units.markers.paint_ms,
                 "incident_rebuild_ms": self.incidents.rebuild_ms,
                 "heat_compute_ms": self.heat.compute_ms,
                 "label_placements": self.zone_layer.placements,
-                "label_place_ms": self.zone_layer.place_ms}
+                "label_place_ms": self.zone_layer.place_ms,
+                "counters_ms": worker.job_ms.get(COUNTERS, 0.0),
+                "cluster_misses": self.units.markers.cluster_misses
+                + self.incidents.markers.cluster_misses,
+                "results_dropped": sum(worker.dropped.values()),
+                "worker_errors": worker.errors}
 
     # ---- input ----------------------------------------------------------------------
 
@@ -332,39 +374,87 @@ class MapTile(pg.PlotWidget):
     # ---- the bounded-rate refresh ----------------------------------------------------
 
     def refresh(self, force: bool = False) -> None:
-        """Rebuild what is dirty (timer-driven); `force` also redoes fading and counters now."""
+        """Rebuild what is dirty now, on this thread (tests, tools); `force` also redoes
+        fading and counters now. The timer's refresh hands the same work to the worker."""
+        self._refresh(force, offload=False)
+
+    def _tick(self) -> None:
+        self._refresh(False, offload=self.offload)
+
+    def _refresh(self, force: bool, offload: bool) -> None:
+        """One refresh: decide what is due, then rebuild it here or submit it to the worker
+        (a layer with a job in flight waits for the next refresh: its changes coalesce)."""
         if not self.isVisible():
             return
         mono = time.monotonic()
         now = self.clock()
         slow = force or self._slow_due or mono - self._last_slow >= self.COUNTERS_S
         on = self.layers
+        upp = self.units_per_pixel()
+        worker = self.worker
         if self._sensors is not None:
             self.footprints.sync(self._sensors(), now, self.units, MapLayer.CAMERAS in on,
                                  self._selected() if self._selected is not None else ())
         # Hidden units still rebuild once a second (unpainted): the status line counts them.
-        if (self.units.dirty and (MapLayer.UNITS in on or slow)) or (slow and len(self.units)):
-            self.units.rebuild(now.timestamp())
-        if MapLayer.INCIDENTS in on and (
-                self.incidents.dirty or (slow and self.incidents.overdue_at(now.timestamp())
-                                         != self.incidents.overdue)):
-            self.incidents.rebuild(now.timestamp())  # new, or newly overdue: rings change
-            slow = self._labels_dirty = True  # labels keep off the markers
+        units = self.units
+        if (((units.pending or units.clearing) and (MapLayer.UNITS in on or slow))
+                or (slow and len(units))) and not (offload and worker.busy(UNITS)):
+            job = units.job(now.timestamp(), upp)
+            if offload:
+                worker.submit(UNITS, job, units.show)
+            else:
+                worker.supersede(UNITS)  # a result still in flight is older than this one
+                units.show(job())
+        if MapLayer.INCIDENTS in on and not (offload and worker.busy(INCIDENTS)):
+            if offload:
+                if self.incidents.dirty or slow:  # new, or maybe newly overdue
+                    changed = self.incidents.dirty
+                    worker.submit(INCIDENTS, self.incidents.job(now.timestamp(), upp),
+                                  lambda frame: self._show_incidents(frame, changed))
+            elif self.incidents.dirty or (slow and self.incidents.overdue_at(
+                    now.timestamp()) != self.incidents.overdue):
+                worker.supersede(INCIDENTS)
+                self.incidents.rebuild(now.timestamp(), upp)  # new, or newly overdue
+                slow = self._labels_dirty = True  # labels keep off the markers
+        since = mono - self.heat.last_compute
+        rezoomed = self.heat.sigma_for(upp) != self.heat.sigma_m
+        if self.heat.active and (since >= self.HEAT_S and (
+                self._heat_dirty or since >= 5 * self.HEAT_S) or (rezoomed and since >= 0.5)) \
+                and not (offload and worker.busy(HEAT)):
+            self._compute_heat(now, offload)
+        if slow and self.feed is not None and not (offload and (
+                worker.busy(COUNTERS) or mono - self._last_counters < self.COUNTERS_MIN_S)):
+            self._slow_due, self._last_slow = False, mono
+            self._update_counters(now, offload)
+        if offload:
+            worker.end_round(self._finish)  # with this round's results: one paint
+        else:
+            self._finish()
+
+    def _finish(self) -> None:
+        """The rest of a refresh, after the layers' results: the status line and details,
+        the pulse's step, the basemap's tiles for the view and the zone labels' places."""
+        if not self.isVisible():
+            return
+        on = self.layers
+        if self._status_at is not None:
+            at, self._status_at = self._status_at, None
+            self._update_status(at)
         if MapLayer.INCIDENTS in on:
-            self.incidents.animate(mono)
+            self.incidents.animate(time.monotonic())
         if self._view_dirty and self.basemap.source is not None and MapLayer.BASEMAP in on:
             self._view_dirty = self.basemap.update_view(self.vb.viewRect(),
                                                         self.units_per_pixel())
-        since = mono - self.heat.last_compute
-        rezoomed = self.heat.sigma_for(self.units_per_pixel()) != self.heat.sigma_m
-        if self.heat.active and (since >= self.HEAT_S and (
-                self._heat_dirty or since >= 5 * self.HEAT_S) or (rezoomed and since >= 0.5)):
-            self._compute_heat(now)
-        if slow and self.feed is not None:
-            self._slow_due, self._last_slow = False, mono
-            self._update_counters(now)
         if self._labels_dirty:
             self.place_labels()
+
+    def _show_incidents(self, frame: IncidentFrame, changed: bool) -> None:
+        """A worker's incidents frame: shown when the incidents changed or one became
+        overdue (a once-a-second check whose frame is otherwise dropped)."""
+        if not changed and not self.incidents.dirty and frame.overdue == self.incidents.overdue:
+            return
+        self.incidents.show(frame)
+        self._labels_dirty = self._slow_due = True  # labels keep off the markers
 
     def place_labels(self) -> None:
         """Choose the zone labels to show at this zoom: none overlapping another or an
@@ -404,25 +494,40 @@ class MapTile(pg.PlotWidget):
         px, py = to_px(xs, ys)
         return px, py, np.concatenate(radius)
 
-    def _compute_heat(self, now: datetime) -> None:
+    def _compute_heat(self, now: datetime, offload: bool = False) -> None:
         self._heat_dirty = False
-        points = (self.feed.state.incident_points(now - timedelta(seconds=self.heat.window or 0))
-                  if self.feed is not None else [])
-        x, y = to_mercator([p.lat for p in points], [p.lon for p in points])
-        ranks = np.fromiter((RISK_RANK[p.risk] for p in points), int, len(points))
-        self.heat.compute(np.atleast_1d(x), np.atleast_1d(y), ranks, self.city_rect(),
-                          self.heat.sigma_for(self.units_per_pixel()))
+        # The history's points as they are (a list of frozen points, copied in C); the
+        # window's filter and the grid are the job's.
+        points = self.feed.state.history.copy_points() if self.feed is not None else []
+        job = self.heat.job(points, now - timedelta(seconds=self.heat.window or 0),
+                            self.city_rect(), self.heat.sigma_for(self.units_per_pixel()))
+        if offload:
+            self.worker.submit(HEAT, job, self.heat.show)
+        else:
+            self.worker.supersede(HEAT)
+            self.heat.show(job())
 
-    def _update_counters(self, now: datetime) -> None:
-        incidents = list(self.incidents.incidents.values())
-        rank = np.array([RISK_RANK[i.risk] for i in incidents], dtype=int)
+    def _update_counters(self, now: datetime, offload: bool = False) -> None:
+        """Zone counters (their job), then the status line and details card once this
+        refresh's results are in (`_finish`)."""
+        self._status_at = now
         if self.feed is not None:
             state = self.feed.state
-            if self.zone_layer.update_counters(zone_counters(
-                    state.incidents.values(), state.units.values(), list(self.zones.values()))):
-                self._labels_dirty = True  # a label's size, and its priority, may change
+            self._last_counters = time.monotonic()
+            job = self.zone_layer.counters_job(list(state.incidents.values()),
+                                               list(state.units.values()),
+                                               self.devicePixelRatioF())
+            if offload:
+                self.worker.submit(COUNTERS, job, self._show_counters)
+            else:
+                self.worker.supersede(COUNTERS)
+                self._show_counters(job())
+
+    def _update_status(self, now: datetime) -> None:
+        incidents = list(self.incidents.incidents.values())
+        rank = np.array([RISK_RANK[i.risk] for i in incidents], dtype=int)
         alpha = self.units.markers.opacity
-        status = self.units.status[self.units.shown_rows]
+        status = self.units.status
         self.status.set_summary(
             live=(self.feed.connected if self.feed and self.feed.client else None), now=now,
             high=int((rank == 2).sum()), medium=int((rank == 1).sum()), low=int((rank == 0).sum()),
@@ -481,11 +586,17 @@ class MapTile(pg.PlotWidget):
         self.frames += 1
         self.frame_painted.emit()
 
+    def _show_counters(self, updates: Mapping[str, LabelUpdate]) -> None:
+        if self.zone_layer.show_counters(updates):
+            self._labels_dirty = True  # a label's size, and its priority, may change
+
     def close_stream(self) -> None:
-        """The wall disposes this tile: stop redrawing, leave the feed, close the tiles file."""
+        """The wall disposes this tile: stop redrawing, leave the feed, close the tiles file,
+        stop the layer worker."""
         self._timer.stop()
         self.set_feed(None)
         self.basemap.set_source(None)
+        self.worker.close()
 
     def closeEvent(self, ev: object) -> None:  # noqa: N802
         self.close_stream()

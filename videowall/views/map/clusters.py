@@ -3,6 +3,7 @@ that would touch across a cell border merge, and lone points under a badge join 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -112,3 +113,25 @@ def grid_clusters(x: np.ndarray, y: np.ndarray, cell: float, threshold: int,
     if merge > 0:
         member = _merge_close(member, x, y, merge * cell, pinned)
     return _aggregate(x, y, rank, member)
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterSpec:
+    """How a layer folds its markers: badge cells of `cell_px` screen pixels holding more
+    than `threshold` points, merged when closer than `merge` cells. Plain values, so that a
+    worker thread can cluster for the zoom the map shows (`for_zoom`)."""
+
+    cell_px: float
+    threshold: int
+    merge: float = 0.0
+
+    def zoom_key(self, units_per_px: float) -> float:
+        """What identifies a zoom for caching (a few digits of the cell's log)."""
+        cell = self.cell_px * units_per_px
+        return round(math.log(cell), 4) if cell > 0 else 0.0
+
+    def for_zoom(self, x: np.ndarray, y: np.ndarray, units_per_px: float,
+                 rank: np.ndarray | None = None,
+                 pinned: np.ndarray | None = None) -> Clusters:
+        return grid_clusters(x, y, self.cell_px * units_per_px, self.threshold, rank, pinned,
+                             merge=self.merge)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
@@ -14,6 +15,7 @@ from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 from videowall.core.geo import to_mercator
 from videowall.situation.models import Incident, IncidentStatus, Risk
 from videowall.situation.state import Change
+from videowall.views.map.clusters import Clusters, ClusterSpec
 from videowall.views.map.markers import MarkerItem, device_scale
 from videowall.views.map.style import (
     RISK_COLOUR,
@@ -139,6 +141,55 @@ Target = Callable[[str | None], float]  # zone id -> response target in seconds
 ARRIVED = (IncidentStatus.ON_SCENE, IncidentStatus.CLOSED)
 
 
+def overdue(incidents: Iterable[Incident], now: float, target: Target) -> frozenset[str]:
+    """Ids of the open incidents past their response target at `now` (epoch s) with nobody
+    on scene."""
+    return frozenset(i.id for i in incidents if i.status not in ARRIVED
+                     and now - i.reported_at.timestamp() > target(i.zone))
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFrame:
+    """The incidents layer's markers (low risk first, high on top), rings and clusters."""
+
+    x: np.ndarray
+    y: np.ndarray
+    symbol: np.ndarray
+    rank: np.ndarray
+    keys: list[str]
+    ringed: np.ndarray  # per marker: new or overdue
+    ring_rank: np.ndarray  # per marker: the ring's colour (overdue: high)
+    overdue: frozenset[str]
+    clusters: tuple[ClusterSpec, float, Clusters] | None
+    compute_ms: float
+
+
+def incident_frame(incidents: list[Incident], now: float, target: Target,
+                   spec: ClusterSpec | None = None, units_per_px: float = 0.0) -> IncidentFrame:
+    """Markers and rings of these open incidents at `now` (any thread: plain arrays)."""
+    start = time.perf_counter()
+    late_ids = overdue(incidents, now, target)
+    # Low risk first, high risk last (on top); older first within a risk.
+    items = sorted(incidents, key=lambda i: (RISK_RANK[i.risk], i.reported_at))
+    n = len(items)
+    lat = np.fromiter((i.lat for i in items), float, n)
+    lon = np.fromiter((i.lon for i in items), float, n)
+    x, y = to_mercator(lat, lon)
+    x, y = np.atleast_1d(np.asarray(x, dtype=float)), np.atleast_1d(np.asarray(y, dtype=float))
+    rank = np.fromiter((RISK_RANK[i.risk] for i in items), int, n)
+    status = np.fromiter((STATUS_INDEX[i.status] for i in items), int, n)
+    new = status == STATUS_INDEX[IncidentStatus.NEW]
+    late = np.fromiter((i.id in late_ids for i in items), bool, n)
+    clusters = None
+    if spec is not None and units_per_px > 0 and n:
+        clusters = (spec, units_per_px, spec.for_zoom(x, y, units_per_px, rank))
+    return IncidentFrame(x=x, y=y, symbol=incident_symbol_index(rank, status), rank=rank,
+                         keys=[i.id for i in items], ringed=new | late,
+                         ring_rank=np.where(late, RISK_RANK[Risk.HIGH], rank),
+                         overdue=late_ids, clusters=clusters,
+                         compute_ms=(time.perf_counter() - start) * 1000)
+
+
 class IncidentLayer:
     """Open incidents by id; `rebuild` turns them into markers and pulse rings: new ones
     pulse in their risk colour, overdue ones (past their zone's response target with no
@@ -193,31 +244,32 @@ class IncidentLayer:
 
     def overdue_at(self, now: float) -> frozenset[str]:
         """Ids of the open incidents past their response target at `now` (epoch s)."""
-        return frozenset(i.id for i in self.incidents.values() if i.status not in ARRIVED
-                         and now - i.reported_at.timestamp() > self.target(i.zone))
+        return overdue(self.incidents.values(), now, self.target)
 
-    def rebuild(self, now: float | None = None) -> None:
-        start = time.perf_counter()
+    def job(self, now: float | None = None, units_per_px: float = 0.0
+            ) -> Callable[[], IncidentFrame]:
+        """Take the open incidents as they are: the returned job computes the markers, the
+        rings and the clustering at `units_per_px` (run it anywhere, `show` its result)."""
         self.dirty = False
-        self.overdue = self.overdue_at(time.time() if now is None else now)
-        # Low risk first, high risk last (on top); older first within a risk.
-        items = sorted(self.incidents.values(), key=lambda i: (RISK_RANK[i.risk], i.reported_at))
-        n = len(items)
-        lat = np.fromiter((i.lat for i in items), float, n)
-        lon = np.fromiter((i.lon for i in items), float, n)
-        x, y = to_mercator(lat, lon)
-        rank = np.fromiter((RISK_RANK[i.risk] for i in items), int, n)
-        status = np.fromiter((STATUS_INDEX[i.status] for i in items), int, n)
-        new = status == STATUS_INDEX[IncidentStatus.NEW]
-        late = np.fromiter((i.id in self.overdue for i in items), bool, n)
-        ringed = new | late
-        ring_rank = np.where(late, RISK_RANK[Risk.HIGH], rank)  # overdue: red rings
-        self.markers.set_points(x, y, incident_symbol_index(rank, status), rank=rank,
-                                keys=[i.id for i in items])
-        self.ringed = ringed
-        self.pulse.set_rings(x[ringed], y[ringed], ring_rank[ringed], np.flatnonzero(ringed))
+        items = list(self.incidents.values())
+        at = time.time() if now is None else now
+        target, spec = self.target, self.markers.cluster_spec
+        return lambda: incident_frame(items, at, target, spec, units_per_px)
+
+    def rebuild(self, now: float | None = None, units_per_px: float = 0.0) -> None:
+        self.show(self.job(now, units_per_px)())
+
+    def show(self, frame: IncidentFrame) -> None:
+        """Hand a computed frame to the markers and rings (GUI thread)."""
+        self.overdue = frame.overdue
+        self.markers.set_points(frame.x, frame.y, frame.symbol, rank=frame.rank,
+                                keys=frame.keys, clusters=frame.clusters)
+        self.ringed = frame.ringed
+        ringed = frame.ringed
+        self.pulse.set_rings(frame.x[ringed], frame.y[ringed], frame.ring_rank[ringed],
+                             np.flatnonzero(ringed))
         self.rebuilds += 1
-        self.rebuild_ms = (time.perf_counter() - start) * 1000
+        self.rebuild_ms = frame.compute_ms
 
     def animate(self, t: float) -> None:
         """Advance the pulse to time `t` (seconds); call at a few Hz."""

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QPointF, QRectF
 from PyQt6.QtGui import QColor, QPainter, QPixmap
 from PyQt6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
-from videowall.views.map.clusters import Clusters, grid_clusters
+from videowall.views.map.clusters import Clusters, ClusterSpec
 from videowall.views.map.style import SymbolAtlas, cluster_pixmap, count_text
 
 PAD_PX = 30.0  # symbols and badges reach this far beyond their point
@@ -121,13 +121,24 @@ class MarkerItem(BoundedItem):
         self.paint_ms = 0.0  # duration of the last paint
         self.drawn = 0  # markers blitted by the last paint (clusters not counted)
         self._cache: tuple[tuple[int, float], Clusters] | None = None
+        self.cluster_misses = 0  # clusterings made here (on the GUI thread), not handed in
         self._badges: dict[tuple[int, str, float], QPixmap] = {}
+
+    @property
+    def cluster_spec(self) -> ClusterSpec | None:
+        """How these markers fold (None: they never do), for a worker to cluster them."""
+        if not self.clustering_enabled:
+            return None
+        return ClusterSpec(self.cluster_cell, self.cluster_threshold, self.cluster_merge)
 
     def set_points(self, x: np.ndarray, y: np.ndarray, symbol: np.ndarray, *,
                    opacity: np.ndarray | None = None, rank: np.ndarray | None = None,
                    pinned: np.ndarray | None = None,
-                   keys: Sequence[str] | np.ndarray | None = None) -> None:
-        """Replace all markers; arrays are in drawing order (last on top)."""
+                   keys: Sequence[str] | np.ndarray | None = None,
+                   clusters: tuple[ClusterSpec, float, Clusters] | None = None) -> None:
+        """Replace all markers; arrays are in drawing order (last on top). `clusters`: these
+        points' clustering made elsewhere (a worker) with a spec, at a zoom (units per
+        pixel); used while the spec and zoom are those of the paint."""
         n = len(x)
         self.x, self.y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
         self.symbol = np.asarray(symbol, dtype=int)
@@ -137,6 +148,9 @@ class MarkerItem(BoundedItem):
         self.keys = keys if keys is not None else np.arange(n)  # what each marker stands for
         self.generation += 1
         self._cache = None
+        if clusters is not None and len(self.x) and clusters[0] == self.cluster_spec:
+            spec, units_per_px, made = clusters
+            self._cache = (self.generation, spec.zoom_key(units_per_px)), made
         self.set_data_rect(self.x, self.y)
         self.update()
 
@@ -145,13 +159,15 @@ class MarkerItem(BoundedItem):
 
     def clusters(self, units_per_px: float) -> Clusters | None:
         """The clustering at a zoom level (cached per data generation and zoom)."""
-        if not self.clustering_enabled or not len(self.x):
+        spec = self.cluster_spec
+        if spec is None or not len(self.x):
             return None
-        cell = self.cluster_cell * units_per_px
-        key = (self.generation, round(math.log(cell), 4) if cell > 0 else 0.0)
+        key = (self.generation, spec.zoom_key(units_per_px))
         if self._cache is None or self._cache[0] != key:
-            self._cache = key, grid_clusters(self.x, self.y, cell, self.cluster_threshold,
-                                             self.rank, self.pinned, merge=self.cluster_merge)
+            # A zoom the worker did not cluster for (the operator zoomed meanwhile).
+            self.cluster_misses += 1
+            self._cache = key, spec.for_zoom(self.x, self.y, units_per_px, self.rank,
+                                             self.pinned)
         return self._cache[1]
 
     def _badge(self, rank: int, count: int, dpr: float) -> QPixmap:

@@ -1,4 +1,5 @@
-"""Units layer: kind symbols turned to their heading, short trails, fading when stale."""
+"""Units layer: kind symbols turned to their heading, short trails, fading when stale; the
+data and each frame's arrays are `unit_model`'s, made on the map's layer worker."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from PyQt6.QtCore import QLineF
 from PyQt6.QtGui import QColor, QPainter, QPen
 from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
-from videowall.core.geo import to_mercator
 from videowall.situation.models import Unit, UnitStatus
 from videowall.situation.state import Change
 from videowall.views.map.markers import (
@@ -21,17 +21,14 @@ from videowall.views.map.markers import (
     sip_doubles,
 )
 from videowall.views.map.style import (
-    HEADING_BINS,
-    KIND_INDEX,
     UNIT_CLUSTER_COLOUR,
     UNIT_COLOUR,
     UNIT_STATUS_INDEX,
     UNIT_STATUSES,
     build_unit_atlas,
-    unit_symbol_index,
 )
+from videowall.views.map.unit_model import UnitFrame, UnitModel
 
-MIN_STEP_M = 2.0  # a new trail point only after moving this far (Mercator metres)
 AVAILABLE = UNIT_STATUS_INDEX[UnitStatus.AVAILABLE]
 
 
@@ -89,28 +86,29 @@ class TrailItem(BoundedItem):
 
 
 class UnitLayer:
-    """Holds the units in numpy columns; changes queue up and are applied by `rebuild`."""
+    """The units' markers and trails. Changes queue up in `pending` (O(1) each, on the GUI
+    thread); a rebuild applies them to the model and computes a frame, either here
+    (`rebuild`) or as a job of the map's layer worker (`job`, then `show` with its result)."""
 
     def __init__(self, *, stale_after: float = 30.0, expire_after: float = 300.0,
                  trail_length: int = 8) -> None:
         self.stale_after = stale_after
         self.expire_after = expire_after
-        self.trail_length = trail_length
+        self.model = UnitModel(trail_length)
         self.markers = MarkerItem(build_unit_atlas(), cluster_colours=[UNIT_CLUSTER_COLOUR],
                                   cluster_cell=56.0, cluster_threshold=8)
         self.markers.setZValue(30)
         self.trails = TrailItem(self.markers)
         self.trails.setZValue(25)
         self.pending: dict[str, Unit | None] = {}
-        self.row_of: dict[str, int] = {}
-        self.ids: list[str | None] = []
-        self._free: list[int] = []
-        self._alloc(1024)
+        self._clear = False  # forget the model's units before applying `pending`
+        # Whether a layer worker's job has taken the queue and not come back (the map sets it).
+        self.in_flight: Callable[[], bool] = lambda: False
+        self.frame = UnitFrame()
         self.rebuilds = 0
-        self.rebuild_ms = 0.0
-        self.last_apply_ms = 0.0  # time from rebuild start to the markers being handed over
+        self.rebuild_ms = 0.0  # computing the last frame (on the worker, or here)
+        self.last_apply_ms = 0.0  # handing the last frame to the markers (GUI thread)
         self.generation = 0
-        self.shown_rows = np.zeros(0, dtype=int)  # row of each marker, in marker order
         # Called after each rebuild with the marker generation and the `updated_at` (epoch s)
         # of every update it applied: benchmarks match them with the paint that shows them.
         self.on_rebuild: Callable[[int, np.ndarray], None] | None = None
@@ -121,35 +119,43 @@ class UnitLayer:
 
     @property
     def dirty(self) -> bool:
-        return bool(self.pending)
+        """Changes wait to be applied, or a job applying them has not come back yet."""
+        return bool(self.pending) or self._clear or self.in_flight()
+
+    @property
+    def clearing(self) -> bool:
+        """A reset waits: the next rebuild forgets every unit first."""
+        return self._clear
 
     def __len__(self) -> int:
-        return len(self.row_of)
+        return self.frame.count
 
-    def _alloc(self, capacity: int) -> None:
-        old = len(self.ids)
-        grow = capacity - old
+    # The model's columns, for tests and tools on the GUI thread once the layer is not dirty
+    # (the worker writes them only within a job).
+    @property
+    def row_of(self) -> dict[str, int]:
+        return self.model.row_of
 
-        def more(arr: np.ndarray | None, fill: float, shape: tuple[int, ...] = (),
-                 dtype: type = float) -> np.ndarray:
-            new: np.ndarray = np.full((grow, *shape), fill, dtype=dtype)
-            return new if arr is None else np.concatenate([arr, new])
+    @property
+    def lat(self) -> np.ndarray:
+        return self.model.lat
 
-        g = getattr
-        self.x = more(g(self, "x", None), 0.0)
-        self.y = more(g(self, "y", None), 0.0)
-        self.lat = more(g(self, "lat", None), 0.0)
-        self.lon = more(g(self, "lon", None), 0.0)
-        self.heading = more(g(self, "heading", None), np.nan)
-        self.kind = more(g(self, "kind", None), 0, dtype=int)
-        self.status = more(g(self, "status", None), 0, dtype=int)
-        self.updated = more(g(self, "updated", None), 0.0)
-        self.alive = more(g(self, "alive", None), False, dtype=bool)
-        self.trail = more(g(self, "trail", None), 0.0, (self.trail_length, 2))
-        self.trail_len = more(g(self, "trail_len", None), 0, dtype=int)
-        self.trail_head = more(g(self, "trail_head", None), 0, dtype=int)
-        self.ids.extend([None] * grow)
-        self._free.extend(range(capacity - 1, old - 1, -1))
+    @property
+    def lon(self) -> np.ndarray:
+        return self.model.lon
+
+    @property
+    def trail_len(self) -> np.ndarray:
+        return self.model.trail_len
+
+    @property
+    def shown_rows(self) -> np.ndarray:
+        return self.frame.rows
+
+    @property
+    def status(self) -> np.ndarray:
+        """The unit status index of each marker drawn (marker order)."""
+        return self.frame.status
 
     # ---- input ----------------------------------------------------------------------
 
@@ -160,123 +166,55 @@ class UnitLayer:
 
     def reset(self, units: Iterable[Unit]) -> None:
         """Forget everything and queue these units."""
-        self.pending = {uid: None for uid in self.row_of}
-        self.pending.update({u.id: u for u in units})
+        self._clear = True
+        self.pending = {u.id: u for u in units}
 
     # ---- rebuild --------------------------------------------------------------------
 
-    def _take_pending(self) -> np.ndarray:
-        """Apply the queue; returns the `updated_at` times of the applied upserts."""
+    def job(self, now: float, units_per_px: float = 0.0) -> Callable[[], UnitFrame]:
+        """Take the queue: the returned job applies it and computes the frame at `now`
+        (epoch s) with clusters for `units_per_px`; run it anywhere, `show` its result."""
         pending, self.pending = self.pending, {}
-        upserts: list[Unit] = []
-        for uid, unit in pending.items():
-            if unit is None:
-                row = self.row_of.pop(uid, None)
-                if row is not None:
-                    self.alive[row] = False
-                    self.trail_len[row] = 0
-                    self.ids[row] = None
-                    self._free.append(row)
-            else:
-                upserts.append(unit)
-        if not upserts:
-            return np.zeros(0)
-        need = len([u for u in upserts if u.id not in self.row_of])
-        if need > len(self._free):
-            self._alloc(max(2 * len(self.ids), len(self.ids) + need - len(self._free)))
-        rows = np.empty(len(upserts), dtype=int)
-        for i, unit in enumerate(upserts):
-            row = self.row_of.get(unit.id)
-            if row is None:
-                row = self.row_of[unit.id] = self._free.pop()
-                self.ids[row] = unit.id
-                self.trail_len[row] = 0
-            rows[i] = row
-        lat = np.fromiter((u.lat for u in upserts), float, len(upserts))
-        lon = np.fromiter((u.lon for u in upserts), float, len(upserts))
-        x, y = to_mercator(lat, lon)
-        self.lat[rows], self.lon[rows], self.x[rows], self.y[rows] = lat, lon, x, y
-        self.heading[rows] = [np.nan if u.heading is None else u.heading for u in upserts]
-        self.kind[rows] = [KIND_INDEX.get(u.kind, len(KIND_INDEX) - 1) for u in upserts]
-        self.status[rows] = [UNIT_STATUS_INDEX[u.status] for u in upserts]
-        self.updated[rows] = [u.updated_at.timestamp() for u in upserts]
-        self.alive[rows] = True
-        self._push_trail(rows, x, y)
-        return self.updated[rows]
+        clear, self._clear = self._clear, False
+        stale_after, expire_after = self.stale_after, self.expire_after
+        spec, model = self.markers.cluster_spec, self.model
 
-    def _push_trail(self, rows: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
-        n = self.trail_length
-        head = self.trail_head[rows]
-        last = self.trail[rows, head]
-        moved = (self.trail_len[rows] == 0) | (np.hypot(last[:, 0] - x, last[:, 1] - y)
-                                               >= MIN_STEP_M)
-        rows, x, y = rows[moved], x[moved], y[moved]
-        head = np.where(self.trail_len[rows] == 0, 0, (self.trail_head[rows] + 1) % n)
-        self.trail[rows, head, 0] = x
-        self.trail[rows, head, 1] = y
-        self.trail_head[rows] = head
-        self.trail_len[rows] = np.minimum(self.trail_len[rows] + 1, n)
+        def run() -> UnitFrame:
+            with model.lock:
+                if clear:
+                    model.clear()
+                applied = model.apply(pending)
+                return model.frame(now, stale_after, expire_after, applied=applied,
+                                   spec=spec, units_per_px=units_per_px)
+        return run
 
-    def opacity(self, age: np.ndarray) -> np.ndarray:
-        """1 while fresh, then fading to 0.25 at `expire_after`; 0 beyond (hidden)."""
-        span = max(self.expire_after - self.stale_after, 1e-6)
-        fade = 1.0 - 0.75 * np.clip((age - self.stale_after) / span, 0.0, 1.0)
-        return np.where(age > self.expire_after, 0.0, fade)
+    def rebuild(self, now: float, units_per_px: float = 0.0) -> None:
+        """Apply queued changes, recompute fading at `now` (epoch s) and show it, here."""
+        self.show(self.job(now, units_per_px)())
 
-    def rebuild(self, now: float) -> None:
-        """Apply queued changes, recompute fading at `now` (epoch s) and hand the markers over."""
+    def show(self, frame: UnitFrame) -> None:
+        """Hand a computed frame to the markers and trails (GUI thread)."""
         start = time.perf_counter()
-        applied = self._take_pending()
-        rows = np.flatnonzero(self.alive)
-        age = now - self.updated[rows]
-        alpha = self.opacity(age)
-        shown = alpha > 0
-        rows, alpha, age = rows[shown], alpha[shown], age[shown]
-        order = np.argsort(self.status[rows], kind="stable")  # busy units on top
-        rows, alpha, age = rows[order], alpha[order], age[order]
-        heading = self.heading[rows]
-        hbin = np.where(np.isnan(heading), 0,
-                        np.round(np.nan_to_num(heading) / (360.0 / HEADING_BINS))).astype(int)
-        symbol = unit_symbol_index(self.kind[rows], self.status[rows], hbin % HEADING_BINS)
-        self.shown_rows = rows
-        self.markers.set_points(self.x[rows], self.y[rows], symbol, opacity=alpha, keys=rows)
-        self._build_trails(rows, age)
+        self.frame = frame
+        self.markers.set_points(frame.x, frame.y, frame.symbol, opacity=frame.opacity,
+                                keys=frame.rows, clusters=frame.clusters)
+        self.trails.set_segments(frame.segments, frame.group, frame.owner)
         self.last_apply_ms = (time.perf_counter() - start) * 1000
+        self.rebuild_ms = frame.compute_ms
         if self.on_rebuild is not None:
-            self.on_rebuild(self.markers.generation, applied)
+            self.on_rebuild(self.markers.generation, frame.applied)
         self.generation += 1
         self.rebuilds += 1
-        self.rebuild_ms = (time.perf_counter() - start) * 1000
-
-    def _build_trails(self, rows: np.ndarray, age: np.ndarray) -> None:
-        n = self.trail_length
-        fresh = (age <= self.stale_after) & (self.trail_len[rows] >= 2)
-        owner = np.flatnonzero(fresh)
-        sel = rows[owner]
-        if not len(sel) or n < 2:
-            self.trails.set_segments(np.zeros((0, 4)), np.zeros(0, int), np.zeros(0, int))
-            return
-        k = np.arange(n - 1)
-        a = (self.trail_head[sel][:, None] - k[None, :]) % n
-        b = (a - 1) % n
-        valid = (k[None, :] + 1) < self.trail_len[sel][:, None]
-        pa = self.trail[sel[:, None], a][valid]
-        pb = self.trail[sel[:, None], b][valid]
-        segments = np.concatenate([pa, pb], axis=1)
-        group = np.broadcast_to(self.status[sel][:, None], valid.shape)[valid]
-        owners = np.broadcast_to(owner[:, None], valid.shape)[valid]
-        self.trails.set_segments(segments, group, owners)
 
     # ---- queries --------------------------------------------------------------------
 
     def unit_at(self, marker_index: int) -> str | None:
-        rows = self.shown_rows
-        return self.ids[int(rows[marker_index])] if 0 <= marker_index < len(rows) else None
+        ids = self.frame.ids
+        return ids[marker_index] if 0 <= marker_index < len(ids) else None
 
     def alpha_of(self, unit_id: str) -> float:
         """The opacity the unit was last drawn with (0 when not drawn)."""
-        row = self.row_of.get(unit_id)
-        if row is None:
+        try:
+            return float(self.markers.opacity[self.frame.ids.index(unit_id)])
+        except ValueError:
             return 0.0
-        hits = np.flatnonzero(self.shown_rows == row)
-        return float(self.markers.opacity[hits[0]]) if len(hits) else 0.0

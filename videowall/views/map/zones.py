@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -33,8 +34,8 @@ from videowall.config import Zone
 from videowall.config.models import ZoneClass
 from videowall.core import palette
 from videowall.core.geo import to_mercator
-from videowall.situation.counters import ZoneCounters
-from videowall.situation.models import AlertLevel, Risk, UnitStatus
+from videowall.situation.counters import ZoneCounters, zone_counters
+from videowall.situation.models import AlertLevel, Incident, Risk, Unit, UnitStatus
 from videowall.views.map.markers import BoundedItem, device_xy, paint_size
 from videowall.views.map.style import RISK_COLOUR, UNIT_COLOUR, css
 
@@ -46,6 +47,7 @@ ALERT_EDGE: dict[AlertLevel, QColor] = {
     a: QColor(*palette.ALERT[a]) for a in AlertLevel if a is not AlertLevel.NORMAL}
 DIM = "#5d6875"
 ALERT_RANK = {a: i for i, a in enumerate(AlertLevel)}
+DEVICE_CACHE = QGraphicsItem.CacheMode.DeviceCoordinateCache
 
 
 def _rings(zone: Zone) -> Iterable[np.ndarray]:
@@ -118,6 +120,14 @@ def label_size(html_text: str) -> tuple[float, float]:
 
 def render_label(html_text: str, dpr: float = 1.0) -> QPixmap:
     """A label as a pixmap: its HTML on a dark rounded box (drawn once per content)."""
+    pixmap = QPixmap.fromImage(label_image(html_text, dpr)[0])
+    pixmap.setDevicePixelRatio(dpr)
+    return pixmap
+
+
+def label_image(html_text: str, dpr: float = 1.0) -> tuple[QImage, tuple[float, float]]:
+    """A label drawn into an image (any thread: no pixmap, no widget) and its logical size
+    (as `label_size`)."""
     doc, w, h = _layout(html_text)
     image = QImage(math.ceil((w + 2) * dpr), math.ceil((h + 2) * dpr),
                    QImage.Format.Format_ARGB32_Premultiplied)
@@ -132,9 +142,8 @@ def render_label(html_text: str, dpr: float = 1.0) -> QPixmap:
     painter.translate(1, 1)
     doc.drawContents(painter)
     painter.end()
-    pixmap = QPixmap.fromImage(image)
-    pixmap.setDevicePixelRatio(dpr)
-    return pixmap
+    image.setDevicePixelRatio(dpr)
+    return image, (float(w + 2), float(h + 2))
 
 
 @dataclass
@@ -273,6 +282,11 @@ class ZoneLayer:
             item = QGraphicsPathItem(zone_path(zone))
             item.setBrush(QBrush(ZONE_FILL.get(zone.zone_class, ZONE_FILL[ZoneClass.URBAN])))
             item.setZValue(-50)
+            # Filling and stroking 77 antialiased polygons cost 10-50 ms a frame under load,
+            # repainted for every marker update: each is kept as a picture of its own in
+            # device pixels, drawn again only when the zoom or its style changes (a pan is
+            # a translation and reuses it).
+            item.setCacheMode(DEVICE_CACHE)
             self.paths[zone.id] = item
             box = item.path().boundingRect()
             xs += [box.left(), box.right()]
@@ -291,6 +305,13 @@ class ZoneLayer:
         anchors = [self.label_data[zid].anchors for zid in self.zones]
         self._anchors = np.concatenate(anchors) if anchors else np.zeros((0, 2))
         self._first = np.concatenate([[0], np.cumsum([len(a) for a in anchors])]).astype(int)
+        # The counters' own copies of the geometries: GEOS's prepared geometries build their
+        # indexes lazily, so the worker never shares one with the GUI thread's lookups.
+        self._count_zones = [z.model_copy(update={"geometry": shapely.from_wkb(
+            shapely.to_wkb(z.geometry))}) for z in self.zones.values()]
+        for z in self._count_zones:
+            shapely.prepare(z.geometry)
+        self._count_lock = threading.Lock()
         self._restyle()
 
     @property
@@ -471,3 +492,54 @@ class ZoneLayer:
                 self._render_label(zid)
                 changed = True
         return changed
+
+    def counters_job(self, incidents: list[Incident], units: list[Unit], dpr: float = 1.0
+                     ) -> Callable[[], dict[str, LabelUpdate]]:
+        """A job for the layer worker: the zones' counters of these incidents and units
+        and, for every zone whose numbers changed, its full label laid out and drawn at
+        `dpr`; `show_counters` applies the result."""
+        known = dict(self.counters)
+        titles = {zid: z.title for zid, z in self.zones.items()}
+
+        def run() -> dict[str, LabelUpdate]:
+            with self._count_lock:
+                counters = zone_counters(incidents, units, self._count_zones)
+            out: dict[str, LabelUpdate] = {}
+            for zid in titles:
+                value = counters.get(zid) or ZoneCounters()
+                if value != known[zid]:
+                    html_text = counters_html(titles[zid], value)
+                    image, size = label_image(html_text, dpr)
+                    out[zid] = LabelUpdate(value, html_text, size, image, dpr)
+            return out
+        return run
+
+    def show_counters(self, updates: Mapping[str, LabelUpdate]) -> bool:
+        """Apply a `counters_job`'s result (GUI thread); True when a label changed."""
+        changed = False
+        for zid, update in updates.items():
+            if zid not in self.zones or update.counters == self.counters[zid]:
+                continue
+            self.counters[zid] = update.counters
+            data = self.label_data[zid]
+            if data.html.get(FULL) != update.html:
+                data.html[FULL] = update.html
+                data.size[FULL] = update.size
+                data.pixmaps = {k: v for k, v in data.pixmaps.items() if k[0] != FULL}
+                pixmap = QPixmap.fromImage(update.image)
+                pixmap.setDevicePixelRatio(update.dpr)
+                data.pixmaps[(FULL, update.dpr)] = pixmap
+                self.labels.update()
+            changed = True
+        return changed
+
+
+@dataclass(frozen=True, slots=True)
+class LabelUpdate:
+    """A zone's new counters and its full label, laid out and drawn off the GUI thread."""
+
+    counters: ZoneCounters
+    html: str
+    size: tuple[float, float]
+    image: QImage
+    dpr: float
