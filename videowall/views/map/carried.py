@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 import pyqtgraph as pg
@@ -83,6 +83,8 @@ class CarriedCameras:
         self._looks: dict[str, tuple[bool, float]] = {}  # camera -> (highlighted, alpha)
         self._pens: dict[tuple[bool, float], QPen] = {}
         self._shaped_at: dict[str, float] = {}  # camera -> the latitude its cone is shaped for
+        self._dirty = True  # a unit carrying a camera reported (or went) since the last follow
+        self._fresh_until: datetime | None = None  # when the first drawn unit begins to fade
         self._generation = -1
 
     @property
@@ -105,8 +107,9 @@ class CarriedCameras:
         self.tracker.note(unit_id, new)
         if new is not None and self.tracker.involves(unit_id):
             self.units[unit_id] = new
-        else:
-            self.units.pop(unit_id, None)
+            self._dirty = True
+        elif self.units.pop(unit_id, None) is not None:
+            self._dirty = True
 
     def watch(self, feed: SituationFeed | None) -> None:
         """Follow this feed's units (None: none), leaving the one followed before."""
@@ -152,6 +155,10 @@ class CarriedCameras:
     def follow(self, now: datetime, stale_after: float, expire_after: float) -> bool:
         """Place every carried camera at its unit (`now`, for fading); True when something
         was drawn anew."""
+        if not self._dirty and self._generation == self.tracker.generation and (
+                self._fresh_until is None or now < self._fresh_until):
+            return False  # no unit of theirs reported, and none began to fade
+        self._dirty = False
         found: list[tuple[str, Unit, float]] = []
         for camera_id, unit_id in self.moving().items():
             unit = self.units.get(unit_id)
@@ -162,6 +169,9 @@ class CarriedCameras:
                 found.append((camera_id, unit, round(alpha, 2)))
         xs, ys = to_mercator(np.array([u.lat for _, u, _ in found]),
                              np.array([u.lon for _, u, _ in found]))
+        # Until when nothing drawn fades (then every refresh until it is gone).
+        self._fresh_until = min((u.updated_at + timedelta(seconds=stale_after)
+                                 for _, u, _ in found), default=None)
         placed: dict[str, Carried] = {}
         for (camera_id, unit, alpha), x, y in zip(found, np.atleast_1d(xs).tolist(),
                                                    np.atleast_1d(ys).tolist(), strict=True):
