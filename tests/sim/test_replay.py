@@ -27,19 +27,13 @@ from videowall.bus.publish import Ack
 from videowall.bus.server import StateServer
 from videowall.cli.main import main
 from videowall.security.keys import KeyRing, make_keys
-from videowall.sim.replay import (
-    Action,
-    FieldMap,
-    ReadOptions,
-    Replay,
-    ReplayError,
-    RiskTable,
-    incident_ids,
-    parse_time,
-    plan,
-    read_incidents,
-    read_risk_table,
-)
+from videowall.sim.replay import Replay
+from videowall.sim.replay_fields import FieldMap
+from videowall.sim.replay_plan import Action, incident_ids, plan
+from videowall.sim.replay_problems import ReplayError
+from videowall.sim.replay_records import ReadOptions, read_incidents
+from videowall.sim.replay_risks import RiskTable, read_risk_table
+from videowall.sim.replay_values import parse_time
 from videowall.situation import SituationState
 from videowall.situation.envelope import Envelope
 from videowall.situation.models import Risk

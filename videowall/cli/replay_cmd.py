@@ -17,21 +17,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from videowall.bus.protocol import DEFAULT_INGEST
 from videowall.bus.publish import Publisher, PublishError
 from videowall.cli.bus_cmd import add_key_options
-from videowall.sim.replay import (
-    Action,
-    FieldMap,
-    ReadOptions,
-    Replay,
-    ReplayError,
-    RiskTable,
-    Sent,
-    parse_duration,
-    parse_risk,
-    parse_risk_option,
-    parse_time,
-    read_incidents,
-    read_risk_table,
-)
+from videowall.sim.replay import Replay, Sent
+from videowall.sim.replay_fields import FieldMap
+from videowall.sim.replay_plan import Action
+from videowall.sim.replay_problems import ReplayError
+from videowall.sim.replay_records import ReadOptions, read_incidents
+from videowall.sim.replay_risks import RiskTable, parse_risk, parse_risk_option, read_risk_table
+from videowall.sim.replay_values import parse_duration, parse_time
 from videowall.situation.checks import MAX_AHEAD
 
 EXIT_INVALID = 1
