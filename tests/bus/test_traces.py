@@ -18,14 +18,10 @@ from videowall.bus.client import SituationClient
 from videowall.bus.protocol import END, HEARTBEAT_TOPIC, ITEM, SNAP, make_socket
 from videowall.bus.publish import Publisher
 from videowall.situation import Envelope, SituationState, parse_envelope
-from videowall.situation.incident_trace import (
-    TRACE_LIMIT,
-    UNAUTHENTICATED,
-    IncidentTrace,
-    TraceNote,
-    trace_entry,
-)
+from videowall.situation.incident_trace import TRACE_LIMIT, IncidentTrace
 from videowall.situation.persistence import journal_path, load_state
+from videowall.situation.trace_entry import UNAUTHENTICATED, trace_entry
+from videowall.situation.trace_note import TraceNote
 from videowall.views.situation_feed import SituationFeed
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)

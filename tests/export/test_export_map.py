@@ -382,7 +382,7 @@ def test_assets_carry_versions_and_licences() -> None:
 
 def _traced_state(updates: int = 12) -> SituationState:
     """One open incident with `updates` traced changes (the first its report), one closed."""
-    from videowall.situation.incident_trace import trace_entry
+    from videowall.situation.trace_entry import trace_entry
 
     state = SituationState()
     t0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)

@@ -9,18 +9,12 @@ from typing import Any
 import pytest
 
 from videowall.situation import Envelope, Incident, Kind, SituationState
-from videowall.situation.incident_trace import (
-    TEXT_CHARS,
-    TRACE_LIMIT,
-    FieldChange,
-    IncidentTrace,
-    TraceEntry,
-    TraceError,
-    TraceNote,
-    trace_entry,
-)
+from videowall.situation.incident_trace import TRACE_LIMIT, IncidentTrace
 from videowall.situation.journal import Journal
 from videowall.situation.persistence import journal_path, load_state, save_state
+from videowall.situation.trace_entry import FieldChange, TraceEntry, trace_entry
+from videowall.situation.trace_note import TraceNote
+from videowall.situation.trace_values import TEXT_CHARS, TraceError
 
 T0 = datetime(2024, 5, 1, 10, tzinfo=UTC)
 

@@ -8,8 +8,8 @@ from typing import Any
 from tests.views.test_map import CAMERAS, INC, ZONES, Clock, click, pixel_of
 from videowall.config import ZoneIndex
 from videowall.situation.envelope import Envelope
-from videowall.situation.incident_trace import trace_entry
 from videowall.situation.models import Incident
+from videowall.situation.trace_entry import trace_entry
 from videowall.views.map.details import timeline_html
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed

@@ -47,8 +47,10 @@ from videowall.situation.envelope import (
     decode_json,
     parse_envelope,
 )
-from videowall.situation.incident_trace import IncidentTrace, TraceError, TraceNote
+from videowall.situation.incident_trace import IncidentTrace
 from videowall.situation.state import SituationState
+from videowall.situation.trace_note import TraceNote
+from videowall.situation.trace_values import TraceError
 
 log = logging.getLogger(__name__)
 

@@ -47,10 +47,11 @@ from videowall.bus.store import Store
 from videowall.security.curve import CurveServer
 from videowall.security.keys import KeyFileError, KeyRing, PublicKey
 from videowall.situation.envelope import Envelope, Kind, MessageError, Op, parse_envelope
-from videowall.situation.incident_trace import UNAUTHENTICATED, TraceNote, trace_entry
 from videowall.situation.models import Incident
 from videowall.situation.references import KnownReferences
 from videowall.situation.state import SituationState, ZoneLookup
+from videowall.situation.trace_entry import UNAUTHENTICATED, trace_entry
+from videowall.situation.trace_note import TraceNote
 
 log = logging.getLogger(__name__)
 _BATCH = 500  # messages handled per socket per loop turn, so heartbeats keep their rhythm

@@ -15,7 +15,7 @@ from videowall.situation.checks import (
     check_depth,
     check_plain_json,
 )
-from videowall.situation.incident_trace import IncidentTrace, TraceEntry
+from videowall.situation.incident_trace import IncidentTrace
 from videowall.situation.models import (
     CameraStatus,
     Entity,
@@ -25,6 +25,7 @@ from videowall.situation.models import (
     Unit,
     ZoneUpdate,
 )
+from videowall.situation.trace_entry import TraceEntry
 
 FORMAT_VERSION = 1
 MAX_PAYLOAD_BYTES = 64 * 1024

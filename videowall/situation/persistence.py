@@ -29,9 +29,11 @@ from videowall.situation.envelope import (
     parse_envelope,
 )
 from videowall.situation.history import IncidentPoint
-from videowall.situation.incident_trace import IncidentTrace, TraceError, TraceNote, is_note
+from videowall.situation.incident_trace import IncidentTrace
 from videowall.situation.journal import fsync_dir, journal_files, read_journal
 from videowall.situation.state import SituationState
+from videowall.situation.trace_note import TraceNote, is_note
+from videowall.situation.trace_values import TraceError
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from videowall.situation.envelope import Envelope, Kind, MessageError, Op, parse_envelope
 from videowall.situation.history import IncidentHistory, IncidentPoint
-from videowall.situation.incident_trace import TRACE_LIMIT, IncidentTrace, TraceEntry
+from videowall.situation.incident_trace import TRACE_LIMIT, IncidentTrace
 from videowall.situation.models import (
     Entity,
     ExtMessage,
@@ -22,6 +22,7 @@ from videowall.situation.models import (
     UnitKind,
     UnitStatus,
 )
+from videowall.situation.trace_entry import TraceEntry
 
 log = logging.getLogger(__name__)
 
