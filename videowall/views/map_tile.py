@@ -157,6 +157,7 @@ class MapTile(pg.PlotWidget):
         self.details.dismiss()
         self.zone_layer.clear_alerts()
         self.camera_layer.all_online()
+        self.camera_layer.carried.watch(feed)  # cameras on units follow this feed's units
         self.footprints.forget_units()  # a reset drops the drones' units: made again next refresh
         if feed is None:
             self.units.reset([])
@@ -356,6 +357,11 @@ class MapTile(pg.PlotWidget):
                 camera := self.camera_layer.hit(x, y, upp)) is not None:
             self.camera_clicked.emit(camera)
             return
+        carried = self.camera_layer.carried
+        if hit is None and (unit := carried.unit_under(  # its ring, else its marker
+                x, y, upp, self.units if MapLayer.UNITS in on else None)) is not None and \
+                carried.offer(self, unit, self.camera_clicked.emit, ev.screenPos().toPoint()):
+            return
         if hit is None and (drone := self.footprints.source_at(x, y)) is not None:
             self.camera_clicked.emit(drone)  # a drone's footprint: its camera comes forward
             return
@@ -393,8 +399,12 @@ class MapTile(pg.PlotWidget):
         upp = self.units_per_pixel()
         worker = self.worker
         if self._sensors is not None:
-            self.footprints.sync(self._sensors(), now, self.units, MapLayer.CAMERAS in on,
+            sensed = self._sensors()
+            self.camera_layer.carried.drones(sensed, now)
+            self.footprints.sync(sensed, now, self.units, MapLayer.CAMERAS in on,
                                  self._selected() if self._selected is not None else ())
+        if MapLayer.CAMERAS in on:  # cameras on units: where their units are now
+            self.camera_layer.follow(now, self.units.stale_after, self.units.expire_after)
         # Hidden units still rebuild once a second (unpainted): the status line counts them.
         units = self.units
         if (((units.pending or units.clearing) and (MapLayer.UNITS in on or slow))
