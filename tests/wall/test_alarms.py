@@ -4,6 +4,7 @@ queue orders and pre-empts, actions end them and the screens get their plans bac
 from __future__ import annotations
 
 import textwrap
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import pytest
 
 from videowall.config import Site, load_site
+from videowall.config.alarms import Target
 from videowall.situation.envelope import parse_envelope
 from videowall.situation.state import SituationState
 from videowall.wall import ActionError, WallModel
@@ -209,3 +211,78 @@ def test_no_covering_camera_shows_the_nearest_facing_ones(rig: Rig) -> None:
     # Turned towards it first (nearest first), then the nearest others.
     assert [c.id for c in alarm.cameras] == ["near-south", "far-south", "west"]
     assert all(c.role == "facing" for c in alarm.cameras)
+
+
+def test_a_region_alarm_takes_one_region_and_gives_it_back(tmp_path: Path) -> None:
+    from videowall.wall.plan import plan_split
+
+    text = textwrap.dedent(SITE).replace(
+        "  - name: high-risk\n    when: {risks: [high]}\n    show: {screen: right}",
+        "  - name: high-risk\n    when: {risks: [high]}\n    show: {screen: left, region: 1}")
+    (tmp_path / "site.yaml").write_text(text)
+    rig = Rig(load_site(tmp_path / "site.yaml"))
+    rig.model.set_plan(plan_split(rig.model.site, ["centre", "outskirts"], ["left"]))
+    before = rig.model.plan.screens["left"]
+    assert len(before.regions) == 2
+    rig.incident("I1")
+    left = rig.model.plan.screens["left"]
+    assert left.regions[0] == before.regions[0]  # the other region is left alone
+    region = left.regions[1]
+    assert (region.x, region.y, region.width, region.height) == (
+        before.regions[1].x, before.regions[1].y, before.regions[1].width,
+        before.regions[1].height)  # in the region's place
+    assert [t.camera for t in region.tiles[:3]] == ["near-south", "west", "far-south"]
+    assert region.title.startswith("ALARM HIGH")
+    assert rig.model.alarms.displayed("screen:left/1").id == "incident:I1"
+    # A whole-screen alarm covers it while it shows; its end brings the region alarm back.
+    first = rig.model.alarms.get("incident:I1")
+    whole = first.rule.model_copy(update={"name": "whole", "show": Target(screen="left")})
+    rig.model.raise_alarm(replace(first, id="incident:W", subject="W", rule=whole))
+    assert len(rig.model.plan.screens["left"].regions) == 1
+    rig.model.end_alarm("incident:W", "test")
+    assert rig.model.plan.screens["left"].regions[1].title.startswith("ALARM HIGH")
+    rig.model.act("desk", "alarm-ack", alarm="incident:I1")
+    assert rig.model.plan.screens["left"] == before  # exactly as it was
+
+
+def test_a_region_needs_a_screen() -> None:
+    with pytest.raises(ValueError, match="region needs a screen"):
+        Target(layout="kiosk", region=1)
+
+
+def test_a_region_the_screen_lacks_takes_the_whole_screen_and_actions_name_regions(
+        tmp_path: Path) -> None:
+    text = textwrap.dedent(SITE).replace(
+        "  - name: high-risk\n    when: {risks: [high]}\n    show: {screen: right}",
+        "  - name: high-risk\n    when: {risks: [high]}\n    show: {screen: right, region: 2}")
+    (tmp_path / "site.yaml").write_text(text)
+    rig = Rig(load_site(tmp_path / "site.yaml"))
+    before = rig.model.plan.screens["right"]  # one region: the map
+    rig.incident("I1")
+    rig.incident("I2", lat=52.5201)
+    assert rig.right()[0].camera == "near-south"  # shown over the whole screen
+    assert rig.model.act("desk", "alarm-step", screen="right", region=2) == \
+        "ok screen right shows alarm incident:I2"
+    with pytest.raises(ActionError, match="no alarm for screen right region 0"):
+        rig.model.act("desk", "alarm-step", screen="right", region=0)
+    assert rig.model.act("desk", "alarm-dismiss", screen="right", region=2) == \
+        "ok alarm incident:I2 dismissed"
+    rig.model.act("desk", "alarm-dismiss", alarm="incident:I1")
+    assert rig.model.plan.screens["right"] == before
+
+
+def test_alarm_keys_reach_a_region_alarm(tmp_path: Path) -> None:
+    from videowall.wall.keys import resolve_key
+    from videowall.wall.plan import plan_split
+
+    text = textwrap.dedent(SITE).replace(
+        "  - name: high-risk\n    when: {risks: [high]}\n    show: {screen: right}",
+        "  - name: high-risk\n    when: {risks: [high]}\n    show: {screen: left, region: 1}")
+    (tmp_path / "site.yaml").write_text(text)
+    rig = Rig(load_site(tmp_path / "site.yaml"))
+    rig.model.set_plan(plan_split(rig.model.site, ["centre", "outskirts"], ["left"]))
+    rig.incident("I1")
+    command = resolve_key(rig.model, "left", "A")
+    assert (command.action, command.args) == ("alarm-ack", {"screen": "left", "region": 1})
+    assert rig.model.run("desk", command.action, command.args).text.endswith(
+        "acknowledged and ended")

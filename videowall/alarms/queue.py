@@ -48,9 +48,11 @@ class Alarm:
 
     @property
     def target(self) -> str:
-        """`screen:<id>` or `layout:<name>`."""
+        """`screen:<id>`, `screen:<id>/<region>` or `layout:<name>`."""
         show = self.rule.show
-        return f"screen:{show.screen}" if show.screen is not None else f"layout:{show.layout}"
+        if show.screen is None:
+            return f"layout:{show.layout}"
+        return f"screen:{show.screen}" + (f"/{show.region}" if show.region is not None else "")
 
     @property
     def rank(self) -> tuple[int, float]:

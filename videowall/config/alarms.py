@@ -100,16 +100,21 @@ class Trigger(_Strict):
 
 
 class Target(_Strict):
-    """Where the alarm shows: over one screen, or by switching to a named layout (whose
-    empty tiles then take the cameras)."""
+    """Where the alarm shows: over one screen, over one region of a screen, or by
+    switching to a named layout (whose empty tiles then take the cameras)."""
 
     screen: Id | None = None
+    region: int | None = Field(None, ge=0, le=63, description="only this region of the "
+                               "screen (0: the first; a screen split by zone has one per "
+                               "zone); on a screen without it, the whole screen")
     layout: Id | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Target:
         if (self.screen is None) == (self.layout is None):
             raise ValueError("give either screen or layout")
+        if self.region is not None and self.screen is None:
+            raise ValueError("region needs a screen")
         return self
 
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from videowall.alarms.queue import Alarm
-from videowall.wall.actions import REGISTRY, ActionArgs, ActionError, Name, PlainText, cli
+from videowall.wall.actions import (
+    REGISTRY,
+    ActionArgs,
+    ActionError,
+    Index,
+    Name,
+    PlainText,
+    cli,
+)
 from videowall.wall.model import WallModel
 
 action = REGISTRY.action
@@ -16,6 +24,12 @@ class _Which(ActionArgs):
                               description="alarm id (default: the one the screen shows)")
     screen: Name | None = Field(None, description="the screen whose alarm is meant "
                                 "(default: the top alarm of the wall)")
+    region: Index | None = Field(None, description="the screen's region showing it (alarms "
+                                 "shown in one region of a screen)")
+
+
+def _target(screen: str, region: int | None) -> str:
+    return f"screen:{screen}" + (f"/{region}" if region is not None else "")
 
 
 def _alarm(model: WallModel, args: _Which) -> Alarm:
@@ -27,9 +41,10 @@ def _alarm(model: WallModel, args: _Which) -> Alarm:
         return found
     if args.screen is not None:
         model.check_screen(args.screen)
-        shown = queue.displayed(f"screen:{args.screen}")
+        shown = queue.displayed(_target(args.screen, args.region))
         if shown is None:
-            raise ActionError(f"screen {args.screen} shows no alarm")
+            where = f" region {args.region}" if args.region is not None else ""
+            raise ActionError(f"screen {args.screen}{where} shows no alarm")
         return shown
     ordered = queue.ordered()
     if not ordered:
@@ -82,6 +97,8 @@ def _pin(model: WallModel, args: PinArgs) -> str:
 
 class StepArgs(ActionArgs):
     screen: Name = Field(description="the screen showing alarms")
+    region: Index | None = Field(None, description="its region showing them (alarms shown "
+                                 "in one region of a screen)")
     delta: int = Field(1, ge=-100, le=100, json_schema_extra=cli(positional=True),
                        description="+1 next alarm, -1 previous")
 
@@ -89,9 +106,10 @@ class StepArgs(ActionArgs):
 @action("alarm-step", StepArgs, help="show the next (+1) or previous (-1) alarm of a screen")
 def _step(model: WallModel, args: StepArgs) -> str:
     model.check_screen(args.screen)
-    alarm = model.alarms.step(f"screen:{args.screen}", args.delta)
+    alarm = model.alarms.step(_target(args.screen, args.region), args.delta)
     if alarm is None:
-        raise ActionError(f"no alarm for screen {args.screen}")
+        where = f" region {args.region}" if args.region is not None else ""
+        raise ActionError(f"no alarm for screen {args.screen}{where}")
     model.takeover.apply(force=True)
     model.alarms_changed()
     return f"ok screen {args.screen} shows alarm {alarm.id}"

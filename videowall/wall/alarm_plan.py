@@ -41,8 +41,8 @@ def alarm_tiles(alarm: Alarm) -> list[Tile]:
     return tiles
 
 
-def alarm_screen(screen_id: str, alarm: Alarm) -> ScreenPlan:
-    """The plan of a screen taken over by an alarm."""
+def alarm_region(alarm: Alarm, where: Region | None = None) -> Region:
+    """The alarm's grid, over the whole screen or in the place of the region `where`."""
     template, _ = _grid(len(alarm.cameras))
     grid = template_grid(template)
     tiles = alarm_tiles(alarm)
@@ -52,8 +52,15 @@ def alarm_screen(screen_id: str, alarm: Alarm) -> ScreenPlan:
                                       options={"title": "Open incidents"})))
         tiles += [Tile() for _ in range(spare - 1)]
     title = f"ALARM {alarm.risk.upper()}: {alarm.title}"
-    return ScreenPlan(screen_id, (Region(grid.rows, grid.cols, grid.cells, tuple(tiles),
-                                         title=title),))
+    if where is None:
+        return Region(grid.rows, grid.cols, grid.cells, tuple(tiles), title=title)
+    return Region(grid.rows, grid.cols, grid.cells, tuple(tiles), where.x, where.y,
+                  where.width, where.height, title, where.zone)
+
+
+def alarm_screen(screen_id: str, alarm: Alarm) -> ScreenPlan:
+    """The plan of a screen taken over by an alarm."""
+    return ScreenPlan(screen_id, (alarm_region(alarm),))
 
 
 def alarm_layout(site: Site, layout: str, alarm: Alarm) -> WallPlan:

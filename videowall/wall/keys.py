@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from videowall.alarms.queue import Alarm
 from videowall.config import TileKind
 from videowall.config.layout import MapLayer, MapView
 from videowall.wall.model import WallModel
@@ -113,8 +114,7 @@ def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
         return Command("page", {"screen": screen, "delta": -1})
     if key == "S":
         return Command("stats", {"screen": screen})
-    alarm = model.alarms.displayed(f"screen:{screen}")
-    on_screen = {"screen": screen} if alarm is not None else {}
+    alarm, on_screen = _screen_alarm(model, screen)
     if key == "A":
         return Command("alarm-ack", on_screen)
     if key == "X":
@@ -122,7 +122,8 @@ def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
     if key == "P":
         return Command("alarm-pin", {**on_screen, "pin": not (alarm and alarm.pinned)})
     if key in ("N", "Shift+N"):
-        return Command("alarm-step", {"screen": screen, "delta": -1 if key == "Shift+N" else 1})
+        return Command("alarm-step", {"screen": screen, **on_screen,
+                                      "delta": -1 if key == "Shift+N" else 1})
     if key in LAYER_KEYS:
         return layer_toggle(model, screen, LAYER_KEYS[key])
     if key in ("Ctrl+K", "F2"):
@@ -132,3 +133,20 @@ def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
     if key == "C":
         return Command(ui=CAMERA_LIST)
     return None
+
+
+def _screen_alarm(model: WallModel, screen: str) -> tuple[Alarm | None, dict[str, Any]]:
+    """The alarm a screen shows, and the arguments that name it: the whole screen's, else
+    the one in the focused tile's region, else the first region's."""
+    alarm = model.alarms.displayed(f"screen:{screen}")
+    if alarm is not None:
+        return alarm, {"screen": screen}
+    regions = sorted(r for s, r in model.takeover.shown_regions if s == screen)
+    focused = model.plan.screens[screen].focused if screen in model.plan.screens else None
+    if focused is not None and focused[0] in regions:
+        regions = [focused[0]]
+    for region in regions:
+        alarm = model.alarms.displayed(f"screen:{screen}/{region}")
+        if alarm is not None:
+            return alarm, {"screen": screen, "region": region}
+    return None, {}

@@ -40,9 +40,12 @@ def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuE
                     MenuEntry("Dismiss alarm", "alarm-dismiss", which),
                     MenuEntry("Unpin alarm" if alarm.pinned else "Pin alarm", "alarm-pin",
                               {**which, "pin": not alarm.pinned})]
-            if len(model.alarms.ordered(alarm.target)) > 1 and alarm.rule.show.screen:
-                out.append(MenuEntry("Next alarm", "alarm-step",
-                                     {"screen": alarm.rule.show.screen, "delta": 1}))
+            show = alarm.rule.show
+            if len(model.alarms.ordered(alarm.target)) > 1 and show.screen:
+                step: dict[str, object] = {"screen": show.screen, "delta": 1}
+                if show.region is not None:
+                    step["region"] = show.region
+                out.append(MenuEntry("Next alarm", "alarm-step", step))
     if tile.kind is TileKind.TOUR:
         running = address not in plan.stopped_tours
         out.append(MenuEntry("Stop tour" if running else "Start tour", "tour",
