@@ -23,6 +23,7 @@ from videowall.video.klv_tap import KlvTap
 from videowall.video.meters import RateMeter
 from videowall.video.open_options import OpenTuning, open_options, socket_timeout_s
 from videowall.video.pacer import Pacer
+from videowall.video.relay import SrtRelay, waiting_for
 from videowall.video.scaler import Scaler
 from videowall.video.sim import ensure_clip
 
@@ -50,6 +51,12 @@ class EngineSettings:
     # whatever the number of streams, tiles or decoders (see accounts.py).
     retry_permanent_s: float = 30.0
     decoder_threads: int = 1  # more streams than cores: one thread each (see README)
+    # FFmpeg's interrupt callback during reads takes the GIL at every socket read (a few
+    # times per RTP packet): it ends stalls and trickles on time and stops a blocked read
+    # at once, at the price of GIL traffic (docs/architecture.md, "Decode threads or
+    # processes"). Off: only the open is bounded that way; live reads rely on the socket
+    # timeout, and a stop waits for the next packet.
+    interrupt_reads: bool = True
     linger_s: float = 2.0  # keep an unused decoder this long (layout switches reuse it)
     sub_max_width: int = 960  # AUTO picks the substream for boxes up to this size
     sub_max_height: int = 540
@@ -122,6 +129,7 @@ class Decoder:
         # Decode thread only: one scaler pair per output size, kept across frames.
         self._scalers: dict[OutputSpec, Scaler] = {}
         self.klv = KlvTap(source.id)  # the source's drone metadata (ST 0601), if it sends any
+        self._relay = SrtRelay(source.id)  # receives srt:// (a process only while in use)
         stream = "sub" if sub else "main"
         self._thread = threading.Thread(
             target=self._run, name=f"decode:{source.id}:{stream}", daemon=True
@@ -137,6 +145,7 @@ class Decoder:
         self._stop.set()
         self._interrupt.stop()
         self._gate.wake()  # a thread waiting for its turn to log in sees the stop
+        self._relay.close()
 
     def join(self, timeout: float) -> bool:
         self._thread.join(timeout)
@@ -346,8 +355,13 @@ class Decoder:
             if not path.is_file():
                 raise StreamError(f"file not found: {path}", permanent=True)
             url, pace, loop = str(path), self.settings.pace_files, self.source.loop
+        elif scheme == "srt":
+            # The PyAV wheel's FFmpeg has no SRT: GStreamer receives it (video/relay.py).
+            with self._lock:
+                self._reason = waiting_for(url)
+            url = self._relay.open(url, self._stop.is_set, self.settings.tuning.open_timeout_s)
         tuning = self.settings.tuning
-        timeout = None
+        timeout: tuple[float, float | None] | None = None
         network = scheme not in (SIM_SCHEME, "file")
         if network:
             check_host(url)
@@ -358,6 +372,8 @@ class Decoder:
             self._interrupt.arm(tuning.open_timeout_s,
                                 f"no response within {tuning.open_timeout_s:g} s")
             timeout = pyav_timeouts(tuning.open_timeout_s, tuning.io_timeout_s)
+            if not self.settings.interrupt_reads:
+                timeout = (timeout[0], None)
         opened = time.monotonic()
         try:
             container = av.open(url, options=open_options(url, self.source.transport, tuning),
@@ -376,6 +392,8 @@ class Decoder:
         except (av.error.FFmpegError, OSError):
             self._raise_if_interrupted()
             raise
+        # HLS hands out whole segments at once: show them at the stream's pace, not faster.
+        pace = pace or container.format.name == "hls"
         if self._ticket is not None:
             # Opened: the camera took the credentials (an RTSP PLAY needs them too).
             self._gate.succeeded(self._ticket)
