@@ -1,144 +1,56 @@
-"""The situation state server: validates feeder updates, sequences, journals, publishes, snapshots.
+"""The situation state server: one thread that owns the sockets and the state, and its timers.
 
 Feeders talk DEALER→ROUTER rather than PUSH→PULL: the same fair-queued, fire-and-forget
 ingest when they send an empty request id, but a feeder that wants to know (the `publish`
-command) gets an answer per message, `ok` with its seq or the rejection reason. One thread
-owns all sockets and the state, so sequence numbers follow the order updates are applied.
-Updates are handled in batches: validate and apply each, then journal the batch (one
-fsync), then publish it and answer, so `ok seq=N` means N survives a `kill -9`.
+command) gets an answer per message, `ok` with its seq or the rejection reason (`ingest`).
+One thread owns all sockets and the state, so sequence numbers follow the order updates are
+applied. Updates are handled in batches: validate and apply each, then journal the batch (one
+fsync), then publish it and answer, so `ok seq=N` means N survives a `kill -9` (`sequencer`).
 
 Every incident update that changes a tracked field gets a trace entry (`situation.
-incident_trace`): the server's time, the feeder (its CURVE key's name, else
+trace_entry`): the server's time, the feeder (its CURVE key's name, else
 "unauthenticated") and the fields from and to. Its note is journalled and published just
 before the update itself, in the same batch, so the journal and the walls get both or, after
 a crash, neither acknowledged; snapshots carry the open incidents' traces to the clients that
-ask for them, and the state file every incident's.
+ask for them (`snapshots`), and the state file every incident's.
+
+Here: the life cycle, the loop (ingest, snapshots, heartbeats, unit expiry, compaction, each
+step's failure logged and counted, never fatal) and the final save.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
 import time
 import uuid
-from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import zmq
 
-from videowall.bus.protocol import (
-    BIG_HWM,
-    DEFAULT_INGEST,
-    DEFAULT_PUB,
-    DEFAULT_SNAPSHOT,
-    HEARTBEAT_TOPIC,
-    bound_endpoint,
-    bus_socket,
-    topic_for,
-)
+from videowall.bus.heartbeat import heartbeat_json
+from videowall.bus.ingest import Ingest
+from videowall.bus.protocol import BIG_HWM, HEARTBEAT_TOPIC, bound_endpoint, bus_socket
+from videowall.bus.sequencer import Batch, Sequencer
+from videowall.bus.server_config import ServerConfig
+from videowall.bus.server_stats import ServerStats
 from videowall.bus.snapshots import SnapshotService, WireCache
 from videowall.bus.store import Store
 from videowall.security.curve import CurveServer
-from videowall.security.keys import KeyFileError, KeyRing, PublicKey
-from videowall.situation.envelope import Envelope, Kind, MessageError, Op, parse_envelope
-from videowall.situation.models import Incident
+from videowall.security.keys import KeyFileError
+from videowall.situation.envelope import Envelope, Kind, MessageError
 from videowall.situation.references import KnownReferences
-from videowall.situation.state import SituationState, ZoneLookup
-from videowall.situation.trace_entry import UNAUTHENTICATED, trace_entry
-from videowall.situation.trace_note import TraceNote
+from videowall.situation.state import SituationState
 
 log = logging.getLogger(__name__)
-_BATCH = 500  # messages handled per socket per loop turn, so heartbeats keep their rhythm
-_BATCH_SECONDS = 0.05  # and at most this long: 500 of the costliest valid ones take ~1.5 s
 _SNAPSHOT_BUDGET = 1000  # snapshot messages sent per loop turn, shared round robin
 _SNAPSHOT_REQUEST_BYTES = 1024  # [SNAP, req_id] is a few bytes; nothing bigger is buffered
 _LOGGED_LOOP_ERRORS = 20  # then every 1000th, so a recurring fault cannot flood the log
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 # What binding and socket failures raise; callers catch this instead of importing zmq.
 BusError = zmq.ZMQError
-
-
-@dataclass(slots=True)
-class ServerConfig:
-    pub: str = DEFAULT_PUB
-    snapshot: str = DEFAULT_SNAPSHOT
-    ingest: str = DEFAULT_INGEST
-    state_file: Path | None = None
-    journal: bool = True  # with a state file: acknowledge only what is fsync'd
-    heartbeat_interval: float = 1.0
-    persist_interval: float = 5.0  # compaction of the journal into the state file
-    expire_interval: float = 1.0
-    zone_lookup: ZoneLookup | None = None
-    known_zones: frozenset[str] | None = None  # the site's zones: others are refused
-    known_cameras: frozenset[str] | None = None
-    stale_after: float = 30.0
-    expire_after: float = 300.0
-    snapshot_per_client: int = 2
-    snapshot_max_clients: int = 64
-    snapshot_stall_timeout: float = 10.0  # a client not reading for this long is dropped
-    clock: Callable[[], datetime] = _utcnow
-    # CURVE: the allowed keys and the server's own secret key. Ingest then takes only
-    # feeder (and supervisor) keys, each limited to its message kinds; with `curve_all`
-    # the PUB and snapshot sockets want an allowed key too.
-    keys: KeyRing | None = None
-    secret_file: Path | None = None
-    curve_all: bool = False
-
-
-def _check_feeder(feeder: PublicKey | None, env: Envelope) -> None:
-    """A feeder key publishes only the kinds it was given; viewers and operators none."""
-    if feeder is None:
-        raise MessageError("refused: no known key (CURVE)", "unauthorized")
-    if feeder.role not in ("feeder", "supervisor"):
-        raise MessageError(f"refused: key {feeder.name!r} is a {feeder.role}, not a feeder",
-                           "unauthorized")
-    if env.kind.value not in feeder.kinds:
-        raise MessageError(f"refused: key {feeder.name!r} may publish "
-                           f"{', '.join(sorted(feeder.kinds))} only, not {env.kind.value}",
-                           "unauthorized")
-
-
-@dataclass(slots=True)
-class ServerStats:
-    """Invariant (read through `stats_dict`): received == accepted + rejected."""
-
-    received: int = 0
-    accepted: int = 0  # no-ops included
-    rejected: int = 0
-    noops: int = 0
-    published: int = 0
-    traced: int = 0  # incident trace entries made (each published as a note before its update)
-    snapshots: int = 0
-    persisted: int = 0  # state file writes (compactions)
-    expired: int = 0  # units removed for silence, published as deletes
-    journaled: int = 0
-    journal_errors: int = 0  # batches that could not be made durable (answered not ok)
-    serialise_errors: int = 0  # entities that could not be turned into JSON (left out)
-    loop_errors: int = 0  # unexpected failures of a loop step (logged; the loop goes on)
-    reasons: Counter[str] = field(default_factory=Counter)  # rejection code -> count
-    last_rejects: deque[str] = field(default_factory=lambda: deque(maxlen=20))
-
-
-@dataclass(slots=True)
-class _Batch:
-    """What one batch of applied updates still has to do, in this order."""
-
-    records: list[tuple[int, bytes]] = field(default_factory=list)  # journal, notes included
-    pubs: list[list[bytes]] = field(default_factory=list)  # PUB messages, notes included
-    updates: int = 0  # of the records
-    published: int = 0  # of the PUB messages, not counting notes
-    replies: list[tuple[bytes, bytes, dict[str, Any]]] = field(default_factory=list)
 
 
 class StateServer:
@@ -160,17 +72,16 @@ class StateServer:
         self.state = loaded or SituationState(**kwargs)
         self.wire = WireCache()
         self._cache_loaded_state()
-        # The seq of the last trace note published (a wall checks it has them all); notes of
-        # earlier starts are in the snapshots of this one.
-        self._trace_seq = self.state.seq
         self.endpoints: dict[str, str] = {}
         self.lock = threading.Lock()  # guards `state` and `stats` for readers on other threads
+        self.sequencer = Sequencer(cfg, self.state, self.wire, self.refs, self.store, self.stats,
+                                   self.lock, self.epoch)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._ctx: zmq.Context | None = None
         self._curve: CurveServer | None = None
         self._snapshots: SnapshotService | None = None
-        self._drop_next = 0
+        self._feeders: Ingest | None = None
         self._compact_now = threading.Event()
         self._raw_out: queue.SimpleQueue[list[bytes]] = queue.SimpleQueue()
 
@@ -227,6 +138,7 @@ class StateServer:
             self._snap, self.epoch.encode(), self._view,
             per_client=cfg.snapshot_per_client, max_clients=cfg.snapshot_max_clients,
             stall_timeout=cfg.snapshot_stall_timeout)
+        self._feeders = Ingest(self._ingest, self._pub, self.sequencer)
 
     def start(self) -> StateServer:
         """Bind (errors raise here, in the caller) and serve from a background thread."""
@@ -284,7 +196,7 @@ class StateServer:
     # --- test hooks ------------------------------------------------------------------------
     def debug_drop_next(self, count: int) -> None:
         """Sequence but do not publish the next `count` updates, as if the network lost them."""
-        self._drop_next = count
+        self.sequencer.drop_next = count
 
     def debug_compact(self) -> None:
         """Do the periodic full save on the next turn instead of at its time."""
@@ -297,7 +209,7 @@ class StateServer:
     # --- the loop --------------------------------------------------------------------------
     def _run(self) -> None:
         cfg = self.config
-        assert self._snapshots is not None
+        assert self._snapshots is not None and self._feeders is not None
         poller = zmq.Poller()
         poller.register(self._ingest, zmq.POLLIN)
         poller.register(self._snap, zmq.POLLIN)
@@ -314,7 +226,7 @@ class StateServer:
                     wait = min(max(next_hb - time.monotonic(), 0.0), 0.1)
                 events = dict(poller.poll(int(wait * 1000)))
                 if self._ingest in events:
-                    self._step(self._drain_ingest)
+                    self._step(self._feeders.drain)
                 if self._snap in events:
                     self._step(self._snapshots.receive)
                 more_snapshots = bool(self._step(self._send_snapshots))
@@ -365,183 +277,27 @@ class StateServer:
         seq = self.state.seq
         return seq, self.wire.view(seq), self.wire.trace_view(seq) if with_traces else ()
 
-    # --- ingest ----------------------------------------------------------------------------
-    def _drain_ingest(self) -> None:
-        batch = _Batch()
-        until = time.monotonic() + _BATCH_SECONDS
-        try:
-            for _ in range(_BATCH):
-                if time.monotonic() > until:
-                    return
-                try:
-                    parts = self._ingest.recv_multipart(zmq.NOBLOCK, copy=False)
-                except zmq.Again:
-                    return
-                if len(parts) != 3:
-                    self._count(False, MessageError(
-                        f"expected [req_id, envelope], got {len(parts) - 1} frames",
-                        "bad_frames"))
-                    continue
-                ident, req_id, payload = (f.bytes for f in parts)
-                feeder = self._feeder(parts[-1])
-                reply = self._ingest_one(payload, batch, feeder)
-                if req_id:
-                    batch.replies.append((ident, req_id, reply))
-        finally:
-            self._flush(batch)  # whatever was applied is journalled, published and answered
-
-    def _feeder(self, frame: zmq.Frame) -> PublicKey | None:
-        """With CURVE, the key a message came with (ZAP let only allowed keys connect)."""
-        keys = self.config.keys
-        if keys is None:
-            return None
-        try:
-            name = frame.get("User-Id")
-        except (zmq.ZMQError, AttributeError):
-            return None
-        return next((k for k in keys.keys.values() if k.name == name), None)
-
-    def _ingest_one(self, payload: bytes, batch: _Batch,
-                    feeder: PublicKey | None = None) -> dict[str, Any]:
-        """Validate, sequence and apply one update into `batch`; returns the feeder's answer."""
-        try:
-            env = parse_envelope(payload)
-            if self.config.keys is not None:
-                _check_feeder(feeder, env)
-            seq = self._commit(env, batch, feeder.name if feeder else UNAUTHENTICATED)
-        except MessageError as exc:
-            self._count(False, exc)
-            return {"ok": False, "seq": None, "error": exc.reason}
-        except Exception as exc:  # e.g. a broken zone lookup; the server must keep serving
-            log.exception("unexpected error on an update")
-            self._count(False, MessageError(f"internal error: {exc!r:.200}", "internal"))
-            return {"ok": False, "seq": None, "error": "internal error"}
-        self._count(True, noop=seq is None)
-        return {"ok": True, "seq": seq, "error": None}
-
-    def _count(self, ok: bool, exc: MessageError | None = None, noop: bool = False) -> None:
-        # The outcome before `received`, under the lock: every reading adds up.
-        with self.lock:
-            s = self.stats
-            if ok:
-                s.accepted += 1
-                s.noops += noop
-            else:
-                assert exc is not None
-                s.rejected += 1
-                s.reasons[exc.code] += 1
-                s.last_rejects.append(exc.reason)
-            s.received += 1
-        if exc is not None:
-            log.debug("rejected: %s", exc.reason)
-
-    def _commit(self, env: Envelope, batch: _Batch, feeder: str = "server") -> int | None:
-        """Apply `env` with the next seq; its journal record and PUB message go to `batch`,
-        after its trace note if it makes a trace entry (`feeder` names who sent it)."""
-        # A feeder's own seq means nothing here: the server's order is the only order.
-        env = env.model_copy(update={"seq": None})
-        self.refs.check(env)
-        with self.lock:
-            prepared = self.state.prepare(env)
-            if prepared is None:  # a no-op must not use up a seq number
-                return None
-            seq = self.state.seq + 1
-            entry = None
-            if prepared.op is Op.UPSERT:
-                entity = prepared.entity
-                out = Envelope.upsert(entity, seq=seq)
-                if isinstance(entity, Incident):
-                    old = self.state.get(Kind.INCIDENT, prepared.id)
-                    entry = trace_entry(seq, self.config.clock(), feeder,
-                                        old if isinstance(old, Incident) else None, entity)
-            else:
-                out = Envelope.delete(prepared.kind, prepared.id, seq=seq)
-            payload = self._serialise(out)  # before applying: a failure changes nothing
-            note = (TraceNote(prepared.id, self._trace_seq, entry).to_json()
-                    if entry is not None else None)
-            change = self.state.apply(prepared.model_copy(update={"seq": seq, "trace": entry}))
-        assert change is not None
-        if change.new is not None:
-            self.wire.put(change.kind, change.id, payload)
-        else:
-            self.wire.drop(change.kind, change.id)
-        if change.kind is Kind.INCIDENT:
-            if not isinstance(change.new, Incident) or not change.new.is_open:
-                self.wire.drop_trace(change.id)  # snapshots carry the open incidents' traces
-            elif entry is not None:
-                self.wire.put_trace(change.id, self.state.trace(change.id))
-        epoch = self.epoch.encode()
-        if note is not None:
-            # Under the seq before: a reader that knows no notes skips it as already applied.
-            batch.records.append((seq - 1, note))
-            self._trace_seq = seq
-            self.stats.traced += 1
-        batch.records.append((seq, payload))
-        batch.updates += 1
-        if self._drop_next > 0:
-            self._drop_next -= 1
-        else:
-            if note is not None:
-                batch.pubs.append([HEARTBEAT_TOPIC, epoch, note])
-            batch.pubs.append([topic_for(out, change.old), epoch, payload])
-            batch.published += 1
-        return seq
-
-    def _serialise(self, env: Envelope) -> bytes:
-        try:
-            return env.to_json()
-        except Exception as exc:
-            self.stats.serialise_errors += 1
-            log.error("refused %s %s: cannot serialise it: %s", env.kind.value, env.id, exc)
-            raise MessageError(f"internal error: {env.kind.value} {env.id} cannot be"
-                               f" serialised ({exc!s:.120})", "internal") from None
-
-    def _flush(self, batch: _Batch) -> None:
-        """Journal (one fsync), then publish, then answer: an ok is a durable ok."""
-        not_saved: str | None = None
-        if batch.records and self.store is not None:
-            try:
-                if self.store.append(batch.records):  # 0 without the journal
-                    self.stats.journaled += batch.updates
-            except OSError as exc:
-                self.stats.journal_errors += 1
-                not_saved = f"applied but not saved: journal write failed: {exc}"
-                # The next periodic full save covers this batch, once there is room again.
-                log.error("situation journal: %s", not_saved)
-        for frames in batch.pubs:
-            self._pub.send_multipart(frames)
-        self.stats.published += batch.published
-        for ident, req_id, reply in batch.replies:
-            if not_saved and reply["ok"] and reply["seq"] is not None:
-                reply = {"ok": False, "seq": reply["seq"], "error": not_saved}
-            try:
-                self._ingest.send_multipart([ident, req_id, json.dumps(reply).encode()],
-                                            zmq.NOBLOCK)
-            except zmq.Again:
-                pass  # a feeder that stopped reading loses only its acks
-
     # --- timers ----------------------------------------------------------------------------
     def _heartbeat(self) -> None:
         cfg = self.config
-        body = {"seq": self.state.seq, "time": cfg.clock().isoformat(),
-                "interval": cfg.heartbeat_interval, "stale_after": cfg.stale_after,
-                "expire_after": cfg.expire_after, "trace_seq": self._trace_seq}
-        self._pub.send_multipart([HEARTBEAT_TOPIC, self.epoch.encode(), json.dumps(body).encode()])
+        body = heartbeat_json(self.state.seq, cfg.clock(), cfg.heartbeat_interval,
+                              cfg.stale_after, cfg.expire_after, self.sequencer.trace_seq)
+        self._pub.send_multipart([HEARTBEAT_TOPIC, self.epoch.encode(), body])
 
     def _expire(self) -> None:
         now = self.config.clock()
         self.state.history.prune(now)
-        batch = _Batch()
+        batch = Batch()
         try:
             for unit_id in self.state.expired_unit_ids(now):
                 try:
-                    self._commit(Envelope.delete(Kind.UNIT, unit_id), batch)
+                    self.sequencer.commit(Envelope.delete(Kind.UNIT, unit_id), batch)
                 except MessageError as exc:
                     log.error("could not expire unit %s: %s", unit_id, exc.reason)
                     continue
                 self.stats.expired += 1
         finally:
-            self._flush(batch)
+            self.sequencer.write(batch, self._pub)
 
     def _persist(self) -> None:
         store = self.store

@@ -13,7 +13,8 @@ from typing import Any
 
 from videowall.bus.client import SituationClient
 from videowall.bus.protocol import DEFAULT_INGEST, DEFAULT_PUB, DEFAULT_SNAPSHOT
-from videowall.bus.server import BusError, ServerConfig, StateServer
+from videowall.bus.server import BusError, StateServer
+from videowall.bus.server_config import ServerConfig
 from videowall.config import Site, SiteError, Zone, ZoneIndex, grid_zones, load_site
 from videowall.config.models import ZonesFile
 from videowall.config.zones_file import read_zones_file
