@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.support.wait import wait_until
 from videowall.bus.publish import Publisher
 from videowall.cli import bus_cmd, publish_cmd, sim_cmd
 
@@ -69,9 +70,20 @@ def test_sim_feeds_the_server(make_server, capsys) -> None:
     assert rc == 0
     summary = json.loads(capsys.readouterr().out)
     assert summary["sent"] > 150 and summary["sim_seconds"] >= 500
-    time.sleep(0.3)
-    assert server.stats.received == summary["sent"] and server.stats.rejected == 0
+    wait_until(lambda: server.stats.received == summary["sent"], what="every message received")
+    assert server.stats.rejected == 0
     assert len(server.state.units) == 10 and server.state.incidents
+
+
+def test_sim_with_a_site_walks_the_units_its_cameras_ride_on(make_server, capsys) -> None:
+    site = ROOT / "layouts" / "demo-site.yaml"
+    server = make_server()
+    rc = cli("sim", "--endpoint", server.endpoints["ingest"], "--site", str(site), "--units",
+             "4", "--duration", "0.5", "--speed", "120", "--tick", "0.1")
+    assert rc == 0
+    summary = json.loads(capsys.readouterr().out)
+    wait_until(lambda: server.stats.received == summary["sent"], what="every message received")
+    assert {"RD-7", "P-12"} <= set(server.state.units)  # the robot dog's and the body cam's
 
 
 def free_port() -> int:

@@ -61,18 +61,24 @@ def _zones_file(path: Path) -> list[Zone]:
     return [d.item for d in declared]
 
 
-def _site_of(args: argparse.Namespace) -> Site | None:
+def site_from_args(args: argparse.Namespace) -> Site | None:
+    """The `--site` file's site (None without one), read once per command line: a large
+    site takes seconds, and the zones, the zone lookup and the cameras all come from it."""
     if getattr(args, "site", None) is None:
         return None
-    try:
-        return load_site(args.site)
-    except SiteError as exc:
-        raise ValueError("\n".join(str(d) for d in exc.diagnostics)) from None
+    loaded: Site | None = getattr(args, "_loaded_site", None)
+    if loaded is None:
+        try:
+            loaded = load_site(args.site)
+        except SiteError as exc:
+            raise ValueError("\n".join(str(d) for d in exc.diagnostics)) from None
+        args._loaded_site = loaded
+    return loaded
 
 
 def zones_from_args(args: argparse.Namespace) -> list[Zone]:
     """Zones for the simulator and the server: from --site, --zones, or a --grid."""
-    site = _site_of(args)
+    site = site_from_args(args)
     if site is not None:
         return list(site.zones)
     return _zones_file(args.zones) if args.zones else grid_zones(args.grid)
@@ -80,7 +86,7 @@ def zones_from_args(args: argparse.Namespace) -> list[Zone]:
 
 def zone_lookup_from_args(args: argparse.Namespace) -> ZoneLookup:
     """(lat, lon) -> zone id for the server: the site's exact zones (islands included)."""
-    site = _site_of(args)
+    site = site_from_args(args)
     return site.zone_of if site is not None else ZoneIndex(zones_from_args(args))
 
 
@@ -163,7 +169,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     known_zones = known_cameras = None
     if getattr(args, "site", None) is not None or getattr(args, "zones", None) is not None:
         known_zones = frozenset(zone.id for zone in zones_from_args(args))
-    site = _site_of(args)
+    site = site_from_args(args)
     if site is not None:
         known_cameras = frozenset(camera.id for camera in site.cameras)
     if (args.keys is None) != (args.secret is None):

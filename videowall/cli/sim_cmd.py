@@ -13,8 +13,14 @@ from typing import Any
 
 from videowall.bus.protocol import DEFAULT_INGEST
 from videowall.bus.publish import Publisher, PublishError
-from videowall.cli.bus_cmd import add_key_options, add_zone_options, zones_from_args
+from videowall.cli.bus_cmd import (
+    add_key_options,
+    add_zone_options,
+    site_from_args,
+    zones_from_args,
+)
 from videowall.sim.city import CitySim, SimConfig
+from videowall.sim.feed import site_carriers
 from videowall.situation.envelope import MessageError
 
 
@@ -53,12 +59,15 @@ def run(args: argparse.Namespace) -> int:
     prefix = args.prefix if args.prefix is not None else start.strftime("R%H%M%S-")
     try:
         zones = zones_from_args(args)
+        site = site_from_args(args)  # read once, above
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     sim = CitySim(SimConfig(
         seed=args.seed, units=args.units, incident_rate=args.rate, cameras=args.cameras,
         zones=zones, start=start, incident_prefix=prefix,
+        # The units the site's cameras ride on (a robot dog, a foot patrol) walk too.
+        carriers=site_carriers(site) if site is not None else (),
     ))
     done = threading.Event()
     previous = {s: signal.signal(s, lambda *_: done.set()) for s in (signal.SIGINT, signal.SIGTERM)}
