@@ -182,3 +182,34 @@ def test_pictures_are_cached_only_when_offloading(live_map) -> None:
     tile.set_offload(False)
     assert all(p.cacheMode() == QGraphicsItem.CacheMode.NoCache
                for p in tile.zone_layer.paths.values())
+
+
+def test_a_refresh_here_shows_what_a_job_in_flight_took(qtbot, live_map) -> None:
+    tile, feed = live_map
+    qtbot.waitUntil(lambda: len(tile.units) == 300 and settled(tile), timeout=5000)
+    tile._timer.stop()
+    gate = threading.Event()
+    model = tile.units.model
+    frame = model.frame
+
+    def gated(*args: object, **kwargs: object) -> object:
+        gate.wait(5)
+        return frame(*args, **kwargs)
+
+    model.frame = gated  # type: ignore[method-assign]
+    first = units(300, seed=5)
+    feed.apply(first)
+    tile._tick()  # the worker takes these...
+    assert tile.worker.busy("units") and not tile.units.pending
+    gate.set()
+    tile.refresh()  # ...and a refresh here still shows them when it returns
+    last = {env.id: env.data for env in first}
+    xs = dict(zip(tile.units.frame.ids, tile.units.markers.x, strict=True))
+    model.frame = frame  # type: ignore[method-assign]
+    from videowall.core.geo import to_mercator
+
+    for uid in ("U0", "U7", "U299"):
+        assert xs[uid] == pytest.approx(float(to_mercator(last[uid].lat, last[uid].lon)[0]))
+    qtbot.waitUntil(lambda: not tile.worker.busy("units"), timeout=5000)
+    tile._tick()
+    assert tile.worker.dropped.get("units") == 1  # the older result is not shown over it

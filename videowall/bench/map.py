@@ -12,6 +12,7 @@ of `ok` meaning durable. The map phase's server journals too, as in production.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -38,7 +39,9 @@ from videowall.sim.city import DEFAULT_BBOX
 __all__ = ["MapBenchOptions", "format_table", "measure_ingest", "run_map_bench"]
 
 WORKER, GUI = "worker", "gui_thread"  # the modes: layers rebuilt on the worker, or not
-MODE_TITLE = {WORKER: "layer worker (now)", GUI: "GUI thread (before)"}
+SHORT = "worker_short_switch"  # the worker, and Python's GIL switch interval shortened
+MODE_TITLE = {WORKER: "layer worker (now)", GUI: "GUI thread (before)",
+              SHORT: "worker, switch {ms:g} ms"}
 
 
 def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
@@ -91,7 +94,9 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
             loop.exec()
 
     def measure(mode: str, seconds: float) -> dict[str, Any]:
-        tile.set_offload(mode == WORKER)
+        tile.set_offload(mode != GUI)
+        sys.setswitchinterval(opts.switch_interval if mode == SHORT and opts.switch_interval
+                              else switch)
         spin(min(1.0, opts.warmup / 2))  # the other mode's last results drain
         before = load.command("stats") or {}
         painted = video.painted()
@@ -116,7 +121,9 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
 
     tile.units.on_rebuild = on_rebuild
     tile.frame_painted.connect(on_paint)
-    modes = [WORKER, GUI] if opts.compare else [WORKER]
+    modes = [WORKER, *([GUI] if opts.compare else []),
+             *([SHORT] if opts.switch_interval else [])]
+    switch = sys.getswitchinterval()
     runs: dict[str, list[dict[str, Any]]] = {mode: [] for mode in modes}
     try:
         tile.resize(opts.width, opts.height)
@@ -146,6 +153,7 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
         units = len(tile.units)
         worker = tile.stats()
     finally:
+        sys.setswitchinterval(switch)
         probe.close()
         video.close()
         feed.close()
@@ -261,7 +269,8 @@ def format_table(s: dict[str, Any]) -> str:
             f"{o['rounds']} rounds after {o['warmup']:g} s warm-up; {s['cores']} cores, load "
             f"average {_load(s['load_average']['start'])} at the start, "
             f"{_load(s['load_average']['end'])} at the end")
-    lines = [head, f"{''.ljust(width)}  " + "  ".join(MODE_TITLE[m].rjust(colw) for m in modes)]
+    titles = [MODE_TITLE[m].format(ms=(o.get("switch_interval") or 0) * 1000) for m in modes]
+    lines = [head, f"{''.ljust(width)}  " + "  ".join(t.rjust(colw) for t in titles)]
     lines += [f"{k.ljust(width)}  " + "  ".join(v.rjust(colw) for v in vals) for k, vals in rows]
     ingest = s["ingest_accepted_per_s"]
     where = "threads of this process" if o["in_process"] else "a child process"

@@ -22,6 +22,7 @@ from videowall.bench.map_options import (
     pct,
 )
 
+ONE_CALL = "pan_one_call"  # the pan again, each class of a tile drawn in one QPainter call
 DEMO_BASEMAP = ("streets.geojson", "buildings.geojson", "water.geojson", "green.geojson")
 
 
@@ -97,7 +98,19 @@ def _basemap_case(app: Any, name: str, files: list[Path], opts: MapBenchOptions,
         spin(60.0, lambda: tile.basemap.visible != [] and tile.basemap.missing == 0
              and source.pending() == 0)
         out["first_view_s"] = round(time.perf_counter() - t0, 2)
-        for phase in ("pan", "zoom"):
+        renderer = source.renderer
+        assert renderer is not None
+        chunk = renderer.chunk_points
+        # Side by side: panning while tiles render in paths of `chunk` points (the GUI thread
+        # gets the GIL between them) and in one path per class (one QPainter call each).
+        phases = [("pan", chunk), *([(ONE_CALL, 10**9)] if opts.compare else []),
+                  ("zoom", chunk)]
+        for phase, points in phases:
+            renderer.chunk_points = points
+            if phase != "zoom":  # both pans start from the same view, drawn afresh
+                source.forget_tiles()
+                spin(60.0, lambda: not tile.basemap.update_view(
+                    tile.vb.viewRect(), tile.units_per_pixel()) and source.pending() == 0)
             for series in (frames, paint_ms, stand_in):
                 series.clear()
             rendered0 = source.renderer.rendered if source.renderer else 0
@@ -108,7 +121,7 @@ def _basemap_case(app: Any, name: str, files: list[Path], opts: MapBenchOptions,
             def on_tick(phase: str = phase, step: list[int] = step) -> None:
                 step[0] += 1
                 vb = tile.vb
-                if phase == "pan":  # a slow circle, 600 px a second
+                if phase != "zoom":  # a slow circle, 600 px a second
                     a = step[0] * 0.05
                     d = 10 * upp
                     vb.translateBy(x=d * math.cos(a), y=d * math.sin(a))
@@ -138,6 +151,7 @@ def _basemap_case(app: Any, name: str, files: list[Path], opts: MapBenchOptions,
             progress(f"basemap {name} {phase}: {out[phase]['fps']} frames/s, loop lag p99 "
                      f"{out[phase]['loop_lag_ms']['p99']} ms")
             spin(1.0)
+        renderer.chunk_points = chunk
         out["tile_render_ms_last"] = round(source.renderer.render_ms, 1) if source.renderer \
             else None
     finally:
@@ -189,8 +203,10 @@ def format_basemap_table(b: dict[str, Any]) -> str:
         row("cache read ms (warm)", lambda c: c["cache_read_ms"]),
         row("first full view s", lambda c: c["first_view_s"]),
     ]
-    for phase in ("pan", "zoom"):
+    phases = ["pan", *([ONE_CALL] if ONE_CALL in cases[0] else []), "zoom"]
+    for phase in phases:
         ph = [c[phase] for c in cases]
+        phase = "pan, one call a class" if phase == ONE_CALL else phase
         rows += [
             (f"{phase}: frames painted /s", [str(x["fps"]) for x in ph]),
             (f"{phase}: frame paint ms p50/p95",

@@ -35,6 +35,7 @@ class MapBenchOptions:
     camera_fps: int = 25
     compare: bool = True  # also measure the map rebuilding on the GUI thread, uncached
     rounds: int = 2  # measurements of each mode, interleaved (duration split among them)
+    switch_interval: float | None = None  # also measure the worker with this GIL interval
 
 
 def ensure_app() -> Any:

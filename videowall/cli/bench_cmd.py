@@ -70,6 +70,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    " not also rebuilt on the GUI thread as before")
     m.add_argument("--rounds", type=int, default=None,
                    help="measurements of each mode, interleaved (default 2; 1 with --quick)")
+    m.add_argument("--switch-interval", type=float, default=None, metavar="S",
+                   help="also measure the worker with Python's GIL switch interval set to S "
+                   "seconds (e.g. 0.001; Python's default is 0.005)")
     m.add_argument("--no-basemap", action="store_true",
                    help="skip panning and zooming over the vector basemaps")
     m.add_argument("--quick", action="store_true",
@@ -212,9 +215,9 @@ def run_map(args: argparse.Namespace) -> int:
         basemap=not args.no_basemap, compare=not args.no_compare,
         rounds=args.rounds or (1 if quick else 2),
         cameras=(2 if quick else 4) if args.cameras is None else args.cameras,
-        camera_size="192x108" if quick else "640x360")
+        camera_size="192x108" if quick else "640x360", switch_interval=args.switch_interval)
     if opts.units < 1 or opts.rate <= 0 or opts.duration <= 0 or width < 1 or height < 1 \
-            or opts.cameras < 0 or opts.rounds < 1:
+            or opts.cameras < 0 or opts.rounds < 1 or (args.switch_interval or 1) <= 0:
         print("error: --units, --rate, --duration, --rounds and --size must be positive "
               "(--cameras 0 or more)", file=sys.stderr)
         return 2

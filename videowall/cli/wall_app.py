@@ -176,6 +176,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.video.engine import StreamEngine
     from videowall.views.alarm_driver import AlarmDriver
     from videowall.views.dialogs import install_dialogs
+    from videowall.views.loop_probe import LoopLagProbe
     from videowall.views.remote_control import RemoteControl
     from videowall.views.renderer import choose_renderer
     from videowall.views.site_watcher import SiteWatcher, site_files
@@ -245,6 +246,11 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     memory_timer.start()
     stack.callback(memory.close)
     stack.callback(memory_timer.stop)
+    # And its own event-loop lag: a 50 ms timer on this thread, read by `status` (event_loop)
+    # and the statistics overlay.
+    loop_probe = LoopLagProbe().install().start()
+    model.sources.extra["event_loop"] = loop_probe.report
+    stack.callback(loop_probe.close)
     try:
         if options.split:
             model.act("command line", "split-wall", zones=options.split)

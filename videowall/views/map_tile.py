@@ -405,9 +405,14 @@ class MapTile(pg.PlotWidget):
                                  self._selected() if self._selected is not None else ())
         if MapLayer.CAMERAS in on:  # cameras on units: where their units are now
             self.camera_layer.follow(now, self.units.stale_after, self.units.expire_after)
+        # A refresh here redoes what a worker's job took and has not brought back yet (that
+        # result will be dropped): when it returns, everything queued so far is shown.
+        def taken(layer: str) -> bool:
+            return not offload and worker.busy(layer)
+
         # Hidden units still rebuild once a second (unpainted): the status line counts them.
         units = self.units
-        if (((units.pending or units.clearing) and (MapLayer.UNITS in on or slow))
+        if (((units.pending or units.clearing or taken(UNITS)) and (MapLayer.UNITS in on or slow))
                 or (slow and len(units))) and not (offload and worker.busy(UNITS)):
             job = units.job(now.timestamp(), upp)
             if offload:
@@ -421,7 +426,7 @@ class MapTile(pg.PlotWidget):
                     changed = self.incidents.dirty
                     worker.submit(INCIDENTS, self.incidents.job(now.timestamp(), upp),
                                   lambda frame: self._show_incidents(frame, changed))
-            elif self.incidents.dirty or (slow and self.incidents.overdue_at(
+            elif self.incidents.dirty or taken(INCIDENTS) or (slow and self.incidents.overdue_at(
                     now.timestamp()) != self.incidents.overdue):
                 worker.supersede(INCIDENTS)
                 self.incidents.rebuild(now.timestamp(), upp)  # new, or newly overdue
@@ -429,10 +434,10 @@ class MapTile(pg.PlotWidget):
         since = mono - self.heat.last_compute
         rezoomed = self.heat.sigma_for(upp) != self.heat.sigma_m
         if self.heat.active and (since >= self.HEAT_S and (
-                self._heat_dirty or since >= 5 * self.HEAT_S) or (rezoomed and since >= 0.5)) \
-                and not (offload and worker.busy(HEAT)):
+                self._heat_dirty or since >= 5 * self.HEAT_S) or (rezoomed and since >= 0.5)
+                or taken(HEAT)) and not (offload and worker.busy(HEAT)):
             self._compute_heat(now, offload)
-        if slow and self.feed is not None and not (offload and (
+        if (slow or taken(COUNTERS)) and self.feed is not None and not (offload and (
                 worker.busy(COUNTERS) or mono - self._last_counters < self.COUNTERS_MIN_S)):
             self._slow_due, self._last_slow = False, mono
             self._update_counters(now, offload)

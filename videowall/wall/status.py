@@ -137,6 +137,19 @@ class GuiBusy(_Out):
     for_s: float = Field(description="seconds it has held the GUI thread so far")
 
 
+class EventLoopStatus(_Out):
+    """The GUI thread's own lag probe: how late a short timer on it fired (milliseconds)."""
+
+    interval_ms: float = Field(description="the probe timer's interval")
+    window_s: float = Field(description="the sliding window the figures cover")
+    samples: int = 0
+    p50_ms: float | None = None
+    p99_ms: float | None = Field(None, description="a responsive wall stays at about 20 or "
+                                 "under")
+    max_ms: float | None = None
+    worst_ms: float = Field(0.0, description="the largest lag since the wall started")
+
+
 class WallStatus(_Out):
     """Everything `status` answers."""
 
@@ -169,6 +182,8 @@ class WallStatus(_Out):
     gui_busy: GuiBusy | None = Field(None, description="over the command socket: the "
                                      "plugin call holding the GUI thread right now (null "
                                      "when none does)")
+    event_loop: EventLoopStatus | None = Field(None, description="the GUI thread's event-loop "
+                                               "lag (null when the probe does not run)")
 
 
 def map_layers(view: MapView) -> list[str]:
@@ -203,6 +218,7 @@ def wall_status(model: WallModel) -> WallStatus:
     process = model.sources.extra.get("process")  # the wall's memory watch, when it runs
     plugins = model.sources.extra.get("plugins")
     unit_cameras = model.sources.extra.get("unit_cameras")  # the alarm monitor's, when it runs
+    event_loop = model.sources.extra.get("event_loop")  # the GUI thread's lag probe
     return WallStatus(
         site=model.site.name, layout=model.plan.layout, layouts=list(model.site.layouts),
         banner=model.banner, screens=screens,
@@ -212,7 +228,8 @@ def wall_status(model: WallModel) -> WallStatus:
         plugins=PluginsStatus.model_validate(plugins()) if plugins is not None else None,
         unit_cameras=[UnitCameraStatus.model_validate(u)
                       for u in (unit_cameras() if unit_cameras is not None else ())],
-        slow_actions=[SlowAction.model_validate(a) for a in model.slow_actions])
+        slow_actions=[SlowAction.model_validate(a) for a in model.slow_actions],
+        event_loop=EventLoopStatus.model_validate(event_loop()) if event_loop else None)
 
 
 def status_schema() -> dict[str, Any]:

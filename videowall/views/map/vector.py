@@ -73,6 +73,7 @@ AREA_FROM_LEVEL = {AREA["park"]: 11.0, AREA["water"]: 0.0, AREA["building"]: 14.
 BANDS = range(9, 18)  # geometry simplified per integer level; 17 and more: full detail
 LABEL_STEP = 4  # labels placed per quarter level
 CACHE_TILES = 512
+CHUNK_POINTS = 1500  # points per path drawn in one QPainter call (about a millisecond)
 
 
 def level_for(units_per_px: float) -> float:
@@ -143,6 +144,12 @@ class _Set:
         b = self.box
         return np.flatnonzero((b[:, 2] >= x0) & (b[:, 0] <= x1) & (b[:, 3] >= y0)
                               & (b[:, 1] <= y1))
+
+    def point_counts(self, chosen: np.ndarray) -> np.ndarray:
+        """How many points each chosen feature has (all its rings, for areas)."""
+        if self.parts is None:
+            return self.offsets[chosen + 1] - self.offsets[chosen]
+        return self.offsets[self.parts[chosen + 1]] - self.offsets[self.parts[chosen]]
 
     def points(self, chosen: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if self.parts is None:
@@ -371,6 +378,7 @@ class TileRenderer:
         self.label = QColor(*palette.BASEMAP_LABEL)
         self.halo = QColor(*palette.BASEMAP_HALO, 235)
         self._text_paths: dict[tuple[str, int], QPainterPath] = {}
+        self.chunk_points = CHUNK_POINTS
         self.rendered = 0
         self.render_ms = 0.0
 
@@ -409,6 +417,21 @@ class TileRenderer:
         return pg.functions.arrayToQPath((s.x[index] - x0) / res, (y1 - s.y[index]) / res,
                                          connect=connect, finiteCheck=False)
 
+    def _paths(self, s: _Set, chosen: np.ndarray, res: float, x0: float, y1: float
+               ) -> list[QPainterPath]:
+        """The chosen features as paths of about `chunk_points` points each (a feature is
+        never split): PyQt holds the GIL through every QPainter call, so one call per path
+        of a whole class kept the GUI thread waiting for tens of milliseconds."""
+        counts = s.point_counts(chosen)
+        group = np.cumsum(counts) // max(1, self.chunk_points)
+        cuts = np.flatnonzero(np.diff(group)) + 1
+        return [self._path(s, part, res, x0, y1) for part in np.split(chosen, cuts)]
+
+    def _draw(self, p: QPainter, paths: list[QPainterPath]) -> None:
+        for path in paths:
+            p.drawPath(path)
+            time.sleep(0)  # the GIL goes to the GUI thread if it waits for it
+
     def _areas(self, p: QPainter, areas: _Set, level: float, rect: QRectF, res: float,
                x0: float, y1: float, pad: float) -> None:
         if not len(areas):
@@ -421,13 +444,13 @@ class TileRenderer:
             mine = chosen[areas.cls[chosen] == cls]
             if not len(mine):
                 continue
-            path = self._path(areas, mine, res, x0, y1)
+            paths = self._paths(areas, mine, res, x0, y1)
             if cls == AREA["building"] and level >= 16:
                 p.setPen(QPen(self.building_edge, 1.0))
             else:
                 p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(self.area_brush[cls])
-            p.drawPath(path)
+            self._draw(p, paths)
 
     def _streets(self, p: QPainter, lines: _Set, level: float, rect: QRectF, res: float,
                  x0: float, y1: float, pad: float) -> None:
@@ -435,25 +458,26 @@ class TileRenderer:
             return
         chosen = lines.select(rect.left() - pad, rect.top() - pad, rect.right() + pad,
                               rect.bottom() + pad)
-        paths: list[tuple[int, QPainterPath, float]] = []
+        paths: list[tuple[int, list[QPainterPath], float]] = []
         for cls in STREET_ORDER:
             if level < STREETS[cls].from_level:
                 continue
             mine = chosen[lines.cls[chosen] == cls]
             if len(mine):
-                paths.append((cls, self._path(lines, mine, res, x0, y1), self.width_px(cls, res)))
+                paths.append((cls, self._paths(lines, mine, res, x0, y1),
+                              self.width_px(cls, res)))
         p.setBrush(Qt.BrushStyle.NoBrush)
-        for cls, path, width in paths:  # casings first, so that crossings join
+        for cls, parts, width in paths:  # casings first, so that crossings join
             if width >= 3.0 and not STREETS[cls].dash:
                 p.setPen(_pen(self.casing, width + 2.0))
-                p.drawPath(path)
-        for cls, path, width in paths:
+                self._draw(p, parts)
+        for cls, parts, width in paths:
             pen = _pen(self.street_colour[cls], width)
             if STREETS[cls].dash:
                 pen.setCapStyle(Qt.PenCapStyle.FlatCap)
                 pen.setDashPattern([3.0, 2.0] if cls != LINE["rail"] else [6.0, 3.0])
             p.setPen(pen)
-            p.drawPath(path)
+            self._draw(p, parts)
 
     def _labels(self, p: QPainter, level: float, rect: QRectF, res: float, x0: float,
                 y1: float) -> None:
@@ -544,6 +568,11 @@ class VectorTiles:
             if image is not None:
                 self.tiles.move_to_end(key)
             return image
+
+    def forget_tiles(self) -> None:
+        """Drop every finished tile (they are drawn again when asked for): benchmarks."""
+        with self._cond:
+            self.tiles.clear()
 
     def cached_levels(self) -> list[int]:
         with self._cond:
