@@ -162,3 +162,21 @@ def test_every_builtin_renders_small_and_large(harness) -> None:  # noqa: ANN001
         for size in ((200, 120), (1920, 1080)):
             rendered(harness.build(kind, size=size))
     assert harness.failures == []
+
+
+def test_wall_status_says_when_the_wall_shows_less_video(harness) -> None:  # noqa: ANN001
+    status = harness.build("wall-status")
+    assert status.video is None  # no governor: no line
+    harness.set_process({"video": {"level": 0, "max_level": 5, "step": None}})
+    status.tick()
+    assert status.video == ("VIDEO FULL", False)
+    harness.set_process({"video": {"level": 3, "max_level": 5,
+                                   "step": "small tiles on keyframes only"}})
+    status.tick()
+    assert status.video == ("VIDEO REDUCED 3/5: SMALL TILES ON KEYFRAMES ONLY", True)
+    rendered(status)
+    harness.set_process({"rss_bytes": 300 * 2**20, "level": "ok",
+                         "video": {"level": 1, "max_level": 5, "step": "x"}})
+    status.tick()
+    assert status.memory is not None and status.video is not None
+    rendered(status)

@@ -74,3 +74,32 @@ def test_pictures_land_on_whole_pixels(engine, qtbot, size, picture) -> None:
         assert value == int(value)
     assert (target.width(), target.height()) == picture  # drawn 1:1, the decoder's size
     assert abs(target.x() * 2 + picture[0] - size[0]) <= 1  # centred
+
+
+def test_degraded_tiles_say_so_on_their_badge(qtbot) -> None:
+    import dataclasses
+
+    from videowall.video.decoder import EngineSettings
+    from videowall.video.governor import Policy
+    from videowall.views.governor_clock import GovernorClock
+
+    engine = StreamEngine(dataclasses.replace(EngineSettings(), governor=True))
+    try:
+        assert engine.governor is not None
+        engine.governor.governor.policy = Policy(degrade_after_s=0.0, settle_s=0.0)
+        small, big = _tile(engine, "gov-small", qtbot), _tile(engine, "gov-big", qtbot)
+        big.resize(1200, 700)
+        big.protected = True  # as the screen window marks a maximised tile
+        qtbot.waitUntil(lambda: small.painted > 0 and big.painted > 0, timeout=20000)
+        assert id(engine) in GovernorClock._clocks  # the first tile started the clock
+        qtbot.waitUntil(lambda: big.consumer.spec.width > 1000, timeout=3000)
+        assert small.badge == "LIVE" and big.badge == "LIVE"
+        engine.governor.tick(gui_lag_s=1.0)  # the GUI thread 1 s late: pressure
+        small._refresh_status()
+        assert small.badge == "KEYFRAMES" and small._text.degraded
+        assert big.badge == "LIVE"  # protected: the last step only
+        engine.governor.tick(gui_lag_s=1.0)
+        big._refresh_status()
+        assert big.badge == "12 fps"
+    finally:
+        engine.shutdown()

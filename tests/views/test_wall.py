@@ -98,11 +98,21 @@ def test_maximize_pauses_hidden_tiles_and_restore_resumes(wall, qtbot) -> None:
     _wait_painted(qtbot, tiles)
     wall.model.act("test", "maximize", screen="left", tile=2)
     assert tiles[2].geometry() == left.rect()
+    # The decode governor degrades the maximised tile last.
+    assert tiles[2].protected and tiles[2].consumer.protected
+    assert not any(t.protected for t in tiles[:2])
+    status = wall.model.sources.extra["video_load"]()
+    assert status["tiles"]["left/0/2"]["protected"] is True
+    assert status["tiles"]["left/0/0"] == {"degraded": None, "protected": False,
+                                           "painted_fps": status["tiles"]["left/0/0"][
+                                               "painted_fps"]}
     qtbot.waitUntil(lambda: tiles[0].consumer.health().mode is DecodeMode.PAUSED
                     or tiles[0].consumer.health().consumers > 1, timeout=3000)
     assert not tiles[0].isVisible()
     wall.model.act("test", "restore", screen="left")
     assert all(t.isVisible() for t in tiles)
+    # Restored, it stays protected only while it is the focused tile.
+    assert tiles[2].protected == (wall.model.plan.screens["left"].focused == (0, 2))
     before = tiles[0].painted
     qtbot.waitUntil(lambda: tiles[0].painted > before, timeout=5000)
 

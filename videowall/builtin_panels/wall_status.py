@@ -1,4 +1,5 @@
-"""Wall status: clock and date, stream counts, the bus link and the wall's memory and threads."""
+"""Wall status: clock and date, stream counts, the bus link, the decode governor's level and
+the wall's memory and threads."""
 
 from __future__ import annotations
 
@@ -55,6 +56,18 @@ def memory_line(stats: dict[str, object]) -> tuple[str, str] | None:
     return "  ".join(parts), str(stats.get("level", "ok"))
 
 
+def video_line(stats: dict[str, object]) -> tuple[str, bool] | None:
+    """("VIDEO FULL", False) or ("VIDEO REDUCED 3/5: small tiles on keyframes only", True)
+    from the decode governor's report in process_stats()["video"]; None without one."""
+    video = stats.get("video")
+    if not isinstance(video, dict):
+        return None
+    level, top = video.get("level"), video.get("max_level")
+    if not isinstance(level, int) or not level:
+        return "VIDEO FULL", False
+    return f"VIDEO REDUCED {level}/{top}: {video.get('step') or ''}".upper(), True
+
+
 def stream_counts(streams: list[api.StreamInfo]) -> dict[str, int]:
     """Decoders that are live, reconnecting (or connecting, stalled) and failed."""
     states = Counter(s.state for s in streams)
@@ -75,6 +88,7 @@ class WallStatus(Board):
         ctx.subscribe(api.CONNECTION, self._connection_changed)
         ctx.subscribe(api.LAYOUT, lambda events: self.update())
         self.memory: tuple[str, str] | None = None
+        self.video: tuple[str, bool] | None = None
         self._tick = QTimer(self)
         self._tick.setInterval(1000)
         self._tick.timeout.connect(ctx.guard(self.tick))
@@ -84,7 +98,9 @@ class WallStatus(Board):
 
     def tick(self) -> None:
         # The watch samples every 5 s; reading its report once a second costs microseconds.
-        self.memory = memory_line(self.ctx.situation.process_stats())
+        stats = self.ctx.situation.process_stats()
+        self.memory = memory_line(stats)
+        self.video = video_line(stats)
         self.update()
 
     def _streams_changed(self, events: list[api.Event]) -> None:
@@ -114,7 +130,7 @@ class WallStatus(Board):
         text(p, QRectF(0, area.top() + clock_h, w, date_h),
              now.strftime("%A, %d %B %Y"), min(date_h * 0.6, w / 18), DIM, align=CENTER)
         y = area.top() + clock_h + date_h + u * 0.4
-        box_h = area.height() * (0.24 if self.memory else 0.30)
+        box_h = area.height() * (0.24 if self.memory or self.video else 0.30)
         gap = u * 0.5
         box_w = (w - gap * 4) / 3
         boxes = (("LIVE", "live", GREEN), ("RECONNECTING", "reconnecting", ORANGE),
@@ -133,7 +149,8 @@ class WallStatus(Board):
                  label, min(u * 0.8, box_w / 9), DIM, bold=True, align=CENTER)
         y += box_h + u * 0.4
         rest = area.bottom() - y - u * 0.2
-        line = QRectF(gap, y, w - 2 * gap, max(u * 1.2, rest / 2 if self.memory else rest))
+        line = QRectF(gap, y, w - 2 * gap,
+                      max(u * 1.2, rest / 2 if self.memory or self.video else rest))
         colour = GREEN if self.connected else RED
         dot = min(line.height() * 0.5, u)
         p.setBrush(colour)
@@ -145,11 +162,19 @@ class WallStatus(Board):
         extra = f"layout {layout}" if layout else ""
         text(p, QRectF(w * 0.5, line.top(), w * 0.5 - gap, line.height()), extra, u * 0.8,
              DIM, align=Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        below = line.translated(0, line.height())
         if self.memory:
             words, level = self.memory
             shown = MEMORY_COLOUR.get(level, DIM)
-            text(p, line.translated(0, line.height()), words, u * 0.8, shown,
-                 bold=level != "ok", align=LEFT)
+            text(p, below, words, u * 0.8, shown, bold=level != "ok", align=LEFT)
+        if self.video:
+            # The governor's level: what the wall shows less of, on purpose (never silent).
+            words, reduced = self.video
+            box = below if not self.memory else QRectF(w * 0.5, below.top(), w * 0.5 - gap,
+                                                        below.height())
+            text(p, box, words, u * 0.8, ORANGE if reduced else DIM, bold=reduced,
+                 align=LEFT if not self.memory else
+                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
 
 def create(ctx: api.PanelContext) -> WallStatus:

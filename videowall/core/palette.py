@@ -78,6 +78,8 @@ STREAM_BADGE: Mapping[str, RGB] = _frozen({
     "NO SIGNAL": (200, 60, 40),
     "FAILED": (190, 25, 25),
     "STOPPED": (90, 100, 115),
+    # Live, but the decode governor shows less of it on purpose (SUB, KEYFRAMES, 12 fps).
+    "DEGRADED": (125, 85, 200),
 })
 
 # Heat map by severity, as command halls read it: pink where low-risk incidents were, red

@@ -66,6 +66,7 @@ class StreamHealth:
     bitrate_kbps: float = 0.0
     keyframe_interval: float | None = None  # frames between keyframes
     time_to_first_frame: float | None = None  # seconds, for the current connection
+    live_for: float | None = None  # seconds since this connection's first frame
     last_frame_age: float | None = None  # seconds since the newest decoded frame
     reconnects: int = 0
     # Decoded while the tile had not taken the previous picture: not converted, not shown.
@@ -88,8 +89,8 @@ class StreamHealth:
     def keeping_up(self) -> bool | None:
         """Whether decoding keeps up with the source in full mode (None: cannot tell yet)."""
         if (self.state is not StreamState.LIVE or self.mode is not DecodeMode.FULL
-                or not self.source_fps or self.time_to_first_frame is None):
-            return None
+                or not self.source_fps or (self.live_for or 0.0) < 3.0):
+            return None  # the rate meters need a few seconds of frames
         return self.decoded_fps >= 0.85 * self.source_fps
 
     def to_dict(self) -> dict[str, Any]:

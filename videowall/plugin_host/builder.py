@@ -84,9 +84,15 @@ class WallPanelBuilder:
                 for h in self.view.engine.health()]
 
     def process_stats(self) -> dict[str, object]:
-        """The memory watch's report, from the same source as `status` (none: {})."""
+        """The memory watch's report, from the same source as `status` (none: {}), and the
+        decode governor's (`video`: level, max_level, step, reason) when one runs."""
         source = self.model.sources.extra.get("process")
-        return dict(source()) if source is not None else {}
+        stats: dict[str, object] = dict(source()) if source is not None else {}
+        video = self.model.sources.extra.get("video_load")
+        governor = video()["governor"] if video is not None else None
+        if governor is not None:
+            stats["video"] = {k: governor[k] for k in ("level", "max_level", "step", "reason")}
+        return stats
 
     def _plan_changed(self) -> None:
         self.watchdog.limits = self.site.plugin_limits  # a reload may have changed them

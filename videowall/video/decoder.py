@@ -57,6 +57,9 @@ class EngineSettings:
     # processes"). Off: only the open is bounded that way; live reads rely on the socket
     # timeout, and a stop waits for the next packet.
     interrupt_reads: bool = True
+    # The decode governor (video/governor.py): degrade on purpose when the PC cannot show
+    # everything. Off by default (tests, benchmarks, tools); the wall turns it on.
+    governor: bool = False
     linger_s: float = 2.0  # keep an unused decoder this long (layout switches reuse it)
     sub_max_width: int = 960  # AUTO picks the substream for boxes up to this size
     sub_max_height: int = 540
@@ -110,6 +113,7 @@ class Decoder:
         self._kf_interval: int | None = None
         self._since_key = 0
         self._ttff: float | None = None
+        self._live_at: float | None = None  # when this connection's first frame came
         self._last_frame_at: float | None = None
         self._last_packet_at: float | None = None
         self._next_retry_at: float | None = None
@@ -272,6 +276,7 @@ class Decoder:
                 delivered_fps=self._delivered.rate(now),
                 bitrate_kbps=self._bitrate.rate(now) * 8 / 1000,
                 keyframe_interval=self._kf_interval, time_to_first_frame=self._ttff,
+                live_for=now - self._live_at if self._live_at is not None else None,
                 last_frame_age=now - self._last_frame_at if self._last_frame_at else None,
                 reconnects=self._reconnects,
                 dropped_frames=self._gone[0] + sum(s.dropped for s in slots),
@@ -459,7 +464,7 @@ class Decoder:
         with self._lock:
             self._codec = ctx.name
             self._source_fps = float(rate) if rate else None
-            self._ttff = None
+            self._ttff = self._live_at = None
             self._since_key = 0
             self._decoded.reset()
             self._bitrate.reset()
@@ -558,6 +563,7 @@ class Decoder:
             self._session_frames += 1
             if self._ttff is None:
                 self._ttff = now - started
+                self._live_at = now
                 self._state, self._reason, self._next_retry_at = StreamState.LIVE, "", None
             self._size = (frame.width, frame.height)
             self._decoded.add(now)

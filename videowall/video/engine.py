@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import logging
 import threading
@@ -11,8 +12,10 @@ from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
 from videowall.klv.sensor import SensorState
 from videowall.video.accounts import AccountGate
+from videowall.video.budget import EngineGovernor
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
+from videowall.video.governor import NONE, Degradation, Role
 from videowall.video.klv_tap import best_of
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,10 @@ class StreamEngine:
         # a recorder, and a decoder started after a tile was hidden and shown again.
         self._gate = AccountGate(self.settings.retry_permanent_s)
         self._closed = False
+        self._consumers: dict[int, Consumer] = {}  # open ones, for the governor
+        # The decode governor, when the settings ask for one; ticked on the consumers'
+        # thread (a wall's GUI thread) by whoever drives them (views/video_tile.py).
+        self.governor = EngineGovernor(self) if self.settings.governor else None
         self._wake = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="engine-reaper",
                                         daemon=True)
@@ -69,7 +76,9 @@ class StreamEngine:
                 self._decoders[key] = decoder
                 decoder.start()
             self._idle_since.pop(key, None)
-            decoder.attach(consumer.id, consumer.spec, consumer.mode, consumer.on_frame)
+            decoder.attach(consumer.id, consumer.spec, consumer.effective_mode,
+                           consumer.on_frame, consumer.max_fps)
+            self._consumers[consumer.id] = consumer
             return decoder
 
     def _release(self, decoder: Decoder, cid: int) -> None:
@@ -95,6 +104,19 @@ class StreamEngine:
             for decoder in victims:
                 log.debug("stopping unused decoder %s", decoder.source.id)
                 decoder.stop()
+
+    def consumers(self) -> list[Consumer]:
+        """The open consumers (the governor's tiles)."""
+        with self._lock:
+            return list(self._consumers.values())
+
+    def _forget(self, consumer: Consumer) -> None:
+        with self._lock:
+            self._consumers.pop(consumer.id, None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
 
     def decoder_count(self) -> int:
         """Decoders currently held (running or lingering)."""
@@ -157,16 +179,97 @@ class Consumer:
         self._choice = choice
         self.on_frame = on_frame
         self._closed = False
+        # What the governor took (see governor.py) and what it needs to know of the tile.
+        self._degradation = NONE
+        self.protected = False  # maximised, focused, on an alarm screen: degraded last
+        self.tour = False
+        self._changed_at = time.monotonic()  # meters need a moment after any change
+        self._source_fps: float | None = None
         self._decoder = self._attach(self._wants_sub())
         self._pending: Decoder | None = None  # the other stream, until it has a frame
 
     def _wants_sub(self) -> bool:
-        if not self.source.sub_url or self._choice is StreamChoice.MAIN:
+        if not self.source.sub_url:
             return False
-        if self._choice is StreamChoice.SUB:
+        if self._degradation.sub or self._choice is StreamChoice.SUB:
             return True
+        if self._choice is StreamChoice.MAIN:
+            return False
+        return self._small()
+
+    def _small(self) -> bool:
         s = self._engine.settings
         return self._spec.width <= s.sub_max_width and self._spec.height <= s.sub_max_height
+
+    # ---- what the governor reads and sets ------------------------------------------------
+
+    @property
+    def role(self) -> Role:
+        if self.protected:
+            return Role.PROTECTED
+        if self.tour:
+            return Role.TOUR
+        return Role.SMALL if self._small() else Role.LARGE
+
+    @property
+    def visible(self) -> bool:
+        return not self._closed and self._mode is not DecodeMode.PAUSED
+
+    @property
+    def can_take_sub(self) -> bool:
+        """A substream the governor could switch to: one exists and the tile is not on it
+        by its own choice (AUTO takes it for small tiles anyway)."""
+        if not self.source.sub_url or self._choice is StreamChoice.SUB:
+            return False
+        return self._choice is StreamChoice.MAIN or not self._small()
+
+    @property
+    def degradation(self) -> Degradation:
+        return self._degradation
+
+    @property
+    def effective_mode(self) -> DecodeMode:
+        if self._degradation.keyframes and self._mode is DecodeMode.FULL:
+            return DecodeMode.KEYFRAMES
+        return self._mode
+
+    @property
+    def max_fps(self) -> float | None:
+        return self._degradation.max_fps(self._source_fps)
+
+    def badge(self) -> str:
+        """What the governor took, as the tile's badge says it ('' when nothing): a
+        substream only where it switched one (not a camera without, not a tile on its sub
+        already)."""
+        taken = self._degradation
+        if taken.sub and not self.can_take_sub:
+            taken = dataclasses.replace(taken, sub=False)
+        return taken.badge(self._source_fps)
+
+    def degrade(self, degradation: Degradation) -> None:
+        """Apply the governor's share for this tile (same thread as the other calls)."""
+        if degradation == self._degradation or self._closed:
+            return
+        if degradation.rate_divisor > 1 and self._source_fps is None:
+            self._source_fps = self._decoder.health().source_fps
+        self._degradation = degradation
+        self._apply()
+
+    def behind(self, health: StreamHealth | None = None, now: float | None = None
+               ) -> bool | None:
+        """Painting less than 85% of what it should (None: paused, on keyframes, not live,
+        or too soon after a change for the meters to tell)."""
+        if not self.visible or self.effective_mode is not DecodeMode.FULL:
+            return None
+        health = health or self.health()
+        self._source_fps = health.source_fps or self._source_fps
+        now = time.monotonic() if now is None else now
+        if not health.is_live or not health.source_fps or now - self._changed_at < 3.0:
+            return None
+        if health.time_to_first_frame is None or (health.last_frame_age or 0) > 2.0:
+            return None  # stalls are the stream's state, not a lack of CPU
+        expected = self.max_fps or health.source_fps
+        return self.painted_fps() < 0.85 * expected
 
     def _attach(self, sub: bool) -> Decoder:
         return self._engine._acquire(self, sub)
@@ -223,8 +326,14 @@ class Consumer:
                           fit or self._spec.fit)
         self._spec, self._mode = spec, mode or self._mode
         self._choice = stream or self._choice
+        self._apply()
+
+    def _apply(self) -> None:
+        """Bring the decoders in line with size, mode, stream choice and degradation."""
+        self._changed_at = time.monotonic()
         for decoder in filter(None, (self._decoder, self._pending)):
-            decoder.update(self.id, spec=spec, mode=self._mode)
+            decoder.update(self.id, spec=self._spec, mode=self.effective_mode,
+                           max_fps=self.max_fps)
         want_sub = self._wants_sub()
         target = self._pending or self._decoder
         if target.sub != want_sub:
@@ -239,6 +348,7 @@ class Consumer:
         if self._closed:
             return
         self._closed = True
+        self._engine._forget(self)
         for decoder in filter(None, (self._pending, self._decoder)):
             self._engine._release(decoder, self.id)
         self._pending = None

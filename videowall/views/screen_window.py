@@ -19,7 +19,7 @@ from PyQt6.QtGui import (
 )
 from PyQt6.QtWidgets import QLabel, QWidget
 
-from videowall.config import Tile, cell_rects
+from videowall.config import Tile, TileKind, cell_rects
 from videowall.views.tile_factory import TileFactory
 from videowall.wall.plan import Region, ScreenPlan
 
@@ -143,10 +143,16 @@ class ScreenWindow(QWidget):
         self.placed = placed
 
     def _apply_choices(self) -> None:
-        """Statistics overlays and stopped tours, from the plan."""
+        """Statistics overlays, stopped tours and the governor's protected tiles (maximised,
+        focused, the cameras beside an alarm card), from the plan."""
         assert self.plan is not None
+        alarms = {p.region for p in self.placed if p.tile.kind is TileKind.ALARM}
         for p in self.placed:
             address = (p.region, p.index)
+            protected = p.region in alarms or address in (self.plan.maximized,
+                                                          self.plan.focused)
+            if getattr(p.widget, "protected", protected) != protected:
+                p.widget.protected = protected  # type: ignore[attr-defined]
             show_stats = address in self.plan.stats
             # Duck-typed: video tiles have show_stats, tour tiles running/start/stop.
             if getattr(p.widget, "show_stats", show_stats) != show_stats:

@@ -13,7 +13,7 @@ from videowall.core.stream_health import StreamHealth, StreamState
 from videowall.views.camera_view import CameraView
 
 BADGE_COLOURS = {word: QColor(*rgb) for word, rgb in palette.STREAM_BADGE.items()}
-DEGRADED_COLOUR = QColor(*palette.STREAM_BADGE.get("DEGRADED", (120, 90, 190)))
+DEGRADED_COLOUR = BADGE_COLOURS["DEGRADED"]
 
 
 def badge_text(health: StreamHealth | None, has_picture: bool) -> tuple[str, str]:
@@ -158,7 +158,7 @@ def _render(size: QSize, text: OverlayText) -> list[tuple[int, int, QImage]]:
 
 
 def stats_line(health: StreamHealth, painted_fps: float, latency: float | None,
-               loop_lag: float | None = None) -> str:
+               loop_lag: str = "") -> str:
     """The statistics line: this tile's painted rate against the source, and the stream's."""
     size = f"{health.width}x{health.height}" if health.width else "-"
     age = f"{latency * 1000:.0f} ms" if latency is not None else "-"
@@ -171,8 +171,8 @@ def stats_line(health: StreamHealth, painted_fps: float, latency: float | None,
     if health.decode_ms is not None:
         parts.append(f"dec {health.decode_ms:.1f} ms")
     parts.append(f"reconn {health.reconnects}  drops {health.dropped_frames}")
-    if loop_lag is not None:
-        parts.append(f"gui lag {loop_lag * 1000:.0f} ms")
+    if loop_lag:
+        parts.append(loop_lag)
     return "  ".join(parts)
 
 

@@ -21,6 +21,8 @@ _ONLINE = (StreamState.LIVE, StreamState.STALLED, StreamState.CONNECTING)
 class TourTile(VideoTile):
     """Shows each camera for `dwell` seconds; the next one is connected in advance."""
 
+    tour = True  # degraded before other tiles (video/governor.py)
+
     def __init__(self, engine: StreamEngine, cameras: Sequence[CameraView], dwell: float,
                  renderer: RendererChoice = RASTER, parent: QWidget | None = None) -> None:
         super().__init__(engine, None, renderer=renderer, parent=parent)

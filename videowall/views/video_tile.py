@@ -16,6 +16,7 @@ from videowall.video.engine import Consumer, StreamEngine
 from videowall.video.frames import Frame
 from videowall.views.camera_view import CameraView
 from videowall.views.gl_surface import GLSurface
+from videowall.views.governor_clock import GovernorClock, gui_lag_text
 from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.tile_overlay import OverlayText, TileOverlay, overlay_text, stats_line
 
@@ -31,6 +32,8 @@ class _Bridge(QObject):
 
 class VideoTile(QWidget):
     """Shows a camera; decodes at its own pixel size and only while visible."""
+
+    tour = False  # a tour tile: the governor takes from these before the others
 
     def __init__(self, engine: StreamEngine, camera: CameraView | None = None, *,
                  fit: Fit = Fit.CONTAIN, stream: StreamChoice = StreamChoice.AUTO,
@@ -63,6 +66,7 @@ class VideoTile(QWidget):
             GLSurface(self, self.paint_into, self.fall_back_to_raster) if renderer.opengl
             else None)
         self._show_stats = False
+        self._protected = False
         self.painted = 0  # frames painted (not decoded): what a person actually saw
         self._title_suffix = ""
         # The paint path reads only these, refreshed by the status timer and when the
@@ -97,6 +101,17 @@ class VideoTile(QWidget):
     def show_stats(self, value: bool) -> None:
         self._show_stats = value
         self._refresh_text()
+
+    @property
+    def protected(self) -> bool:
+        """Maximised, focused or on an alarm screen: the governor degrades it last."""
+        return self._protected
+
+    @protected.setter
+    def protected(self, value: bool) -> None:
+        self._protected = value
+        if self._consumer is not None:
+            self._consumer.protected = value
 
     @property
     def title_suffix(self) -> str:
@@ -166,6 +181,9 @@ class VideoTile(QWidget):
 
         self._consumer = self._engine.open(self._camera.source, width, height, fit=self._fit,
                                            stream=self._stream, on_frame=on_frame)
+        self._consumer.protected, self._consumer.tour = self._protected, self.tour
+        if self._engine.governor is not None:
+            GovernorClock.ensure(self._engine)  # ticks the governor on this (GUI) thread
 
     def _on_frame_ready(self) -> None:
         self._pending.clear()
@@ -193,11 +211,18 @@ class VideoTile(QWidget):
     def _refresh_text(self) -> None:
         stats = None
         health = self._health
-        if self._show_stats and health is not None and self._consumer is not None:
+        consumer = self._consumer
+        if self._show_stats and health is not None and consumer is not None:
             age = time.monotonic() - self._frame.decoded_at if self._frame else None
-            stats = stats_line(health, self._consumer.painted_fps(), age)
+            stats = stats_line(health, consumer.painted_fps(), age, gui_lag_text())
         self._text = overlay_text(self._camera, health, has_picture=self._image is not None,
-                                  suffix=self._title_suffix, stats=stats)
+                                  suffix=self._title_suffix, stats=stats,
+                                  degraded=consumer.badge() if consumer is not None else "")
+
+    @property
+    def badge(self) -> str:
+        """The badge word the overlay shows (LIVE, KEYFRAMES, SUB, 12 fps, FAILED, ...)."""
+        return self._text.word if self._text.title is not None else ""
 
     def fall_back_to_raster(self, reason: str) -> None:
         """Drop the GL surface (driver trouble) and paint with QPainter from now on."""

@@ -82,6 +82,7 @@ class WallView(QObject):
         model.effects = self
         model.sources.streams = self._streams
         model.sources.bus = self._bus
+        model.sources.extra["video_load"] = self._video_load
         model.subscribe(self._on_event)
         self._closed = False
         app = QGuiApplication.instance()
@@ -206,6 +207,22 @@ class WallView(QObject):
         return [{"camera": h.source_id, "stream": h.stream, "state": h.state.value,
                  "reason": h.reason, "fps": round(h.delivered_fps, 1)}
                 for h in self.engine.health()]
+
+    def _video_load(self) -> dict[str, Any]:
+        """The decode governor's level and, per video tile, what it took and whether it is
+        protected (for `status`)."""
+        tiles = {}
+        for screen_id, window in self.windows.items():
+            for p in window.placed:
+                if isinstance(p.widget, VideoTile):
+                    consumer = p.widget.consumer
+                    tiles[f"{screen_id}/{p.region}/{p.index}"] = {
+                        "degraded": (consumer.badge() if consumer else "") or None,
+                        "protected": p.widget.protected,
+                        "painted_fps": round(consumer.painted_fps(), 1) if consumer else 0.0}
+        governor = self.engine.governor
+        return {"governor": governor.report() if governor is not None else None,
+                "tiles": tiles}
 
     def _bus(self) -> dict[str, Any]:
         if self.feed is None:

@@ -1,0 +1,203 @@
+"""The decode governor's order, hysteresis and recovery, on a fake clock and budget."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+import pytest
+
+from tests.video.conftest import FAST
+from videowall.core.stream_health import StreamChoice
+from videowall.video.engine import StreamEngine
+from videowall.video.governor import (
+    LADDER,
+    Budget,
+    Degradation,
+    Governor,
+    Policy,
+    Role,
+    TileLoad,
+    degradation,
+)
+
+
+@pytest.fixture
+def engine_with_governor() -> Iterator[StreamEngine]:
+    eng = StreamEngine(dataclasses.replace(FAST, governor=True))
+    assert eng.governor is not None
+    eng.governor.governor.policy = Policy(degrade_after_s=0.0, settle_s=0.0)
+    yield eng
+    eng.shutdown(timeout=1.0)
+
+
+POLICY = Policy(degrade_after_s=3.0, recover_after_s=10.0, settle_s=4.0, flap_window_s=60.0)
+WALL = [TileLoad("tour", Role.TOUR, has_sub=True, decode_cores=0.1),
+        TileLoad("small", Role.SMALL, has_sub=True, decode_cores=0.1),
+        TileLoad("large", Role.LARGE, decode_cores=0.3),
+        TileLoad("max", Role.PROTECTED, decode_cores=0.3)]
+
+
+def _behind(tiles=WALL, which=("large",)) -> Budget:
+    return Budget([TileLoad(t.key, t.role, t.has_sub, t.key in which, t.decode_cores)
+                   for t in tiles], cpu_busy=1.0, cores=2)
+
+
+def _easy(tiles=WALL, busy: float = 0.2) -> Budget:
+    return Budget([TileLoad(t.key, t.role, t.has_sub, False, t.decode_cores) for t in tiles],
+                  cpu_busy=busy, cores=2, gui_lag_s=0.005)
+
+
+def _run(gov: Governor, budget: Budget, start: float, seconds: float,
+         step: float = 0.5) -> list[tuple[float, int]]:
+    """Tick every `step` s from `start`; the (time, level) of every change."""
+    seen, t = [], start
+    while t < start + seconds:
+        before = gov.level
+        if gov.update(budget, t) != before:
+            seen.append((t, gov.level))
+        t += step
+    return seen
+
+
+def test_degrades_least_important_first_one_step_at_a_time() -> None:
+    gov = Governor(POLICY)
+    changes = _run(gov, _behind(), 0.0, 60.0)
+    assert [level for _, level in changes] == [1, 2, 3, 4, 5]
+    times = [t for t, _ in changes]
+    assert times[0] == 3.0  # pressure held for degrade_after_s
+    # Each next step waits for the meters to settle, then for the pressure to hold again.
+    assert all(b - a == 7.0 for a, b in zip(times, times[1:], strict=False))
+    assert gov.degradation(Role.TOUR) == Degradation(sub=True, keyframes=True)
+    assert gov.degradation(Role.SMALL) == Degradation(sub=True, keyframes=True)
+    assert gov.degradation(Role.LARGE) == Degradation(rate_divisor=2)
+    assert gov.degradation(Role.PROTECTED) == Degradation(rate_divisor=2)
+    # The protected tile is untouched until the very last step.
+    assert [degradation(Role.PROTECTED, n).degraded for n in range(6)] == [False] * 5 + [True]
+    assert _run(gov, _behind(), 60.0, 20.0) == []  # nothing left: it stays and says so
+    assert gov.level == 5 and gov.reason.startswith("nothing left to degrade")
+
+
+def test_steps_that_change_no_tile_are_passed_over() -> None:
+    tiles = [TileLoad("a", Role.SMALL), TileLoad("b", Role.LARGE)]  # no tours, no substreams
+    gov = Governor(POLICY)
+    changes = _run(gov, _behind(tiles, ("b",)), 0.0, 12.0)
+    assert changes[0] == (3.0, 3)  # straight to small tiles on keyframes
+    assert gov.changes[0].text.startswith("degraded: small tiles on keyframes only")
+
+
+def test_a_short_blip_of_pressure_changes_nothing() -> None:
+    gov = Governor(POLICY)
+    for t in (0.0, 0.5, 1.0, 1.5, 2.0):
+        gov.update(_behind(), t)
+    gov.update(_easy(), 2.5)
+    assert _run(gov, _behind(), 3.0, 2.5) == []
+    assert gov.level == 0
+
+
+def test_recovers_step_by_step_after_the_slack_held() -> None:
+    gov = Governor(POLICY)
+    _run(gov, _behind(), 0.0, 40.0)
+    assert gov.level == 5
+    changes = _run(gov, _easy(), 40.0, 200.0)
+    assert [level for _, level in changes] == [4, 3, 2, 1, 0]
+    first = changes[0][0]
+    assert first - 40.0 >= POLICY.recover_after_s  # hysteresis: slack held 10 s first
+    assert all(b[0] - a[0] >= POLICY.recover_after_s
+               for a, b in zip(changes, changes[1:], strict=False))
+    assert gov.reason.startswith("recovered: no more small and tour tiles on substreams")
+
+
+def test_a_recovery_that_brings_the_pressure_back_waits_twice_as_long_next_time() -> None:
+    gov = Governor(POLICY)
+    _run(gov, _behind(), 0.0, 12.0)
+    assert gov.level == 2
+    [(t_rec, level)] = _run(gov, _easy(), 12.0, 15.0)
+    assert level == 1
+    _run(gov, _behind(), t_rec + 0.5, 8.0)  # the recovery did not hold
+    assert gov.level == 2
+    assert gov.recover_after_s == 2 * POLICY.recover_after_s
+    again = _run(gov, _easy(), 40.0, 40.0)
+    assert again[0][0] - 40.0 >= 2 * POLICY.recover_after_s
+
+
+def test_recovery_needs_idle_cpu_for_what_the_step_costs() -> None:
+    gov = Governor(POLICY)
+    _run(gov, _behind(), 0.0, 20.0)
+    assert gov.level == 3  # small tiles on keyframes; undoing costs their decoding again
+    # 2 cores 76% busy: 0.48 idle, under 20% headroom (0.4) + the small tile's decoding (0.1).
+    assert _run(gov, _easy(busy=0.76), 20.0, 60.0) == []
+    assert gov.level == 3
+    assert _run(gov, _easy(busy=0.5), 80.0, 12.0)[0][1] == 2
+
+
+def test_a_lagging_gui_thread_is_pressure() -> None:
+    gov = Governor(POLICY)
+    budget = Budget([TileLoad("a", Role.SMALL)], cpu_busy=0.5, cores=2, gui_lag_s=0.25)
+    assert _run(gov, budget, 0.0, 4.0) == [(3.0, 3)]
+    assert "GUI thread 250 ms late" in gov.reason
+
+
+def test_badges_say_what_was_taken() -> None:
+    assert Degradation().badge(25) == ""
+    assert Degradation(sub=True).badge(25) == "SUB"
+    assert Degradation(sub=True, keyframes=True).badge(25) == "SUB KEYFRAMES"
+    assert Degradation(rate_divisor=2).badge(25) == "12 fps"
+    assert Degradation(rate_divisor=2).max_fps(30) == 15
+    assert len(LADDER) == 5
+
+
+def test_the_engine_applies_each_tiles_share(engine_with_governor) -> None:
+    """Real consumers under a governor that degrades at every tick (zero waits, GUI lag 1 s)."""
+    import time
+
+    from tests.video.conftest import wait_for
+    from videowall.config.sources import Source
+    from videowall.core.stream_health import DecodeMode
+
+    eng = engine_with_governor
+    sim = "sim://gov-{0}?size=320x180&fps=25&seconds=4&gop=25"
+    small = eng.open(Source(id="s", url=sim.format("s"), sub_url=sim.format("s-sub")),
+                     1280, 720, stream=StreamChoice.MAIN)  # the tile chose main
+    small.configure(width=320, height=180)
+    big = eng.open(Source(id="b", url=sim.format("b")), 1280, 720)
+    for c in (small, big):
+        wait_for(c.latest, timeout=15)
+    gov = eng.governor
+    assert gov is not None
+    levels = [gov.tick(gui_lag_s=1.0, now=time.monotonic() + i) for i in range(4)]
+    assert levels == [1, 3, 4, 4]  # sub, (no tours) keyframes for small, large at half rate
+    assert small.degradation == Degradation(sub=True, keyframes=True)
+    assert small.effective_mode is DecodeMode.KEYFRAMES and small.badge() == "SUB KEYFRAMES"
+    wait_for(lambda: small.latest() is not None and small.stream == "sub", timeout=5)
+    assert big.badge() == "12 fps" and big.max_fps == 12.5
+    report = gov.report()
+    assert report["level"] == 4 and report["step"] == "large tiles at half rate"
+    assert report["gui_lag_ms"] == 1000.0 and report["recent"][-1]["level"] == 4
+    # Half rate: about every other frame converted for the big tile.
+    before = big.health().converted_frames
+    deadline = time.monotonic() + 2.0
+    while time.monotonic() < deadline:
+        big.latest()
+        time.sleep(0.01)
+    converted = big.health().converted_frames - before
+    assert 15 <= converted <= 35, converted
+
+
+def test_hidden_tiles_are_left_out_and_protected_ones_come_last(engine_with_governor) -> None:
+    from tests.video.conftest import wait_for
+    from videowall.config.sources import Source
+    from videowall.core.stream_health import DecodeMode
+
+    eng = engine_with_governor
+    sim = "sim://gov2-{0}?size=320x180&fps=25&seconds=4&gop=25"
+    shown = eng.open(Source(id="p", url=sim.format("p")), 320, 180)
+    shown.protected = True
+    hidden = eng.open(Source(id="h", url=sim.format("h")), 320, 180, mode=DecodeMode.PAUSED)
+    wait_for(shown.latest, timeout=15)
+    assert shown.role is Role.PROTECTED and hidden.visible is False
+    gov = eng.governor
+    assert gov is not None
+    assert gov.tick(gui_lag_s=1.0, now=1e6) == 5  # only a protected tile: straight to it
+    assert shown.badge() == "12 fps"
+    assert hidden.effective_mode is DecodeMode.PAUSED

@@ -1,0 +1,278 @@
+"""The decode governor: when the PC cannot show everything, degrade on purpose, in order.
+
+Hidden tiles are paused already (their tiles ask for nothing). Past that, the governor
+applies the steps of `LADDER` one at a time, least important tiles first, and undoes them
+one at a time in reverse order when the budget allows again:
+
+1. small and tour tiles to their substream (where the camera has one);
+2. tour tiles to keyframes only (the newest keyframe shown, about one picture a second);
+3. small tiles to keyframes only;
+4. the other tiles at half their frame rate;
+5. protected tiles (maximised, focused, on an alarm screen) at half their frame rate.
+
+It degrades after `degrade_after_s` of pressure (tiles painting less than their frame rate,
+decoders behind their source, or the GUI thread's event loop lagging) and recovers a step
+after `recover_after_s` of slack (nothing behind, no lag, and enough idle CPU for what the
+step would cost again, estimated from the decode time per frame); each change is given
+`settle_s` before the next judgement, and a recovery that brings the pressure back within
+`flap_window_s` doubles the wait before the next one. Steps that would change no tile are
+passed over. Qt-free and clock-free: `update()` takes the time and a `Budget`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+log = logging.getLogger(__name__)
+
+
+class Role(StrEnum):
+    """How much a tile matters, least first: the order the ladder takes them in."""
+
+    TOUR = "tour"
+    SMALL = "small"  # up to the substream size (EngineSettings.sub_max_width/height)
+    LARGE = "large"
+    PROTECTED = "protected"  # maximised, focused, or on an alarm screen: degraded last
+
+
+class Action(StrEnum):
+    SUB = "sub"
+    KEYFRAMES = "keyframes"
+    HALF_RATE = "half-rate"
+
+
+@dataclass(frozen=True)
+class Step:
+    action: Action
+    roles: frozenset[Role]
+    text: str
+
+
+LADDER: tuple[Step, ...] = (
+    Step(Action.SUB, frozenset({Role.SMALL, Role.TOUR}), "small and tour tiles on substreams"),
+    Step(Action.KEYFRAMES, frozenset({Role.TOUR}), "tour tiles on keyframes only"),
+    Step(Action.KEYFRAMES, frozenset({Role.SMALL}), "small tiles on keyframes only"),
+    Step(Action.HALF_RATE, frozenset({Role.LARGE}), "large tiles at half rate"),
+    Step(Action.HALF_RATE, frozenset({Role.PROTECTED}), "protected tiles at half rate"),
+)
+
+
+@dataclass(frozen=True)
+class Degradation:
+    """What the governor took from one tile."""
+
+    sub: bool = False
+    keyframes: bool = False
+    rate_divisor: int = 1
+
+    @property
+    def degraded(self) -> bool:
+        return self.sub or self.keyframes or self.rate_divisor > 1
+
+    def badge(self, source_fps: float | None) -> str:
+        """The tile's badge: e.g. 'SUB', 'KEYFRAMES', '12 fps' ('' when not degraded)."""
+        parts = []
+        if self.sub:
+            parts.append("SUB")
+        if self.keyframes:
+            parts.append("KEYFRAMES")
+        elif self.rate_divisor > 1:
+            fps = (source_fps or 25.0) / self.rate_divisor
+            parts.append(f"{fps:.0f} fps")
+        return " ".join(parts)
+
+    def max_fps(self, source_fps: float | None) -> float | None:
+        if self.rate_divisor <= 1:
+            return None
+        return (source_fps or 25.0) / self.rate_divisor
+
+
+NONE = Degradation()
+
+
+def degradation(role: Role, level: int) -> Degradation:
+    """What the first `level` steps of the ladder take from a tile of `role`."""
+    sub = keyframes = False
+    divisor = 1
+    for step in LADDER[:level]:
+        if role not in step.roles:
+            continue
+        if step.action is Action.SUB:
+            sub = True
+        elif step.action is Action.KEYFRAMES:
+            keyframes = True
+        else:
+            divisor = 2
+    return Degradation(sub, keyframes, divisor)
+
+
+@dataclass(frozen=True)
+class TileLoad:
+    """One visible tile as the governor sees it."""
+
+    key: Hashable
+    role: Role
+    has_sub: bool = False  # its camera has a substream it is not on by its own choice
+    behind: bool | None = None  # painting less than it should (None: cannot tell now)
+    # CPU (cores) its stream's full-rate decoding costs: what keyframes-only saves.
+    decode_cores: float = 0.0
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What the machine and the wall are doing now."""
+
+    tiles: Sequence[TileLoad]
+    cpu_busy: float | None = None  # share of all cores busy over the last tick (0-1)
+    cores: int = 1
+    gui_lag_s: float | None = None  # the event loop's recent lag (a high percentile)
+    streams_behind: int = 0  # decoders not keeping up with their source
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Thresholds and waits; the defaults are what the wall uses."""
+
+    lag_high_s: float = 0.10  # pressure: the GUI thread this late
+    lag_low_s: float = 0.04  # slack: under this
+    behind_share: float = 0.10  # pressure: this share of judged tiles behind (at least 1)
+    headroom: float = 0.20  # slack: this share of the cores idle, plus the step's cost
+    degrade_after_s: float = 3.0
+    recover_after_s: float = 15.0
+    settle_s: float = 4.0  # after a change the meters need time (2 s windows)
+    flap_window_s: float = 60.0
+    max_recover_after_s: float = 120.0
+
+
+@dataclass
+class Change:
+    at: float
+    level: int
+    text: str
+
+
+@dataclass
+class Governor:
+    """The ladder's level (0: nothing degraded) and the timers that move it."""
+
+    policy: Policy = field(default_factory=Policy)
+    level: int = 0
+    reason: str = "nothing degraded"
+    changes: list[Change] = field(default_factory=list)  # the latest steps, for status
+    _pressure_since: float | None = None
+    _slack_since: float | None = None
+    _settled_at: float = -math.inf
+    _recovered_at: float = -math.inf
+    _recover_after: float | None = None
+
+    @property
+    def recover_after_s(self) -> float:
+        return self._recover_after or self.policy.recover_after_s
+
+    def degradation(self, role: Role) -> Degradation:
+        return degradation(role, self.level)
+
+    def update(self, budget: Budget, now: float) -> int:
+        """Judge the budget at `now`; returns the (possibly new) level."""
+        pressure = self._pressure(budget)
+        slack = None if pressure else self._slack(budget)
+        if now < self._settled_at:
+            return self.level
+        if pressure:
+            self._slack_since = None
+            self._pressure_since = self._pressure_since if self._pressure_since is not None \
+                else now
+            if now - self._pressure_since >= self.policy.degrade_after_s:
+                self._degrade(budget, now, pressure)
+        elif slack:
+            self._pressure_since = None
+            self._slack_since = self._slack_since if self._slack_since is not None else now
+            if now - self._slack_since >= self.recover_after_s and self.level > 0:
+                self._recover(budget, now, slack)
+        else:
+            self._pressure_since = self._slack_since = None
+        return self.level
+
+    # ---- judging ---------------------------------------------------------------------
+
+    def _pressure(self, budget: Budget) -> str:
+        judged = [t for t in budget.tiles if t.behind is not None]
+        behind = sum(1 for t in judged if t.behind)
+        if judged and behind >= max(1, math.ceil(self.policy.behind_share * len(judged))):
+            return f"{behind} of {len(judged)} tiles behind their frame rate"
+        if budget.streams_behind:
+            return f"{budget.streams_behind} stream(s) decoding slower than they arrive"
+        lag = budget.gui_lag_s
+        if lag is not None and lag > self.policy.lag_high_s:
+            return f"GUI thread {lag * 1000:.0f} ms late"
+        return ""
+
+    def _slack(self, budget: Budget) -> str:
+        lag = budget.gui_lag_s
+        if lag is not None and lag >= self.policy.lag_low_s:
+            return ""
+        if any(t.behind for t in budget.tiles):
+            return ""
+        if budget.cpu_busy is None:
+            return "nothing behind"
+        idle = budget.cores * (1.0 - budget.cpu_busy)
+        cost = self._undo_cost(budget, self.level - 1)
+        need = self.policy.headroom * budget.cores + cost
+        if idle < need:
+            return ""
+        return f"nothing behind, {idle:.1f} cores idle (step needs {need:.1f})"
+
+    def _undo_cost(self, budget: Budget, index: int) -> float:
+        """Cores that undoing step `index` would take again, as far as we know."""
+        if index < 0:
+            return 0.0
+        step = LADDER[index]
+        if step.action is not Action.KEYFRAMES:
+            return 0.0  # substreams and conversions: small, left to the hysteresis
+        return sum(t.decode_cores for t in budget.tiles if t.role in step.roles)
+
+    def _effective(self, index: int, tiles: Sequence[TileLoad]) -> bool:
+        step = LADDER[index]
+        affected = [t for t in tiles if t.role in step.roles]
+        if step.action is Action.SUB:
+            return any(t.has_sub for t in affected)
+        return bool(affected)
+
+    # ---- moving ----------------------------------------------------------------------
+
+    def _degrade(self, budget: Budget, now: float, why: str) -> None:
+        # The next step that changes a tile (steps that change none are passed over).
+        target = next((i + 1 for i in range(self.level, len(LADDER))
+                       if self._effective(i, budget.tiles)), None)
+        if target is None:
+            self.reason = f"nothing left to degrade ({why})"
+            self._pressure_since = None
+            self._settled_at = now + self.policy.settle_s
+            return
+        if now - self._recovered_at < self.policy.flap_window_s:
+            # The last recovery did not hold: wait twice as long before the next one.
+            self._recover_after = min(self.policy.max_recover_after_s,
+                                      2 * self.recover_after_s)
+        self._move(target, now, f"degraded: {LADDER[target - 1].text} ({why})")
+
+    def _recover(self, budget: Budget, now: float, why: str) -> None:
+        # Undo steps from the top until one that changes a tile is undone.
+        level = self.level
+        while level > 0:
+            level -= 1
+            if self._effective(level, budget.tiles):
+                break
+        self._recovered_at = now
+        self._move(level, now, f"recovered: no more {LADDER[level].text} ({why})")
+
+    def _move(self, level: int, now: float, text: str) -> None:
+        self.level = level
+        self.reason = text
+        self._pressure_since = self._slack_since = None
+        self._settled_at = now + self.policy.settle_s
+        self.changes = [*self.changes[-19:], Change(now, level, text)]
+        log.warning("decode governor: level %d of %d: %s", level, len(LADDER), text)
