@@ -8,6 +8,7 @@ from pathlib import Path
 from videowall.config import Severity, Site
 from videowall.config.checks import unset_passwords_as_errors
 from videowall.config.loader import analyse_site
+from videowall.config.sources import url_scheme
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -16,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Validate a site file (and its layout and zone files). Prints every "
         "error and warning as FILE:LINE: FIELD: MESSAGE; exit status 1 when there are errors. "
         "A valid file's panel tiles are then checked against the plugins found (known kind, "
-        "valid options), which imports the plugins.",
+        "valid options), which imports the plugins. A camera on srt:// is an error where "
+        "SRT cannot be received (Debian's GStreamer SRT elements missing).",
     )
     p.add_argument("site", type=Path, help="site YAML file")
     p.add_argument("--no-plugins", action="store_true",
@@ -35,15 +37,30 @@ def run(args: argparse.Namespace) -> int:
     if errors or site is None:
         print(f"{len(errors)} error(s) in {args.site}")
         return 1
+    problems = transport_problems(site)
     if not args.no_plugins:
-        problems = panel_problems(site)
-        for problem in problems:
-            print(f"{args.site}: error: {problem}")
-        if problems:
-            print(f"{len(problems)} error(s) in {args.site}")
-            return 1
+        problems += panel_problems(site)
+    for problem in problems:
+        print(f"{args.site}: error: {problem}")
+    if problems:
+        print(f"{len(problems)} error(s) in {args.site}")
+        return 1
     print(f"{args.site}: ok" + (f" ({len(diagnostics)} warning(s))" if diagnostics else ""))
     return 0
+
+
+def transport_problems(site: Site) -> list[str]:
+    """Cameras this machine cannot receive: SRT needs Debian's GStreamer (see video/relay.py)."""
+    srt = [(index, camera) for index, camera in enumerate(site.cameras)
+           if any(url_scheme(url) == "srt" for url in (camera.url, camera.sub_url) if url)]
+    if not srt:
+        return []
+    from videowall.video.relay import srt_support
+
+    support = srt_support()
+    if support.ok:
+        return []
+    return [f"cameras[{index}] ({camera.id}): {support.reason}" for index, camera in srt]
 
 
 def panel_problems(site: Site) -> list[str]:

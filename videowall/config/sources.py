@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from videowall.config.srt_url import parse_srt_url
+
 NETWORK_SCHEMES = frozenset(
     {"rtsp", "rtsps", "rtmp", "rtmps", "srt", "udp", "tcp", "rtp", "http", "https"}
 )
@@ -29,6 +31,8 @@ _ID_RE = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 _SCHEME_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
 _AUTHORITY_END = "/?#"
 _SPACE = re.compile(r"\s")
+# Secrets carried in a URL's query rather than its user info (SRT's passphrase).
+_SECRET_QUERY = re.compile(r"([?&]passphrase=)[^&#\s]*", re.IGNORECASE)
 
 
 class MissingPasswordError(LookupError):
@@ -143,6 +147,9 @@ def check_url(url: str) -> str:
         # the password from the path.
         raise ValueError("'@' after the host: write it as %40 in a path, and percent-encode "
                          "'/', '?' and '#' in a user name or password (%2F, %3F, %23)")
+    if scheme == "srt":
+        parse_srt_url(url)  # mode, latency, passphrase...: raises with the reason
+        return url
     port = parts.port_text or None  # "host:" has no port, as in FFmpeg
     if port is not None and (not port.isdigit() or not port.isascii() or int(port) > 65535):
         raise ValueError("bad port in URL: it must be a number from 0 to 65535")
@@ -158,6 +165,8 @@ SourceUrl = Annotated[str, AfterValidator(check_url)]
 
 def mask_url(text: str) -> str:
     """Replace the password of every URL in `text` by ***, safe for logs and screens.
+
+    An SRT passphrase (`?passphrase=` or `&passphrase=`) is masked the same way.
 
     `text` may be a URL or free text holding URLs (an FFmpeg error, a log line); a URL
     runs to the next white space. Its user info ends at its last '@' (FFmpeg's rule, so
@@ -179,7 +188,7 @@ def mask_url(text: str) -> str:
             out.append(text[pos:start])
             pos = start
     out.append(text[pos:])
-    return "".join(out)
+    return _SECRET_QUERY.sub(rf"\g<1>{MASK}", "".join(out))
 
 
 def scrub(text: str, *secrets: str | None) -> str:
@@ -330,6 +339,10 @@ class Source(BaseModel):
                 pw_in_url = split_url(url).password
                 if pw_in_url:
                     out.append(pw_in_url)
+                if url_scheme(url) == "srt":
+                    passphrase = parse_srt_url(url).passphrase  # valid: checked on load
+                    if passphrase:
+                        out.append(passphrase)
         return tuple(out)
 
 

@@ -1,18 +1,22 @@
-"""Real-time pacing of files and simulated clips, so they play like a live camera."""
+"""Real-time pacing of files, simulated clips and HLS, so they play like a live camera."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import av
 
 
 class Pacer:
-    """Plays files and simulated clips in real time, like a camera, across loops."""
+    """Plays files and simulated clips in real time, like a camera, across loops; and HLS,
+    whose segments arrive whole, at the pace of its timestamps."""
 
-    def __init__(self, stop: threading.Event, frame_duration: float) -> None:
+    def __init__(self, stop: threading.Event, frame_duration: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self._stop = stop
+        self._clock = clock
         self._frame_duration = frame_duration
         self._origin: float | None = None  # monotonic time of stream time 0
         self._offset = 0.0  # stream time added by earlier loops
@@ -25,7 +29,7 @@ class Pacer:
             return
         container.seek(int(seconds / float(stream.time_base)), stream=stream, backward=True)
         self._skip_until = seconds
-        self._origin = time.monotonic() - seconds
+        self._origin = self._clock() - seconds
 
     def skipping(self, t: float | None) -> bool:
         """True for frames decoded only to reach the start position."""
@@ -42,9 +46,12 @@ class Pacer:
             return True  # still decoding up to the start position: no waiting
         t += self._offset
         self._last = max(self._last, t)
-        now = time.monotonic()
-        if self._origin is None or now - (self._origin + t) > 1.0:
-            self._origin = now - t  # first packet, or far behind (e.g. machine was busy)
+        now = self._clock()
+        if self._origin is None or abs(now - (self._origin + t)) > 1.0:
+            # First packet, far behind (the machine was busy, a live source was late), or
+            # far ahead: a timestamp jump (an HLS discontinuity) must not hold the stream
+            # back for as long as it jumped.
+            self._origin = now - t
         delay = self._origin + t - now
         return delay <= 0 or not self._stop.wait(delay)
 
