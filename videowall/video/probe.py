@@ -43,8 +43,14 @@ class ProbeResult:
 
 def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None = None,
           width: int = 640, height: int = 360) -> ProbeResult:
-    """Decode `source` for `seconds`; stop early on a permanent failure with no frames."""
-    engine = StreamEngine(settings or EngineSettings())
+    """Decode `source` for `seconds` from its first frame; stop early on a permanent failure.
+
+    The wait for the first frame is the open's own (its open timeout), not part of
+    `seconds`: a short probe of a slow link must not end before the link could answer.
+    """
+    settings = settings or EngineSettings()
+    engine = StreamEngine(settings)
+    first_frame_by = max(seconds, settings.tuning.open_timeout_s + 1.0)
     errors: list[str] = []
     try:
         consumer = engine.open(source, width, height)
@@ -52,11 +58,18 @@ def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None 
         frames, first_decoded = 0, None
         health = consumer.health()
         noted: tuple[StreamState, str] | None = None
-        while time.monotonic() - start < seconds:
+        first_at: float | None = None
+        while True:
+            now = time.monotonic()
+            if first_at is not None and now - first_at >= seconds:
+                break
+            if first_at is None and now - start >= first_frame_by:
+                break
             time.sleep(0.05)
             health = consumer.health()
             if health.decoded_frames and first_decoded is None:
                 first_decoded = health.decoded_frames
+                first_at = time.monotonic()
             if health.reason and health.state in (StreamState.FAILED, StreamState.RECONNECTING):
                 text = health.reason
                 if health.last_error and health.last_error not in health.reason:
