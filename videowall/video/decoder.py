@@ -6,8 +6,6 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import av
@@ -16,67 +14,25 @@ from videowall.config.sources import SIM_SCHEME, MissingPasswordError, Source, u
 from videowall.core.stream_health import DecodeMode, StreamHealth, StreamState
 from videowall.video.accounts import AccountGate, Ticket, Wait, account_of
 from videowall.video.clipgen import ClipCancelledError
+from videowall.video.engine_settings import EngineSettings
 from videowall.video.failures import Failure, StreamError, check_host, classify
-from videowall.video.frames import Frame, FrameSlot, OutputSpec
+from videowall.video.frames import Frame, OutputSpec
 from videowall.video.interrupt import Interrupt, bind, install, pyav_timeouts
 from videowall.video.klv_tap import KlvTap
-from videowall.video.meters import RateMeter
-from videowall.video.open_options import OpenTuning, open_options, socket_timeout_s
+from videowall.video.meters import RateMeter, ema
+from videowall.video.open_options import open_options, socket_timeout_s
+from videowall.video.outputs import FrameCallback, Outputs
 from videowall.video.pacer import Pacer
 from videowall.video.relay import SrtRelay, waiting_for
-from videowall.video.scaler import Scaler
 from videowall.video.sim import ensure_clip
 
 log = logging.getLogger(__name__)
 install()  # PyAV's interrupt callback reads the engine's clock (see interrupt.py)
-FrameCallback = Callable[[], None]
+__all__ = ["Decoder", "EngineSettings", "FrameCallback", "PREPARING_CLIP", "NO_DATA",
+           "sender_clock"]  # EngineSettings and FrameCallback: their old home, still imported
 PREPARING_CLIP = "preparing simulated clip"  # the reason shown while a sim clip is encoded
 NO_DATA = "no data for"  # how a stall's reason starts; the seconds keep counting after it
 _CLOSE_S = 1.0  # closing a container (RTSP TEARDOWN) may not block longer than this
-
-
-@dataclass(frozen=True)
-class EngineSettings:
-    """Tuning for every decoder of an engine."""
-
-    tuning: OpenTuning = field(default_factory=OpenTuning)  # io_timeout_s = stall timeout
-    # Past open_timeout_s without a first frame, or io_timeout_s without a packet once
-    # live, the blocked FFmpeg call is interrupted and the stream reconnects.
-    stall_warn_s: float = 2.0  # no packet this long: show STALLED (reconnect at io_timeout_s)
-    retry_base_s: float = 0.25
-    retry_cap_s: float = 4.0
-    # Errors that retrying rarely fixes (401, 404, an unknown codec, an unset password
-    # variable) are retried every this many seconds, no sooner. Login attempts are limited
-    # per camera account (host + user) across the engine: after a 401 none for this long,
-    # whatever the number of streams, tiles or decoders (see accounts.py).
-    retry_permanent_s: float = 30.0
-    decoder_threads: int = 1  # more streams than cores: one thread each (see README)
-    # FFmpeg's interrupt callback during reads takes the GIL at every socket read (a few
-    # times per RTP packet): it ends stalls and trickles on time and stops a blocked read
-    # at once, at the price of GIL traffic (docs/architecture.md, "Decode threads or
-    # processes"). Off: only the open is bounded that way; live reads rely on the socket
-    # timeout, and a stop waits for the next packet.
-    interrupt_reads: bool = True
-    # The decode governor (video/governor.py): degrade on purpose when the PC cannot show
-    # everything. Off by default (tests, benchmarks, tools); the wall turns it on.
-    governor: bool = False
-    linger_s: float = 2.0  # keep an unused decoder this long (layout switches reuse it)
-    sub_max_width: int = 960  # AUTO picks the substream for boxes up to this size
-    sub_max_height: int = 540
-    max_bad_packets: int = 100  # consecutive undecodable packets before reconnecting
-    # Files and sim clips play in real time like cameras; benchmarks turn this off to
-    # measure how fast the engine can go.
-    pace_files: bool = True
-
-
-@dataclass
-class _Listener:
-    spec: OutputSpec
-    mode: DecodeMode
-    callback: FrameCallback | None
-    last_seq: int = 0
-    max_fps: float | None = None  # the governor's cap on frames converted for it
-    taken: RateMeter = field(default_factory=RateMeter)  # frames this consumer took (painted)
 
 
 class Decoder:
@@ -94,9 +50,7 @@ class Decoder:
         self._secrets = source.secrets()
         self._masked = source.masked(sub)  # health() is read often: mask the URL once
         self._lock = threading.Lock()
-        self._listeners: dict[int, _Listener] = {}
-        self._slots: dict[OutputSpec, FrameSlot] = {}
-        self._mode = DecodeMode.PAUSED
+        self._outputs = Outputs(self._lock)  # the consumers, their slots and scalers
         self._stop = threading.Event()
         # Ends blocking FFmpeg calls of this decoder's thread on a deadline or on stop().
         self._interrupt = Interrupt()
@@ -108,7 +62,6 @@ class Decoder:
         self._size: tuple[int, int] | None = None
         self._source_fps: float | None = None
         self._decoded = RateMeter()
-        self._delivered = RateMeter()
         self._bitrate = RateMeter()
         self._kf_interval: int | None = None
         self._since_key = 0
@@ -119,19 +72,12 @@ class Decoder:
         self._next_retry_at: float | None = None
         self._reconnects = 0
         self._decoded_total = 0
-        self._delivered_seq = 0  # newest frame taken by any consumer: counted once per stream
-        # Counters of slots that no longer exist: dropped, capped, converted.
-        self._gone = [0, 0, 0]
         self._last_key_at: float | None = None
-        # Decode thread CPU per decoded frame and per converted frame (EMA, seconds).
+        # Decode thread CPU per decoded frame (EMA, seconds).
         self._decode_cpu: float | None = None
-        self._convert_cpu: float | None = None
         self._realtime: float | None = None  # wall clock of pts 0 (RTCP sender reports), s
         self._latency: float | None = None  # capture to decoded, when the sender's clock is known
-        self._callback_errors: set[int] = set()
         self._session_frames = 0
-        # Decode thread only: one scaler pair per output size, kept across frames.
-        self._scalers: dict[OutputSpec, Scaler] = {}
         self.klv = KlvTap(source.id)  # the source's drone metadata (ST 0601), if it sends any
         self._relay = SrtRelay(source.id)  # receives srt:// (a process only while in use)
         stream = "sub" if sub else "main"
@@ -161,92 +107,27 @@ class Decoder:
 
     def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
                callback: FrameCallback | None, max_fps: float | None = None) -> None:
-        with self._lock:
-            self._listeners[cid] = _Listener(spec, mode, callback, max_fps=max_fps)
-            self._slots.setdefault(spec, FrameSlot())
-            self._recompute_locked()
+        self._outputs.attach(cid, spec, mode, callback, max_fps)
 
     def update(self, cid: int, *, spec: OutputSpec | None = None,
                mode: DecodeMode | None = None, max_fps: float | None | bool = False) -> None:
         """Change a consumer's size, mode or frame-rate cap (`max_fps` False: unchanged)."""
-        with self._lock:
-            listener = self._listeners.get(cid)
-            if listener is None:
-                return
-            if spec is not None and spec != listener.spec:
-                previous = self._slots.get(listener.spec)
-                listener.spec = spec
-                listener.last_seq = 0
-                if spec not in self._slots:
-                    slot = self._slots[spec] = FrameSlot()
-                    # Hand over the last picture (other size) so a resized tile is never
-                    # blank while it waits for the next decoded frame.
-                    last = previous.peek() if previous else None
-                    if last is not None:
-                        slot.put(last, handed_over=True)
-            if mode is not None:
-                listener.mode = mode
-            if max_fps is not False:
-                listener.max_fps = float(max_fps) if max_fps else None
-            self._recompute_locked()
+        self._outputs.update(cid, spec=spec, mode=mode, max_fps=max_fps)
 
     def detach(self, cid: int) -> int:
         """Remove a consumer; returns how many remain."""
-        with self._lock:
-            self._listeners.pop(cid, None)
-            self._recompute_locked()
-            return len(self._listeners)
-
-    def _recompute_locked(self) -> None:
-        wanted = {lst.spec for lst in self._listeners.values()}
-        for spec in [s for s in self._slots if s not in wanted]:
-            gone = self._slots.pop(spec)
-            self._gone[0] += gone.dropped
-            self._gone[1] += gone.capped
-            self._gone[2] += gone.converted
-        # A slot shared by several consumers converts for the least capped of them.
-        caps: dict[OutputSpec, float] = {}  # 0: uncapped, which wins over any cap
-        for lst in self._listeners.values():
-            fps, held = lst.max_fps or 0.0, caps.get(lst.spec)
-            if held is None or (held and (not fps or fps > held)):
-                caps[lst.spec] = fps
-        for spec, slot in self._slots.items():
-            fps = caps.get(spec, 0.0)
-            slot.min_interval = 1.0 / fps if fps else 0.0
-        self._mode = max(
-            (lst.mode for lst in self._listeners.values()),
-            key=lambda m: m.rank, default=DecodeMode.PAUSED,
-        )
+        return self._outputs.detach(cid)
 
     def take(self, cid: int) -> Frame | None:
         """The newest frame for consumer `cid` if it has not seen it yet."""
-        with self._lock:
-            listener = self._listeners.get(cid)
-            slot = self._slots.get(listener.spec) if listener else None
-            if listener is None or slot is None:
-                return None
-            frame = slot.take(listener.last_seq)
-            if frame is not None:
-                now = time.monotonic()
-                listener.last_seq = frame.seq
-                listener.taken.add(now)
-                if frame.seq > self._delivered_seq:
-                    # Per stream, not per tile: two tiles showing one frame count it once.
-                    self._delivered_seq = frame.seq
-                    self._delivered.add(now)
-            return frame
+        return self._outputs.take(cid)
 
     def painted_fps(self, cid: int) -> float:
         """Frames consumer `cid` took per second (what its tile painted)."""
-        with self._lock:
-            listener = self._listeners.get(cid)
-            return listener.taken.rate(time.monotonic()) if listener else 0.0
+        return self._outputs.painted_fps(cid)
 
     def peek(self, cid: int) -> Frame | None:
-        with self._lock:
-            listener = self._listeners.get(cid)
-            slot = self._slots.get(listener.spec) if listener else None
-            return slot.peek() if slot else None
+        return self._outputs.peek(cid)
 
     def health(self) -> StreamHealth:
         now = time.monotonic()
@@ -264,7 +145,7 @@ class Decoder:
             retry = None
             if self._next_retry_at is not None:
                 retry = max(0.0, self._next_retry_at - now)
-            slots = self._slots.values()
+            out = self._outputs.counts_locked(now)
             decode_ms = self._decode_cpu * 1000 if self._decode_cpu is not None else None
             return StreamHealth(
                 source_id=self.source.id, url=self._masked,
@@ -273,20 +154,19 @@ class Decoder:
                 width=self._size[0] if self._size else None,
                 height=self._size[1] if self._size else None,
                 source_fps=self._source_fps, decoded_fps=self._decoded.rate(now),
-                delivered_fps=self._delivered.rate(now),
+                delivered_fps=out.delivered_fps,
                 bitrate_kbps=self._bitrate.rate(now) * 8 / 1000,
                 keyframe_interval=self._kf_interval, time_to_first_frame=self._ttff,
                 live_for=now - self._live_at if self._live_at is not None else None,
                 last_frame_age=now - self._last_frame_at if self._last_frame_at else None,
                 reconnects=self._reconnects,
-                dropped_frames=self._gone[0] + sum(s.dropped for s in slots),
-                capped_frames=self._gone[1] + sum(s.capped for s in slots),
-                converted_frames=self._gone[2] + sum(s.converted for s in slots),
-                decoded_frames=self._decoded_total, consumers=len(self._listeners),
-                next_retry_in=retry, last_error=self._last_error, mode=self._mode,
+                dropped_frames=out.dropped, capped_frames=out.capped,
+                converted_frames=out.converted,
+                decoded_frames=self._decoded_total, consumers=out.consumers,
+                next_retry_in=retry, last_error=self._last_error, mode=self._outputs.mode,
                 keyframe_age=now - self._last_key_at if self._last_key_at else None,
                 latency=self._latency, decode_ms=decode_ms,
-                convert_ms=self._convert_cpu * 1000 if self._convert_cpu is not None else None,
+                convert_ms=out.convert_ms,
             )
 
     # ---- the decode thread ----------------------------------------------------------
@@ -507,7 +387,7 @@ class Decoder:
                             self._kf_interval = self._since_key
                         self._since_key = 0
                     self._since_key += 1
-                mode = self._mode
+                mode = self._outputs.mode
                 if mode is DecodeMode.PAUSED:
                     need_key = True  # resuming must start on a keyframe: jump to live
                     if self._state is not StreamState.LIVE:
@@ -534,7 +414,7 @@ class Decoder:
                     continue
                 bad = 0
                 if frames:
-                    self._decode_cpu = _ema(self._decode_cpu,
+                    self._decode_cpu = ema(self._decode_cpu,
                                             (time.thread_time() - cpu) / len(frames))
                 for frame in frames:
                     if clock is not None and clock.skipping(frame.time):
@@ -573,40 +453,8 @@ class Decoder:
                 self._latency = latency
             self._seq += 1
             seq = self._seq
-            # Only outputs whose last picture was taken get this one: converting frames
-            # nobody will paint cost a third of the CPU of an overloaded wall.
-            ready = [(spec, slot) for spec, slot in self._slots.items() if slot.ready(now)]
-            specs = {spec for spec, _ in ready}
-            specs.update(spec for spec, slot in self._slots.items() if slot.overdue(now))
-            callbacks = [(cid, lst.callback) for cid, lst in self._listeners.items()
-                         if lst.callback is not None and lst.spec in specs]
-            kept = len(self._slots)
-        if len(self._scalers) > kept + 8:
-            with self._lock:
-                live = set(self._slots)
-            self._scalers = {k: v for k, v in self._scalers.items() if k in live}
-        if ready:
-            cpu = time.thread_time()
-            for spec, slot in ready:
-                scaler = self._scalers.get(spec)
-                if scaler is None:
-                    scaler = self._scalers[spec] = Scaler()
-                image = scaler.convert(frame, spec)
-                slot.put(Frame(image, seq, frame.width, frame.height, frame.time, now, keyframe))
-            self._convert_cpu = _ema(self._convert_cpu,
-                                     (time.thread_time() - cpu) / len(ready))
-        for cid, callback in callbacks:
-            try:
-                callback()
-            except Exception:  # noqa: BLE001 - a consumer's bug must not stop the decoder
-                if cid not in self._callback_errors:
-                    self._callback_errors.add(cid)
-                    log.exception("frame callback of consumer %d failed", cid)
-
-
-def _ema(old: float | None, value: float, weight: float = 0.1) -> float:
-    """Exponential moving average; the first value starts it."""
-    return value if old is None else old + weight * (value - old)
+            due = self._outputs.due_locked(now)
+        self._outputs.deliver(frame, seq, now, keyframe, due)
 
 
 def sender_clock(container: av.container.InputContainer) -> float | None:

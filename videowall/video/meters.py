@@ -40,3 +40,8 @@ class RateMeter:
         self._events.clear()
         self._sum = 0.0
         self._first = None
+
+
+def ema(old: float | None, value: float, weight: float = 0.1) -> float:
+    """Exponential moving average; the first value starts it."""
+    return value if old is None else old + weight * (value - old)
