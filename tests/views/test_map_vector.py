@@ -11,7 +11,7 @@ from tests.osm.conftest import LAT, LON, write_extract, write_geojson
 from tests.osm.test_osm import _mbtiles
 from videowall.core import palette
 from videowall.core.geo import to_mercator
-from videowall.views.map import vector
+from videowall.views.map import vector, vector_grid, vector_prepared
 from videowall.views.map_tile import MapTile
 
 
@@ -93,12 +93,12 @@ def test_vector_mbtiles_are_refused(city_map: MapTile, tmp_path: Path) -> None:
 def test_tiles_cover_the_view_and_labels_follow_the_streets(tmp_path: Path) -> None:
     from videowall.osm.cache import load_basemap
 
-    prep = vector.Prepared(load_basemap(write_extract(tmp_path / "c.osm.pbf")))
+    prep = vector_prepared.Prepared(load_basemap(write_extract(tmp_path / "c.osm.pbf")))
     labels = prep.labels(18.0)
     assert labels.text == ["Mannerheimintie"] and abs(labels.angle[0]) < 1  # along it
-    keys = vector.visible_tiles(QRectF(0, 0, 1000, 1000), 16.0)
+    keys = vector_grid.visible_tiles(QRectF(0, 0, 1000, 1000), 16.0)
     assert keys and all(k[0] == 16000 for k in keys)
     union = QRectF()
     for k in keys:
-        union = union.united(vector.tile_rect(k))
+        union = union.united(vector_grid.tile_rect(k))
     assert union.contains(QRectF(0, 0, 1000, 1000))

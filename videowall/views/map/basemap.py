@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from videowall.core.geo import EARTH_RADIUS
 from videowall.osm.files import BasemapKind, basemap_kind, mbtiles_format, vector_files
-from videowall.views.map import vector
+from videowall.views.map import vector_grid
 from videowall.views.map.vector import VectorTiles, open_vector, release_vector
 
 WORLD = 2 * math.pi * EARTH_RADIUS  # width of the Web Mercator square in metres
@@ -265,7 +265,7 @@ class BasemapItem(pg.GraphicsObject):
         if box is not None and box.width() > 1:
             # From the view and the box's own width: pyqtgraph's pixel size lags a layout.
             units_per_px = view.width() / box.width()
-        exact = vector.level_key(vector.level_for(units_per_px))
+        exact = vector_grid.level_key(vector_grid.level_for(units_per_px))
         now = time.monotonic()
         if exact != self._seen_level:
             self._seen_level, self._seen_at = exact, now
@@ -274,16 +274,16 @@ class BasemapItem(pg.GraphicsObject):
         if self._level is None or now - self._seen_at >= self.STILL_S:
             self._level = exact
         level = self._level / 1000
-        shown = vector.visible_tiles(view, level)
+        shown = vector_grid.visible_tiles(view, level)
         if not shown:  # far too many tiles at that level (a zoom far out): take the new one
             self._level, level = exact, exact / 1000
-            shown = vector.visible_tiles(view, level)
+            shown = vector_grid.visible_tiles(view, level)
         if not shown:
             self._set_visible([], [])
             return True  # (a view not laid out yet) look again
-        ring = [k for k in vector.visible_tiles(view, level, margin=1) if k not in set(shown)]
+        ring = [k for k in vector_grid.visible_tiles(view, level, margin=1) if k not in set(shown)]
         source.request(id(self), shown + ring)
-        self._set_visible(shown, [vector.tile_rect(k) for k in shown])
+        self._set_visible(shown, [vector_grid.tile_rect(k) for k in shown])
         self.missing = sum(source.tile(k) is None for k in shown)
         return bool(self.missing) or self._level != exact
 
@@ -308,13 +308,13 @@ class BasemapItem(pg.GraphicsObject):
     def _paint_vector(self, p: QPainter, source: VectorTiles) -> None:
         if not self.visible:
             return
-        size = vector.tile_size(self.visible[0][0] / 1000)
-        scale = abs(p.transform().m11()) * size / vector.TILE_PX
+        size = vector_grid.tile_size(self.visible[0][0] / 1000)
+        scale = abs(p.transform().m11()) * size / vector_grid.TILE_PX
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, abs(scale - 1) > 0.01)
         levels: list[int] | None = None
         for key in self.visible:
             image = source.tile(key)
-            rect = vector.tile_rect(key)
+            rect = vector_grid.tile_rect(key)
             if image is not None:
                 _blit(p, rect, image)
                 continue
@@ -323,14 +323,14 @@ class BasemapItem(pg.GraphicsObject):
             for other in levels:
                 if other == key[0]:
                     continue
-                stand_ins = vector.visible_tiles(rect, other / 1000, limit=16)
+                stand_ins = vector_grid.visible_tiles(rect, other / 1000, limit=16)
                 found = [(k, im) for k in stand_ins if (im := source.tile(k)) is not None]
                 if found:
                     p.save()
                     p.setClipRect(rect)
                     p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
                     for k, im in found:
-                        _blit(p, vector.tile_rect(k), im)
+                        _blit(p, vector_grid.tile_rect(k), im)
                     p.restore()
                     break
 
