@@ -20,6 +20,7 @@ from videowall.config.templates import (
     parse_template,
     template_grid,
 )
+from videowall.config.thermal import TileThermal
 from videowall.core.stream_health import Fit, StreamChoice
 
 _CONTENT = ("camera", "tour", "map", "panel", "alarm")
@@ -161,6 +162,8 @@ class Tile(BaseModel):
     alarm: AlarmCard | None = None
     fit: Fit = Fit.CONTAIN
     stream: StreamChoice = StreamChoice.AUTO
+    thermal: TileThermal | None = Field(None, description="the tile's own thermal palette or "
+                                        "stretch over its camera's")
     row: int | None = Field(None, ge=0)
     col: int | None = Field(None, ge=0)
     rowspan: int = Field(1, ge=1)
@@ -192,6 +195,8 @@ class Tile(BaseModel):
         given = [name for name in _CONTENT if getattr(self, name) is not None]
         if len(given) > 1:
             raise ValueError(f"a tile shows one thing, not {' and '.join(given)}")
+        if self.thermal is not None and self.camera is None:
+            raise ValueError("thermal is for camera tiles (a tour shows each camera's own)")
         return self
 
     @property

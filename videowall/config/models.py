@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from videowall.config.diagnostics import format_loc
 from videowall.config.geo import covers, geometry_from_geojson, geometry_to_geojson
 from videowall.config.sources import Source, SourceUrl, Transport, mask_url
+from videowall.config.thermal import ThermalSettings
 from videowall.core.geo import BBox
 
 # The same rule as Source.id, so that every camera id is also a valid source id.
@@ -84,6 +85,8 @@ class Camera(BaseModel):
     password_env: str | None = None
     unit: UnitId | None = Field(
         None, description="The unit (its id on the situation bus) this camera moves with.")
+    thermal: ThermalSettings | None = Field(
+        None, description="A thermal camera: its palette, contrast stretch and hot-spot watch.")
 
     @field_validator("unit")
     @classmethod
