@@ -30,7 +30,7 @@ from videowall.video.decoder import EngineSettings
 from videowall.video.engine import StreamEngine
 
 PRESETS = {"1080p": (1920, 1080), "720p": (1280, 720), "360p": (640, 360)}
-TARGET_RATIO = 0.85  # engine / ceiling, printed, not asserted
+TARGET_RATIO = 0.9  # engine / ceiling, printed, not asserted
 LIVE_SHARE = 0.95  # a live stream passes when it delivers this share of its source fps
 Progress = Callable[[str], None]
 
