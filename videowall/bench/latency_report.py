@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from videowall.bench.latency import TRANSPORTS, VIEWERS, options_from_args, run_latency
+from videowall.bench.report import run_command
 from videowall.bench.screen import missing_tools
 
 
@@ -73,16 +72,5 @@ def format_table(summary: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        opts = options_from_args(args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    missing = missing_tools()
-    if missing:
-        print(f"error: bench latency needs {', '.join(missing)}", file=sys.stderr)
-        return 2
-    summary = run_latency(opts, lambda m: print(m, file=sys.stderr, flush=True))
-    print(format_table(summary))
-    print(json.dumps(summary, sort_keys=True))
-    return 0
+    return run_command(args, options_from_args, run_latency, format_table,
+                       missing=lambda: ", ".join(missing_tools()), needs="bench latency")

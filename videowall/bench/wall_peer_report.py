@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
-from videowall.bench.wall_peer import options_from_args, peer_ready, run_peer
+from videowall.bench.report import Progress, Summary, run_command
+from videowall.bench.wall_peer import PeerOptions, options_from_args, peer_ready, run_peer
 
 
 def _cell(value: Any) -> str:
@@ -43,20 +42,14 @@ def format_table(summary: dict[str, Any]) -> str:
     return "\n".join(out)
 
 
-def run(args: argparse.Namespace) -> int:
-    try:
-        opts = options_from_args(args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    missing = peer_ready()
-    if missing:
-        print(f"error: bench wall --peer needs {missing}", file=sys.stderr)
-        return 2
-    summary = run_peer(opts, lambda m: print(m, file=sys.stderr, flush=True))
+def _measure(opts: PeerOptions, progress: Progress) -> Summary:
+    summary = run_peer(opts, progress)
     for row in summary["rows"]:
         for name in ("videowall", opts.peer):
             row[name].pop("rects", None)
-    print(format_table(summary))
-    print(json.dumps(summary, sort_keys=True))
-    return 0
+    return summary
+
+
+def run(args: argparse.Namespace) -> int:
+    return run_command(args, options_from_args, _measure, format_table, missing=peer_ready,
+                       needs="bench wall --peer")
