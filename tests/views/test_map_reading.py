@@ -21,7 +21,7 @@ from videowall.core import palette
 from videowall.core.geo import BBox, to_mercator
 from videowall.situation.envelope import Envelope
 from videowall.situation.models import Incident, Unit
-from videowall.views.map.zones import FULL, NAME
+from videowall.views.map.zone_labels import FULL, NAME
 from videowall.views.map_tile import MapTile
 from videowall.views.situation_feed import SituationFeed
 from videowall.views.wall_view import key_name

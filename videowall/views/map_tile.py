@@ -39,7 +39,8 @@ from videowall.views.map.layer_worker import LayerWorker
 from videowall.views.map.legend import MapKey, ScaleBar, StatusLine
 from videowall.views.map.style import RISK_RANK, UNIT_STATUS_INDEX
 from videowall.views.map.units import UnitLayer
-from videowall.views.map.zones import ZONE_FILL, LabelUpdate, ZoneLayer, zone_path
+from videowall.views.map.zone_counter_job import LabelUpdate
+from videowall.views.map.zones import ZONE_FILL, ZoneLayer, zone_path
 from videowall.views.situation_feed import SituationFeed
 
 if TYPE_CHECKING:
