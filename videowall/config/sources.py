@@ -222,6 +222,8 @@ class SimSpec(BaseModel):
     label: str | None = Field(None, max_length=64)
     # A simulated drone: the (lat, lon) it circles; its clip is MPEG-TS with ST 0601 KLV.
     orbit: tuple[float, float] | None = None
+    # A thermal camera: grey, white hot (a fire-watch scene; a drone sees fires below it).
+    thermal: bool = False
 
     @field_validator("orbit")
     @classmethod
@@ -233,7 +235,8 @@ class SimSpec(BaseModel):
 
 def parse_sim_url(url: str) -> SimSpec:
     """Parse `sim://NAME?size=WxH&fps=N&seconds=N&codec=h264|hevc&gop=N&label=TEXT`
-    (`&orbit=LAT,LON` makes it a drone circling there, sending KLV)."""
+    (`&orbit=LAT,LON` makes it a drone circling there, sending KLV; `&thermal=1` a thermal
+    camera)."""
     parts = urlsplit(url)
     name = (parts.netloc + parts.path).strip("/")
     values: dict[str, object] = {"name": name}
@@ -256,10 +259,13 @@ def parse_sim_url(url: str) -> SimSpec:
             except ValueError:
                 raise ValueError(f"sim orbit must be LAT,LON, not {value!r}") from None
             values["orbit"] = (lat, lon)
+        elif key == "thermal":
+            if value not in ("0", "1"):
+                raise ValueError(f"sim thermal must be 1 or 0, not {value!r}")
+            values["thermal"] = value == "1"
         else:
-            raise ValueError(
-                f"unknown sim parameter {key!r} (size, fps, seconds, codec, gop, label, orbit)"
-            )
+            raise ValueError(f"unknown sim parameter {key!r} (size, fps, seconds, codec, gop, "
+                             "label, orbit, thermal)")
     return SimSpec.model_validate(values)
 
 

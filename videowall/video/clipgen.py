@@ -16,6 +16,7 @@ import numpy as np
 
 # Bump when the drawn content or encoder settings change, so cached clips are remade.
 CLIPGEN_VERSION = 3
+Scene = Callable[[int, int, int], np.ndarray]  # (index, total, fps) -> BGR frame
 
 
 class ClipCancelledError(Exception):
@@ -120,11 +121,13 @@ def encode_clip(
     path: Path, *, width: int, height: int, fps: int = 25, seconds: float = 10,
     codec: Literal["h264", "hevc"] = "h264", gop: int = 50, label: str = "", seed: int = 0,
     grain: int = 0, kbps: int | None = None, cancel: Callable[[], bool] | None = None,
+    scene: Scene | None = None,
 ) -> Path:
     """Encode a clip to `path` (.mp4, .mkv or .ts) atomically; returns `path`.
 
     `grain` adds sensor-like noise (0-255 scale) and `kbps` a constant camera bitrate, so
-    decoding costs what a real camera stream costs (benchmarks need both). When `cancel()`
+    decoding costs what a real camera stream costs (benchmarks need both). `scene` draws the
+    frames instead of the street scene (thermal clips: `thermal_clip.py`). When `cancel()`
     turns true, encoding stops within a frame and raises ClipCancelledError (nothing is left).
     """
     path = Path(path)
@@ -149,7 +152,8 @@ def encode_clip(
                     # A decoder being stopped must not sit in OpenCV code when the process
                     # exits: a daemon thread unwound there aborts the whole program.
                     raise ClipCancelledError(f"encoding {path.name} cancelled")
-                img = render_frame(background, movers, index, total, fps, label)
+                img = (scene(index, total, fps) if scene is not None
+                       else render_frame(background, movers, index, total, fps, label))
                 if noise:
                     # Zero-mean grain: add one noise frame, take another away.
                     cv2.add(img, noise[index % len(noise)], dst=img)

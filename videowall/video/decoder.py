@@ -17,6 +17,7 @@ from videowall.video.clipgen import ClipCancelledError
 from videowall.video.engine_settings import EngineSettings
 from videowall.video.failures import Failure, StreamError, check_host, classify
 from videowall.video.frames import Frame, OutputSpec
+from videowall.video.hotspot_watch import HotspotWatch
 from videowall.video.interrupt import Interrupt, bind, install, pyav_timeouts
 from videowall.video.klv_tap import KlvTap
 from videowall.video.meters import RateMeter, ema
@@ -79,6 +80,9 @@ class Decoder:
         self._latency: float | None = None  # capture to decoded, when the sender's clock is known
         self._session_frames = 0
         self.klv = KlvTap(source.id)  # the source's drone metadata (ST 0601), if it sends any
+        # The camera's hot-spot watch (the engine's, shared by its main and sub decoders):
+        # offered every decoded frame; swapped whole by the engine when the site changes.
+        self.watch: HotspotWatch | None = None
         self._relay = SrtRelay(source.id)  # receives srt:// (a process only while in use)
         stream = "sub" if sub else "main"
         self._thread = threading.Thread(
@@ -104,6 +108,11 @@ class Decoder:
     @property
     def alive(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def decoding(self) -> bool:
+        """Some consumer wants pictures (not all of them paused)."""
+        return self._outputs.mode is not DecodeMode.PAUSED
 
     def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
                callback: FrameCallback | None, max_fps: float | None = None) -> None:
@@ -455,6 +464,10 @@ class Decoder:
             seq = self._seq
             due = self._outputs.due_locked(now)
         self._outputs.deliver(frame, seq, now, keyframe, due)
+        watch = self.watch
+        if watch is not None:
+            # After the tiles got theirs: the watch looks at a few frames a second.
+            watch.offer(frame, now)
 
 
 def sender_clock(container: av.container.InputContainer) -> float | None:

@@ -44,6 +44,7 @@ class DroneStreamSpec:
     klv_hz: float = 10.0  # metadata sets per second (drones send 1 to 30)
     video: bool = True  # False: a KLV stream with no video (a broken encoder)
     au_cells: bool = False  # wrap each set in an ST 1402 metadata AU cell header
+    thermal: bool = False  # a thermal camera: grey ground, white-hot fires on it
 
 
 def write_drone_ts(target: str | Path, flight: Flight, seconds: float, *,
@@ -106,7 +107,9 @@ def write_drone_ts(target: str | Path, flight: Flight, seconds: float, *,
 
 def drone_clip_path(flight: Flight, seconds: float, spec: DroneStreamSpec) -> Path:
     """Where the clip of `flight` is cached: the name changes with anything in it."""
-    key = f"{DRONE_CLIP_VERSION}|{flight!r}|{seconds}|{spec!r}"
+    # Clips made before thermal drones existed keep their names: no encoding them again.
+    stream = repr(spec).replace(", thermal=False)", ")")
+    key = f"{DRONE_CLIP_VERSION}|{flight!r}|{seconds}|{stream}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir() / "sim" / f"drone-{flight.call_sign[:24]}-{digest}.ts"
 
@@ -162,6 +165,10 @@ class _Ground:
         for x in range(0, size, 128):
             cv2.line(texture, (x, 0), (x, size), (90, 90, 90), 6)
             cv2.line(texture, (0, x), (size, x), (90, 90, 90), 6)
+        self._ink = (255, 255, 255)
+        if spec.thermal:
+            texture = _thermal_ground(texture)
+            self._ink = (170, 170, 170)  # thermal cameras print text at mid grey: not hot
         self._texture = texture
         self._size = size
 
@@ -180,10 +187,26 @@ class _Ground:
         img = np.ascontiguousarray(self._texture[rows][:, cols])
         scale = max(0.4, h / 360 * 0.7)
         cv2.putText(img, self._flight.call_sign, (10, int(28 * scale)),
-                    cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), 2, cv2.LINE_AA)
+                    cv2.FONT_HERSHEY_SIMPLEX, scale, self._ink, 2, cv2.LINE_AA)
         if fc is not None:
             text = f"{fc.lat:.5f} {fc.lon:.5f}  {t:6.1f} s"
+            colour = self._ink if self._spec.thermal else (0, 255, 255)
             cv2.putText(img, text, (10, h - 12), cv2.FONT_HERSHEY_SIMPLEX, scale * 0.8,
-                        (0, 255, 255), 1, cv2.LINE_AA)
-        cv2.drawMarker(img, (w // 2, h // 2), (255, 255, 255), cv2.MARKER_CROSS, 24, 1)
+                        colour, 1, cv2.LINE_AA)
+        cv2.drawMarker(img, (w // 2, h // 2), self._ink, cv2.MARKER_CROSS, 24, 1)
         return img
+
+
+# Fires on the thermal ground (texture pixels, 0.5 m each): where they burn and how wide.
+_FIRES = ((700, 300, 12.0), (260, 820, 8.0))
+
+
+def _thermal_ground(texture: np.ndarray) -> np.ndarray:
+    """The ground as a thermal camera sees it: cool grey (25-90), two fires white hot."""
+    grey = cv2.cvtColor(texture, cv2.COLOR_BGR2GRAY).astype(np.float32) * 0.5 + 25.0
+    size = grey.shape[0]
+    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    for x, y, sigma in _FIRES:
+        blob = np.exp(-((xx - x) ** 2 + (yy - y) ** 2) / (2 * sigma ** 2))
+        grey += (250.0 - grey) * blob
+    return cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)

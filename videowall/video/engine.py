@@ -7,15 +7,20 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Mapping
 
 from videowall.config.sources import Source
+from videowall.config.thermal import HotspotSettings
+from videowall.core.hotspot_reading import HotspotReading
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
+from videowall.core.thermal_palettes import ThermalLook
 from videowall.klv.sensor import SensorState
 from videowall.video.accounts import AccountGate
 from videowall.video.budget import EngineGovernor
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
 from videowall.video.governor import NONE, Degradation, Role
+from videowall.video.hotspot_watch import HotspotWatch
 from videowall.video.klv_tap import best_of
 
 log = logging.getLogger(__name__)
@@ -42,6 +47,8 @@ class StreamEngine:
         self._gate = AccountGate(self.settings.retry_permanent_s)
         self._closed = False
         self._consumers: dict[int, Consumer] = {}  # open ones, for the governor
+        # Hot-spot watches per camera (source id), kept while the site keeps its settings.
+        self._watches: dict[str, HotspotWatch] = {}
         # The decode governor, when the settings ask for one; ticked on the consumers'
         # thread (a wall's GUI thread) by whoever drives them (views/video_tile.py).
         self.governor = EngineGovernor(self) if self.settings.governor else None
@@ -53,17 +60,18 @@ class StreamEngine:
     def open(
         self, source: Source, width: int, height: int, *, fit: Fit = Fit.CONTAIN,
         mode: DecodeMode = DecodeMode.FULL, stream: StreamChoice = StreamChoice.AUTO,
-        on_frame: FrameCallback | None = None,
+        on_frame: FrameCallback | None = None, look: ThermalLook | None = None,
     ) -> Consumer:
         """Start receiving frames of `source` scaled to fit `width` x `height`.
 
         `on_frame` is called from the decode thread whenever a new frame is ready; it
-        must only schedule work (e.g. post a Qt event), never paint.
+        must only schedule work (e.g. post a Qt event), never paint. `look`: a thermal
+        palette applied at that size in the decode thread (None: the picture as it is).
         """
         if self._closed:
             raise RuntimeError("engine is shut down")
-        return Consumer(self, next(self._ids), source, OutputSpec(width, height, fit), mode,
-                        stream, on_frame)
+        return Consumer(self, next(self._ids), source, OutputSpec(width, height, fit, look),
+                        mode, stream, on_frame)
 
     def _acquire(self, consumer: Consumer, sub: bool) -> Decoder:
         key = _key(consumer.source, sub)
@@ -73,6 +81,7 @@ class StreamEngine:
             decoder = self._decoders.get(key)
             if decoder is None:
                 decoder = Decoder(consumer.source, sub, self.settings, self._gate)
+                decoder.watch = self._watches.get(consumer.source.id)
                 self._decoders[key] = decoder
                 decoder.start()
             self._idle_since.pop(key, None)
@@ -134,6 +143,34 @@ class StreamEngine:
         with self._lock:
             decoders = list(self._decoders.values())
         return best_of(d.klv.snapshot() for d in decoders)
+
+    def watch_hotspots(self, settings: Mapping[str, HotspotSettings]) -> None:
+        """Watch these cameras' pictures for hot spots (source id -> settings), and no others.
+        A camera whose settings stay keeps its watch (and a standing alert)."""
+        with self._lock:
+            watches = {}
+            for source_id, wanted in settings.items():
+                kept = self._watches.get(source_id)
+                watches[source_id] = (kept if kept is not None and kept.settings == wanted
+                                      else HotspotWatch(wanted))
+            self._watches = watches
+            for decoder in self._decoders.values():
+                decoder.watch = watches.get(decoder.source.id)
+
+    def hotspot(self, source_id: str) -> HotspotReading | None:
+        """The camera's latest hot-spot reading; None when it is not watched, or not looked
+        at lately (no tile decodes it, or its stream is down)."""
+        watch = self._watches.get(source_id)
+        return watch.current(time.monotonic()) if watch is not None else None
+
+    def hotspots(self) -> dict[str, HotspotReading]:
+        """Per watched camera that a decoder is decoding now, its latest reading (any thread)."""
+        with self._lock:
+            decoding = {d.source.id for d in self._decoders.values() if d.decoding}
+            watches = [(k, w) for k, w in self._watches.items() if k in decoding]
+        now = time.monotonic()
+        found = ((source_id, watch.current(now)) for source_id, watch in watches)
+        return {source_id: reading for source_id, reading in found if reading is not None}
 
     def shutdown(self, timeout: float = 1.0) -> bool:
         """Stop every decoder; returns within `timeout` even if a server is stalled.
@@ -315,6 +352,22 @@ class Consumer:
         """The source's drone metadata (ST 0601 KLV) as the decoder last lined it up."""
         return self._decoder.klv.snapshot()
 
+    def hotspot(self) -> HotspotReading | None:
+        """The camera's hot-spot reading (None: not watched, or not looked at lately)."""
+        return self._engine.hotspot(self.source.id)
+
+    @property
+    def look(self) -> ThermalLook | None:
+        return self._spec.look
+
+    def set_look(self, look: ThermalLook | None) -> None:
+        """Another thermal palette (or None: the plain picture), applied from the next frame;
+        the last picture stays until then."""
+        if self._closed or look == self._spec.look:
+            return
+        self._spec = dataclasses.replace(self._spec, look=look)
+        self._apply()
+
     def configure(
         self, *, width: int | None = None, height: int | None = None, fit: Fit | None = None,
         mode: DecodeMode | None = None, stream: StreamChoice | None = None,
@@ -323,7 +376,7 @@ class Consumer:
         if self._closed:
             return
         spec = OutputSpec(width or self._spec.width, height or self._spec.height,
-                          fit or self._spec.fit)
+                          fit or self._spec.fit, self._spec.look)
         self._spec, self._mode = spec, mode or self._mode
         self._choice = stream or self._choice
         self._apply()

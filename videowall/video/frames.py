@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from videowall.core.stream_health import Fit
+from videowall.core.thermal_palettes import ThermalLook
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,11 +35,13 @@ class Frame:
 
 @dataclass(frozen=True, slots=True)
 class OutputSpec:
-    """A box a consumer wants frames for, and how to fit the picture in it."""
+    """A box a consumer wants frames for, how to fit the picture in it, and its thermal look
+    (a palette applied to the luminance at that size; None: the picture as it is)."""
 
     width: int
     height: int
     fit: Fit = Fit.CONTAIN
+    look: ThermalLook | None = None
 
     def scaled_size(self, src_w: int, src_h: int) -> tuple[int, int]:
         """Size to scale the source to before any crop."""

@@ -21,6 +21,7 @@ from videowall.core.stream_health import DecodeMode
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
 from videowall.video.meters import RateMeter, ema
 from videowall.video.scaler import Scaler
+from videowall.video.thermal import ThermalScaler
 
 log = logging.getLogger(__name__)
 FrameCallback = Callable[[], None]
@@ -64,8 +65,8 @@ class Outputs:
         # Decode thread CPU per converted frame (EMA, seconds).
         self._convert_cpu: float | None = None
         self._callback_errors: set[int] = set()
-        # Decode thread only: one scaler pair per output size, kept across frames.
-        self._scalers: dict[OutputSpec, Scaler] = {}
+        # Decode thread only: one scaler per output (size, fit, look), kept across frames.
+        self._scalers: dict[OutputSpec, Scaler | ThermalScaler] = {}
 
     # ---- consumers, from any thread ---------------------------------------------------
 
@@ -196,7 +197,9 @@ class Outputs:
             for spec, slot in ready:
                 scaler = self._scalers.get(spec)
                 if scaler is None:
-                    scaler = self._scalers[spec] = Scaler()
+                    # A thermal look: the luminance at tile size through the palette's table.
+                    scaler = self._scalers[spec] = (
+                        ThermalScaler(spec.look) if spec.look is not None else Scaler())
                 image = scaler.convert(frame, spec)
                 slot.put(Frame(image, seq, frame.width, frame.height, frame.time, now, keyframe))
             self._convert_cpu = ema(self._convert_cpu,

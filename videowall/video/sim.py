@@ -14,6 +14,7 @@ from videowall.klv.flight import Flight
 from videowall.klv.model import GeoPoint
 from videowall.video.clipgen import CLIPGEN_VERSION, encode_clip
 from videowall.video.drone_ts import DroneStreamSpec, drone_clip_path, write_drone_clip
+from videowall.video.thermal_clip import THERMAL_CLIP_VERSION, ThermalScene
 
 log = logging.getLogger(__name__)
 _locks: dict[Path, threading.Lock] = {}
@@ -28,7 +29,8 @@ def drone_of(spec: SimSpec) -> tuple[Flight, DroneStreamSpec] | None:
     flight = Flight(GeoPoint(spec.orbit[0], spec.orbit[1], 0.0),
                     call_sign=(spec.label or spec.name)[:32], period_s=spec.seconds,
                     look_period_s=spec.seconds / 3)
-    return flight, DroneStreamSpec(spec.width, spec.height, spec.fps, spec.gop)
+    return flight, DroneStreamSpec(spec.width, spec.height, spec.fps, spec.gop,
+                                   thermal=spec.thermal)
 
 
 def clip_path(spec: SimSpec) -> Path:
@@ -36,7 +38,10 @@ def clip_path(spec: SimSpec) -> Path:
     drone = drone_of(spec)
     if drone is not None:
         return drone_clip_path(drone[0], spec.seconds, drone[1])
-    key = f"{CLIPGEN_VERSION}|{spec.model_dump_json()}"
+    # Clips made before thermal cameras existed keep their names: no encoding them again.
+    key = f"{CLIPGEN_VERSION}|{spec.model_dump_json(exclude={'thermal'})}"
+    if spec.thermal:
+        key += f"|thermal {THERMAL_CLIP_VERSION}"
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     ext = "mkv" if spec.codec == "hevc" else "mp4"
     return cache_dir() / "sim" / f"{spec.name[:32]}-{spec.width}x{spec.height}-{digest}.{ext}"
@@ -61,9 +66,12 @@ def ensure_clip(url: str, cancel: Callable[[], bool] | None = None) -> tuple[Pat
             if drone is not None:
                 write_drone_clip(path, drone[0], spec.seconds, drone[1], cancel)
                 return path, spec
+            label = spec.label or spec.name
+            scene = (ThermalScene(spec.width, spec.height, seed, label).render
+                     if spec.thermal else None)
             encode_clip(
                 path, width=spec.width, height=spec.height, fps=spec.fps,
                 seconds=spec.seconds, codec=spec.codec, gop=spec.gop,
-                label=spec.label or spec.name, seed=seed, cancel=cancel,
+                label=label, seed=seed, cancel=cancel, scene=scene,
             )
     return path, spec
