@@ -159,4 +159,7 @@ def test_the_running_wall_answers_status_with_its_process(tmp_path: Path) -> Non
     process = reply.data["process"]
     assert process["rss_bytes"] > 50 * MB and process["threads"] > 1
     assert process["level"] == "ok" and process["text"].startswith("RSS ")
+    # The wall runs its decode governor (run --no-governor turns it off) and says its level.
+    governor = reply.data["video"]["governor"]
+    assert governor["level"] == 0 and governor["max_level"] == len(governor["steps"]) >= 4
     assert proc.returncode == 0

@@ -101,7 +101,7 @@ def test_maximize_pauses_hidden_tiles_and_restore_resumes(wall, qtbot) -> None:
     # The decode governor degrades the maximised tile last.
     assert tiles[2].protected and tiles[2].consumer.protected
     assert not any(t.protected for t in tiles[:2])
-    status = wall.model.sources.extra["video_load"]()
+    status = wall.model.run("test", "status", {}).data["video"]
     assert status["tiles"]["left/0/2"]["protected"] is True
     assert status["tiles"]["left/0/0"] == {"degraded": None, "protected": False,
                                            "painted_fps": status["tiles"]["left/0/0"][

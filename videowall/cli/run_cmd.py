@@ -35,6 +35,9 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--control", metavar="ENDPOINT", default=DEFAULT_COMMAND,
                    help="the wall's command socket for `videowall ctl` (default %(default)s)")
     p.add_argument("--no-control", action="store_true", help="no remote control socket")
+    p.add_argument("--no-governor", action="store_true",
+                   help="never degrade video on purpose when the PC cannot show everything "
+                   "(tiles then drop frames unannounced under overload)")
     p.add_argument("--control-keys", type=Path, metavar="DIR",
                    help="require CURVE on the command socket: the public keys (NAME.key) of "
                    "the consoles allowed, each with its role")
@@ -85,7 +88,7 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
                        audit_path=args.audit_log, control_keys=args.control_keys,
                        control_secret=args.control_secret, insecure=args.insecure,
                        audit_key=args.audit_key, bus_key=args.bus_key,
-                       bus_server_key=args.bus_server_key)
+                       bus_server_key=args.bus_server_key, governor=not args.no_governor)
 
 
 def run(args: argparse.Namespace) -> int:

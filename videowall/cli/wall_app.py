@@ -57,6 +57,7 @@ class WallOptions:
     audit_key: Path | None = None  # HMAC key of the audit checkpoints (default: beside it)
     bus_key: Path | None = None  # CURVE to a state server that secures PUB and snapshot
     bus_server_key: Path | None = None
+    governor: bool = True  # degrade video on purpose, in order, and say so (video/governor.py)
 
 
 def print_diagnostics(exc: SiteError) -> None:
@@ -174,6 +175,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.core.paths import data_dir
     from videowall.plugin_host import discover, make_panel_builder
     from videowall.video.engine import StreamEngine
+    from videowall.video.engine_settings import EngineSettings
     from videowall.views.alarm_driver import AlarmDriver
     from videowall.views.dialogs import install_dialogs
     from videowall.views.loop_probe import LoopLagProbe
@@ -187,7 +189,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.wall.audit_chain import load_or_make_key
     from videowall.wall.snapshots import SnapshotPolicy
 
-    engine = StreamEngine()
+    engine = StreamEngine(EngineSettings(governor=options.governor))
     # Decoders finish the frame they are on (a clip being encoded stops within a frame).
     stack.callback(engine.shutdown, timeout=2.0)
     feed = SituationFeed(zone_lookup=site.zone_of)

@@ -150,6 +150,48 @@ class EventLoopStatus(_Out):
     worst_ms: float = Field(0.0, description="the largest lag since the wall started")
 
 
+class GovernorChange(_Out):
+    """One of the decode governor's latest steps."""
+
+    level: int
+    text: str
+    ago_s: float
+
+
+class GovernorStatus(_Out):
+    """The decode governor: how much the wall shows less of, on purpose, and why."""
+
+    level: int = Field(description="0: full video; n: the ladder's first n steps are taken")
+    max_level: int
+    step: str | None = Field(None, description="the last step taken (null at level 0)")
+    reason: str | None = Field(None, description="why it last changed level")
+    steps: list[str] = Field(description="the ladder, least important tiles first")
+    tiles_behind: int = Field(0, description="tiles painting under 85% of their rate")
+    streams_behind: int = Field(0, description="decoders behind their source")
+    gui_lag_ms: float | None = None
+    cpu_busy_pct: float | None = None
+    recent: list[GovernorChange] = Field(default_factory=list)
+
+
+class VideoTileLoad(_Out):
+    """What the governor took from one video tile."""
+
+    degraded: str | None = Field(None, description="the badge word of what was taken (SUB, "
+                                 "KEYFRAMES, 12 fps); null at full video")
+    protected: bool = Field(False, description="maximised, focused or an alarm's: degraded "
+                            "last")
+    painted_fps: float
+
+
+class VideoStatus(_Out):
+    """The wall's video load: the governor's level and each video tile's share."""
+
+    governor: GovernorStatus | None = Field(None, description="null when the wall runs "
+                                            "without one (run --no-governor)")
+    tiles: dict[str, VideoTileLoad] = Field(default_factory=dict, description="by "
+                                            "SCREEN/REGION/INDEX")
+
+
 class WallStatus(_Out):
     """Everything `status` answers."""
 
@@ -184,6 +226,9 @@ class WallStatus(_Out):
                                      "when none does)")
     event_loop: EventLoopStatus | None = Field(None, description="the GUI thread's event-loop "
                                                "lag (null when the probe does not run)")
+    video: VideoStatus | None = Field(None, description="the decode governor's level and "
+                                      "each video tile's share (null when the wall's "
+                                      "views do not run)")
 
 
 def map_layers(view: MapView) -> list[str]:
@@ -219,6 +264,7 @@ def wall_status(model: WallModel) -> WallStatus:
     plugins = model.sources.extra.get("plugins")
     unit_cameras = model.sources.extra.get("unit_cameras")  # the alarm monitor's, when it runs
     event_loop = model.sources.extra.get("event_loop")  # the GUI thread's lag probe
+    video = model.sources.extra.get("video_load")  # the wall view's, when it runs
     return WallStatus(
         site=model.site.name, layout=model.plan.layout, layouts=list(model.site.layouts),
         banner=model.banner, screens=screens,
@@ -229,7 +275,8 @@ def wall_status(model: WallModel) -> WallStatus:
         unit_cameras=[UnitCameraStatus.model_validate(u)
                       for u in (unit_cameras() if unit_cameras is not None else ())],
         slow_actions=[SlowAction.model_validate(a) for a in model.slow_actions],
-        event_loop=EventLoopStatus.model_validate(event_loop()) if event_loop else None)
+        event_loop=EventLoopStatus.model_validate(event_loop()) if event_loop else None,
+        video=VideoStatus.model_validate(video()) if video is not None else None)
 
 
 def status_schema() -> dict[str, Any]:
