@@ -4,57 +4,46 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QPointF, QRectF, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QPaintEvent, QPixmapCache, QResizeEvent
 from PyQt6.QtWidgets import QGraphicsItem, QWidget
 
 from videowall.config import Camera, Zone
 from videowall.config.layout import MAP_LAYERS, MapLayer, MapView
-from videowall.core.geo import from_mercator, metres_scale, to_mercator
+from videowall.core.geo import metres_scale, to_mercator
 from videowall.klv.sensor import SensorState
 from videowall.situation.envelope import Kind
 from videowall.situation.incident_trace import IncidentTrace
-from videowall.situation.models import (
-    AlertLevel,
-    CameraStatus,
-    Incident,
-    UnitStatus,
-    ZoneUpdate,
-)
-from videowall.situation.state import Change
+from videowall.situation.models import Incident, UnitStatus
 from videowall.views.map.attribution import BasemapNote
 from videowall.views.map.basemap import BasemapItem, BasemapPaths, open_basemap
 from videowall.views.map.cameras import CAMERA_COLOUR, CameraLayer
 from videowall.views.map.details import IncidentDetails
 from videowall.views.map.footprints import FootprintLayer
 from videowall.views.map.heat import HeatLayer
-from videowall.views.map.incidents import IncidentFrame, IncidentLayer
+from videowall.views.map.incidents import IncidentLayer
 from videowall.views.map.layer_worker import LayerWorker
 from videowall.views.map.legend import MapKey, ScaleBar, StatusLine
 from videowall.views.map.style import RISK_RANK, UNIT_STATUS_INDEX
+from videowall.views.map.tile_input import MapInput
+from videowall.views.map.tile_refresh import COUNTERS, HEAT, INCIDENTS, UNITS, MapRefresh
 from videowall.views.map.units import UnitLayer
-from videowall.views.map.zone_counter_job import LabelUpdate
 from videowall.views.map.zones import ZONE_FILL, ZoneLayer, zone_path
 from videowall.views.situation_feed import SituationFeed
-
-if TYPE_CHECKING:
-    from pyqtgraph.GraphicsScene.mouseEvents import MouseClickEvent
 
 __all__ = ["CAMERA_COLOUR", "ZONE_FILL", "MapTile", "zone_path"]
 
 Clock = Callable[[], datetime]
 Sensors = Callable[[], Mapping[str, SensorState]]  # drone metadata per source (the engine's)
-UNITS, INCIDENTS, HEAT, COUNTERS = "units", "incidents", "heat", "counters"  # worker layers
 PIXMAP_CACHE_KB = 64 * 1024
 
 
-class MapTile(pg.PlotWidget):
+class MapTile(MapInput, MapRefresh, pg.PlotWidget):
     """A native, offline map of the city with live incidents, units and a heat map.
 
     Feed changes only queue data and mark layers dirty; a timer rebuilds dirty layers at most
@@ -64,16 +53,14 @@ class MapTile(pg.PlotWidget):
     snapshots, hands the results to the items and paints. `refresh()` does the same work
     synchronously, for tests and tools; `offload=False` makes the timer do that too (and
     drops the items' picture caches), which is how the wall behaved before, for benchmarks.
+    The refresh is `MapRefresh` (`views/map/tile_refresh.py`), the input (feed changes,
+    view range, clicks) `MapInput` (`views/map/tile_input.py`).
     """
 
     camera_clicked = pyqtSignal(str)
     incident_clicked = pyqtSignal(str)
     frame_painted = pyqtSignal()  # after each paint of the view (benchmarks, tests)
 
-    REFRESH_MS = 100  # <= 10 Hz
-    COUNTERS_S = 1.0  # zone labels, status line, fading and details age
-    COUNTERS_MIN_S = 0.25  # zone counters on the worker at most this often (incident churn)
-    HEAT_S = 3.0  # heat map recomputed at most this often
     NEARBY_M = 300.0
     COMPACT_W, COMPACT_H = 960, 540  # smaller tiles get the one-line key and status line
 
@@ -102,7 +89,7 @@ class MapTile(pg.PlotWidget):
         self.layers: frozenset[MapLayer] = frozenset(MAP_LAYERS)
         self.view: MapView | None = None  # the tile's map view last shown
         self.compact = False  # the one-line key and status line of small tiles
-        self._labels_dirty = True
+        self._init_refresh()
         self.zone_layer = ZoneLayer(zones)
         self.zones = self.zone_layer.zones
         self.camera_layer = CameraLayer(cameras)
@@ -130,12 +117,6 @@ class MapTile(pg.PlotWidget):
         self.feed: SituationFeed | None = None
         self.frames = 0
         self.paint_ms = 0.0  # duration of the last paint of the view
-        self._view_dirty = True
-        self._heat_dirty = False
-        self._slow_due = True  # counters, status line, fading
-        self._last_slow = -1e9
-        self._last_counters = -1e9
-        self._status_at: datetime | None = None  # the status line is due (as of then)
         self._timer = QTimer(self)
         self._timer.setInterval(self.REFRESH_MS)
         self._timer.timeout.connect(self._tick)
@@ -311,167 +292,6 @@ class MapTile(pg.PlotWidget):
                 "results_dropped": sum(worker.dropped.values()),
                 "worker_errors": worker.errors}
 
-    # ---- input ----------------------------------------------------------------------
-
-    def _on_changes(self, changes: list[Change]) -> None:
-        pending = self.units.pending
-        for change in changes:
-            if change.kind is Kind.UNIT:
-                # Change.new is any entity; a UNIT change's is a Unit (or None).
-                pending[change.id] = change.new  # type: ignore[assignment]
-            elif change.kind is Kind.INCIDENT:
-                self.incidents.apply(change)
-                self._heat_dirty = True
-            elif change.new is not None:
-                self._apply_other(change.new)
-            elif change.kind is Kind.ZONE:
-                # Deleted (or gone from a resync snapshot): back to normal, not stuck tinted.
-                self.zone_layer.set_alert(change.id, AlertLevel.NORMAL)
-            elif change.kind is Kind.CAMERA:
-                self.camera_layer.set_online(change.id, True)
-
-    def _apply_other(self, entity: object) -> None:
-        if isinstance(entity, ZoneUpdate):
-            self.zone_layer.set_alert(entity.id, entity.alert)
-        elif isinstance(entity, CameraStatus):
-            self.camera_layer.set_online(entity.id, entity.online)
-
-    def _on_range(self, *_: object) -> None:
-        self._view_dirty = self._labels_dirty = True
-        lat = from_mercator(0.0, self.vb.viewRect().center().y())[0]
-        self.scale_bar.set_scale(self.units_per_pixel() / metres_scale(float(lat)))
-
-    def _on_click(self, ev: MouseClickEvent) -> None:
-        if ev.button() != Qt.MouseButton.LeftButton:
-            return
-        pos = self.vb.mapSceneToView(ev.scenePos())
-        x, y, upp = pos.x(), pos.y(), self.units_per_pixel()
-        on = self.layers
-        hit = self.incidents.markers.hit(x, y, upp) if MapLayer.INCIDENTS in on else None
-        if hit is not None and hit[0] == "point":
-            incident = self.incidents.incident_at(hit[1])
-            if incident is not None:
-                self.show_incident(incident.id)
-                self.incident_clicked.emit(incident.id)
-                return
-        if hit is None and MapLayer.CAMERAS in on and (
-                camera := self.camera_layer.hit(x, y, upp)) is not None:
-            self.camera_clicked.emit(camera)
-            return
-        carried = self.camera_layer.carried
-        if hit is None and (unit := carried.unit_under(  # its ring, else its marker
-                x, y, upp, self.units if MapLayer.UNITS in on else None)) is not None and \
-                carried.offer(self, unit, self.camera_clicked.emit, ev.screenPos().toPoint()):
-            return
-        if hit is None and (drone := self.footprints.source_at(x, y)) is not None:
-            self.camera_clicked.emit(drone)  # a drone's footprint: its camera comes forward
-            return
-        for layer, markers in ((MapLayer.INCIDENTS, self.incidents.markers),
-                               (MapLayer.UNITS, self.units.markers)):
-            if layer not in on:
-                continue
-            hit = markers.hit(x, y, upp)
-            clusters = markers.clusters(upp)
-            if hit is not None and hit[0] == "cluster" and clusters is not None:
-                self.vb.scaleBy((1 / 3, 1 / 3), center=QPointF(clusters.x[hit[1]],
-                                                               clusters.y[hit[1]]))
-                return
-        self.details.dismiss()
-
-    # ---- the bounded-rate refresh ----------------------------------------------------
-
-    def refresh(self, force: bool = False) -> None:
-        """Rebuild what is dirty now, on this thread (tests, tools); `force` also redoes
-        fading and counters now. The timer's refresh hands the same work to the worker."""
-        self._refresh(force, offload=False)
-
-    def _tick(self) -> None:
-        self._refresh(False, offload=self.offload)
-
-    def _refresh(self, force: bool, offload: bool) -> None:
-        """One refresh: decide what is due, then rebuild it here or submit it to the worker
-        (a layer with a job in flight waits for the next refresh: its changes coalesce)."""
-        if not self.isVisible():
-            return
-        mono = time.monotonic()
-        now = self.clock()
-        slow = force or self._slow_due or mono - self._last_slow >= self.COUNTERS_S
-        on = self.layers
-        upp = self.units_per_pixel()
-        worker = self.worker
-        if self._sensors is not None:
-            sensed = self._sensors()
-            self.camera_layer.carried.drones(sensed, now)
-            self.footprints.sync(sensed, now, self.units, MapLayer.CAMERAS in on,
-                                 self._selected() if self._selected is not None else ())
-        if MapLayer.CAMERAS in on:  # cameras on units: where their units are now
-            self.camera_layer.follow(now, self.units.stale_after, self.units.expire_after)
-        # A refresh here redoes what a worker's job took and has not brought back yet (that
-        # result will be dropped): when it returns, everything queued so far is shown.
-        def taken(layer: str) -> bool:
-            return not offload and worker.busy(layer)
-
-        # Hidden units still rebuild once a second (unpainted): the status line counts them.
-        units = self.units
-        if (((units.pending or units.clearing or taken(UNITS)) and (MapLayer.UNITS in on or slow))
-                or (slow and len(units))) and not (offload and worker.busy(UNITS)):
-            job = units.job(now.timestamp(), upp)
-            if offload:
-                worker.submit(UNITS, job, units.show)
-            else:
-                worker.supersede(UNITS)  # a result still in flight is older than this one
-                units.show(job())
-        if MapLayer.INCIDENTS in on and not (offload and worker.busy(INCIDENTS)):
-            if offload:
-                if self.incidents.dirty or slow:  # new, or maybe newly overdue
-                    changed = self.incidents.dirty
-                    worker.submit(INCIDENTS, self.incidents.job(now.timestamp(), upp),
-                                  lambda frame: self._show_incidents(frame, changed))
-            elif self.incidents.dirty or taken(INCIDENTS) or (slow and self.incidents.overdue_at(
-                    now.timestamp()) != self.incidents.overdue):
-                worker.supersede(INCIDENTS)
-                self.incidents.rebuild(now.timestamp(), upp)  # new, or newly overdue
-                slow = self._labels_dirty = True  # labels keep off the markers
-        since = mono - self.heat.last_compute
-        rezoomed = self.heat.sigma_for(upp) != self.heat.sigma_m
-        if self.heat.active and (since >= self.HEAT_S and (
-                self._heat_dirty or since >= 5 * self.HEAT_S) or (rezoomed and since >= 0.5)
-                or taken(HEAT)) and not (offload and worker.busy(HEAT)):
-            self._compute_heat(now, offload)
-        if (slow or taken(COUNTERS)) and self.feed is not None and not (offload and (
-                worker.busy(COUNTERS) or mono - self._last_counters < self.COUNTERS_MIN_S)):
-            self._slow_due, self._last_slow = False, mono
-            self._update_counters(now, offload)
-        if offload:
-            worker.end_round(self._finish)  # with this round's results: one paint
-        else:
-            self._finish()
-
-    def _finish(self) -> None:
-        """The rest of a refresh, after the layers' results: the status line and details,
-        the pulse's step, the basemap's tiles for the view and the zone labels' places."""
-        if not self.isVisible():
-            return
-        on = self.layers
-        if self._status_at is not None:
-            at, self._status_at = self._status_at, None
-            self._update_status(at)
-        if MapLayer.INCIDENTS in on:
-            self.incidents.animate(time.monotonic())
-        if self._view_dirty and self.basemap.source is not None and MapLayer.BASEMAP in on:
-            self._view_dirty = self.basemap.update_view(self.vb.viewRect(),
-                                                        self.units_per_pixel())
-        if self._labels_dirty:
-            self.place_labels()
-
-    def _show_incidents(self, frame: IncidentFrame, changed: bool) -> None:
-        """A worker's incidents frame: shown when the incidents changed or one became
-        overdue (a once-a-second check whose frame is otherwise dropped)."""
-        if not changed and not self.incidents.dirty and frame.overdue == self.incidents.overdue:
-            return
-        self.incidents.show(frame)
-        self._labels_dirty = self._slow_due = True  # labels keep off the markers
-
     def place_labels(self) -> None:
         """Choose the zone labels to show at this zoom: none overlapping another or an
         overlay (a few hundred microseconds for 77 zones; at most once per refresh)."""
@@ -509,35 +329,6 @@ class MapTile(pg.PlotWidget):
             radius.append(11.0 + 3.0 * np.maximum(0, digits - 2))
         px, py = to_px(xs, ys)
         return px, py, np.concatenate(radius)
-
-    def _compute_heat(self, now: datetime, offload: bool = False) -> None:
-        self._heat_dirty = False
-        # The history's points as they are (a list of frozen points, copied in C); the
-        # window's filter and the grid are the job's.
-        points = self.feed.state.history.copy_points() if self.feed is not None else []
-        job = self.heat.job(points, now - timedelta(seconds=self.heat.window or 0),
-                            self.city_rect(), self.heat.sigma_for(self.units_per_pixel()))
-        if offload:
-            self.worker.submit(HEAT, job, self.heat.show)
-        else:
-            self.worker.supersede(HEAT)
-            self.heat.show(job())
-
-    def _update_counters(self, now: datetime, offload: bool = False) -> None:
-        """Zone counters (their job), then the status line and details card once this
-        refresh's results are in (`_finish`)."""
-        self._status_at = now
-        if self.feed is not None:
-            state = self.feed.state
-            self._last_counters = time.monotonic()
-            job = self.zone_layer.counters_job(list(state.incidents.values()),
-                                               list(state.units.values()),
-                                               self.devicePixelRatioF())
-            if offload:
-                self.worker.submit(COUNTERS, job, self._show_counters)
-            else:
-                self.worker.supersede(COUNTERS)
-                self._show_counters(job())
 
     def _update_status(self, now: datetime) -> None:
         incidents = list(self.incidents.incidents.values())
@@ -602,10 +393,6 @@ class MapTile(pg.PlotWidget):
         self.frames += 1
         self.frame_painted.emit()
 
-    def _show_counters(self, updates: Mapping[str, LabelUpdate]) -> None:
-        if self.zone_layer.show_counters(updates):
-            self._labels_dirty = True  # a label's size, and its priority, may change
-
     def close_stream(self) -> None:
         """The wall disposes this tile: stop redrawing, leave the feed, close the tiles file,
         stop the layer worker."""
@@ -617,4 +404,3 @@ class MapTile(pg.PlotWidget):
     def closeEvent(self, ev: object) -> None:  # noqa: N802
         self.close_stream()
         super().closeEvent(ev)
-
