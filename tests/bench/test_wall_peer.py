@@ -59,4 +59,9 @@ def test_quick_peer_run_counts_frames_off_the_screen(tmp_path: Path) -> None:
         assert len(row[name]["tile_fps"]) == 2 and min(row[name]["tile_fps"]) > 5, row
         assert row[name]["cpu_ms_per_frame"] > 0
     assert set(summary["largest_kept_up"]) == {"videowall", "mpv"}
+    # The wall's governor, asked over its command socket (a peer has none).
+    level = row["videowall"]["governor"]["level"]
+    assert isinstance(level, int) and 0 <= level <= 5 and "governor" not in row["mpv"]
     assert "largest N with every tile" in res.stdout
+    assert f"videowall's decode governor at the end of each window: N=2: level {level}" \
+        in res.stdout

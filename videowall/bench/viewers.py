@@ -11,6 +11,7 @@ from pathlib import Path
 
 from videowall.bench.screen import Rect, XScreen, process_tree_cpu_s
 from videowall.config.templates import Cell, cell_rects
+from videowall.core.net import free_port
 
 PEERS = ("mpv", "ffplay")
 # What an operator of each peer would type for a low-latency live view.
@@ -47,6 +48,7 @@ class Viewer:
     rects: list[Rect]
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     log: Path | None = None
+    control: str | None = None  # the wall's command socket (status: the governor's level)
 
     @property
     def pids(self) -> list[int]:
@@ -101,10 +103,11 @@ def start_videowall(urls: list[str], screen: XScreen, workdir: Path,
     env = screen.env()
     env["VIDEOWALL_DATA_DIR"] = str(workdir / "data")
     log = workdir / "videowall.log"
+    control = f"tcp://127.0.0.1:{free_port()}"
     cmd = [sys.executable, "-m", "videowall", "--log-level", "warning", "run", str(site),
-           "--layout", "live", "--no-control"]
+           "--layout", "live", "--control", control]
     viewer = Viewer("videowall", wall_tile_rects(len(urls), screen.width, screen.height),
-                    log=log)
+                    log=log, control=control)
     viewer.procs.append(_spawn(cmd, screen, log, env))
     return viewer
 

@@ -94,6 +94,7 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         elapsed = time.monotonic() - t0
         cpu = viewer.cpu_s() - cpu0
         xcpu, scpu = process_tree_cpu_s(xvfb) - x0, process_tree_cpu_s(server) - s0
+        video = video_load(viewer)
     finally:
         viewer.stop()
         watcher.close()
@@ -113,7 +114,27 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         # Grabs at least twice as often as the fastest tile changes see every frame it
         # shows (a frame on screen for less than a grab interval may be missed).
         "counted_reliably": interval <= 0.5 / max(1.0, max(fps)),
+        **video,
     }
+
+
+def video_load(viewer: Viewer) -> dict[str, Any]:
+    """The wall's decode governor at the end of the window: its level and step, and the
+    tiles it degraded (what their badges said); nothing for a peer."""
+    if viewer.control is None:
+        return {}
+    from videowall.control.client import CommandClientError, send_command
+
+    try:
+        reply = send_command(viewer.control, "status", timeout=5.0, name="bench")
+    except CommandClientError as exc:
+        return {"governor": None, "governor_error": str(exc)}
+    video = (reply.data or {}).get("video") or {}
+    governor = video.get("governor") or {}
+    degraded = sorted({t["degraded"] for t in video.get("tiles", {}).values() if t["degraded"]})
+    return {"governor": {"level": governor.get("level"), "step": governor.get("step")},
+            "degraded_tiles": sum(1 for t in video.get("tiles", {}).values() if t["degraded"]),
+            "badges": degraded}
 
 
 def run_peer(opts: PeerOptions, progress: Any) -> dict[str, Any]:

@@ -30,8 +30,14 @@ def format_table(summary: dict[str, Any]) -> str:
                        f" {'yes' if r['kept_up'] else 'no':>8s} {_cell(r['cpu_ms_per_frame']):>12s}"
                        f" {r['cpu_pct']:>7.1f} {r['xvfb_cpu_pct']:>7.1f}"
                        f" {r['rtsp_server_cpu_pct']:>8.1f}  {ratio:>19s}")
+    levels = [f"N={row['streams']}: level {g['level']}" + (f" ({g['step']}; "
+              f"{row['videowall']['degraded_tiles']} tiles {'/'.join(row['videowall']['badges'])})"
+              if g["level"] else "")
+              for row in summary["rows"] if (g := row["videowall"].get("governor"))]
     largest = summary["largest_kept_up"]
-    out += ["", f"largest N with every tile >= {summary['pass_share']:.0%} of "
+    out += ["", "videowall's decode governor at the end of each window: "
+            + ("; ".join(levels) if levels else "-"),
+            f"largest N with every tile >= {summary['pass_share']:.0%} of "
             f"{summary['source_fps']} fps: videowall {largest['videowall']}, {peer} "
             f"{largest[peer]}",
             "cpu: the viewer's processes (the wall's one, or all N mpv) over the "
