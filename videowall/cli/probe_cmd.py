@@ -24,7 +24,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "status 1 when no frame arrived. Passwords are masked.",
     )
     p.add_argument("url", help="URL or file path (credentials in the URL are masked)")
-    p.add_argument("--seconds", type=float, default=5.0, help="how long to decode once the first frame arrived (default 5)")
+    p.add_argument("--seconds", type=float, default=5.0,
+                   help="how long to decode once the first frame arrived (default 5)")
     p.add_argument("--json", action="store_true", help="print one JSON object on the last line")
     p.add_argument("--transport", choices=[t.value for t in Transport], default="auto")
     p.add_argument("--timeout", type=float, default=5.0,
