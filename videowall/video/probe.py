@@ -45,8 +45,9 @@ def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None 
           width: int = 640, height: int = 360) -> ProbeResult:
     """Decode `source` for `seconds` from its first frame; stop early on a permanent failure.
 
-    The wait for the first frame is the open's own (its open timeout), not part of
-    `seconds`: a short probe of a slow link must not end before the link could answer.
+    While the source is still opening (no error yet), the wait for the first frame is the
+    open's own (its open timeout), not part of `seconds`: a short probe of a slow link, or
+    of a sim:// clip still being made, must not end before it could answer.
     """
     settings = settings or EngineSettings()
     engine = StreamEngine(settings)
@@ -63,7 +64,9 @@ def probe(source: Source, seconds: float = 5.0, settings: EngineSettings | None 
             now = time.monotonic()
             if first_at is not None and now - first_at >= seconds:
                 break
-            if first_at is None and now - start >= first_frame_by:
+            # No frame yet: give up at `seconds` once the link has failed (refused,
+            # unreachable, ...), else wait as long as the open itself may take.
+            if first_at is None and now - start >= (seconds if errors else first_frame_by):
                 break
             time.sleep(0.05)
             health = consumer.health()
