@@ -14,8 +14,10 @@ from typing import Any
 from videowall.alarms.queue import Alarm
 from videowall.config import TileKind
 from videowall.config.layout import MapLayer, MapView
+from videowall.core.thermal_palettes import next_palette
 from videowall.wall.model import WallModel
 from videowall.wall.plan import TileAddress
+from videowall.wall.thermal_actions import is_thermal, tile_thermal_look
 
 # Popups and view-only commands: they open something on this screen and change no plan.
 SWITCHER = "switcher"
@@ -42,6 +44,8 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("C", "camera list (left edge): drag a camera onto a tile, or double-click it"),
     ("double-click or Enter", "maximise the tile; again, or Esc, restores"),
     ("S", "show or hide stream statistics on this screen's tiles"),
+    ("T", "next thermal palette on the focused thermal camera, else the screen's first "
+     "(after the last: the plain picture)"),
     ("Esc", "hide the error band; else restore a maximised tile"),
     ("A / X", "acknowledge / dismiss the alarm this screen shows (else the top alarm)"),
     ("P", "pin the alarm this screen shows (again: unpin)"),
@@ -92,6 +96,30 @@ def layer_toggle(model: WallModel, screen: str, layer: MapLayer) -> Command | No
                                   layer.value: layer not in view.shown})
 
 
+def thermal_target(model: WallModel, screen: str) -> TileAddress | None:
+    """The tile the T key means on `screen`: the focused tile when it shows a thermal camera,
+    else the screen's first such tile; None without one."""
+    plan = model.plan.screens.get(screen)
+    if plan is None:
+        return None
+    order = plan.addresses()
+    if plan.focused is not None and plan.has(plan.focused):
+        order = [plan.focused, *order]
+    return next((a for a in order if is_thermal(model, plan.tile(*a))), None)
+
+
+def palette_step(model: WallModel, screen: str) -> Command | None:
+    """The next thermal palette of the T key's tile (after the last: the plain picture)."""
+    address = thermal_target(model, screen)
+    if address is None:
+        return None
+    look = tile_thermal_look(model, model.plan.screens[screen].tile(*address))
+    following = next_palette(look.palette if look is not None else None)
+    region, index = address
+    return Command("thermal", {"screen": screen, "tile": index, "region": region,
+                               "palette": following.value if following else "off"})
+
+
 def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
     """The command of a key on `screen`, or None when the key means nothing here."""
     if len(key) == 1 and key in "123456789":
@@ -114,6 +142,8 @@ def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
         return Command("page", {"screen": screen, "delta": -1})
     if key == "S":
         return Command("stats", {"screen": screen})
+    if key == "T":
+        return palette_step(model, screen)
     alarm, on_screen = _screen_alarm(model, screen)
     if key == "A":
         return Command("alarm-ack", on_screen)

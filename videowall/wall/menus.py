@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from videowall.config import TileKind
+from videowall.config import Tile, TileKind
 from videowall.config.layout import MAP_LAYERS
+from videowall.core.thermal_palettes import HELP, ThermalPalette
 from videowall.wall.keys import CAMERA_PICKER
 from videowall.wall.model import WallModel
 from videowall.wall.plan import TileAddress
+from videowall.wall.thermal_actions import is_thermal, tile_thermal_look
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuE
         cover = tile.fit.value == "cover"
         out.append(MenuEntry("Letterbox picture" if cover else "Fill tile (crop)", "fit",
                              {**at, "fit": "contain" if cover else "cover"}))
+        if is_thermal(model, tile):
+            out.append(_thermal_menu(model, tile, at))
     if tile.kind is TileKind.MAP and tile.map is not None:
         shown_layers = tile.map.shown
         out.append(MenuEntry("Layers", children=tuple(
@@ -80,3 +84,18 @@ def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuE
     else:
         out.append(MenuEntry("Maximize", "maximize", dict(at)))
     return out
+
+
+def _thermal_menu(model: WallModel, tile: Tile, at: dict[str, Any]) -> MenuEntry:
+    """Thermal: a palette each, the plain picture, the camera's own look, the stretch."""
+    look = tile_thermal_look(model, tile)
+    entries = [MenuEntry(f"{p.value}: {HELP[p]}", "thermal", {**at, "palette": p.value},
+                         checked=look is not None and look.palette is p) for p in ThermalPalette]
+    entries.append(MenuEntry("Plain picture", "thermal", {**at, "palette": "off"},
+                             checked=look is None))
+    if tile.thermal is not None:
+        entries.append(MenuEntry("Camera's own", "thermal", {**at, "palette": "camera"}))
+    stretched = look is not None and look.stretch
+    entries.append(MenuEntry("Contrast stretch", "thermal", {**at, "stretch": not stretched},
+                             checked=stretched))
+    return MenuEntry("Thermal", children=tuple(entries))

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from videowall.config import Site, Tile
 from videowall.config.layout import MAP_LAYERS, MapView, TileKind
+from videowall.config.thermal import tile_look
 
 if TYPE_CHECKING:
     from videowall.wall.model import WallModel
@@ -28,6 +30,16 @@ class TourStatus(_Out):
     cameras: list[str]
     dwell: float = Field(description="seconds per camera")
     running: bool = Field(description="false when an operator stopped it")
+
+
+class TileThermalStatus(_Out):
+    """The thermal palette a camera tile shows."""
+
+    palette: str = Field(description="white-hot, black-hot, ironbow, rainbow, arctic, lava or "
+                         "night-vision")
+    stretch: bool = Field(False, description="the percentile contrast stretch is on")
+    own: bool = Field(False, description="the tile's own choice (ctl thermal, the T key, the "
+                      "menu) over its camera's (the site file's)")
 
 
 class TileStatus(_Out):
@@ -48,6 +60,8 @@ class TileStatus(_Out):
     maximized: bool = False
     focused: bool = False
     stats: bool = Field(False, description="stream statistics shown over the tile")
+    thermal: TileThermalStatus | None = Field(None, description="the thermal palette of a "
+                                              "camera tile (null: the plain picture)")
 
 
 class RegionStatus(_Out):
@@ -87,6 +101,27 @@ class UnitCameraStatus(_Out):
     heading: float | None = Field(None, description="where the camera looks, degrees from "
                                   "north (the unit's heading plus the camera's own)")
     why: str = Field("", description="why it is not live")
+
+
+class HotspotStatus(_Out):
+    """A thermal camera's hot-spot watch (cameras with `thermal: {hotspot: ...}`)."""
+
+    camera: str
+    watching: bool = Field(False, description="a tile decodes the camera and the watch looked "
+                           "at it lately (false: not watched now, so no alert)")
+    state: str = Field("clear", description="clear, pending (a hot region, not yet for "
+                       "persist_s), hot (the alert stands) or clearing (it stands; the region "
+                       "has been gone less than clear_s)")
+    alert: bool = False
+    level: float | None = Field(None, description="the threshold in use, luminance 0-255")
+    peak: int | None = Field(None, description="the hottest level of the region seen")
+    area_pct: float | None = Field(None, description="the region's share of the frame, %")
+    box: list[float] | None = Field(None, description="the region: x0, y0, x1, y1 in 0..1 of "
+                                    "the frame")
+    raised: int = Field(0, description="alerts the watch raised since it started")
+    ext_id: str | None = Field(None, description="the standing thermal.hotspot ext message "
+                               "in the wall's situation (null: no alert)")
+    cost_ms: float | None = Field(None, description="detector time per look (5 a second)")
 
 
 class ProcessStatus(_Out):
@@ -229,11 +264,28 @@ class WallStatus(_Out):
     video: VideoStatus | None = Field(None, description="the decode governor's level and "
                                       "each video tile's share (null when the wall's "
                                       "views do not run)")
+    hotspots: list[HotspotStatus] = Field(default_factory=list, description="the thermal "
+                                          "cameras' hot-spot watches")
 
 
 def map_layers(view: MapView) -> list[str]:
     """A map view's shown layers, in the registry's order."""
     return [layer.value for layer in MAP_LAYERS if layer in view.shown]
+
+
+def tile_thermal(site: Site, tile: Tile) -> TileThermalStatus | None:
+    """The palette a camera tile shows (its own choice over its camera's), or None."""
+    if tile.camera is None:
+        return None
+    try:
+        camera = site.camera(tile.camera).thermal
+    except KeyError:
+        return None
+    look = tile_look(camera, tile.thermal)
+    if look is None:
+        return None
+    return TileThermalStatus(palette=look.palette.value, stretch=look.stretch,
+                             own=tile.thermal is not None)
 
 
 def wall_status(model: WallModel) -> WallStatus:
@@ -256,7 +308,7 @@ def wall_status(model: WallModel) -> WallStatus:
                     panel=tile.panel.kind if tile.panel else None,
                     alarm=tile.alarm.alarm if tile.alarm else None,
                     maximized=plan.maximized == address, focused=plan.focused == address,
-                    stats=address in plan.stats))
+                    stats=address in plan.stats, thermal=tile_thermal(model.site, tile)))
         regions = [RegionStatus(title=g.title, zone=g.zone, page=g.page, pages=g.pages,
                                 rows=g.rows, cols=g.cols) for g in plan.regions]
         screens.append(ScreenStatus(id=screen_id, regions=regions, tiles=tiles))
@@ -265,6 +317,7 @@ def wall_status(model: WallModel) -> WallStatus:
     unit_cameras = model.sources.extra.get("unit_cameras")  # the alarm monitor's, when it runs
     event_loop = model.sources.extra.get("event_loop")  # the GUI thread's lag probe
     video = model.sources.extra.get("video_load")  # the wall view's, when it runs
+    hotspots = model.sources.extra.get("hotspots")  # the hot-spot driver's, when it runs
     return WallStatus(
         site=model.site.name, layout=model.plan.layout, layouts=list(model.site.layouts),
         banner=model.banner, screens=screens,
@@ -276,7 +329,9 @@ def wall_status(model: WallModel) -> WallStatus:
                       for u in (unit_cameras() if unit_cameras is not None else ())],
         slow_actions=[SlowAction.model_validate(a) for a in model.slow_actions],
         event_loop=EventLoopStatus.model_validate(event_loop()) if event_loop else None,
-        video=VideoStatus.model_validate(video()) if video is not None else None)
+        video=VideoStatus.model_validate(video()) if video is not None else None,
+        hotspots=[HotspotStatus.model_validate(h)
+                  for h in (hotspots() if hotspots is not None else ())])
 
 
 def status_schema() -> dict[str, Any]:
