@@ -103,3 +103,13 @@ def test_percentiles_come_from_a_sample_of_the_picture() -> None:
     gray = np.tile(np.arange(256, dtype=np.uint8), (16, 1))
     low, high = gray_levels(gray)
     assert low == pytest.approx(2.55, abs=4) and high == pytest.approx(252, abs=4)
+
+
+def test_an_rgb_source_is_read_as_its_grey() -> None:
+    rgb = np.zeros((36, 64, 3), np.uint8)
+    rgb[:, :32] = 128
+    frame = av.VideoFrame.from_ndarray(rgb, "rgb24")
+    image = ThermalScaler(IRONBOW).convert(frame, OutputSpec(32, 18), now=0.0)
+    table = lut_rgb(ThermalPalette.IRONBOW).astype(int)
+    assert np.abs(np.array(rgb_of(image, 9, 4)) - table[128]).max() <= 6
+    assert rgb_of(image, 9, 28) == (0, 0, 0)
