@@ -18,6 +18,7 @@ from videowall.cli import main as cli_main
 from videowall.config.alarms import AlarmRule
 from videowall.control.client import send_command, send_raw
 from videowall.control.commands import Reply
+from videowall.core.thermal_palettes import ThermalLook, ThermalPalette
 from videowall.plugin_host.watchdog import PluginWatchdog
 from videowall.security.keys import KeyRing, make_keys
 from videowall.views.remote_control import BUSY, RemoteControl
@@ -123,6 +124,12 @@ def test_every_registered_action_through_ctl_shows_in_status(
     assert tile(status(), "right", 0)["map_layers"] == [
         "zones", "incidents", "units", "cameras", "basemap"]
     assert "heat" not in wall.windows["right"].placed[0].widget.layers
+    assert ctl("thermal", "left", "0", "--palette", "ironbow", "--stretch", "on") == (
+        "ok left tile 0 thermal: ironbow, stretched (the tile's own)")
+    assert tile(status(), "left", 0)["thermal"] == {"palette": "ironbow", "stretch": True,
+                                                    "own": True}
+    assert wall.windows["left"].tile_at(0, 0).widget.look == ThermalLook(
+        ThermalPalette.IRONBOW, stretch=True)
     # Any tile with a picture will do: this tests the command, not how fast a stream starts.
     tiles = [p for p in wall.windows["left"].placed if isinstance(p.widget, VideoTile)]
     qtbot.waitUntil(lambda: any(p.widget.painted > 0 for p in tiles), timeout=20000)

@@ -178,6 +178,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.video.engine_settings import EngineSettings
     from videowall.views.alarm_driver import AlarmDriver
     from videowall.views.dialogs import install_dialogs
+    from videowall.views.hotspot_driver import HotspotDriver
     from videowall.views.loop_probe import LoopLagProbe
     from videowall.views.remote_control import RemoteControl
     from videowall.views.renderer import choose_renderer
@@ -221,6 +222,10 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     # Alarms: the site's rules watch what the feed applies; the timer ends timed-out ones.
     alarms = AlarmDriver(view, feed)
     stack.callback(alarms.close)
+    # Thermal cameras' hot-spot watches: what stands goes into the same situation state, as
+    # a thermal.hotspot ext message and the zone's alert, for the alarm rules and the map.
+    hotspots = HotspotDriver(model, engine, feed)
+    stack.callback(hotspots.close)
     host = discover(site.plugin_dirs)  # load failures are logged there, once each
     for plugin in host.failed:
         model.record("plugins", "plugin-failed", {"plugin": plugin.name,

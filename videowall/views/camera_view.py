@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from videowall.config.sources import Source
+from videowall.config.thermal import ThermalSettings
 
 
 @dataclass(frozen=True)
@@ -15,3 +16,9 @@ class CameraView:
     title: str
     zone: str
     source: Source
+    thermal: ThermalSettings | None = None  # a thermal camera: its own look and watch
+
+    @property
+    def watched(self) -> bool:
+        """The camera has a hot-spot watch: its tiles mark the hottest region."""
+        return self.thermal is not None and self.thermal.hotspot is not None

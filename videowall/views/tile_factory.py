@@ -56,7 +56,7 @@ class TileFactory:
                 zone = self.site.zone(camera.zone).title
             except KeyError:
                 zone = camera.zone
-        return CameraView(camera.id, camera.title, zone, camera.source())
+        return CameraView(camera.id, camera.title, zone, camera.source(), camera.thermal)
 
     def reuse_key(self, tile: Tile) -> Hashable | None:
         """Tiles with equal keys can move to the new plan instead of being rebuilt. Keys carry
@@ -82,6 +82,7 @@ class TileFactory:
         if isinstance(widget, VideoTile) and not isinstance(widget, TourTile):
             widget.set_fit(tile.fit)
             widget.set_stream(tile.stream)
+            widget.set_thermal(tile.thermal)
         elif isinstance(widget, MapTile) and tile.map is not None:
             widget.show_view(tile.map)
         elif isinstance(widget, AlarmTile) and tile.alarm is not None:
@@ -120,7 +121,8 @@ class TileFactory:
             case TileKind.CAMERA:
                 assert tile.camera is not None
                 return VideoTile(self.engine, self.camera_view(tile.camera), fit=tile.fit,
-                                 stream=tile.stream, renderer=self.renderer)
+                                 stream=tile.stream, renderer=self.renderer,
+                                 thermal=tile.thermal)
             case TileKind.TOUR:
                 assert tile.tour is not None
                 views = [self.camera_view(c) for c in tile.tour.cameras]

@@ -69,6 +69,13 @@ def bar_height(height: int) -> int:
     return _metrics(font_pixels(height), True).height() + 6
 
 
+def overlay_fonts(height: int) -> tuple[QFont, QFont, QFontMetrics]:
+    """The overlay's bold and plain faces for a tile `height` pixels high, and the bold
+    face's metrics (cached: other overlays of the tile use the same sizes)."""
+    pixels = font_pixels(height)
+    return _font(pixels, True), _font(pixels, False), _metrics(pixels, True)
+
+
 def _transparent(width: int, height: int) -> QImage:
     image = QImage(max(1, width), max(1, height), QImage.Format.Format_ARGB32_Premultiplied)
     image.fill(Qt.GlobalColor.transparent)

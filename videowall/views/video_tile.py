@@ -7,17 +7,20 @@ import threading
 import time
 
 from PyQt6 import sip
-from PyQt6.QtCore import QObject, QRectF, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QRectF, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QColor, QImage, QPainter, QPaintEvent, QResizeEvent
 from PyQt6.QtWidgets import QWidget
 
+from videowall.config.thermal import TileThermal, tile_look
 from videowall.core.stream_health import DecodeMode, Fit, StreamChoice, StreamHealth
+from videowall.core.thermal_palettes import ThermalLook
 from videowall.video.engine import Consumer, StreamEngine
 from videowall.video.frames import Frame
 from videowall.views.camera_view import CameraView
 from videowall.views.gl_surface import GLSurface
 from videowall.views.governor_clock import GovernorClock, gui_lag_text
 from videowall.views.renderer import RASTER, RendererChoice
+from videowall.views.thermal_overlay import ThermalOverlay
 from videowall.views.tile_overlay import OverlayText, TileOverlay, overlay_text, stats_line
 
 log = logging.getLogger(__name__)
@@ -37,7 +40,8 @@ class VideoTile(QWidget):
 
     def __init__(self, engine: StreamEngine, camera: CameraView | None = None, *,
                  fit: Fit = Fit.CONTAIN, stream: StreamChoice = StreamChoice.AUTO,
-                 renderer: RendererChoice = RASTER, parent: QWidget | None = None) -> None:
+                 renderer: RendererChoice = RASTER, thermal: TileThermal | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setMinimumSize(32, 24)
@@ -76,6 +80,11 @@ class VideoTile(QWidget):
         self._overlay = TileOverlay()
         self._text = OverlayText(None)
         self._target: QRectF | None = None  # where the picture goes, whole device pixels
+        # Thermal: the tile's own palette choice over its camera's, the look that makes
+        # (applied by the decoder at tile size), and the bar and hot-spot box drawn over it.
+        self._tile_thermal = thermal
+        self._look: ThermalLook | None = None
+        self._thermal = ThermalOverlay()
         if camera is not None:
             self.set_camera(camera)
 
@@ -122,12 +131,31 @@ class VideoTile(QWidget):
         self._title_suffix = value
         self._refresh_text()
 
+    @property
+    def look(self) -> ThermalLook | None:
+        """The thermal palette this tile shows (None: the plain picture)."""
+        return self._look
+
+    def set_thermal(self, choice: TileThermal | None) -> None:
+        """The tile's own palette choice (None: its camera's look), from the next frame."""
+        self._tile_thermal = choice
+        self._look = self._wanted_look()
+        if self._consumer is not None:
+            self._consumer.set_look(self._look)
+        self.repaint_later()
+
+    def _wanted_look(self) -> ThermalLook | None:
+        if self._camera is None:
+            return None
+        return tile_look(self._camera.thermal, self._tile_thermal)
+
     def set_camera(self, camera: CameraView | None) -> None:
         """Show another camera; the old picture stays until the new one's first frame."""
         if camera == self._camera:
             return
         old = self._consumer
         self._camera = camera
+        self._look = self._wanted_look()
         self._consumer = None
         if camera is not None and self.isVisible():
             self._open()
@@ -180,7 +208,8 @@ class VideoTile(QWidget):
                     pass  # the tile was deleted while this frame was in flight
 
         self._consumer = self._engine.open(self._camera.source, width, height, fit=self._fit,
-                                           stream=self._stream, on_frame=on_frame)
+                                           stream=self._stream, on_frame=on_frame,
+                                           look=self._look)
         self._consumer.protected, self._consumer.tour = self._protected, self.tour
         if self._engine.governor is not None:
             GovernorClock.ensure(self._engine)  # ticks the governor on this (GUI) thread
@@ -281,6 +310,7 @@ class VideoTile(QWidget):
                 self._show_frame(frame)
         rect = self.rect()
         image = self._image
+        target = None
         if image is None:
             painter.fillRect(rect, BACKGROUND)
         else:
@@ -303,6 +333,18 @@ class VideoTile(QWidget):
                 painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
                 painter.drawImage(target, image)
         self._overlay.paint(painter, rect.size(), self._text)
+        camera = self._camera
+        if self._look is not None or (camera is not None and camera.watched):
+            self._paint_thermal(painter, target)
+
+    def _paint_thermal(self, painter: QPainter, target: QRectF | None) -> None:
+        """The colour bar, and the hot-spot box of a watched camera (one cheap read)."""
+        consumer, camera, frame = self._consumer, self._camera, self._frame
+        reading = consumer.hotspot() if consumer is not None and camera is not None \
+            and camera.watched and frame is not None else None
+        source = QSize(frame.source_width, frame.source_height) if frame else QSize()
+        self._thermal.paint(painter, self.rect().size(), self._look, reading, target, source,
+                            self._fit, self._show_stats)
 
     def _show_frame(self, frame: Frame) -> None:
         had_picture = self._image is not None
