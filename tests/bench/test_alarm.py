@@ -12,7 +12,7 @@ import pytest
 
 @pytest.mark.slow
 def test_bench_alarm_quick_prints_cold_and_warm_times(tmp_path) -> None:  # noqa: ANN001
-    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path / "cache"),
+    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path.parent / "cache"),
            "VIDEOWALL_DATA_DIR": str(tmp_path / "data")}
     env.pop("QT_QPA_PLATFORM", None)  # the bench picks its own two offscreen screens
     env.pop("DISPLAY", None)

@@ -48,7 +48,7 @@ def test_percentile_by_nearest_rank() -> None:
 @pytest.mark.skipif(not available()[0], reason=available()[1])
 def test_quick_run_measures_every_installed_viewer(tmp_path: Path) -> None:
     viewers = ["videowall"] + [v for v in ("mpv", "ffplay") if shutil.which(v)]
-    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path / "cache"),
+    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path.parent / "cache"),
            "VIDEOWALL_DATA_DIR": str(tmp_path / "data")}
     res = subprocess.run([sys.executable, "-m", "videowall", "bench", "latency", "--quick",
                           "--transports", "rtsp", "--viewers", ",".join(viewers)],

@@ -10,7 +10,7 @@ from pathlib import Path
 
 
 def _soak(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path / "cache"),
+    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path.parent / "cache"),
            "VIDEOWALL_DATA_DIR": str(tmp_path / "data")}
     env.pop("QT_QPA_PLATFORM", None)  # the bench opens its own offscreen screen
     env.pop("DISPLAY", None)

@@ -46,7 +46,7 @@ def test_grid_and_site() -> None:
 @pytest.mark.rtsp
 @pytest.mark.skipif(bool(peer_ready()), reason=f"needs {peer_ready()}")
 def test_quick_peer_run_counts_frames_off_the_screen(tmp_path: Path) -> None:
-    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path / "cache"),
+    env = {**os.environ, "VIDEOWALL_CACHE_DIR": str(tmp_path.parent / "cache"),
            "VIDEOWALL_DATA_DIR": str(tmp_path / "data")}
     res = subprocess.run([sys.executable, "-m", "videowall", "bench", "wall", "--peer", "mpv",
                           "--streams", "2", "--quick"],

@@ -17,7 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def _env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    env["VIDEOWALL_CACHE_DIR"] = str(tmp_path / "cache")
+    # One clip cache for the session's walls (clips are named by their content): each
+    # test making the demo's 31 clips anew cost most of its time.
+    env["VIDEOWALL_CACHE_DIR"] = str(tmp_path.parent / "cache")
     env["VIDEOWALL_DATA_DIR"] = str(tmp_path / "data")
     return env
 

@@ -147,7 +147,7 @@ def _run_wall(tmp_path: Path, how: str) -> subprocess.CompletedProcess[str]:
     # No display: the wall opens its own two offscreen screens.
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    env.update(VIDEOWALL_CACHE_DIR=str(tmp_path / "cache"),
+    env.update(VIDEOWALL_CACHE_DIR=str(tmp_path.parent / "cache"),
                VIDEOWALL_DATA_DIR=str(tmp_path / "data"))
     return subprocess.run([sys.executable, "-m", "videowall", "run", "site.yaml",
                            "--no-control", "--exit-after", "2"], cwd=tmp_path, env=env,

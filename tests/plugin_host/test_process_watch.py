@@ -137,7 +137,7 @@ def test_the_running_wall_answers_status_with_its_process(tmp_path: Path) -> Non
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     env = {k: v for k, v in os.environ.items()
            if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    env.update(VIDEOWALL_CACHE_DIR=str(tmp_path / "cache"),
+    env.update(VIDEOWALL_CACHE_DIR=str(tmp_path.parent / "cache"),
                VIDEOWALL_DATA_DIR=str(tmp_path / "data"))
     proc = subprocess.Popen([sys.executable, "-m", "videowall", "run", "site.yaml",
                              "--control", endpoint, "--exit-after", "120"], cwd=tmp_path,

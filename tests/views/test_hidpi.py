@@ -17,7 +17,7 @@ def test_tile_uses_device_pixels_on_a_dpr_2_screen(tmp_path: Path) -> None:
         "name": "HIDPI", "x": 0, "y": 0, "width": 1920, "height": 1080,
         "logicalDpi": 192, "logicalBaseDpi": 96, "dpr": 1}]}))  # Qt derives 2x from 192 dpi
     env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={config}",
-           "VIDEOWALL_CACHE_DIR": str(tmp_path / "cache")}
+           "VIDEOWALL_CACHE_DIR": str(tmp_path.parent / "cache")}
     res = subprocess.run([sys.executable, str(HERE / "hidpi_script.py")], env=env,
                          capture_output=True, text=True, timeout=90, check=False)
     assert res.returncode == 0, res.stderr[-2000:]

@@ -53,7 +53,7 @@ def test_gl_surface_draws_video_under_xvfb(tmp_path: Path) -> None:
                    what=f"Xvfb {display}")
         env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
         env.update(DISPLAY=display, QT_QPA_PLATFORM="xcb",
-                   VIDEOWALL_CACHE_DIR=str(tmp_path / "cache"))
+                   VIDEOWALL_CACHE_DIR=str(tmp_path.parent / "cache"))
         res = subprocess.run([sys.executable, str(HERE / "gl_tile_script.py")], env=env,
                              capture_output=True, text=True, timeout=90, check=False)
         assert res.returncode == 0, res.stderr[-2000:]
