@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 import pyqtgraph as pg
 from PyQt6 import sip
 from PyQt6.QtCore import QPointF, QRectF
-from PyQt6.QtGui import QColor, QPainter, QPixmap
+from PyQt6.QtGui import QColor, QImage, QPainter, QPixmap
 from PyQt6.QtWidgets import QStyleOptionGraphicsItem, QWidget
 
 from videowall.views.map.clusters import Clusters, ClusterSpec
@@ -63,6 +64,67 @@ def units_per_pixel(item: pg.GraphicsObject) -> float:
         return 0.0
     length = math.hypot(vx.x(), vx.y())
     return length if math.isfinite(length) else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class MarkerSpan:
+    """What one paint of markers draws: positions, atlas symbols, opacity, their clusters."""
+
+    x: np.ndarray
+    y: np.ndarray
+    symbol: np.ndarray
+    opacity: np.ndarray
+    clusters: Clusters | None
+
+
+Badge = Callable[[int, int], "QPixmap | QImage"]  # (rank, count) -> a badge at the paint's dpr
+
+
+def draw_markers(p: QPainter, span: MarkerSpan, atlas: QPixmap, rects: np.ndarray,
+                 badge: Badge, size: tuple[float, float, float],
+                 exposed: QRectF | None = None) -> int:
+    """Markers as one blit each (the atlas's fragments) and their cluster badges, through the
+    painter's transform, on a paint device of `size` (logical width, height, dpr); only what
+    lies in `exposed` (item coordinates) when given. Any thread that may use the pixmap (the
+    GUI thread, or a thread of a platform with threaded pixmaps). Returns the markers drawn."""
+    scale = device_scale(p)
+    px, py = device_xy(p, span.x, span.y)
+    width, height, dpr = size
+    pad = PAD_PX
+    visible = (px > -pad) & (px < width + pad) & (py > -pad) & (py < height + pad)
+    visible &= span.opacity > 0.0
+    if exposed is not None and not exposed.isEmpty():
+        grow = PAD_PX / scale
+        r = exposed.adjusted(-grow, -grow, grow, grow)
+        visible &= ((span.x >= r.left()) & (span.x <= r.right()) & (span.y >= r.top())
+                    & (span.y <= r.bottom()))
+    clusters = span.clusters
+    idx = np.flatnonzero(visible & clusters.single if clusters else visible)
+    if clusters is not None and len(clusters):
+        cx, cy = device_xy(p, clusters.x, clusters.y)
+    p.save()
+    p.resetTransform()
+    if len(idx):
+        frags, nd = sip_doubles(QPainter.PixmapFragment, len(idx), 10)
+        nd[:, 0] = px[idx]
+        nd[:, 1] = py[idx]
+        nd[:, 2:6] = rects[span.symbol[idx]]
+        nd[:, 6:8] = 1.0 / dpr
+        nd[:, 8] = 0.0
+        nd[:, 9] = span.opacity[idx]
+        p.drawPixmapFragments(frags, atlas)
+    if clusters is not None and len(clusters):
+        for i in np.flatnonzero((cx > -pad) & (cx < width + pad) & (cy > -pad)
+                                & (cy < height + pad)):
+            image = badge(int(clusters.rank[i]), int(clusters.count[i]))
+            w, h = image.width() / dpr, image.height() / dpr
+            point = QPointF(cx[i] - w / 2, cy[i] - h / 2)
+            if isinstance(image, QImage):
+                p.drawImage(point, image)
+            else:
+                p.drawPixmap(point, image)
+    p.restore()
+    return len(idx)
 
 
 class BoundedItem(pg.GraphicsObject):
@@ -123,6 +185,9 @@ class MarkerItem(BoundedItem):
         self._cache: tuple[tuple[int, float], Clusters] | None = None
         self.cluster_misses = 0  # clusterings made here (on the GUI thread), not handed in
         self._badges: dict[tuple[int, str, float], QPixmap] = {}
+        # Drawn elsewhere (the units' raster, made on the layer worker): paint nothing here;
+        # the data still answers clicks and clustering.
+        self.rastered = False
 
     @property
     def cluster_spec(self) -> ClusterSpec | None:
@@ -187,44 +252,18 @@ class MarkerItem(BoundedItem):
         self.paints += 1
         self.painted_generation = self.generation
         self.drawn = 0
-        if not len(self.x):
+        if not len(self.x) or self.rastered:
             return
         scale = device_scale(p)
-        px, py = device_xy(p, self.x, self.y)
-        width, height, dpr = paint_size(p, widget)
-        pad = PAD_PX
-        visible = (px > -pad) & (px < width + pad) & (py > -pad) & (py < height + pad)
-        visible &= self.opacity > 0.0
         exposed = option.exposedRect if option is not None else QRectF()
-        if not exposed.isEmpty() and not exposed.contains(self.boundingRect()):
-            grow = PAD_PX / scale
-            r = exposed.adjusted(-grow, -grow, grow, grow)
-            visible &= ((self.x >= r.left()) & (self.x <= r.right()) & (self.y >= r.top())
-                        & (self.y <= r.bottom()))
-        clusters = self.clusters(1.0 / scale)
-        idx = np.flatnonzero(visible & clusters.single if clusters else visible)
-        if clusters is not None and len(clusters):
-            cx, cy = device_xy(p, clusters.x, clusters.y)
-        p.save()
-        p.resetTransform()
-        if len(idx):
-            pixmap = self.atlas.pixmap(dpr)
-            frags, nd = sip_doubles(QPainter.PixmapFragment, len(idx), 10)
-            nd[:, 0] = px[idx]
-            nd[:, 1] = py[idx]
-            nd[:, 2:6] = self.atlas.rects[self.symbol[idx]]
-            nd[:, 6:8] = 1.0 / dpr
-            nd[:, 8] = 0.0
-            nd[:, 9] = self.opacity[idx]
-            p.drawPixmapFragments(frags, pixmap)
-            self.drawn = len(idx)
-        if clusters is not None and len(clusters):
-            for i in np.flatnonzero((cx > -pad) & (cx < width + pad) & (cy > -pad)
-                                    & (cy < height + pad)):
-                badge = self._badge(int(clusters.rank[i]), int(clusters.count[i]), dpr)
-                w, h = badge.width() / dpr, badge.height() / dpr
-                p.drawPixmap(QPointF(cx[i] - w / 2, cy[i] - h / 2), badge)
-        p.restore()
+        if not exposed.isEmpty() and exposed.contains(self.boundingRect()):
+            exposed = QRectF()
+        width, height, dpr = paint_size(p, widget)
+        self.drawn = draw_markers(p, MarkerSpan(self.x, self.y, self.symbol, self.opacity,
+                                                self.clusters(1.0 / scale)),
+                                  self.atlas.pixmap(dpr), self.atlas.rects,
+                                  lambda rank, count: self._badge(rank, count, dpr),
+                                  (width, height, dpr), exposed)
         self.paint_ms = (time.perf_counter() - start) * 1000
 
     def hit(self, x: float, y: float, units_per_px: float,

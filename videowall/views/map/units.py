@@ -13,9 +13,11 @@ from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from videowall.situation.models import Unit, UnitStatus
 from videowall.situation.state import Change
+from videowall.views.map.clusters import Clusters
 from videowall.views.map.markers import (
     BoundedItem,
     MarkerItem,
+    device_scale,
     device_xy,
     paint_size,
     sip_doubles,
@@ -58,31 +60,41 @@ class TrailItem(BoundedItem):
 
     def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
               widget: QWidget | None = None) -> None:
-        if not len(self.segments):
+        if not len(self.segments) or self.markers.rastered:
             return
-        seg = self.segments
-        x0, y0 = device_xy(p, seg[:, 0], seg[:, 1])
-        x1, y1 = device_xy(p, seg[:, 2], seg[:, 3])
-        width, height, _ = paint_size(p, widget)
-        keep = ((np.maximum(x0, x1) > 0) & (np.minimum(x0, x1) < width)
-                & (np.maximum(y0, y1) > 0) & (np.minimum(y0, y1) < height))
-        # No trails under cluster badges: they would only add noise there.
-        scale = (abs(p.transform().determinant()) ** 0.5) or 1.0
-        clusters = self.markers.clusters(1.0 / scale)
-        if clusters is not None and self.markers.generation and len(clusters.single):
-            valid = self.owner < len(clusters.single)
-            keep &= valid & clusters.single[np.where(valid, self.owner, 0)]
-        p.save()
-        p.resetTransform()
-        for g, pen in enumerate(self.pens):
-            idx = np.flatnonzero(keep & (self.group == g))
-            if not len(idx):
-                continue
-            lines, nd = sip_doubles(QLineF, len(idx), 4)
-            nd[:, 0], nd[:, 1], nd[:, 2], nd[:, 3] = x0[idx], y0[idx], x1[idx], y1[idx]
-            p.setPen(pen)
-            p.drawLines(lines)
-        p.restore()
+        clusters = self.markers.clusters(1.0 / device_scale(p))
+        if not self.markers.generation:
+            clusters = None
+        draw_trails(p, self.segments, self.group, self.owner, self.pens, clusters,
+                    paint_size(p, widget))
+
+
+def draw_trails(p: QPainter, segments: np.ndarray, group: np.ndarray, owner: np.ndarray,
+                pens: list[QPen], clusters: Clusters | None,
+                size: tuple[float, float, float]) -> None:
+    """Trail segments through the painter's transform, one polyline batch per status; none
+    under cluster badges (they would only add noise there). Any thread."""
+    if not len(segments):
+        return
+    x0, y0 = device_xy(p, segments[:, 0], segments[:, 1])
+    x1, y1 = device_xy(p, segments[:, 2], segments[:, 3])
+    width, height, _ = size
+    keep = ((np.maximum(x0, x1) > 0) & (np.minimum(x0, x1) < width)
+            & (np.maximum(y0, y1) > 0) & (np.minimum(y0, y1) < height))
+    if clusters is not None and len(clusters.single):
+        valid = owner < len(clusters.single)
+        keep &= valid & clusters.single[np.where(valid, owner, 0)]
+    p.save()
+    p.resetTransform()
+    for g, pen in enumerate(pens):
+        idx = np.flatnonzero(keep & (group == g))
+        if not len(idx):
+            continue
+        lines, nd = sip_doubles(QLineF, len(idx), 4)
+        nd[:, 0], nd[:, 1], nd[:, 2], nd[:, 3] = x0[idx], y0[idx], x1[idx], y1[idx]
+        p.setPen(pen)
+        p.drawLines(lines)
+    p.restore()
 
 
 class UnitLayer:
