@@ -126,10 +126,13 @@ def test_the_watch_looks_a_few_times_a_second_and_forgets_what_it_saw_long_ago()
     assert reading.alert and reading.region is not None and reading.cost_ms > 0
     assert abs(reading.region.x0 - 100 / W) < 0.01  # the box, on the detection frame
     assert watch.current(1.0) is reading
-    assert watch.current(1.0 + STALE_S + 1) is None  # nothing looked at for a while
+    # A tile on keyframes only: a look every GOP (here 10 s) goes on with the same alert.
+    assert watch.offer(hot, 11.0) and watch.current(11.0) is watch.reading()
+    assert watch.reading().state is HotState.HOT and watch.reading().raised == 1
+    assert watch.current(11.0 + STALE_S + 1) is None  # nothing looked at for a long while
     # The next look starts afresh: a spot seen back then is no standing alert now.
     cold = av.VideoFrame.from_ndarray(np.repeat(fire(90)[:, :, None], 3, axis=2), "bgr24")
-    assert watch.offer(cold.reformat(format="yuv420p"), 20.0)
+    assert watch.offer(cold.reformat(format="yuv420p"), 11.0 + STALE_S + 2)
     assert watch.reading().state is HotState.CLEAR and watch.reading().raised == 1
 
 

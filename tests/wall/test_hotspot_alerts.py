@@ -63,6 +63,10 @@ class Wall:
         return found.alert if isinstance(found, ZoneUpdate) else AlertLevel.NORMAL
 
 
+def alarm_title(wall: Wall) -> str:
+    return next(iter(wall.model.alarms.ordered())).title
+
+
 @pytest.fixture
 def wall(tmp_path: Path) -> Wall:
     path = tmp_path / "site.yaml"
@@ -80,10 +84,12 @@ def test_a_hot_spot_raises_its_alarm_and_zone_alert_and_clearing_ends_both(wall:
         (Kind.EXT, "upsert", "hotspot-n1-1"), (Kind.ZONE, "upsert", "north")]
     message = wall.state.get(Kind.EXT, "hotspot-n1-1")
     assert isinstance(message, ExtMessage) and message.type == EXT_TYPE
-    assert message.payload == {"camera_id": "n1", "zone": "north", "state": "hot",
+    assert message.payload == {"camera_id": "n1", "location": "n1", "zone": "north",
+                               "state": "hot",
                                "level": 220.0, "peak": 243, "area_pct": 0.5,
                                "box": [0.25, 0.3, 0.35, 0.4],
                                "since": (T0 - timedelta(seconds=5)).isoformat()}
+    assert alarm_title(wall) == "thermal.hotspot hotspot-n1-1 at n1"
     assert wall.zone_alert() is AlertLevel.HIGH  # the watch's alert level (default high)
     # The alarm rule shows it: the camera first, the right screen taken over.
     (alarm,) = wall.model.alarms.ordered()

@@ -26,9 +26,12 @@ from videowall.video.hotspot import HotspotDetector
 
 DETECT_WIDTH = 320
 DETECT_HZ = 5.0
-# Not looked at for this long (the camera's tiles hidden, the stream down): the reading no
-# longer counts, and the next look starts afresh instead of from a hot spot seen back then.
-STALE_S = 5.0
+# Not looked at for this long (the stream down): the reading no longer counts, and the next
+# look starts afresh instead of from a hot spot seen back then. Long enough for a tile the
+# governor put on keyframes only (one look per GOP, 2-10 s on cameras; under load later
+# still): a watch that forgot between keyframes flapped its alarm. A camera no tile decodes
+# is not watched at all (the engine asks its decoders).
+STALE_S = 30.0
 
 
 def detect_size(width: int, height: int) -> tuple[int, int]:

@@ -4,8 +4,8 @@ A tile with a thermal look gets its frames from a `ThermalScaler` instead of the
 `Scaler`: the decoded luminance plane is used as it is when the frame is tile-sized, else
 swscale scales it straight to a grey picture at the tile's size (only the luma is read, its
 range left as it is); the video range (16-235) and the optional contrast stretch are folded
-into the palette's 256-entry table, and one lookup turns the grey picture into the BGRA picture the tile
-paints. The GUI thread draws it like any other frame.
+into the palette's 256-entry table, and one lookup turns the grey picture into the BGRA
+picture the tile paints. The GUI thread draws it like any other frame.
 """
 
 from __future__ import annotations

@@ -9,8 +9,9 @@ framed on it), the map (the zone's outline in its alert colour), incident rules 
 
 - an ext message `thermal.hotspot`, id `hotspot-<camera>-<n>` (a new `n` for every alert, so
   an alarm that an operator ended comes back for the next fire), payload `camera_id`,
-  `zone`, `state: hot`, `peak`, `level`, `area_pct`, `box` ([x0, y0, x1, y1], 0..1 of the
-  frame), `since`; it is deleted when the alert clears, which ends an alarm raised by it;
+  `location` (the camera's name: the alarm card's title says it), `zone`, `state: hot`,
+  `peak`, `level`, `area_pct`, `box` ([x0, y0, x1, y1], 0..1 of the frame), `since`; it is
+  deleted when the alert clears, which ends an alarm raised by it;
 - the camera's zone at the watch's `alert` level, unless the zone already is at it or
   above; when the last hot spot in the zone clears, the zone gets back the level it had,
   unless the bus has changed the zone meanwhile (the bus wins).
@@ -146,7 +147,7 @@ class HotspotAlerts:
             return []  # not this site's camera (a reload removed it)
         settings = camera.thermal.hotspot if camera.thermal is not None else None
         level = AlertLevel(settings.alert) if settings is not None else AlertLevel.HIGH
-        message = self._message(camera_id, camera.zone, reading, now)
+        message = self._message(camera_id, camera.title, camera.zone, reading, now)
         self._standing[camera_id] = _Standing(message.id, camera.zone, level, message)
         self.raised += 1
         out = [Envelope.upsert(message)]
@@ -154,12 +155,12 @@ class HotspotAlerts:
             out += self._raise_zone(camera.zone, now)
         return out
 
-    def _message(self, camera_id: str, zone: str | None, reading: HotspotReading,
-                 now: datetime) -> ExtMessage:
+    def _message(self, camera_id: str, title: str, zone: str | None,
+                 reading: HotspotReading, now: datetime) -> ExtMessage:
         episode = self._episodes[camera_id] = self._episodes.get(camera_id, 0) + 1
         region = reading.region
         payload: dict[str, object] = {
-            "camera_id": camera_id, "zone": zone, "state": "hot",
+            "camera_id": camera_id, "location": title, "zone": zone, "state": "hot",
             "level": round(reading.level, 1), "since": self._since(reading, now).isoformat()}
         if region is not None:
             payload.update(peak=region.peak, area_pct=round(region.area_pct, 3),
