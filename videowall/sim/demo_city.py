@@ -269,6 +269,13 @@ def cameras_yaml(cameras: list[dict[str, Any]],
         for key in ("lat", "lon", "heading", "fov", "range_m"):
             if key in c:
                 lines.append(f"    {key}: {c[key]}")
+        if "thermal" in c:
+            # A thermal camera's clips (one scene in both): its fire flares 15 s a minute.
+            thermal = f"fps=25&seconds=60&thermal=1&label={label}"
+            lines += [f"    url: sim://{c['id']}?size=640x360&{thermal}",
+                      f"    sub_url: sim://{c['id']}-sub?size=320x180&{thermal}"]
+            lines += [f"    {line}" for line in c["thermal"]]
+            return "\n".join(lines)
         # A drone's clip is MPEG-TS with ST 0601 KLV circling its spot (30 s: one orbit,
         # encoded once in about 8 s).
         orbit = (f"&seconds=30&orbit={c['lat']},{c['lon']}" if c["kind"] == "drone" else "")
@@ -292,6 +299,13 @@ def cameras_yaml(cameras: list[dict[str, Any]],
          "unit": "P-12", "heading": 0, "fov": 90, "range_m": 25},
         {"id": "dog-01", "name": "Robot Dog Rex", "kind": "robot_dog", "zone": "Z23",
          "unit": "RD-7", "heading": 0, "fov": 110, "range_m": 30},
+        # A fixed thermal camera watching the South Harbour's quays for fires: ironbow, and a
+        # hot-spot watch that raises the fire-watch alarm (the clip's fire flares each minute).
+        {"id": "fire-01", "name": "Harbour Fire Watch", "kind": "fixed",
+         "lat": 60.1668, "lon": 24.953, "heading": 120, "fov": 45, "range_m": 400,
+         "thermal": ["thermal:", "  palette: ironbow",
+                     "  hotspot: {threshold: 215, hysteresis: 15, persist_s: 2, clear_s: 4,"
+                     " alert: high}"]},
     ]
     return "\n".join(block(c) for c in [*cameras, *extra]) + "\n"
 

@@ -67,8 +67,12 @@ def ensure_clip(url: str, cancel: Callable[[], bool] | None = None) -> tuple[Pat
                 write_drone_clip(path, drone[0], spec.seconds, drone[1], cancel)
                 return path, spec
             label = spec.label or spec.name
-            scene = (ThermalScene(spec.width, spec.height, seed, label).render
-                     if spec.thermal else None)
+            scene = None
+            if spec.thermal:
+                # Seeded by the label: a camera's main and sub stream (one label, two
+                # names) show the same scene, so its one hot-spot watch sees one fire.
+                same = int(hashlib.sha256(label.encode()).hexdigest()[:8], 16)
+                scene = ThermalScene(spec.width, spec.height, same, label).render
             encode_clip(
                 path, width=spec.width, height=spec.height, fps=spec.fps,
                 seconds=spec.seconds, codec=spec.codec, gop=spec.gop,

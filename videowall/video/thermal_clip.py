@@ -1,12 +1,12 @@
 """Simulated thermal cameras: grey scenes with a moving hot blob that flares once a clip.
 
 What a radiometric-less thermal camera sends: luminance for heat, white hot, on a cool
-textured ground with a warm road. A blob wanders on a closed path (the loop has no seam)
-and flares: it is lukewarm for the first half of the clip, hot (peaking near 250) for the
-next quarter, and lukewarm again for the rest, ramped over 4% of the clip each way. A hot-spot
-watch with a threshold around 200-230 therefore raises its alert once a clip and clears it
-once. The label and clock are burned in at mid grey, as thermal cameras print their text,
-so they do not count as hot.
+textured ground with a warm road. A blob creeps round a closed path (the loop has no
+seam) and flares: it is lukewarm for the first half of the clip, hot (peaking near 250)
+for the next quarter, and lukewarm again for the rest, ramped over 4% of the clip each
+way. A hot-spot watch with a threshold around 200-230 therefore raises its alert once a
+clip and clears it once. The label and clock are burned in at mid grey, as thermal
+cameras print their text, so they do not count as hot.
 """
 
 from __future__ import annotations
@@ -53,8 +53,10 @@ class ThermalScene:
         cv2.line(ground, (0, int(y0)), (width, int(y0 + slope * width)), 118.0,
                  max(2, height // 30), cv2.LINE_AA)
         self._ground = np.clip(ground, 0, 255)
-        self._path = (rng.uniform(0.2, 0.35), rng.uniform(0.15, 0.3), rng.randint(1, 2),
-                      rng.randint(1, 2), rng.uniform(0, 2 * math.pi))
+        # Slowly, once round a clip: a fire creeps, and a box drawn from a reading a fifth of
+        # a second old must still sit on it.
+        self._path = (rng.uniform(0.08, 0.18), rng.uniform(0.05, 0.12), 1, 1,
+                      rng.uniform(0, 2 * math.pi))
         self._sigma = max(2.0, height / 28.0)
 
     def blob_at(self, phase: float) -> tuple[float, float]:
@@ -82,7 +84,9 @@ class ThermalScene:
         img = cv2.cvtColor(np.clip(grey, 0, 255).astype(np.uint8), cv2.COLOR_GRAY2BGR)
         scale = max(0.35, self.height / 360 * 0.7)
         level = (TEXT_LEVEL,) * 3
-        cv2.putText(img, self.label, (int(8 * scale), int(24 * scale)),
+        # Below the top sixth: clear of a tile's title bar.
+        top = int(self.height * 0.16 + 16 * scale)
+        cv2.putText(img, self.label, (int(8 * scale), top),
                     cv2.FONT_HERSHEY_SIMPLEX, scale, level, 1, cv2.LINE_AA)
         seconds, frame_no = divmod(index, fps)
         cv2.putText(img, f"{seconds % 60:02d}:{frame_no:02d}",
