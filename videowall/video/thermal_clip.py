@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 # Bump when the scene changes, so cached thermal clips are made again.
-THERMAL_CLIP_VERSION = 1
+THERMAL_CLIP_VERSION = 2
 HOT_FROM, HOT_UNTIL = 0.50, 0.75  # share of the clip during which the blob is hot
 RAMP = 0.04  # share of the clip each ramp takes
 WARM, HOT = 140.0, 250.0  # the blob's peak level when lukewarm and when hot
