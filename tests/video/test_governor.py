@@ -138,6 +138,23 @@ def test_a_lagging_gui_thread_is_pressure() -> None:
     assert "GUI thread 250 ms late" in gov.reason
 
 
+def test_frames_the_link_never_brought_are_no_pressure() -> None:
+    """Tiles behind on an idle machine lack frames from the link (a lossy SRT or UDP
+    camera), not CPU: degrading would not bring them back, and would stay for good."""
+    tiles = [TileLoad("a", Role.LARGE, behind=True), TileLoad("b", Role.SMALL, behind=True)]
+    idle = Budget(tiles, cpu_busy=0.3, cores=2, gui_lag_s=0.005, streams_behind=2,
+                  process_cores=0.2)
+    gov = Governor(POLICY)
+    assert _run(gov, idle, 0.0, 20.0) == [] and gov.level == 0
+    # The same shortfall with the wall's process at one core (its interpreter lock's
+    # limit) or the machine busy is the CPU's: the governor steps in.
+    for budget in (dataclasses.replace(idle, process_cores=0.95),
+                   dataclasses.replace(idle, cpu_busy=0.9)):
+        gov = Governor(POLICY)
+        assert _run(gov, budget, 0.0, 4.0) == [(3.0, 3)]  # no substream, no tour
+        assert "2 of 2 tiles behind" in gov.reason
+
+
 def test_badges_say_what_was_taken() -> None:
     assert Degradation().badge(25) == ""
     assert Degradation(sub=True).badge(25) == "SUB"

@@ -39,6 +39,20 @@ class CpuMeter:
         return (now[0] - last[0]) / (now[1] - last[1])
 
 
+class ProcessCpuMeter:
+    """The cores this process used between two samples (all its threads)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[float, float] | None = None
+
+    def sample(self) -> float | None:
+        now = (time.process_time(), time.monotonic())
+        last, self._last = self._last, now
+        if last is None or now[1] <= last[1]:
+            return None
+        return (now[0] - last[0]) / (now[1] - last[1])
+
+
 class EngineGovernor:
     """Runs the governor over the engine's consumers; `tick` on the consumers' thread
     (the GUI thread of a wall), every half second."""
@@ -47,6 +61,8 @@ class EngineGovernor:
         self._engine = engine
         self.governor = Governor(policy or Policy())
         self._cpu = CpuMeter()
+        self._process = ProcessCpuMeter()
+        self.process_cores: float | None = None
         self.cores = os.cpu_count() or 1
         self.cpu_busy: float | None = None
         self.gui_lag_s: float | None = None
@@ -71,11 +87,12 @@ class EngineGovernor:
             loads.append(TileLoad(consumer.id, consumer.role, has_sub=consumer.can_take_sub,
                                   behind=behind, decode_cores=cores))
         self.cpu_busy = self._cpu.sample()
+        self.process_cores = self._process.sample()
         self.gui_lag_s = gui_lag_s
         self.tiles_behind = sum(1 for t in loads if t.behind)
         self.streams_behind = len(behind_streams)
         level = self.governor.update(Budget(loads, self.cpu_busy, self.cores, gui_lag_s,
-                                            self.streams_behind), now)
+                                            self.streams_behind, self.process_cores), now)
         for consumer in consumers:
             consumer.degrade(self.governor.degradation(consumer.role))
         return level
@@ -92,6 +109,8 @@ class EngineGovernor:
             "tiles_behind": self.tiles_behind, "streams_behind": self.streams_behind,
             "gui_lag_ms": round(lag * 1000, 1) if lag is not None else None,
             "cpu_busy_pct": round(busy * 100, 1) if busy is not None else None,
+            "process_cores": round(self.process_cores, 2)
+            if self.process_cores is not None else None,
             "recent": [{"level": c.level, "text": c.text,
                         "ago_s": round(time.monotonic() - c.at, 1)} for c in gov.changes[-5:]],
         }

@@ -131,6 +131,7 @@ class Budget:
     cores: int = 1
     gui_lag_s: float | None = None  # the event loop's recent lag (a high percentile)
     streams_behind: int = 0  # decoders not keeping up with their source
+    process_cores: float | None = None  # what the wall's own process used (cores)
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,13 @@ class Policy:
     lag_high_s: float = 0.10  # pressure: the GUI thread this late
     lag_low_s: float = 0.04  # slack: under this
     behind_share: float = 0.10  # pressure: this share of judged tiles behind (at least 1)
+    # Tiles or streams behind are the CPU's doing only while the machine is this busy, or
+    # the wall's process uses this many cores (its Python threads share one interpreter
+    # lock: it can run out at about one core). Otherwise frames are missing because the
+    # link brought fewer (a lossy SRT or UDP link, a starved camera): degrading cannot
+    # help, and would stay for good, since such a tile never catches up.
+    busy_high: float = 0.85
+    process_high: float = 0.85
     headroom: float = 0.20  # slack: this share of the cores idle, plus the step's cost
     degrade_after_s: float = 3.0
     recover_after_s: float = 15.0
@@ -199,12 +207,22 @@ class Governor:
 
     # ---- judging ---------------------------------------------------------------------
 
+    def _cpu_bound(self, budget: Budget) -> bool:
+        """Whether the CPU can be why frames are missing (unknown counts as yes)."""
+        if budget.cpu_busy is None:
+            return True
+        return budget.cpu_busy >= self.policy.busy_high or (
+            budget.process_cores is not None
+            and budget.process_cores >= self.policy.process_high)
+
     def _pressure(self, budget: Budget) -> str:
         judged = [t for t in budget.tiles if t.behind is not None]
         behind = sum(1 for t in judged if t.behind)
-        if judged and behind >= max(1, math.ceil(self.policy.behind_share * len(judged))):
+        cpu_bound = self._cpu_bound(budget)
+        if cpu_bound and judged and \
+                behind >= max(1, math.ceil(self.policy.behind_share * len(judged))):
             return f"{behind} of {len(judged)} tiles behind their frame rate"
-        if budget.streams_behind:
+        if cpu_bound and budget.streams_behind:
             return f"{budget.streams_behind} stream(s) decoding slower than they arrive"
         lag = budget.gui_lag_s
         if lag is not None and lag > self.policy.lag_high_s:

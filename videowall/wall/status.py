@@ -205,6 +205,9 @@ class GovernorStatus(_Out):
     streams_behind: int = Field(0, description="decoders behind their source")
     gui_lag_ms: float | None = None
     cpu_busy_pct: float | None = None
+    process_cores: float | None = Field(None, description="cores the wall's process used "
+                                        "(its Python threads share one lock: about one at "
+                                        "most)")
     recent: list[GovernorChange] = Field(default_factory=list)
 
 
