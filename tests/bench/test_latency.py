@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from videowall.bench.latency import options_from_args
+from videowall.bench.latency import options_from_args, srt_sender_ready
 from videowall.bench.latency_report import register
 from videowall.bench.sampling import percentile
 from videowall.bench.screen import missing_tools
@@ -30,10 +30,21 @@ def test_options() -> None:
                                    "--size", "640x360", "--quick"))
     assert opts.viewers == ("videowall", "mpv") and opts.transports == ("ts",)
     assert (opts.width, opts.height, opts.seconds) == (640, 360, 2.0)
-    for bad in (["--viewers", "vlc"], ["--transports", "srt"], ["--size", "big"],
+    assert parse().transports == "rtsp,ts"  # SRT only when asked for
+    for bad in (["--viewers", "vlc"], ["--transports", "rist"], ["--size", "big"],
                 ["--size", "641x360"], ["--rounds", "0"]):
         with pytest.raises(ValueError):
             options_from_args(parse(*bad))
+
+
+def test_srt_needs_gstreamers_srt_elements() -> None:
+    """SRT runs through GStreamer's srtsink (sender) and the wall's own relay (receiver)."""
+    args = parse("--transports", "ts,srt")
+    if srt_sender_ready():
+        assert options_from_args(args).transports == ("ts", "srt")
+    else:
+        with pytest.raises(ValueError, match="gstreamer1.0-plugins-bad"):
+            options_from_args(args)
 
 
 def test_percentile_by_nearest_rank() -> None:

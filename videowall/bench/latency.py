@@ -17,9 +17,14 @@ from videowall.bench.floor import TS_VARIANTS, FloorClient
 from videowall.bench.sampling import TileWatcher, percentile
 from videowall.bench.screen import XScreen, raise_priority
 from videowall.bench.viewers import Viewer, installed, start_ffplay, start_mpv, start_videowall
+from videowall.video.relay import SYSTEM_PYTHON, install_hint, srt_support
 
 VIEWERS = ("videowall", "ffplay", "mpv")
-TRANSPORTS = ("rtsp", "ts")
+TRANSPORTS = ("rtsp", "ts", "srt")
+DEFAULT_TRANSPORTS = ("rtsp", "ts")
+# The sender's side of SRT: the source's MPEG-TS packets passed as they are to an SRT
+# listener (GStreamer's srtsink under Debian's Python, SRT's default 120 ms latency).
+SRT_SENDER = Path(__file__).parents[1] / "testing" / "srt_sender_gst.py"
 
 
 @dataclass(frozen=True)
@@ -33,7 +38,7 @@ class LatencyOptions:
     warmup: float = 3.0
     interval: float = 0.004  # between grabs
     viewers: tuple[str, ...] = VIEWERS
-    transports: tuple[str, ...] = TRANSPORTS
+    transports: tuple[str, ...] = DEFAULT_TRANSPORTS
     rounds: int = 1  # each viewer once per round, rounds interleave the viewers
     open_timeout: float = 30.0
 
@@ -51,13 +56,27 @@ def options_from_args(args: argparse.Namespace) -> LatencyOptions:
             raise ValueError(f"--viewers: unknown viewer {name!r} (use {', '.join(VIEWERS)})")
     for name in transports:
         if name not in TRANSPORTS:
-            raise ValueError(f"--transports: unknown {name!r} (use rtsp, ts)")
+            raise ValueError(f"--transports: unknown {name!r} (use {', '.join(TRANSPORTS)})")
+    if "srt" in transports and not srt_sender_ready():
+        raise ValueError("--transports srt needs Debian's GStreamer with its SRT elements "
+                         f"({install_hint()})")
     if width < 64 or height < 64 or width % 2 or height % 2 or args.fps < 1 or args.rounds < 1:
         raise ValueError("--size must be even and at least 64x64; --fps, --rounds positive")
     quick = args.quick
     return LatencyOptions(width, height, args.fps, 2.0 if quick else args.seconds,
                           1.0 if quick else args.warmup, viewers=viewers,
                           transports=transports, rounds=args.rounds)
+
+
+def srt_sender_ready() -> bool:
+    """Whether Debian's GStreamer has srtsink and the wall's SRT relay can run here."""
+    if not Path(SYSTEM_PYTHON).exists():
+        return False
+    check = "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; " \
+        "Gst.init(None); raise SystemExit(Gst.ElementFactory.find('srtsink') is None)"
+    found = subprocess.run([SYSTEM_PYTHON, "-c", check], check=False,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return found.returncode == 0 and srt_support().ok
 
 
 def _stats(latencies: list[float]) -> dict[str, Any]:
@@ -78,8 +97,9 @@ class Rig:
         self.ts_port = free_udp_port()  # the viewers', one after the other
         self.floor_ports = {name: free_udp_port() for name in TS_VARIANTS}
         self.pes_ports = {name: free_udp_port() for name in ("engine", "+noparse")}
+        srt_in = free_udp_port()
         ts = [str(self.ts_port), *map(str, self.floor_ports.values()),
-              *(f"{p}:pes" for p in self.pes_ports.values())]
+              *(f"{p}:pes" for p in self.pes_ports.values()), str(srt_in)]
         cmd = [sys.executable, "-m", "videowall.testing.live_source", "--size",
                f"{opts.width}x{opts.height}", "--fps", str(opts.fps), "--rtp", str(rtp)]
         for spec in ts:
@@ -91,14 +111,41 @@ class Rig:
         self.server = LiveRtspServer({"/live": rtp}).start()
         self.rtsp_url = self.server.url("/live")
         self.source_stats: dict[str, Any] = {}
+        self.srt_port = free_udp_port()
+        self.srt_sender: subprocess.Popen[bytes] | None = None
+        pids = [self.source.pid, self.server.pid]
+        if "srt" in opts.transports:
+            self.srt_sender = subprocess.Popen(
+                [SYSTEM_PYTHON, str(SRT_SENDER), str(srt_in), str(self.srt_port)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            assert self.srt_sender.stdout is not None
+            if self.srt_sender.stdout.readline().strip() != b"READY":
+                raise RuntimeError("the SRT sender (GStreamer's srtsink) did not start")
+            pids.append(self.srt_sender.pid)
         # The source and relay stand in for a camera, which has its own hardware: on a
         # small shared machine give them priority, so that what is measured is the viewers.
-        self.priority = raise_priority([self.source.pid, self.server.pid])
+        self.priority = raise_priority(pids)
 
     def url(self, transport: str) -> str:
-        return self.rtsp_url if transport == "rtsp" else f"udp://127.0.0.1:{self.ts_port}"
+        if transport == "rtsp":
+            return self.rtsp_url
+        if transport == "srt":
+            # Every viewer with SRT's defaults (receiver latency 120 ms, GStreamer's 125).
+            return f"srt://127.0.0.1:{self.srt_port}?mode=caller"
+        return f"udp://127.0.0.1:{self.ts_port}"
 
     def close(self) -> None:
+        if self.srt_sender is not None:
+            if self.srt_sender.stdin is not None:
+                self.srt_sender.stdin.close()
+            if self.srt_sender.stdout is not None:
+                self.srt_sender.stdout.close()
+            self.srt_sender.terminate()
+            try:
+                self.srt_sender.wait(5)
+            except subprocess.TimeoutExpired:
+                self.srt_sender.kill()
+                self.srt_sender.wait()
         self.server.stop()
         source = self.source
         if source.stdin is not None:
@@ -218,11 +265,17 @@ def run_latency(opts: LatencyOptions, progress: Any) -> dict[str, Any]:
             stats = viewers_out[transport].get(name, {})
             summary[f"{prefix}{name}_p50_s"] = stats.get("p50_s")
             summary[f"{prefix}{name}_p95_s"] = stats.get("p95_s")
-        key = "rtsp" if transport == "rtsp" else "ts engine"
+        key = floor_key(transport)
         summary[f"{prefix}floor_p50_s"] = floor[key]["p50_s"]
         summary[f"{prefix}floor_p95_s"] = floor[key]["p95_s"]
     summary["first_transport"] = opts.transports[0]
     return summary
+
+
+def floor_key(transport: str) -> str:
+    """The floor a transport is judged against: SRT carries the same MPEG-TS (its own
+    latency is what it adds over the TS floor)."""
+    return "rtsp" if transport == "rtsp" else "ts engine"
 
 
 def _ms(value: float | None) -> float | None:

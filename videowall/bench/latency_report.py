@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from videowall.bench.latency import TRANSPORTS, VIEWERS, options_from_args, run_latency
+from videowall.bench.latency import (
+    DEFAULT_TRANSPORTS,
+    TRANSPORTS,
+    VIEWERS,
+    floor_key,
+    options_from_args,
+    run_latency,
+)
 from videowall.bench.report import run_command
 from videowall.bench.screen import missing_tools
 
@@ -26,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=int, default=25)
     p.add_argument("--viewers", default=",".join(VIEWERS),
                    help="comma separated: videowall, ffplay, mpv (missing ones are skipped)")
-    p.add_argument("--transports", default=",".join(TRANSPORTS), help="rtsp, ts or both")
+    p.add_argument("--transports", default=",".join(DEFAULT_TRANSPORTS),
+                   help=f"comma separated, of {', '.join(TRANSPORTS)} (default rtsp,ts; srt: "
+                   "the same MPEG-TS through an SRT listener, GStreamer's srtsink)")
     p.add_argument("--rounds", type=int, default=1, help="times each viewer is measured")
     p.add_argument("--quick", action="store_true", help="2 s windows (for tests)")
     p.set_defaults(func=run)
@@ -49,9 +58,9 @@ def format_table(summary: dict[str, Any]) -> str:
             out.append(f"{name:32s} {_ms(s.get('p50_s')):>8s} {_ms(s.get('p95_s')):>8s} "
                        f"{_ms(s.get('min_s')):>8s} {s.get('samples', 0):>8d} "
                        f"{s.get('shown_fps', '-')!s:>9s} {s.get('cpu_pct', '-')!s:>6s}  {note}")
-        key = "rtsp" if transport == "rtsp" else "ts engine"
-        f = floor[key]
-        out.append(f"{'floor: bare PyAV decode':32s} {_ms(f['p50_s']):>8s} {_ms(f['p95_s']):>8s} "
+        f = floor[floor_key(transport)]
+        label = "floor: bare PyAV decode" + (" (TS)" if transport == "srt" else "")
+        out.append(f"{label:32s} {_ms(f['p50_s']):>8s} {_ms(f['p95_s']):>8s} "
                    f"{_ms(f['min_s']):>8s} {f['samples']:>8d}  {f['error']}")
     out += ["", "floor variants (capture -> decoded frame, bare PyAV with the engine's options "
             "plus the variant, one at a time)",
