@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +38,7 @@ class SituationFeed(QObject):
     connection_changed = pyqtSignal(bool)
     policy_changed = pyqtSignal(float, float)  # stale_after, expire_after (seconds)
     _wake = pyqtSignal()
+    DRAIN_S = 0.004  # one drain applies updates this long at most (then paints, timers run)
 
     def __init__(self, zone_lookup: ZoneLookup | None = None, *, stale_after: float = 30.0,
                  expire_after: float = 300.0) -> None:
@@ -108,7 +110,11 @@ class SituationFeed(QObject):
             log.warning("update %s/%s not applied: %s", env.kind, env.id, exc)
 
     def _drain(self) -> None:
+        """Apply what the client queued, for `DRAIN_S` at most: the rest waits for the next
+        turn of the event loop, so that a backlog (thousands of updates after a stall) never
+        holds the GUI thread's paints and timers for long."""
         self._pending.clear()
+        deadline = time.perf_counter() + self.DRAIN_S
         while self._inbox:
             item = self._inbox.popleft()
             if item[0] == "update":
@@ -118,7 +124,12 @@ class SituationFeed(QObject):
                 self.state.load_snapshot(envelopes, seq)
             else:
                 self._set_policy(*item[1])
+            if time.perf_counter() >= deadline:
+                break
         self._flush()
+        if self._inbox and not self._pending.is_set():
+            self._pending.set()  # (else the client thread has just asked for a drain)
+            self._wake.emit()
 
     def _set_policy(self, stale_after: float, expire_after: float) -> None:
         if (self.state.stale_after, self.state.expire_after) == (stale_after, expire_after):
