@@ -1,0 +1,1 @@
+"""`videowall bench ...`: benchmarks measured side by side in one run (tooling only)."""

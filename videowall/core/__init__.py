@@ -1,1 +1,1 @@
-"""The domain: config and layout models, geometry, situation state (no Qt, PyAV, ZeroMQ)."""
+"""Plain values under everything: geometry, palette, stream health, paths (no Qt/PyAV/zmq)."""
