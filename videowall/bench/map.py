@@ -82,7 +82,7 @@ def run_map_bench(opts: MapBenchOptions, progress: Progress) -> dict[str, Any]:
         now = time.time()
         m["frames"].append(now)
         m["frame_ms"].append(tile.paint_ms)
-        shown = tile.units.markers.painted_generation
+        shown = tile.units.painted_generation
         waiting = m["waiting"]
         while waiting and waiting[0][0] <= shown:
             m["latencies"].extend(((now - waiting.popleft()[1]) * 1000).tolist())

@@ -32,6 +32,7 @@ from videowall.views.map.legend import MapKey, ScaleBar, StatusLine
 from videowall.views.map.style import RISK_RANK, UNIT_STATUS_INDEX
 from videowall.views.map.tile_input import MapInput
 from videowall.views.map.tile_refresh import COUNTERS, HEAT, INCIDENTS, UNITS, MapRefresh
+from videowall.views.map.unit_raster import RasterView
 from videowall.views.map.units import UnitLayer
 from videowall.views.map.zones import ZONE_FILL, ZoneLayer, zone_path
 from videowall.views.situation_feed import SituationFeed
@@ -199,8 +200,9 @@ class MapTile(MapInput, MapRefresh, pg.PlotWidget):
         self._place_overlays()
 
     def set_offload(self, offload: bool) -> None:
-        """Rebuild layers on the worker and keep the items' pictures (True, the default), or
-        rebuild on the GUI thread and redraw everything every frame (False: benchmarks)."""
+        """Rebuild layers on the worker, keep the items' pictures and draw the units into an
+        image there (True, the default), or rebuild on the GUI thread and redraw everything
+        every frame (False: benchmarks)."""
         self.offload = offload
         mode = QGraphicsItem.CacheMode.DeviceCoordinateCache if offload \
             else QGraphicsItem.CacheMode.NoCache
@@ -208,6 +210,11 @@ class MapTile(MapInput, MapRefresh, pg.PlotWidget):
                                       *self.camera_layer.cones, self.heat.image]
         for item in items:
             item.setCacheMode(mode)
+        self.units.set_rastered(offload)  # trails and markers: one image made by the worker
+
+    def _raster_view(self) -> RasterView:
+        """The view the units' image is drawn for: this one, as it is now."""
+        return RasterView.of(self.units.raster, self)
 
     def set_basemap(self, path: BasemapPaths | None) -> None:
         """Local tiles or vector data under everything: an XYZ folder, an .mbtiles file, an

@@ -250,9 +250,11 @@ class MarkerItem(BoundedItem):
               widget: QWidget | None = None) -> None:
         start = time.perf_counter()
         self.paints += 1
+        if self.rastered:  # the units' raster shows them, and says what it drew
+            return
         self.painted_generation = self.generation
         self.drawn = 0
-        if not len(self.x) or self.rastered:
+        if not len(self.x):
             return
         scale = device_scale(p)
         exposed = option.exposedRect if option is not None else QRectF()

@@ -73,6 +73,14 @@ class SymbolAtlas:
         return self._pixmap
 
     def _render(self, dpr: float) -> None:
+        image, rects = self.sheet(dpr)
+        self._pixmap = QPixmap.fromImage(image)
+        self._dpr = dpr
+        self.rects = rects
+
+    def sheet(self, dpr: float = 1.0) -> tuple[QImage, np.ndarray]:
+        """The atlas drawn afresh into an image, with its device-pixel source rects (any
+        thread: the map's layer worker makes its own pixmap of it)."""
         n = max(1, len(self._drawers))
         cols = math.ceil(math.sqrt(n))
         rows = math.ceil(n / cols)
@@ -91,9 +99,7 @@ class SymbolAtlas:
             painter.restore()
             rects[i] = (col * side, row * side, side, side)
         painter.end()
-        self._pixmap = QPixmap.fromImage(image)
-        self._dpr = dpr
-        self.rects = rects
+        return image, rects
 
     def image(self, index: int, dpr: float = 1.0) -> QPixmap:
         """One symbol as its own pixmap (legends)."""
@@ -214,8 +220,8 @@ def build_incident_atlas() -> SymbolAtlas:
     return atlas
 
 
-def cluster_pixmap(colour: QColor, text: str, dpr: float = 1.0) -> QPixmap:
-    """A round badge with a count, sized to the text."""
+def cluster_image(colour: QColor, text: str, dpr: float = 1.0) -> QImage:
+    """A round badge with a count, sized to the text, as an image at `dpr` (any thread)."""
     radius = 11 + 3 * max(0, len(text) - 2)
     side = math.ceil((2 * radius + 4) * dpr)
     image = QImage(side, side, QImage.Format.Format_ARGB32_Premultiplied)
@@ -243,6 +249,13 @@ def cluster_pixmap(colour: QColor, text: str, dpr: float = 1.0) -> QPixmap:
     p.setPen(QColor(10, 12, 16) if dark_text else QColor(255, 255, 255))
     p.drawText(QRectF(0, 0, 2 * c, 2 * c), Qt.AlignmentFlag.AlignCenter, text)
     p.end()
+    image.setDevicePixelRatio(dpr)
+    return image
+
+
+def cluster_pixmap(colour: QColor, text: str, dpr: float = 1.0) -> QPixmap:
+    """A round badge with a count, sized to the text."""
+    image = cluster_image(colour, text, dpr)
     pm = QPixmap.fromImage(image)
     pm.setDevicePixelRatio(dpr)
     return pm

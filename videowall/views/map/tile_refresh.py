@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from videowall.views.map.heat import HeatLayer
     from videowall.views.map.incidents import IncidentFrame, IncidentLayer
     from videowall.views.map.layer_worker import LayerWorker
+    from videowall.views.map.unit_raster import RasterView
     from videowall.views.map.units import UnitLayer
     from videowall.views.map.zone_counter_job import LabelUpdate
     from videowall.views.map.zones import ZoneLayer
@@ -61,6 +62,7 @@ class MapRefresh:
         def city_rect(self) -> QRectF: ...
         def place_labels(self) -> None: ...
         def _update_status(self, now: datetime) -> None: ...
+        def _raster_view(self) -> RasterView: ...
 
     def _init_refresh(self) -> None:
         """What is dirty from the start, and when the slow work was last done (never)."""
@@ -104,15 +106,19 @@ class MapRefresh:
             return not offload and worker.busy(layer)
 
         # Hidden units still rebuild once a second (unpainted): the status line counts them.
+        # Shown and rastered, they are drawn for the view of now, and again once it moved.
         units = self.units
-        if (((units.pending or units.clearing or taken(UNITS)) and (MapLayer.UNITS in on or slow))
+        view = self._raster_view() if units.rastered and MapLayer.UNITS in on else None
+        moved = view is not None and units.view_stale(view)
+        if (((units.pending or units.clearing or taken(UNITS) or moved)
+                and (MapLayer.UNITS in on or slow))
                 or (slow and len(units))) and not (offload and worker.busy(UNITS)):
-            job = units.job(now.timestamp(), upp)
+            job = units.job(now.timestamp(), upp, view)
             if offload:
-                worker.submit(UNITS, job, units.show)
+                worker.submit(UNITS, job, units.show_result)
             else:
                 worker.supersede(UNITS)  # a result still in flight is older than this one
-                units.show(job())
+                units.show_result(job())
         if MapLayer.INCIDENTS in on and not (offload and worker.busy(INCIDENTS)):
             if offload:
                 if self.incidents.dirty or slow:  # new, or maybe newly overdue

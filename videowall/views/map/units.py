@@ -1,100 +1,29 @@
 """Units layer: kind symbols turned to their heading, short trails, fading when stale; the
-data and each frame's arrays are `unit_model`'s, made on the map's layer worker."""
+data and each frame's arrays are `unit_model`'s, made on the map's layer worker, and so is
+the image the map shows of them (`unit_raster`) when the layer is rastered."""
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable
 
 import numpy as np
-from PyQt6.QtCore import QLineF
-from PyQt6.QtGui import QColor, QPainter, QPen
-from PyQt6.QtWidgets import QGraphicsItem, QStyleOptionGraphicsItem, QWidget
+from PyQt6.QtWidgets import QGraphicsItem
 
 from videowall.situation.models import Unit, UnitStatus
 from videowall.situation.state import Change
-from videowall.views.map.clusters import Clusters
-from videowall.views.map.markers import (
-    BoundedItem,
-    MarkerItem,
-    device_scale,
-    device_xy,
-    paint_size,
-    sip_doubles,
-)
-from videowall.views.map.style import (
-    UNIT_CLUSTER_COLOUR,
-    UNIT_COLOUR,
-    UNIT_STATUS_INDEX,
-    UNIT_STATUSES,
-    build_unit_atlas,
-)
+from videowall.views.map.markers import MarkerItem
+from videowall.views.map.style import UNIT_CLUSTER_COLOUR, UNIT_STATUS_INDEX, build_unit_atlas
+from videowall.views.map.trails import TrailItem
 from videowall.views.map.unit_model import UnitFrame, UnitModel
+from videowall.views.map.unit_raster import RasterItem, RasterView, UnitPainter, UnitRaster
+
+log = logging.getLogger(__name__)
+# A job's frame, its image (None: not asked for, or not drawn) and whether it was asked for.
+UnitResult = tuple[UnitFrame, UnitRaster | None, bool]
 
 AVAILABLE = UNIT_STATUS_INDEX[UnitStatus.AVAILABLE]
-
-
-class TrailItem(BoundedItem):
-    """Short polylines behind moving units, one colour per unit status."""
-
-    def __init__(self, markers: MarkerItem) -> None:
-        super().__init__()
-        self.markers = markers
-        self.segments = np.zeros((0, 4))
-        self.group = np.zeros(0, dtype=int)
-        self.owner = np.zeros(0, dtype=int)  # index of the unit in `markers`
-        self.pens = []
-        for status in UNIT_STATUSES:
-            colour = QColor(UNIT_COLOUR[status])
-            colour.setAlpha(120)
-            pen = QPen(colour)
-            pen.setCosmetic(True)
-            pen.setWidthF(1.4)
-            self.pens.append(pen)
-
-    def set_segments(self, segments: np.ndarray, group: np.ndarray, owner: np.ndarray) -> None:
-        self.segments, self.group, self.owner = segments, group, owner
-        both_x = np.concatenate([segments[:, 0], segments[:, 2]])
-        both_y = np.concatenate([segments[:, 1], segments[:, 3]])
-        self.set_data_rect(both_x, both_y)
-
-    def paint(self, p: QPainter, option: QStyleOptionGraphicsItem,
-              widget: QWidget | None = None) -> None:
-        if not len(self.segments) or self.markers.rastered:
-            return
-        clusters = self.markers.clusters(1.0 / device_scale(p))
-        if not self.markers.generation:
-            clusters = None
-        draw_trails(p, self.segments, self.group, self.owner, self.pens, clusters,
-                    paint_size(p, widget))
-
-
-def draw_trails(p: QPainter, segments: np.ndarray, group: np.ndarray, owner: np.ndarray,
-                pens: list[QPen], clusters: Clusters | None,
-                size: tuple[float, float, float]) -> None:
-    """Trail segments through the painter's transform, one polyline batch per status; none
-    under cluster badges (they would only add noise there). Any thread."""
-    if not len(segments):
-        return
-    x0, y0 = device_xy(p, segments[:, 0], segments[:, 1])
-    x1, y1 = device_xy(p, segments[:, 2], segments[:, 3])
-    width, height, _ = size
-    keep = ((np.maximum(x0, x1) > 0) & (np.minimum(x0, x1) < width)
-            & (np.maximum(y0, y1) > 0) & (np.minimum(y0, y1) < height))
-    if clusters is not None and len(clusters.single):
-        valid = owner < len(clusters.single)
-        keep &= valid & clusters.single[np.where(valid, owner, 0)]
-    p.save()
-    p.resetTransform()
-    for g, pen in enumerate(pens):
-        idx = np.flatnonzero(keep & (group == g))
-        if not len(idx):
-            continue
-        lines, nd = sip_doubles(QLineF, len(idx), 4)
-        nd[:, 0], nd[:, 1], nd[:, 2], nd[:, 3] = x0[idx], y0[idx], x1[idx], y1[idx]
-        p.setPen(pen)
-        p.drawLines(lines)
-    p.restore()
 
 
 class UnitLayer:
@@ -112,6 +41,13 @@ class UnitLayer:
         self.markers.setZValue(30)
         self.trails = TrailItem(self.markers)
         self.trails.setZValue(25)
+        # Rastered (the wall): the job also draws trails and markers into one image for the
+        # view it was given, and this item shows it; the markers keep the data for clicks.
+        self.raster = RasterItem()
+        self.raster.setZValue(30)
+        self.painter = UnitPainter(self.markers.atlas, UNIT_CLUSTER_COLOUR, self.trails.pens)
+        self.rastered = False
+        self.raster_fallbacks = 0  # images the job could not draw (no threaded pixmaps)
         self.pending: dict[str, Unit | None] = {}
         self._clear = False  # forget the model's units before applying `pending`
         # Whether a layer worker's job has taken the queue and not come back (the map sets it).
@@ -127,7 +63,16 @@ class UnitLayer:
 
     @property
     def items(self) -> list[QGraphicsItem]:
-        return [self.trails, self.markers]
+        return [self.trails, self.markers, self.raster]
+
+    def set_rastered(self, rastered: bool) -> None:
+        """Draw the layer as one image made by the job (True), or paint markers and trails
+        item by item on the GUI thread (False)."""
+        self.rastered = rastered
+        self.markers.rastered = self.trails.rastered = False
+        self.raster.set_raster(None)
+        self.markers.update()
+        self.trails.update()
 
     @property
     def dirty(self) -> bool:
@@ -183,40 +128,76 @@ class UnitLayer:
 
     # ---- rebuild --------------------------------------------------------------------
 
-    def job(self, now: float, units_per_px: float = 0.0) -> Callable[[], UnitFrame]:
+    def job(self, now: float, units_per_px: float = 0.0,
+            view: RasterView | None = None) -> Callable[[], UnitResult]:
         """Take the queue: the returned job applies it and computes the frame at `now`
-        (epoch s) with clusters for `units_per_px`; run it anywhere, `show` its result."""
+        (epoch s) with clusters for `units_per_px`, and draws it into an image for `view`
+        when given; run it anywhere, `show_result` its result."""
         pending, self.pending = self.pending, {}
         clear, self._clear = self._clear, False
         stale_after, expire_after = self.stale_after, self.expire_after
-        spec, model = self.markers.cluster_spec, self.model
+        spec, model, painter = self.markers.cluster_spec, self.model, self.painter
 
-        def run() -> UnitFrame:
+        def run() -> UnitResult:
             with model.lock:
                 if clear:
                     model.clear()
                 applied = model.apply(pending)
-                return model.frame(now, stale_after, expire_after, applied=applied,
-                                   spec=spec, units_per_px=units_per_px)
+                frame = model.frame(now, stale_after, expire_after, applied=applied,
+                                    spec=spec, units_per_px=units_per_px)
+                if view is None:
+                    return frame, None, False
+                return frame, painter.render(frame, view), True
         return run
 
-    def rebuild(self, now: float, units_per_px: float = 0.0) -> None:
+    def rebuild(self, now: float, units_per_px: float = 0.0,
+                view: RasterView | None = None) -> None:
         """Apply queued changes, recompute fading at `now` (epoch s) and show it, here."""
-        self.show(self.job(now, units_per_px)())
+        self.show_result(self.job(now, units_per_px, view)())
 
-    def show(self, frame: UnitFrame) -> None:
-        """Hand a computed frame to the markers and trails (GUI thread)."""
+    def show_result(self, result: UnitResult) -> None:
+        """Hand a job's frame and image to the items (GUI thread)."""
+        frame, raster, asked = result
+        if asked and raster is None and self.rastered:
+            # This platform makes no pixmaps off the GUI thread: paint item by item from now.
+            log.warning("map units: no pixmaps off the GUI thread here; painted item by item")
+            self.raster_fallbacks += 1
+            self.rastered = False
+        self.show(frame, raster)
+
+    def show(self, frame: UnitFrame, raster: UnitRaster | None = None) -> None:
+        """Hand a computed frame (and its image, when the layer is rastered) to the markers
+        and trails (GUI thread)."""
         start = time.perf_counter()
         self.frame = frame
         self.markers.set_points(frame.x, frame.y, frame.symbol, opacity=frame.opacity,
                                 keys=frame.rows, clusters=frame.clusters)
         self.trails.set_segments(frame.segments, frame.group, frame.owner)
+        # Without an image of this frame (a job taken while hidden or not rastered), the
+        # items paint it themselves until the next refresh draws one.
+        drawn = self.rastered and raster is not None
+        self.markers.rastered = self.trails.rastered = drawn
+        self.raster.set_raster(raster if drawn else None, self.markers.generation)
+        if drawn:
+            assert raster is not None
+            self.markers.drawn = raster.drawn
         self.last_apply_ms = (time.perf_counter() - start) * 1000
         self.rebuild_ms = frame.compute_ms
         if self.on_rebuild is not None:
             self.on_rebuild(self.markers.generation, frame.applied)
         self.generation += 1
         self.rebuilds += 1
+
+    def view_stale(self, view: RasterView) -> bool:
+        """The image shown was drawn for another view (panned, zoomed, resized): draw anew."""
+        return self.rastered and len(self) > 0 and not self.raster.shows(view)
+
+    @property
+    def painted_generation(self) -> int:
+        """The markers' generation the last paint of the layer showed."""
+        if self.markers.rastered:
+            return self.raster.painted_generation
+        return self.markers.painted_generation
 
     # ---- queries --------------------------------------------------------------------
 
