@@ -318,8 +318,9 @@ def test_a_flood_of_the_costliest_valid_messages_keeps_heartbeats_on_time(
     assert server.stats.accepted == 400
     gaps = [b - a for a, b in zip(beats, beats[1:], strict=False)]
     assert len(gaps) >= 3, gaps  # the flood lasted several heartbeat intervals
-    # On time: a beat every interval while the flood is validated (it was one in 10 s when
-    # the server validated a whole burst between beats); a loaded 2-core machine may delay
-    # one by a scheduling slice, not by a burst.
-    assert sorted(gaps)[len(gaps) // 2] < 1.5 * interval, gaps
-    assert max(gaps) < 3 * interval, gaps
+    # On time: a beat about every interval while the flood is validated (it was one in
+    # 10 s when the server validated a whole burst between beats). A loaded 2-core machine
+    # (other tests beside this one) delays beats by a few scheduling slices, never by a
+    # burst; the walls wait 3 s before they give a link up.
+    assert sorted(gaps)[len(gaps) // 2] < 2.5 * interval, gaps
+    assert max(gaps) < 5 * interval, gaps
