@@ -67,15 +67,29 @@ def zone_counters(incidents: Iterable[Incident], units: Iterable[Unit],
         setattr(counters, incident.risk.value, getattr(counters, incident.risk.value) + 1)
         counters.by_category[incident.category] = counters.by_category.get(incident.category,
                                                                            0) + 1
-    on_duty = [u for u in units if u.status is not UnitStatus.OFF_DUTY]
-    if on_duty:
-        where = locate(zones, np.array([u.lat for u in on_duty]),
-                       np.array([u.lon for u in on_duty]))
-        for unit, index in zip(on_duty, where.tolist(), strict=True):
-            key = zones[index].id if index >= 0 else None
-            counters = out.get(key)
-            if counters is None:
-                counters = out[key] = ZoneCounters()
-            counters.units += 1
-            counters.available += unit.status is UnitStatus.AVAILABLE
+    # Units in columns, counted per zone with numpy: the map's worker counts 10,000 units
+    # every second, and a Python step per unit held the GIL the GUI thread waits for.
+    units = list(units)
+    n = len(units)
+    status = np.fromiter((_STATUS_CODE[u.status] for u in units), np.int8, n)
+    on = status != _STATUS_CODE[UnitStatus.OFF_DUTY]
+    if not on.any():
+        return out
+    lat = np.fromiter((u.lat for u in units), float, n)[on]
+    lon = np.fromiter((u.lon for u in units), float, n)[on]
+    where = locate(zones, lat, lon)
+    where[where < 0] = len(zones)  # outside every zone: counted under None
+    free = status[on] == _STATUS_CODE[UnitStatus.AVAILABLE]
+    present = np.bincount(where, minlength=len(zones) + 1)
+    available = np.bincount(where, weights=free, minlength=len(zones) + 1)
+    for index in np.flatnonzero(present).tolist():
+        key = zones[index].id if index < len(zones) else None
+        counters = out.get(key)
+        if counters is None:
+            counters = out[key] = ZoneCounters()
+        counters.units += int(present[index])
+        counters.available += int(available[index])
     return out
+
+
+_STATUS_CODE = {status: code for code, status in enumerate(UnitStatus)}
