@@ -45,6 +45,7 @@ VALID: dict[str, dict[str, Any]] = {
     "reload": {},
     "plugins-release": {"plugin": "kiosk_alarm"},
     "map-layers": {"screen": "right", "tile": 0, "heat": False, "units": True},
+    "thermal": {"screen": "left", "tile": 2, "palette": "ironbow", "stretch": True},
 }
 
 
@@ -107,6 +108,8 @@ def test_underscore_spelling_is_accepted() -> None:
     (cmd("focus-map", {"zone": "Z1", "lat": 1.0, "lon": 2.0}), "a zone or a position, not both"),
     (cmd("tour", {"screen": "l", "tile": 0, "run": False, "cameras": ["c"]}),
      "stopping a tour takes no cameras"),
+    (cmd("thermal", {"screen": "l", "tile": 0}), "give a palette"),
+    (cmd("thermal", {"screen": "l", "tile": 0, "palette": "sepia"}), "args.palette"),
     (cmd("restore", []), "args must be a JSON object, not list"),
     (cmd("layout", client="bad name!"), "client: String should match pattern"),
     (b'{"version": 1, "id": "r1", "action": "layout"', "invalid JSON"),
