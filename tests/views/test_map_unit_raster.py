@@ -211,3 +211,18 @@ def test_the_image_covers_the_view_it_was_drawn_for(live_map) -> None:
     assert rect.contains(QRectF(view.center(), view.center()).adjusted(-1, -1, 1, 1))
     assert abs(rect.width() - view.width()) / view.width() < 0.2
     assert raster.raster.view.width == tile.viewport().width()
+
+
+def test_an_image_the_map_still_holds_is_never_drawn_over(qtbot, live_map) -> None:
+    tile, feed = live_map
+    tile._timer.stop()
+    tile.refresh(force=True)
+    held = tile.units.raster.raster
+    assert held is not None
+    pixels = held.image.copy()  # a deep copy of what it showed
+    for seed in (11, 12, 13):  # three more images, drawn into the painter's two buffers
+        feed.apply(units(400, seed=seed))
+        tile.refresh()
+        assert tile.units.raster.raster is not held
+    assert held.image == pixels
+    assert tile.units.raster.raster.image != pixels  # (the units did move)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtCore import QPointF, QRectF, QSize, Qt
 from PyQt6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QTransform
 from PyQt6.QtWidgets import QGraphicsView, QStyleOptionGraphicsItem, QWidget
 
@@ -69,6 +69,8 @@ class UnitPainter:
         self._rects: dict[float, np.ndarray] = {}  # dpr -> the atlas's source rects
         self._badges: dict[tuple[str, float], QImage] = {}
         self._lock = threading.Lock()
+        self._ring: list[QImage] | None = None  # the images drawn into, in turn
+        self._turn = 0
 
     def _sheet(self, dpr: float) -> QPixmap | None:
         key = (threading.get_ident(), dpr)
@@ -99,9 +101,8 @@ class UnitPainter:
             if sheet is None:
                 return None
             rects = self._rects[dpr]
-            image = QImage(max(1, math.ceil(view.width * dpr)),
-                           max(1, math.ceil(view.height * dpr)),
-                           QImage.Format.Format_ARGB32_Premultiplied)
+            image = self._buffer(max(1, math.ceil(view.width * dpr)),
+                                 max(1, math.ceil(view.height * dpr)))
             image.setDevicePixelRatio(dpr)
             image.fill(Qt.GlobalColor.transparent)
             p = QPainter(image)
@@ -118,7 +119,17 @@ class UnitPainter:
                                                    frame.opacity, clusters),
                                      sheet, rects, lambda _rank, n: self._badge(n, dpr), size)
             p.end()
-            return UnitRaster(image, view, drawn)
+            return UnitRaster(QImage(image), view, drawn)  # (a copy sharing the pixels)
+
+    def _buffer(self, width: int, height: int) -> QImage:
+        """One of two images of this size, in turn: the one the map showed before last. A
+        fresh 1920x1080 image cost 4 ms of page faults with the GIL held; this one is only
+        cleared. Should the map still hold its copy, Qt copies before the painter writes."""
+        if self._ring is None or self._ring[0].size() != QSize(width, height):
+            self._ring = [QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+                          for _ in range(2)]
+        self._turn ^= 1
+        return self._ring[self._turn]
 
 
 def same_transform(a: QTransform, b: QTransform) -> bool:
