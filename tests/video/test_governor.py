@@ -155,6 +155,13 @@ def test_frames_the_link_never_brought_are_no_pressure() -> None:
         assert "2 of 2 tiles behind" in gov.reason
 
 
+def test_the_first_seconds_are_start_up_not_load() -> None:
+    """Decoders opening and clips being made are no reason to degrade a wall just started."""
+    gov = Governor(dataclasses.replace(POLICY, start_grace_s=20.0))
+    assert _run(gov, _behind(), 100.0, 19.0) == [] and gov.level == 0
+    assert _run(gov, _behind(), 119.5, 6.0)[0] == (123.0, 1)  # judged from 120 s: 3 s more
+
+
 def test_badges_say_what_was_taken() -> None:
     assert Degradation().badge(25) == ""
     assert Degradation(sub=True).badge(25) == "SUB"

@@ -7,7 +7,14 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from videowall.video.governor import LADDER, Budget, Governor, Policy, TileLoad
+from videowall.video.governor import (
+    LADDER,
+    START_GRACE_S,
+    Budget,
+    Governor,
+    Policy,
+    TileLoad,
+)
 
 if TYPE_CHECKING:
     from videowall.video.engine import StreamEngine
@@ -59,7 +66,7 @@ class EngineGovernor:
 
     def __init__(self, engine: StreamEngine, policy: Policy | None = None) -> None:
         self._engine = engine
-        self.governor = Governor(policy or Policy())
+        self.governor = Governor(policy or Policy(start_grace_s=START_GRACE_S))
         self._cpu = CpuMeter()
         self._process = ProcessCpuMeter()
         self.process_cores: float | None = None

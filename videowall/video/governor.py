@@ -52,6 +52,8 @@ class Step:
     text: str
 
 
+START_GRACE_S = 20.0  # the wall's: its first seconds are start-up, not load
+
 LADDER: tuple[Step, ...] = (
     Step(Action.SUB, frozenset({Role.SMALL, Role.TOUR}), "small and tour tiles on substreams"),
     Step(Action.KEYFRAMES, frozenset({Role.TOUR}), "tour tiles on keyframes only"),
@@ -154,6 +156,9 @@ class Policy:
     settle_s: float = 4.0  # after a change the meters need time (2 s windows)
     flap_window_s: float = 60.0
     max_recover_after_s: float = 120.0
+    # No judgement this long after the first tick: decoders are opening, clips being made
+    # and every meter is empty (the wall's engine uses START_GRACE_S).
+    start_grace_s: float = 0.0
 
 
 @dataclass
@@ -176,6 +181,7 @@ class Governor:
     _settled_at: float = -math.inf
     _recovered_at: float = -math.inf
     _recover_after: float | None = None
+    _first_update: float | None = None
 
     @property
     def recover_after_s(self) -> float:
@@ -186,6 +192,10 @@ class Governor:
 
     def update(self, budget: Budget, now: float) -> int:
         """Judge the budget at `now`; returns the (possibly new) level."""
+        if self._first_update is None:
+            self._first_update = now
+        if now - self._first_update < self.policy.start_grace_s:
+            return self.level
         pressure = self._pressure(budget)
         slack = None if pressure else self._slack(budget)
         if now < self._settled_at:
