@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.video.conftest import FAST
+from videowall.config.thermal import HotspotSettings
 from videowall.core.stream_health import StreamChoice
 from videowall.video.engine import StreamEngine
 from videowall.video.governor import (
@@ -222,6 +223,12 @@ def test_hidden_tiles_are_left_out_and_protected_ones_come_last(engine_with_gove
     assert shown.role is Role.PROTECTED and hidden.visible is False
     gov = eng.governor
     assert gov is not None
+    # A camera under a hot-spot watch is degraded last as well (its watch needs frames).
+    watched = eng.open(Source(id="w", url=sim.format("p")), 160, 90)
+    assert watched.role is Role.SMALL
+    eng.watch_hotspots({"w": HotspotSettings(threshold=200)})
+    assert watched.role is Role.PROTECTED
+    watched.close()
     assert gov.tick(gui_lag_s=1.0, now=1e6) == 5  # only a protected tile: straight to it
     assert shown.badge() == "12 fps"
     assert hidden.effective_mode is DecodeMode.PAUSED

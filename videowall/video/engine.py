@@ -157,6 +157,10 @@ class StreamEngine:
             for decoder in self._decoders.values():
                 decoder.watch = watches.get(decoder.source.id)
 
+    def is_watched(self, source_id: str) -> bool:
+        """Whether the camera is under a hot-spot watch."""
+        return source_id in self._watches
+
     def hotspot(self, source_id: str) -> HotspotReading | None:
         """The camera's latest hot-spot reading; None when it is not watched, or not looked
         at lately (no tile decodes it, or its stream is down)."""
@@ -242,7 +246,9 @@ class Consumer:
 
     @property
     def role(self) -> Role:
-        if self.protected:
+        # A camera under a hot-spot watch is degraded last too: on keyframes only its watch
+        # would look once a GOP, and an alert would come late or flap.
+        if self.protected or self._engine.is_watched(self.source.id):
             return Role.PROTECTED
         if self.tour:
             return Role.TOUR

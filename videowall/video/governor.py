@@ -8,7 +8,7 @@ one at a time in reverse order when the budget allows again:
 2. tour tiles to keyframes only (the newest keyframe shown, about one picture a second);
 3. small tiles to keyframes only;
 4. the other tiles at half their frame rate;
-5. protected tiles (maximised, focused, on an alarm screen) at half their frame rate.
+5. protected tiles (maximised, focused, on an alarm screen, under a hot-spot watch) at half rate.
 
 It degrades after `degrade_after_s` of pressure (tiles painting less than their frame rate,
 decoders behind their source, or the GUI thread's event loop lagging) and recovers a step
