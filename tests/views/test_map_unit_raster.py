@@ -81,7 +81,7 @@ def test_the_worker_draws_the_units_and_the_gui_thread_only_blits(qtbot, live_ma
     blits = raster.blits
     tile.viewport().repaint()
     assert where == []  # no marker drawn on the GUI thread: one image copied
-    assert raster.blits == blits + 1 and raster.resampled == 0
+    assert raster.blits == blits + 1 and raster.shifted == raster.resampled == 0
     assert tile.units.markers.rastered and tile.units.trails.rastered
     assert tile.units.painted_generation == tile.units.markers.generation
     assert 0 < tile.units.markers.drawn <= len(tile.units)
@@ -119,12 +119,18 @@ def test_new_units_and_a_new_view_draw_a_new_image(qtbot, live_map) -> None:
     qtbot.waitUntil(lambda: settled(tile) and raster.raster is not first, timeout=5000)
     assert raster.generation == tile.units.markers.generation
     tile._timer.stop()
+    tile.vb.setRange(tile.vb.viewRect(), padding=0)  # (what is seen: translateBy keeps it)
+    tile.viewport().repaint()
+    qtbot.waitUntil(lambda: settled(tile) or bool(tile._tick()), timeout=5000)
     second = raster.raster
     tile.vb.translateBy(x=tile.units_per_pixel() * 120)  # panned: the image moves along
-    resampled = raster.resampled
+    shifted, resampled = raster.shifted, raster.resampled
+    tile.viewport().repaint()
+    assert raster.raster is second and raster.shifted == shifted + 1
+    assert not raster.shows(tile._raster_view())
+    tile.vb.scaleBy((0.8, 0.8))  # zoomed: the image is scaled to the view of now
     tile.viewport().repaint()
     assert raster.raster is second and raster.resampled == resampled + 1
-    assert not raster.shows(tile._raster_view())
     tile._tick()  # the next refresh draws the view as it is now
     qtbot.waitUntil(lambda: settled(tile) or bool(tile._tick()), timeout=5000)
     blits = raster.blits

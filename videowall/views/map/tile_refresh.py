@@ -113,7 +113,7 @@ class MapRefresh:
         if (((units.pending or units.clearing or taken(UNITS) or moved)
                 and (MapLayer.UNITS in on or slow))
                 or (slow and len(units))) and not (offload and worker.busy(UNITS)):
-            job = units.job(now.timestamp(), upp, view)
+            job = units.job(now.timestamp(), upp, view, retake=taken(UNITS))
             if offload:
                 worker.submit(UNITS, job, units.show_result)
             else:

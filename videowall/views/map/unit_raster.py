@@ -151,7 +151,8 @@ class RasterItem(pg.GraphicsObject):
         self.generation = 0  # the markers' generation of the image held
         self.painted_generation = 0  # the generation the last paint showed
         self.blits = 0  # paints that copied the image as it is
-        self.resampled = 0  # paints that moved or scaled it (the view changed since)
+        self.shifted = 0  # paints that moved it by whole pixels (panned since)
+        self.resampled = 0  # paints that scaled it (zoomed since)
 
     def shows(self, view: RasterView) -> bool:
         """The image held was drawn for this view."""
@@ -178,12 +179,18 @@ class RasterItem(pg.GraphicsObject):
             return
         now = p.transform()
         p.save()
+        inverse, _ = raster.view.transform.inverted()
+        move = inverse * now  # the image's pixels to the view's of now
         if same_transform(now, raster.view.transform):
             p.resetTransform()
             self.blits += 1
+        elif same_transform(move, QTransform.fromTranslate(move.dx(), move.dy())):
+            # Panned: copied whole pixels over (half a pixel off at most until the next
+            # image), not resampled: a frame of a pan costs a blit, not a filter.
+            p.setTransform(QTransform.fromTranslate(round(move.dx()), round(move.dy())))
+            self.shifted += 1
         else:
-            inverse, _ = raster.view.transform.inverted()
-            p.setTransform(inverse * now)
+            p.setTransform(move)
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             self.resampled += 1
         p.drawImage(QPointF(0, 0), raster.image)

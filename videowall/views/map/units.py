@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 import numpy as np
 from PyQt6.QtWidgets import QGraphicsItem
@@ -24,6 +25,15 @@ log = logging.getLogger(__name__)
 UnitResult = tuple[UnitFrame, UnitRaster | None, bool]
 
 AVAILABLE = UNIT_STATUS_INDEX[UnitStatus.AVAILABLE]
+
+
+@dataclass(slots=True)
+class _Taken:
+    """The changes a job took from the queue; `cancelled`: a later job took them back."""
+
+    pending: dict[str, Unit | None]
+    clear: bool
+    cancelled: bool = False
 
 
 class UnitLayer:
@@ -50,6 +60,7 @@ class UnitLayer:
         self.raster_fallbacks = 0  # images the job could not draw (no threaded pixmaps)
         self.pending: dict[str, Unit | None] = {}
         self._clear = False  # forget the model's units before applying `pending`
+        self._flight: _Taken | None = None  # what the latest job took from the queue
         # Whether a layer worker's job has taken the queue and not come back (the map sets it).
         self.in_flight: Callable[[], bool] = lambda: False
         self.frame = UnitFrame()
@@ -128,21 +139,31 @@ class UnitLayer:
 
     # ---- rebuild --------------------------------------------------------------------
 
-    def job(self, now: float, units_per_px: float = 0.0,
-            view: RasterView | None = None) -> Callable[[], UnitResult]:
+    def job(self, now: float, units_per_px: float = 0.0, view: RasterView | None = None, *,
+            retake: bool = False) -> Callable[[], UnitResult]:
         """Take the queue: the returned job applies it and computes the frame at `now`
         (epoch s) with clusters for `units_per_px`, and draws it into an image for `view`
-        when given; run it anywhere, `show_result` its result."""
+        when given; run it anywhere, `show_result` its result. `retake`: a job in flight
+        took changes this one must show (a refresh here while the worker has one): they are
+        taken back, and that job, should it start later, applies nothing."""
         pending, self.pending = self.pending, {}
         clear, self._clear = self._clear, False
+        flight = self._flight
+        if retake and flight is not None:
+            flight.cancelled = True  # (applying the same changes twice changes nothing)
+            pending = {**flight.pending, **pending}
+            clear = clear or flight.clear
+        taken = self._flight = _Taken(pending, clear)
         stale_after, expire_after = self.stale_after, self.expire_after
         spec, model, painter = self.markers.cluster_spec, self.model, self.painter
 
         def run() -> UnitResult:
             with model.lock:
-                if clear:
-                    model.clear()
-                applied = model.apply(pending)
+                applied = np.zeros(0)
+                if not taken.cancelled:
+                    if taken.clear:
+                        model.clear()
+                    applied = model.apply(taken.pending)
                 frame = model.frame(now, stale_after, expire_after, applied=applied,
                                     spec=spec, units_per_px=units_per_px)
                 if view is None:
