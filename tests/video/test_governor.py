@@ -64,27 +64,31 @@ def _run(gov: Governor, budget: Budget, start: float, seconds: float,
 def test_degrades_least_important_first_one_step_at_a_time() -> None:
     gov = Governor(POLICY)
     changes = _run(gov, _behind(), 0.0, 60.0)
-    assert [level for _, level in changes] == [1, 2, 3, 4, 5]
+    assert [level for _, level in changes] == [1, 2, 3, 4, 5, 6]
     times = [t for t, _ in changes]
     assert times[0] == 3.0  # pressure held for degrade_after_s
     # Each next step waits for the meters to settle, then for the pressure to hold again.
     assert all(b - a == 7.0 for a, b in zip(times, times[1:], strict=False))
     assert gov.degradation(Role.TOUR) == Degradation(sub=True, keyframes=True)
-    assert gov.degradation(Role.SMALL) == Degradation(sub=True, keyframes=True)
+    assert gov.degradation(Role.SMALL) == Degradation(sub=True, keyframes=True,
+                                                      rate_divisor=2)
+    # Small tiles are slowed (step 3) before they are cut to keyframes (step 4).
+    assert degradation(Role.SMALL, 3) == Degradation(sub=True, rate_divisor=2)
+    assert degradation(Role.SMALL, 3).badge(25) == "SUB 12 fps"
     assert gov.degradation(Role.LARGE) == Degradation(rate_divisor=2)
     assert gov.degradation(Role.PROTECTED) == Degradation(rate_divisor=2)
     # The protected tile is untouched until the very last step.
-    assert [degradation(Role.PROTECTED, n).degraded for n in range(6)] == [False] * 5 + [True]
+    assert [degradation(Role.PROTECTED, n).degraded for n in range(7)] == [False] * 6 + [True]
     assert _run(gov, _behind(), 60.0, 20.0) == []  # nothing left: it stays and says so
-    assert gov.level == 5 and gov.reason.startswith("nothing left to degrade")
+    assert gov.level == 6 and gov.reason.startswith("nothing left to degrade")
 
 
 def test_steps_that_change_no_tile_are_passed_over() -> None:
     tiles = [TileLoad("a", Role.SMALL), TileLoad("b", Role.LARGE)]  # no tours, no substreams
     gov = Governor(POLICY)
     changes = _run(gov, _behind(tiles, ("b",)), 0.0, 12.0)
-    assert changes[0] == (3.0, 3)  # straight to small tiles on keyframes
-    assert gov.changes[0].text.startswith("degraded: small tiles on keyframes only")
+    assert changes[0] == (3.0, 3)  # straight to small tiles at half rate
+    assert gov.changes[0].text.startswith("degraded: small tiles at half rate")
 
 
 def test_a_short_blip_of_pressure_changes_nothing() -> None:
@@ -99,9 +103,9 @@ def test_a_short_blip_of_pressure_changes_nothing() -> None:
 def test_recovers_step_by_step_after_the_slack_held() -> None:
     gov = Governor(POLICY)
     _run(gov, _behind(), 0.0, 40.0)
-    assert gov.level == 5
-    changes = _run(gov, _easy(), 40.0, 200.0)
-    assert [level for _, level in changes] == [4, 3, 2, 1, 0]
+    assert gov.level == 6
+    changes = _run(gov, _easy(), 40.0, 240.0)
+    assert [level for _, level in changes] == [5, 4, 3, 2, 1, 0]
     first = changes[0][0]
     assert first - 40.0 >= POLICY.recover_after_s  # hysteresis: slack held 10 s first
     assert all(b[0] - a[0] >= POLICY.recover_after_s
@@ -124,12 +128,12 @@ def test_a_recovery_that_brings_the_pressure_back_waits_twice_as_long_next_time(
 
 def test_recovery_needs_idle_cpu_for_what_the_step_costs() -> None:
     gov = Governor(POLICY)
-    _run(gov, _behind(), 0.0, 20.0)
-    assert gov.level == 3  # small tiles on keyframes; undoing costs their decoding again
+    _run(gov, _behind(), 0.0, 27.0)
+    assert gov.level == 4  # small tiles on keyframes; undoing costs their decoding again
     # 2 cores 76% busy: 0.48 idle, under 20% headroom (0.4) + the small tile's decoding (0.1).
-    assert _run(gov, _easy(busy=0.76), 20.0, 60.0) == []
-    assert gov.level == 3
-    assert _run(gov, _easy(busy=0.5), 80.0, 12.0)[0][1] == 2
+    assert _run(gov, _easy(busy=0.76), 27.0, 60.0) == []
+    assert gov.level == 4
+    assert _run(gov, _easy(busy=0.5), 87.0, 12.0)[0][1] == 3
 
 
 def test_a_lagging_gui_thread_is_pressure() -> None:
@@ -169,7 +173,7 @@ def test_badges_say_what_was_taken() -> None:
     assert Degradation(sub=True, keyframes=True).badge(25) == "SUB KEYFRAMES"
     assert Degradation(rate_divisor=2).badge(25) == "12 fps"
     assert Degradation(rate_divisor=2).max_fps(30) == 15
-    assert len(LADDER) == 5
+    assert len(LADDER) == 6
 
 
 def test_the_engine_applies_each_tiles_share(engine_with_governor) -> None:
@@ -190,15 +194,16 @@ def test_the_engine_applies_each_tiles_share(engine_with_governor) -> None:
         wait_for(c.latest, timeout=15)
     gov = eng.governor
     assert gov is not None
-    levels = [gov.tick(gui_lag_s=1.0, now=time.monotonic() + i) for i in range(4)]
-    assert levels == [1, 3, 4, 4]  # sub, (no tours) keyframes for small, large at half rate
-    assert small.degradation == Degradation(sub=True, keyframes=True)
+    levels = [gov.tick(gui_lag_s=1.0, now=time.monotonic() + i) for i in range(5)]
+    # sub, (no tours) small at half rate, small on keyframes, large at half rate, and stays
+    assert levels == [1, 3, 4, 5, 5]
+    assert small.degradation == Degradation(sub=True, keyframes=True, rate_divisor=2)
     assert small.effective_mode is DecodeMode.KEYFRAMES and small.badge() == "SUB KEYFRAMES"
     wait_for(lambda: small.latest() is not None and small.stream == "sub", timeout=5)
     assert big.badge() == "12 fps" and big.max_fps == 12.5
     report = gov.report()
-    assert report["level"] == 4 and report["step"] == "large tiles at half rate"
-    assert report["gui_lag_ms"] == 1000.0 and report["recent"][-1]["level"] == 4
+    assert report["level"] == 5 and report["step"] == "large tiles at half rate"
+    assert report["gui_lag_ms"] == 1000.0 and report["recent"][-1]["level"] == 5
     # Half rate: about every other frame converted for the big tile.
     before = big.health().converted_frames
     deadline = time.monotonic() + 2.0
@@ -229,6 +234,6 @@ def test_hidden_tiles_are_left_out_and_protected_ones_come_last(engine_with_gove
     eng.watch_hotspots({"w": HotspotSettings(threshold=200)})
     assert watched.role is Role.PROTECTED
     watched.close()
-    assert gov.tick(gui_lag_s=1.0, now=1e6) == 5  # only a protected tile: straight to it
+    assert gov.tick(gui_lag_s=1.0, now=1e6) == 6  # only a protected tile: straight to it
     assert shown.badge() == "12 fps"
     assert hidden.effective_mode is DecodeMode.PAUSED

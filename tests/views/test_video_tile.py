@@ -96,6 +96,9 @@ def test_degraded_tiles_say_so_on_their_badge(qtbot) -> None:
         assert small.badge == "LIVE" and big.badge == "LIVE"
         engine.governor.tick(gui_lag_s=1.0)  # the GUI thread 1 s late: pressure
         small._refresh_status()
+        assert small.badge == "12 fps" and small._text.degraded  # slowed first
+        engine.governor.tick(gui_lag_s=1.0)
+        small._refresh_status()
         assert small.badge == "KEYFRAMES" and small._text.degraded
         assert big.badge == "LIVE"  # protected: the last step only
         engine.governor.tick(gui_lag_s=1.0)

@@ -57,7 +57,7 @@ def memory_line(stats: dict[str, object]) -> tuple[str, str] | None:
 
 
 def video_line(stats: dict[str, object]) -> tuple[str, bool] | None:
-    """("VIDEO FULL", False) or ("VIDEO REDUCED 3/5: small tiles on keyframes only", True)
+    """("VIDEO FULL", False) or ("VIDEO REDUCED 4/6: small tiles on keyframes only", True)
     from the decode governor's report in process_stats()["video"]; None without one."""
     video = stats.get("video")
     if not isinstance(video, dict):
