@@ -13,6 +13,7 @@ from typing import Any
 from videowall.bench.sampling import TileWatcher
 from videowall.bench.screen import XScreen, process_tree_cpu_s, raise_priority
 from videowall.bench.viewers import Viewer, installed, start_mpv, start_videowall
+from videowall.video.governor import START_GRACE_S
 
 RESOLUTIONS = {"720p": (1280, 720), "1080p": (1920, 1080)}
 PASS_SHARE = 0.95  # a tile keeps up when it shows this share of the source's frames
@@ -29,6 +30,10 @@ class PeerOptions:
     fps: int = 25
     seconds: float = 10.0
     warmup: float = 4.0
+    # The wall's decode governor judges nothing in its first START_GRACE_S and then takes
+    # a step at most every 7 s: the wall gets this long more before its window, so that
+    # what is measured is the wall as it settles (0 with --quick).
+    governor_settle: float = START_GRACE_S + 15.0
     interval: float = 0.015  # between full-screen grabs: above twice the frame rate
     open_timeout: float = 40.0
     screen: tuple[int, int] = (1920, 1080)
@@ -62,7 +67,8 @@ def options_from_args(args: argparse.Namespace) -> PeerOptions:
     quick = args.quick
     return PeerOptions(args.peer, tuple(sorted(set(streams))), width, height,
                        seconds=2.0 if quick else args.seconds,
-                       warmup=1.0 if quick else args.warmup)
+                       warmup=1.0 if quick else args.warmup,
+                       governor_settle=0.0 if quick else START_GRACE_S + 15.0)
 
 
 def pattern_clip(width: int, height: int, fps: int) -> Path:
@@ -85,7 +91,7 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
     watcher = TileWatcher(screen.display, viewer.rects, opts.width / opts.height)
     try:
         first = watcher.wait_readable(opts.open_timeout, lambda: not viewer.exited())
-        time.sleep(opts.warmup)
+        time.sleep(opts.warmup + (opts.governor_settle if viewer.control else 0.0))
         xvfb = [screen.pid] if screen.pid is not None else []
         server = [server_pid] if server_pid is not None else []
         cpu0, t0 = viewer.cpu_s(), time.monotonic()
