@@ -184,6 +184,7 @@ def test_pictures_are_cached_only_when_offloading(live_map) -> None:
     cached = QGraphicsItem.CacheMode.DeviceCoordinateCache
     assert all(p.cacheMode() == cached for p in tile.zone_layer.paths.values())
     assert tile.heat.image.cacheMode() == cached
+    assert tile.camera_layer.points.cacheMode() == cached
     tile.set_offload(False)
     assert all(p.cacheMode() == QGraphicsItem.CacheMode.NoCache
                for p in tile.zone_layer.paths.values())
