@@ -91,6 +91,15 @@ def test_steps_that_change_no_tile_are_passed_over() -> None:
     assert gov.changes[0].text.startswith("degraded: small tiles at half rate")
 
 
+def test_a_recovery_passes_over_steps_that_change_no_tile_too() -> None:
+    tiles = [TileLoad("a", Role.SMALL), TileLoad("b", Role.LARGE)]  # no tours, no substreams
+    gov = Governor(POLICY)
+    assert _run(gov, _behind(tiles, ("b",)), 0.0, 4.0) == [(3.0, 3)]
+    changes = _run(gov, _easy(tiles), 4.0, 30.0)
+    assert changes[0][1] == 0  # not to level 2 (tours on keyframes: there are none)
+    assert gov.reason.startswith("recovered: no more small tiles at half rate")
+
+
 def test_a_short_blip_of_pressure_changes_nothing() -> None:
     gov = Governor(POLICY)
     for t in (0.0, 0.5, 1.0, 1.5, 2.0):

@@ -299,8 +299,13 @@ class Governor:
             level -= 1
             if self._effective(level, budget.tiles):
                 break
+        undone = LADDER[level].text
+        # Nor stay on a step that changes no tile (the status would name a reduction that
+        # takes nothing, e.g. tour tiles on a wall without tours).
+        while level > 0 and not self._effective(level - 1, budget.tiles):
+            level -= 1
         self._recovered_at = now
-        self._move(level, now, f"recovered: no more {LADDER[level].text} ({why})")
+        self._move(level, now, f"recovered: no more {undone} ({why})")
 
     def _move(self, level: int, now: float, text: str) -> None:
         self.level = level
