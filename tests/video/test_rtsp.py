@@ -168,6 +168,10 @@ def test_a_refused_account_is_tried_once_per_interval_whatever_the_tiles(
                 h = wait_state(tile.health, StreamState.FAILED, timeout=0.5)
                 word, detail = badge_text(h, has_picture=False)
                 assert word == "FAILED" and detail.startswith("unauthorized (401)"), h
+                if detail.endswith(" - trying"):
+                    # Opened just as the interval ended: this is that interval's one login
+                    # (the count of logins below holds it to one per interval).
+                    continue
                 assert re.search(r" - next try in \d s$", detail), detail
                 assert 0 < (h.next_retry_in or 0) <= AUTH_EVERY_S, h
             time.sleep(0.4)
