@@ -32,7 +32,8 @@ def test_a_three_second_soak_prints_rows_growth_and_json(tmp_path: Path) -> None
     assert all(r["rss_mb"] > 50 and r["threads"] > 1 for r in rows)
     growth = summary["growth"]
     total = growth["total"]
-    assert total["mb"] == round(rows[-1]["rss_mb"] - rows[0]["rss_mb"], 1)
+    # The rows' figures are rounded themselves: their difference may be 0.1 off the total.
+    assert abs(total["mb"] - (rows[-1]["rss_mb"] - rows[0]["rss_mb"])) <= 0.11
     assert abs(growth["first_half"]["mb"] + growth["second_half"]["mb"] - total["mb"]) < 0.2
     assert summary["warmup"] is None and summary["steady"] is None  # too short to settle
     assert summary["phases"]["first_frames_s"] is not None  # every tile showed a picture
