@@ -66,12 +66,12 @@ class Scaler:
         if h != height:
             y_plane[height] = y_plane[height - 1]
         cw, ch = frame.width // 2, frame.height // 2
-        # The chroma planes are half a row wide in the I420 layout, so they are resized
-        # apart and copied in (two copies of ~32 kB at 480x270).
-        buf[luma:luma + chroma] = cv2.resize(_plane(planes[1], cw, ch), (w // 2, h // 2),
-                                             interpolation=cv2.INTER_LINEAR).ravel()
-        buf[luma + chroma:] = cv2.resize(_plane(planes[2], cw, ch), (w // 2, h // 2),
-                                         interpolation=cv2.INTER_LINEAR).ravel()
+        # Each chroma plane is a contiguous (h/2, w/2) block of the I420 buffer: resized
+        # straight into it, no picture of its own and no copy.
+        for index, start in ((1, luma), (2, luma + chroma)):
+            cv2.resize(_plane(planes[index], cw, ch), (w // 2, h // 2),
+                       dst=buf[start:start + chroma].reshape(h // 2, w // 2),
+                       interpolation=cv2.INTER_LINEAR)
         image: np.ndarray = cv2.cvtColor(buf.reshape(h * 3 // 2, w), cv2.COLOR_YUV2BGRA_I420)
         if (w, h) != (width, height):
             image = np.ascontiguousarray(image[:height, :width])
