@@ -72,9 +72,7 @@ def srt_sender_ready() -> bool:
     """Whether Debian's GStreamer has srtsink and the wall's SRT relay can run here."""
     if not Path(SYSTEM_PYTHON).exists():
         return False
-    check = "import gi; gi.require_version('Gst', '1.0'); from gi.repository import Gst; " \
-        "Gst.init(None); raise SystemExit(Gst.ElementFactory.find('srtsink') is None)"
-    found = subprocess.run([SYSTEM_PYTHON, "-c", check], check=False,
+    found = subprocess.run([SYSTEM_PYTHON, str(SRT_SENDER), "--check"], check=False,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return found.returncode == 0 and srt_support().ok
 

@@ -3,6 +3,7 @@
 Run with Debian's interpreter, which has the GObject bindings::
 
     /usr/bin/python3 videowall/testing/srt_sender_gst.py UDP_PORT SRT_PORT
+    /usr/bin/python3 videowall/testing/srt_sender_gst.py --check   # exit 0: srtsink is here
 
 The pipeline is ``udpsrc ! srtsink`` (listener on 127.0.0.1, SRT's default latency): the
 packets go on as they arrive, neither demuxed nor remuxed, as an SRT encoder sends them;
@@ -50,5 +51,17 @@ def main(udp_port: int, srt_port: int) -> int:
     return 0
 
 
+def check() -> int:
+    """Exit 0 when GStreamer has the elements the sender uses."""
+    Gst.init(None)
+    missing = [name for name in ("udpsrc", "srtsink") if Gst.ElementFactory.find(name) is None]
+    if missing:
+        print("missing GStreamer elements: " + " ".join(missing), flush=True)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--check"]:
+        sys.exit(check())
     sys.exit(main(int(sys.argv[1]), int(sys.argv[2])))
