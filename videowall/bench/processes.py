@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from videowall.bench.decode import bench_clip, load_average
+from videowall.bench.report import run_command
 from videowall.bench.streams import machine_cpu_s, process_cpu_s
 
 GRID = 4  # 4x4 tiles on a 1920x1080 screen: 480x270 each
@@ -356,15 +356,7 @@ def _cell(value: object) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        opts = options_from_args(args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    summary = run_processes_bench(opts, lambda m: print(m, file=sys.stderr, flush=True))
-    print(format_table(summary))
-    print(json.dumps(summary))
-    return 0
+    return run_command(args, options_from_args, run_processes_bench, format_table)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import sys
@@ -12,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from videowall.bench.report import print_report, progress_to_stderr, refuse
 from videowall.core.memory import MB, MemoryPolicy, MemoryWatch, ProcessReader, Sample
 
 SIM = "sim://soak-{i:02d}?size={size}&fps={fps}&seconds=10&gop={fps}"
@@ -45,13 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     if args.minutes <= 0 or args.interval <= 0 or args.fps < 1:
-        print("error: --minutes, --interval and --fps must be positive", file=sys.stderr)
-        return 2
-    summary = soak(args.minutes * 60, args.interval, args.size, args.fps,
-                   lambda m: print(m, file=sys.stderr, flush=True))
-    print(format_table(summary))
-    print(json.dumps(summary, sort_keys=True))
-    return 0
+        return refuse("--minutes, --interval and --fps must be positive")
+    summary = soak(args.minutes * 60, args.interval, args.size, args.fps, progress_to_stderr)
+    return print_report(summary, format_table)
 
 
 def soak(seconds: float, interval: float, size: str, fps: int,

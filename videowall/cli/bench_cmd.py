@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from typing import Any
 
 from videowall.bench import alarm as bench_alarm
@@ -12,6 +10,7 @@ from videowall.bench import latency_report as bench_latency
 from videowall.bench import soak as bench_soak
 from videowall.bench import wall as bench_wall
 from videowall.bench.decode import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
+from videowall.bench.report import print_report, progress_to_stderr, refuse, run_command
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -181,19 +180,7 @@ def format_table(summary: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        opts = options_from_args(args)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-
-    def progress(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    summary = run_bench(opts, progress)
-    print(format_table(summary))
-    print(json.dumps(summary, sort_keys=True))
-    return 0
+    return run_command(args, options_from_args, run_bench, format_table)
 
 
 def run_map(args: argparse.Namespace) -> int:
@@ -203,8 +190,7 @@ def run_map(args: argparse.Namespace) -> int:
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
-        print(f"error: --size {args.size!r}: expected WxH", file=sys.stderr)
-        return 2
+        return refuse(f"--size {args.size!r}: expected WxH")
     quick = args.quick
     opts = MapBenchOptions(
         units=args.units or (1000 if quick else 10_000),
@@ -218,10 +204,6 @@ def run_map(args: argparse.Namespace) -> int:
         camera_size="192x108" if quick else "640x360", switch_interval=args.switch_interval)
     if opts.units < 1 or opts.rate <= 0 or opts.duration <= 0 or width < 1 or height < 1 \
             or opts.cameras < 0 or opts.rounds < 1 or (args.switch_interval or 1) <= 0:
-        print("error: --units, --rate, --duration, --rounds and --size must be positive "
-              "(--cameras 0 or more)", file=sys.stderr)
-        return 2
-    summary = run_map_bench(opts, lambda m: print(m, file=sys.stderr, flush=True))
-    print(format_map_table(summary))
-    print(json.dumps(summary, sort_keys=True))
-    return 0
+        return refuse("--units, --rate, --duration, --rounds and --size must be positive "
+                      "(--cameras 0 or more)")
+    return print_report(run_map_bench(opts, progress_to_stderr), format_map_table)
