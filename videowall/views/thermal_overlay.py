@@ -33,6 +33,7 @@ def _strip(palette: ThermalPalette) -> QImage:
     return QImage(data, 256, 1, 256 * 4, QImage.Format.Format_RGB32).copy()
 
 
+@lru_cache(maxsize=64)  # asked on every paint of a thermal tile: measured text once
 def _bar_layout(look: ThermalLook, height: int) -> tuple[int, int, int, int, int]:
     """The bar's width and height, and its strip's x, width and the name's width."""
     _bold, plain, metrics = overlay_fonts(height)
