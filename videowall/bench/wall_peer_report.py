@@ -13,6 +13,17 @@ def _cell(value: Any) -> str:
     return "-" if value is None else str(value)
 
 
+def _governor_cell(row: dict[str, Any]) -> str:
+    """E.g. "N=25: level 4 (small tiles on keyframes only; 25 tiles KEYFRAMES)"."""
+    wall = row["videowall"]
+    governor = wall["governor"]
+    cell = f"N={row['streams']}: level {governor['level']}"
+    if governor["level"]:
+        cell += (f" ({governor['step']}; {wall['degraded_tiles']} tiles "
+                 f"{'/'.join(wall['badges'])})")
+    return cell
+
+
 def format_table(summary: dict[str, Any]) -> str:
     """A row per N and viewer; the ratios; the largest N each keeps up with."""
     peer = summary["peer"]
@@ -30,10 +41,8 @@ def format_table(summary: dict[str, Any]) -> str:
                        f" {'yes' if r['kept_up'] else 'no':>8s} {_cell(r['cpu_ms_per_frame']):>12s}"
                        f" {r['cpu_pct']:>7.1f} {r['xvfb_cpu_pct']:>7.1f}"
                        f" {r['rtsp_server_cpu_pct']:>8.1f}  {ratio:>19s}")
-    levels = [f"N={row['streams']}: level {g['level']}" + (f" ({g['step']}; "
-              f"{row['videowall']['degraded_tiles']} tiles {'/'.join(row['videowall']['badges'])})"
-              if g["level"] else "")
-              for row in summary["rows"] if (g := row["videowall"].get("governor"))]
+    levels = [_governor_cell(row) for row in summary["rows"]
+              if row["videowall"].get("governor")]
     largest = summary["largest_kept_up"]
     out += ["", "videowall's decode governor at the end of each window: "
             + ("; ".join(levels) if levels else "-"),
