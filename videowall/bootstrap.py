@@ -35,7 +35,9 @@ RTSP_SERVER = [
     "python3-gi", "gir1.2-gst-rtsp-server-1.0", "gstreamer1.0-plugins-base",
     "gstreamer1.0-plugins-good", "gstreamer1.0-plugins-ugly", "gstreamer1.0-plugins-bad",
 ]
-TEST_EXTRA = ["xvfb"]
+# Xvfb for the wall's tests on virtual screens; Debian's ffmpeg as the real SRT, RTMP,
+# MPEG-TS and HLS sender the transport tests start on loopback.
+TEST_EXTRA = ["xvfb", "ffmpeg"]
 
 
 def _say(msg: str) -> None:
