@@ -2,8 +2,9 @@
 
 One run, the same live RTSP streams and the same 4x4 grid of tiles painting under Qt, two
 designs in turn: (a) the engine's decode threads in the wall process, competing with the
-GUI thread for the GIL; (b) one decode process per camera writing tile-sized BGRA into
-shared memory (`video/proc_decoder.py`), the wall process only painting. Each is measured
+GUI thread for the GIL; (b) the engine with one decode process per camera writing
+tile-sized BGRA into shared memory (`EngineSettings.processes`, `video/decode_hub.py`), the
+wall process only painting. Both paint with the wall's own tiles. Each is measured
 for the same window: frames painted per tile, the GUI thread's event-loop lag, CPU of the
 wall process, its decode processes and the whole machine.
 """
@@ -181,14 +182,15 @@ def _grid(tiles: list[Any]) -> Any:
 Design = tuple[list[Any], Callable[[], list[int]], Callable[[], int], Callable[[], None]]
 
 
-def _threads(urls: list[str], opts: Options) -> Design:
+def _engine_design(urls: list[str], opts: Options, processes: bool) -> Design:
+    """The wall's own tiles on an engine decoding in threads or in processes."""
     from videowall.config.sources import Source, Transport
     from videowall.video.decoder import EngineSettings
     from videowall.video.engine import StreamEngine
     from videowall.views.camera_view import CameraView
     from videowall.views.video_tile import VideoTile
 
-    engine = StreamEngine(EngineSettings(decoder_threads=1,
+    engine = StreamEngine(EngineSettings(decoder_threads=1, processes=processes,
                                          interrupt_reads=opts.interrupt_reads))
     tiles = [VideoTile(engine, CameraView(f"c{i}", f"Camera {i}", "", Source(
         id=f"c{i}", url=url, transport=Transport.TCP))) for i, url in enumerate(urls)]
@@ -201,25 +203,7 @@ def _threads(urls: list[str], opts: Options) -> Design:
     def decoded() -> int:
         return sum(h.decoded_frames for h in engine.health())
 
-    return tiles, lambda: [], decoded, close
-
-
-def _processes(urls: list[str], opts: Options) -> Design:
-    from videowall.bench.shm_tile import ShmTile
-    from videowall.video.shm_ring import DECODED
-
-    w, h = SCREEN[0] // GRID, SCREEN[1] // GRID
-    # Same box as a 480x270 video tile asks for: the picture fitted with its aspect kept.
-    tiles = [ShmTile(url, w, h, f"Camera {i}") for i, url in enumerate(urls)]
-
-    def close() -> None:
-        for tile in tiles:
-            tile.stop()
-
-    def decoded() -> int:
-        return sum(int(t.decoder.ring.header[DECODED]) for t in tiles)
-
-    return tiles, lambda: [t.pid for t in tiles if t.pid], decoded, close
+    return tiles, engine.decode_processes, decoded, close
 
 
 def measure_design(kind: str, urls: list[str], opts: Options,
@@ -230,7 +214,7 @@ def measure_design(kind: str, urls: list[str], opts: Options,
         sys.setswitchinterval(opts.switch_interval)
     if kind == "threads-open-interrupt":
         opts = dataclasses.replace(opts, interrupt_reads=False)
-    tiles, pids, decoded, close = (_processes if kind == "processes" else _threads)(urls, opts)
+    tiles, pids, decoded, close = _engine_design(urls, opts, kind == "processes")
     window = _grid(tiles)
     try:
         deadline = time.monotonic() + 60.0

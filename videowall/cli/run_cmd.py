@@ -38,6 +38,10 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-governor", action="store_true",
                    help="never degrade video on purpose when the PC cannot show everything "
                    "(tiles then drop frames unannounced under overload)")
+    p.add_argument("--decode-threads", action="store_true",
+                   help="decode in threads of the wall's own process instead of one process "
+                   "per camera (fewer processes; the GUI thread then competes with decoding "
+                   "for Python's GIL, see docs/architecture.md)")
     p.add_argument("--control-keys", type=Path, metavar="DIR",
                    help="require CURVE on the command socket: the public keys (NAME.key) of "
                    "the consoles allowed, each with its role")
@@ -88,7 +92,8 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
                        audit_path=args.audit_log, control_keys=args.control_keys,
                        control_secret=args.control_secret, insecure=args.insecure,
                        audit_key=args.audit_key, bus_key=args.bus_key,
-                       bus_server_key=args.bus_server_key, governor=not args.no_governor)
+                       bus_server_key=args.bus_server_key, governor=not args.no_governor,
+                       decode_processes=not args.decode_threads)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -58,6 +58,8 @@ class WallOptions:
     bus_key: Path | None = None  # CURVE to a state server that secures PUB and snapshot
     bus_server_key: Path | None = None
     governor: bool = True  # degrade video on purpose, in order, and say so (video/governor.py)
+    # One decode process per camera (video/decode_hub.py); False: threads of this process.
+    decode_processes: bool = True
 
 
 def print_diagnostics(exc: SiteError) -> None:
@@ -174,6 +176,7 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.core.memory import MemoryWatch
     from videowall.core.paths import data_dir
     from videowall.plugin_host import discover, make_panel_builder
+    from videowall.video import frame_ring
     from videowall.video.engine import StreamEngine
     from videowall.video.engine_settings import EngineSettings
     from videowall.views.alarm_driver import AlarmDriver
@@ -190,7 +193,11 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     from videowall.wall.audit_chain import load_or_make_key
     from videowall.wall.snapshots import SnapshotPolicy
 
-    engine = StreamEngine(EngineSettings(governor=options.governor))
+    processes = options.decode_processes and frame_ring.available()
+    if options.decode_processes and not processes:
+        log.warning("no %s here: decoding in threads of the wall's process",
+                    frame_ring.SHM_DIR)
+    engine = StreamEngine(EngineSettings(governor=options.governor, processes=processes))
     # Decoders finish the frame they are on (a clip being encoded stops within a frame).
     stack.callback(engine.shutdown, timeout=2.0)
     feed = SituationFeed(zone_lookup=site.zone_of)

@@ -17,6 +17,7 @@ from videowall.core.thermal_palettes import ThermalLook
 from videowall.klv.sensor import SensorState
 from videowall.video.accounts import AccountGate
 from videowall.video.budget import EngineGovernor
+from videowall.video.decode_hub import DecodeHub, RemoteDecoder
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
 from videowall.video.governor import NONE, Degradation, Role
@@ -25,6 +26,7 @@ from videowall.video.klv_tap import best_of
 
 log = logging.getLogger(__name__)
 _DecoderKey = tuple[str, str, str | None, str | None]
+AnyDecoder = Decoder | RemoteDecoder  # in this process's threads, or in a decode process
 
 
 def _key(source: Source, sub: bool) -> _DecoderKey:
@@ -38,7 +40,7 @@ class StreamEngine:
     def __init__(self, settings: EngineSettings | None = None) -> None:
         self.settings = settings or EngineSettings()
         self._lock = threading.Lock()
-        self._decoders: dict[_DecoderKey, Decoder] = {}
+        self._decoders: dict[_DecoderKey, AnyDecoder] = {}
         self._idle_since: dict[_DecoderKey, float] = {}
         self._ids = itertools.count(1)
         # Login attempts per camera account, across every decoder this engine makes or
@@ -52,6 +54,8 @@ class StreamEngine:
         # The decode governor, when the settings ask for one; ticked on the consumers'
         # thread (a wall's GUI thread) by whoever drives them (views/video_tile.py).
         self.governor = EngineGovernor(self) if self.settings.governor else None
+        # Decode processes (one per camera), when the settings ask for them.
+        self._hub = DecodeHub(self.settings) if self.settings.processes else None
         self._wake = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="engine-reaper",
                                         daemon=True)
@@ -73,14 +77,17 @@ class StreamEngine:
         return Consumer(self, next(self._ids), source, OutputSpec(width, height, fit, look),
                         mode, stream, on_frame)
 
-    def _acquire(self, consumer: Consumer, sub: bool) -> Decoder:
+    def _acquire(self, consumer: Consumer, sub: bool) -> AnyDecoder:
         key = _key(consumer.source, sub)
         # Attaching under the engine lock keeps the reaper from stopping a decoder
         # between its lookup and its new consumer's arrival.
         with self._lock:
             decoder = self._decoders.get(key)
             if decoder is None:
-                decoder = Decoder(consumer.source, sub, self.settings, self._gate)
+                if self._hub is not None:
+                    decoder = self._hub.decoder(consumer.source, sub, "/".join(map(str, key)))
+                else:
+                    decoder = Decoder(consumer.source, sub, self.settings, self._gate)
                 decoder.watch = self._watches.get(consumer.source.id)
                 self._decoders[key] = decoder
                 decoder.start()
@@ -90,7 +97,7 @@ class StreamEngine:
             self._consumers[consumer.id] = consumer
             return decoder
 
-    def _release(self, decoder: Decoder, cid: int) -> None:
+    def _release(self, decoder: AnyDecoder, cid: int) -> None:
         with self._lock:
             if decoder.detach(cid) == 0:
                 key = _key(decoder.source, decoder.sub)
@@ -131,6 +138,10 @@ class StreamEngine:
         """Decoders currently held (running or lingering)."""
         with self._lock:
             return len(self._decoders)
+
+    def decode_processes(self) -> list[int]:
+        """The process ids of the decode processes (none when decoding in threads)."""
+        return self._hub.processes() if self._hub is not None else []
 
     def health(self) -> list[StreamHealth]:
         """A snapshot of every decoder."""
@@ -196,6 +207,8 @@ class StreamEngine:
         for decoder in decoders:
             done = decoder.join(max(0.0, deadline - time.monotonic())) and done
         self._reaper.join(max(0.0, deadline - time.monotonic()))
+        if self._hub is not None:
+            done = self._hub.shutdown(max(0.2, deadline - time.monotonic())) and done
         return done
 
     def __enter__(self) -> StreamEngine:
@@ -227,7 +240,7 @@ class Consumer:
         self._changed_at = time.monotonic()  # meters need a moment after any change
         self._source_fps: float | None = None
         self._decoder = self._attach(self._wants_sub())
-        self._pending: Decoder | None = None  # the other stream, until it has a frame
+        self._pending: AnyDecoder | None = None  # the other stream, until it has a frame
 
     def _wants_sub(self) -> bool:
         if not self.source.sub_url:
@@ -314,7 +327,7 @@ class Consumer:
         expected = self.max_fps or health.source_fps
         return self.painted_fps() < 0.85 * expected
 
-    def _attach(self, sub: bool) -> Decoder:
+    def _attach(self, sub: bool) -> AnyDecoder:
         return self._engine._acquire(self, sub)
 
     @property
@@ -387,10 +400,14 @@ class Consumer:
         self._choice = stream or self._choice
         self._apply()
 
+    def _decoders(self) -> list[AnyDecoder]:
+        """The current stream's decoder, then the other one's while it starts."""
+        return [self._decoder] if self._pending is None else [self._decoder, self._pending]
+
     def _apply(self) -> None:
         """Bring the decoders in line with size, mode, stream choice and degradation."""
         self._changed_at = time.monotonic()
-        for decoder in filter(None, (self._decoder, self._pending)):
+        for decoder in self._decoders():
             decoder.update(self.id, spec=self._spec, mode=self.effective_mode,
                            max_fps=self.max_fps)
         want_sub = self._wants_sub()
@@ -408,6 +425,6 @@ class Consumer:
             return
         self._closed = True
         self._engine._forget(self)
-        for decoder in filter(None, (self._pending, self._decoder)):
+        for decoder in reversed(self._decoders()):
             self._engine._release(decoder, self.id)
         self._pending = None

@@ -68,6 +68,12 @@ class HotspotWatch:
             return None
         return reading
 
+    def mirror(self, reading: HotspotReading) -> None:
+        """Take a reading made by this camera's watch in its decode process (the wall's copy
+        of the watch only mirrors it; monotonic times are the same clock in both)."""
+        self._reading = reading
+        self.observed += 1
+
     def offer(self, frame: av.VideoFrame, now: float) -> bool:
         """Look at `frame` (decoded at monotonic `now`) if one is due; True if it was."""
         if now < self._next or not self._busy.acquire(blocking=False):

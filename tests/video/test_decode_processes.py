@@ -1,0 +1,125 @@
+"""The engine decoding in one process per camera: frames through shared memory, health,
+resizes, a killed process started again, nothing left behind."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.video.conftest import FAST, wait_for, wait_state
+from videowall.config.sources import Source
+from videowall.config.thermal import HotspotSettings
+from videowall.core.stream_health import DecodeMode, StreamState
+from videowall.klv.sensor import KlvStatus
+from videowall.video import frame_ring
+from videowall.video.decode_hub import placement
+from videowall.video.engine import StreamEngine
+
+pytestmark = pytest.mark.skipif(not frame_ring.available(), reason="needs /dev/shm")
+SIM = "sim://proc-{name}?size=320x180&fps=25&seconds=4&gop=25"
+PROCESSES = dataclasses.replace(FAST, processes=True)
+
+
+def _rings() -> set[str]:
+    return {p.name for p in frame_ring.SHM_DIR.iterdir()
+            if p.name.startswith(f"{frame_ring.PREFIX}{os.getpid()}-")}
+
+
+@pytest.fixture
+def engine() -> Iterator[StreamEngine]:
+    eng = StreamEngine(PROCESSES)
+    yield eng
+    assert eng.shutdown(timeout=3.0)
+
+
+def test_frames_come_from_a_process_of_the_camera_not_a_thread(engine: StreamEngine) -> None:
+    announced = threading.Event()
+    c = engine.open(Source(id="a", url=SIM.format(name="a")), 160, 160,
+                    on_frame=announced.set)
+    frame = wait_for(c.latest, timeout=20)
+    assert announced.is_set()
+    assert frame.image.shape == (90, 160, 4) and frame.image[..., 3].min() == 255
+    assert frame.image[..., :3].std() > 5  # a real picture
+    assert (frame.source_width, frame.source_height) == (320, 180)
+    assert not [t for t in threading.enumerate() if t.name.startswith("decode:")]
+    pids = engine.decode_processes()
+    assert len(pids) == 1 and pids[0] != os.getpid()
+    health = wait_state(c.health, StreamState.LIVE)
+    assert health.codec == "h264" and (health.width, health.height) == (320, 180)
+    assert health.consumers == 1
+    wait_for(lambda: c.latest() and c.painted_fps() > 10)
+    assert c.current() is not None
+    assert not _rings()  # each ring's name went once its process had mapped it
+
+
+def test_cameras_get_a_process_each_and_an_account_shares_one(engine: StreamEngine) -> None:
+    a = engine.open(Source(id="a", url=SIM.format(name="a")), 64, 36)
+    b = engine.open(Source(id="b", url=SIM.format(name="b")), 64, 36)
+    wait_for(a.latest, timeout=20)
+    wait_for(b.latest, timeout=20)
+    assert len(engine.decode_processes()) == 2
+    nvr = "rtsp://op@10.0.0.9:554/ch{}"
+    one, two = (Source(id=f"ch{i}", url=nvr.format(i)) for i in (1, 2))
+    assert placement(one) == placement(two) != placement(Source(id="x", url=nvr.format(3)
+                                                                 .replace("op@", "")))
+
+
+def test_resize_modes_and_untaken_frames(engine: StreamEngine) -> None:
+    c = engine.open(Source(id="r", url=SIM.format(name="r")), 160, 90)
+    wait_for(c.latest, timeout=20)
+    c.configure(width=64, height=64)
+    frame = wait_for(lambda: (f := c.latest()) is not None and f.image.shape[1] == 64 and f)
+    assert frame.image.shape == (36, 64, 4)
+    # Nobody takes: the process converts the one picture waiting, then nothing more.
+    wait_for(lambda: c.health().decoded_frames > 0)
+    converted = c.health().converted_frames
+    wait_for(lambda: c.health().dropped_frames > 10)
+    assert c.health().converted_frames <= converted + 2
+    c.configure(mode=DecodeMode.PAUSED)
+    wait_for(lambda: c.health().mode is DecodeMode.PAUSED and not c.health().decoded_fps,
+             timeout=10)
+
+
+def test_a_killed_decode_process_is_reported_and_started_again(
+        engine: StreamEngine) -> None:
+    c = engine.open(Source(id="k", url=SIM.format(name="k")), 64, 36)
+    wait_for(c.latest, timeout=20)
+    [pid] = engine.decode_processes()
+    os.kill(pid, signal.SIGKILL)
+    lost = wait_for(lambda: (h := c.health()).state is StreamState.RECONNECTING and h)
+    assert "decode process ended (signal 9)" in lost.reason  # type: ignore[union-attr]
+    wait_for(lambda: (p := engine.decode_processes()) and p != [pid], timeout=10)
+    wait_state(c.health, StreamState.LIVE, timeout=20)
+    wait_for(c.latest, timeout=10)  # the tile's new ring brings pictures again
+
+
+def test_closing_stops_the_process_and_leaves_nothing(engine: StreamEngine) -> None:
+    c = engine.open(Source(id="z", url=SIM.format(name="z")), 64, 36)
+    wait_for(c.latest, timeout=20)
+    c.close()
+    wait_for(lambda: engine.decoder_count() == 0 and not engine.decode_processes(),
+             timeout=10)
+    assert not _rings()
+
+
+def test_drone_metadata_and_hot_spots_cross_the_process_boundary(
+        engine: StreamEngine, tmp_path: Path) -> None:
+    from tests.video.test_klv_engine import FLIGHT, SMALL
+    from videowall.video.drone_ts import write_drone_ts
+
+    drone = tmp_path / "drone.ts"
+    write_drone_ts(drone, FLIGHT, 3.0, spec=SMALL, start_us=0)
+    consumer = engine.open(Source(id="d", url=f"file://{drone}", loop=True), 160, 90)
+    state = wait_for(lambda: (s := consumer.sensor()).counters.parsed >= 10 and s, timeout=20)
+    assert state.status is KlvStatus.LIVE  # type: ignore[union-attr]
+    assert set(engine.sensors()) == {"d"}
+    # A watched camera: the process looks at its frames, the wall reads the watch.
+    engine.watch_hotspots({"d": HotspotSettings(threshold=20, hysteresis=5, persist_s=0.0)})
+    reading = wait_for(lambda: engine.hotspots().get("d"), timeout=10)
+    assert reading.at > 0 and reading.level == 20  # type: ignore[union-attr]
