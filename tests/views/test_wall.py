@@ -31,6 +31,45 @@ def _to_array(image: QImage) -> np.ndarray:
         image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()].copy()
 
 
+def test_tiles_paint_pictures_decoded_in_processes(qtbot, write_site) -> None:
+    """The wall's own configuration: a decode process per camera, pictures through shared
+    memory onto the tiles' pixels, and `status` saying where decoding runs."""
+    from videowall.config import load_site
+    from videowall.video.engine import StreamEngine
+    from videowall.video.engine_settings import EngineSettings
+    from videowall.views.wall_view import WallView
+    from videowall.wall import WallModel
+
+    engine = StreamEngine(EngineSettings(processes=True))
+    wall = WallView(WallModel(load_site(write_site())), engine)
+    wall.show("first")
+    try:
+        window = wall.windows["left"]
+        tiles = _video_tiles(window)
+        _wait_painted(qtbot, tiles)
+        shot = _to_array(window.grab().toImage())
+        for tile in tiles:
+            drawn = _to_array(tile._image)
+            target = tile._target_rect().toRect().translated(tile.geometry().topLeft())
+            assert target.size() == tile._image.size()  # drawn 1:1: the process scaled it
+            fh, fw = drawn.shape[:2]
+            band = shot[target.y() + fh // 3:target.y() + 2 * fh // 3,
+                        target.x() + 4:target.x() + fw - 4, :3].astype(float)
+            assert band.std() > 8, tile.camera.id  # a picture, not a flat tile
+            # The picture, not under a "connecting" overlay: the decoder's health came
+            # with its first picture.
+            assert np.abs(band - drawn[fh // 3:2 * fh // 3, 4:fw - 4, :3]).mean() < 3
+        decode = wall.model.run("test", "status", {}).data["video"]["decode"]
+        assert decode["design"] == "processes"
+        placed = {p["place"]: p for p in decode["processes"]}
+        assert {"camera:n1", "camera:n2", "camera:n3", "camera:s1"} <= set(placed)
+        assert all(p["alive"] and p["pid"] for p in placed.values())
+        assert placed["camera:n1"]["decoders"] in (["n1"], ["n1/sub"])
+    finally:
+        wall.close()
+        assert engine.shutdown(3.0)
+
+
 def test_windows_land_on_their_screens(wall) -> None:
     screens = QGuiApplication.screens()
     assert [s.name() for s in screens] == ["WALL-1", "WALL-2"]

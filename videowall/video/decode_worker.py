@@ -41,6 +41,7 @@ _STOP_JOIN_S = 2.0
 
 @dataclass
 class _Tile:
+    key: str
     decoder: Decoder
     ring: FrameRing
     lock: threading.Lock
@@ -71,6 +72,7 @@ class WorkerHost:
         self._decoders: dict[str, Decoder] = {}
         self._tiles: dict[int, _Tile] = {}
         self._watches: dict[str, HotspotWatch] = {}
+        self._live: set[str] = set()  # decoders whose first picture went out
         self._lock = threading.Lock()
         self._done = threading.Event()
 
@@ -136,7 +138,7 @@ class WorkerHost:
             ring = FrameRing.open(path)
         except FileNotFoundError:
             return  # the tile went before its process got to it: a detach follows
-        self._tiles[cid] = _Tile(decoder, ring, threading.Lock())
+        self._tiles[cid] = _Tile(key, decoder, ring, threading.Lock())
         self.send(("mapped", cid, path))
         decoder.attach(cid, spec, mode, lambda: self._push(cid), max_fps)
 
@@ -168,11 +170,17 @@ class WorkerHost:
             frame = tile.decoder.take(cid)
             if frame is None or not tile.ring.write(frame):
                 return
+        if tile.key not in self._live:
+            # The first picture of this decoder: its health goes first, so that the tile
+            # the picture is for does not show it under a "connecting" it no longer is.
+            self._live.add(tile.key)
+            self._report([(tile.key, tile.decoder)], {})
         self.send(("frame", cid))
 
     def _stop(self, key: str) -> None:
         with self._lock:
             decoder = self._decoders.pop(key, None)
+        self._live.discard(key)
         if decoder is None:
             self.send(("stopped", key))
             return
@@ -215,16 +223,19 @@ class WorkerHost:
             with self._lock:
                 decoders = list(self._decoders.items())
                 watches = list(self._watches.items())
-            items = []
-            for key, decoder in decoders:
-                klv = decoder.klv.snapshot()
-                items.append((key, decoder.health(),
-                              None if klv.status is KlvStatus.NONE else klv))
             readings = {sid: watch.reading() for sid, watch in watches if watch.observed}
             try:
-                self.send(("status", time.monotonic(), items, readings))
+                self._report(decoders, readings)
             except (OSError, ValueError):
                 return
+
+    def _report(self, decoders: list[tuple[str, Decoder]],
+                readings: dict[str, Any]) -> None:
+        items = []
+        for key, decoder in decoders:
+            klv = decoder.klv.snapshot()
+            items.append((key, decoder.health(), None if klv.status is KlvStatus.NONE else klv))
+        self.send(("status", time.monotonic(), items, readings))
 
 
 def main(conn: Connection, settings: EngineSettings, level: int) -> None:

@@ -8,6 +8,7 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
+from typing import Any
 
 from videowall.config.sources import Source
 from videowall.config.thermal import HotspotSettings
@@ -17,12 +18,13 @@ from videowall.core.thermal_palettes import ThermalLook
 from videowall.klv.sensor import SensorState
 from videowall.video.accounts import AccountGate
 from videowall.video.budget import EngineGovernor
-from videowall.video.decode_hub import DecodeHub, RemoteDecoder
+from videowall.video.decode_hub import DecodeHub
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
 from videowall.video.governor import NONE, Degradation, Role
 from videowall.video.hotspot_watch import HotspotWatch
 from videowall.video.klv_tap import best_of
+from videowall.video.remote_decoder import RemoteDecoder
 
 log = logging.getLogger(__name__)
 _DecoderKey = tuple[str, str, str | None, str | None]
@@ -142,6 +144,12 @@ class StreamEngine:
     def decode_processes(self) -> list[int]:
         """The process ids of the decode processes (none when decoding in threads)."""
         return self._hub.processes() if self._hub is not None else []
+
+    def decode_report(self) -> dict[str, Any]:
+        """Where decoding runs: in threads of this process, or in which decode processes."""
+        if self._hub is None:
+            return {"design": "threads", "processes": []}
+        return {"design": "processes", "processes": self._hub.report()}
 
     def health(self) -> list[StreamHealth]:
         """A snapshot of every decoder."""

@@ -222,7 +222,7 @@ class WallView(QObject):
                         "painted_fps": round(consumer.painted_fps(), 1) if consumer else 0.0}
         governor = self.engine.governor
         return {"governor": governor.report() if governor is not None else None,
-                "tiles": tiles}
+                "tiles": tiles, "decode": self.engine.decode_report()}
 
     def _bus(self) -> dict[str, Any]:
         if self.feed is None:

@@ -8,7 +8,7 @@ field is removed or changes meaning; new fields may be added within a version.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -221,6 +221,26 @@ class VideoTileLoad(_Out):
     painted_fps: float
 
 
+class DecodeProcessStatus(_Out):
+    """One decode process of the wall."""
+
+    place: str = Field(description="camera:ID, or account:USER@HOST:PORT for the streams of "
+                       "one camera account")
+    pid: int | None = Field(None, description="its process id (null while it starts)")
+    alive: bool = Field(description="running now (false: ended, to be started again)")
+    decoders: list[str] = Field(description="the cameras it decodes (ID, ID/sub)")
+    restarts: int = Field(0, description="times it ended on its own and was started again")
+
+
+class DecodeStatus(_Out):
+    """Where the wall decodes video."""
+
+    design: Literal["processes", "threads"] = Field(
+        description="processes: one per camera (the default); threads: in the wall's own "
+        "process (run --decode-threads)")
+    processes: list[DecodeProcessStatus] = Field(default_factory=list)
+
+
 class VideoStatus(_Out):
     """The wall's video load: the governor's level and each video tile's share."""
 
@@ -228,6 +248,7 @@ class VideoStatus(_Out):
                                             "without one (run --no-governor)")
     tiles: dict[str, VideoTileLoad] = Field(default_factory=dict, description="by "
                                             "SCREEN/REGION/INDEX")
+    decode: DecodeStatus | None = Field(None, description="where decoding runs")
 
 
 class WallStatus(_Out):
