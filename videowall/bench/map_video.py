@@ -28,7 +28,9 @@ class VideoBeside:
         from PyQt6.QtWidgets import QWidget
 
         from videowall.config.sources import Source
+        from videowall.video import frame_ring
         from videowall.video.engine import StreamEngine
+        from videowall.video.engine_settings import EngineSettings
         from videowall.video.sim import ensure_clip
         from videowall.views.camera_view import CameraView
         from videowall.views.video_tile import VideoTile
@@ -40,7 +42,8 @@ class VideoBeside:
             ensure_clip(url)
         progress(f"{self.count} simulated cameras ({self.size}, {self.fps} fps) ready in "
                  f"{time.perf_counter() - t0:.1f} s")
-        self.engine = StreamEngine()
+        # Decoding as the wall does: in a process per camera where /dev/shm allows.
+        self.engine = StreamEngine(EngineSettings(processes=frame_ring.available()))
         self.window = QWidget()
         self.window.setWindowTitle("bench map: cameras")
         cols = 2

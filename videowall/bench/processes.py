@@ -23,7 +23,7 @@ from typing import Any
 
 from videowall.bench.decode import bench_clip, load_average
 from videowall.bench.report import run_command
-from videowall.bench.streams import machine_cpu_s, process_cpu_s
+from videowall.bench.streams import machine_cpu_s, process_cpu_s, process_pss_mb
 
 GRID = 4  # 4x4 tiles on a 1920x1080 screen: 480x270 each
 DESIGNS = ("threads", "threads-switch", "threads-open-interrupt", "processes")
@@ -240,6 +240,7 @@ def measure_design(kind: str, urls: list[str], opts: Options,
                                                                          strict=True))
         lag.stop()
         woken = wake.result()
+        memory = [process_pss_mb(os.getpid()), *(process_pss_mb(pid) for pid in children)]
         painted = [t.painted - p0 for t, p0 in zip(tiles, painted0, strict=True)]
     finally:
         window.hide()
@@ -263,6 +264,8 @@ def measure_design(kind: str, urls: list[str], opts: Options,
         "wall_process_cpu_pct": round(cpu / elapsed * 100, 1),
         "decode_processes_cpu_pct": round(kids / elapsed * 100, 1),
         "cpu_ms_per_painted_frame": round((cpu + kids) / max(1, total) * 1000, 3),
+        "wall_process_pss_mb": round(memory[0], 1) if memory[0] is not None else None,
+        "decode_processes_pss_mb": round(sum(m for m in memory[1:] if m is not None), 1),
         **woken,
         "load_average": load_average(),
     }
@@ -323,6 +326,8 @@ def format_table(summary: dict[str, Any]) -> str:
             ("decode processes cpu %", "decode_processes_cpu_pct"),
             ("machine cpu % (all cores)", "machine_cpu_pct"),
             ("cpu ms per painted frame", "cpu_ms_per_painted_frame"),
+            ("wall process memory (PSS) MB", "wall_process_pss_mb"),
+            ("decode processes memory (PSS) MB", "decode_processes_pss_mb"),
             ("load average after", "load_average")]
     lines = [f"{'':34}" + "".join(f"{r['design']:>22}" for r in rows)]
     for label, key in keys:

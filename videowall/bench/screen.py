@@ -133,16 +133,37 @@ class Grabber:
 
 
 def process_tree_cpu_s(pids: list[int]) -> float:
-    """User + system CPU seconds of these processes (from /proc; 0 for ended ones)."""
+    """User + system CPU seconds of these processes and all their descendants (a wall's
+    decode processes are children of its fork server), from /proc; ended ones count 0."""
     total = 0.0
     tick = os.sysconf("SC_CLK_TCK")
-    for pid in pids:
+    for pid in _with_descendants(pids):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue
         total += (int(fields[11]) + int(fields[12])) / tick
     return total
+
+
+def _with_descendants(pids: list[int]) -> set[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            # After the command's closing parenthesis: state, then the parent's pid.
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1]
+                                           .split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    found = set(pids)
+    grew = True
+    while grew:
+        extra = {pid for pid, parent in parents.items() if parent in found} - found
+        found |= extra
+        grew = bool(extra)
+    return found
 
 
 def raise_priority(pids: list[int | None], niceness: int = -10) -> bool:

@@ -150,6 +150,21 @@ def process_cpu_s(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_pss_mb(pid: int | None) -> float | None:
+    """Proportional set size of a process in MB (its share of pages shared with others, such
+    as a fork server's imports), from /proc (Linux); None if unknown."""
+    if pid is None:
+        return None
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
 def machine_cpu_s() -> float | None:
     """Busy CPU seconds of the whole machine, all cores, from /proc/stat; None if unknown."""
     try:

@@ -7,6 +7,7 @@ from typing import Any
 
 from videowall.bench import alarm as bench_alarm
 from videowall.bench import latency_report as bench_latency
+from videowall.bench import processes as bench_processes
 from videowall.bench import soak as bench_soak
 from videowall.bench import wall as bench_wall
 from videowall.bench.decode import TARGET_RATIO, BenchOptions, parse_resolution, run_bench
@@ -81,6 +82,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     bench_alarm.register(kinds)
     bench_soak.register(kinds)
     bench_latency.register(kinds)
+    bench_processes.register(kinds)
 
 
 def options_from_args(args: argparse.Namespace) -> BenchOptions:
