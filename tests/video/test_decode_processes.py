@@ -126,3 +126,53 @@ def test_drone_metadata_and_hot_spots_cross_the_process_boundary(
     engine.watch_hotspots({"d": HotspotSettings(threshold=20, hysteresis=5, persist_s=0.0)})
     reading = wait_for(lambda: engine.hotspots().get("d"), timeout=10)
     assert reading.at > 0 and reading.level == 20  # type: ignore[union-attr]
+
+
+WALL = """
+import os, sys, time
+from videowall.config.sources import Source
+from videowall.video.engine import EngineSettings, StreamEngine
+
+if __name__ == "__main__":
+    engine = StreamEngine(EngineSettings(processes=True))
+    consumer = engine.open(Source(id="w", url=sys.argv[1]), 64, 36)
+    deadline = time.monotonic() + 30
+    while consumer.latest() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    print(" ".join(map(str, engine.decode_processes())), flush=True)
+    time.sleep(60)  # killed by the test
+"""
+
+
+def _gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    # A zombie is gone too: only its parent (init, once the wall died) has to reap it.
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+
+
+def test_decode_processes_end_when_the_wall_is_killed(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "wall.py"
+    script.write_text(WALL)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    wall = subprocess.Popen([sys.executable, str(script), SIM.format(name="killed")],
+                            stdout=subprocess.PIPE, text=True, env=env)
+    try:
+        assert wall.stdout is not None
+        pids = [int(p) for p in wall.stdout.readline().split()]
+        assert len(pids) == 1
+        wall.kill()  # no shutdown, no cleanup: the pipe's end tells the process
+        wall.wait(10)
+        wait_for(lambda: all(_gone(pid) for pid in pids), timeout=10)
+    finally:
+        if wall.poll() is None:
+            wall.kill()
+            wall.wait(10)
+        if wall.stdout is not None:
+            wall.stdout.close()

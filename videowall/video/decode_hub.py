@@ -79,7 +79,8 @@ class _Worker:
         from videowall.video import decode_worker
 
         process = ctx.Process(target=decode_worker.main, daemon=True,
-                              args=(child_end, self.hub.settings, logging.getLogger().level),
+                              args=(child_end, self.hub.settings, logging.getLogger().level,
+                                    dict(os.environ)),
                               name=f"decode {self.place}")
         try:
             process.start()

@@ -16,6 +16,7 @@ carries commands in and pictures, health and log records out:
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -238,8 +239,14 @@ class WorkerHost:
         self.send(("status", time.monotonic(), items, readings))
 
 
-def main(conn: Connection, settings: EngineSettings, level: int) -> None:
+def main(conn: Connection, settings: EngineSettings, level: int,
+         environ: dict[str, str] | None = None) -> None:
     """The decode process's entry point (started by the wall's decode hub)."""
+    if environ is not None:
+        # The wall's environment now, not the fork server's from when it started: password
+        # variables (`password_env`) and cache folders are read here.
+        os.environ.clear()
+        os.environ.update(environ)
     # Ctrl-C in the wall's terminal reaches the whole process group: the wall decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     host = WorkerHost(conn, settings)
