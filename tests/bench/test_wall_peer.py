@@ -34,12 +34,19 @@ def test_options() -> None:
             options_from_args(parse("--peer", "mpv", *bad))
 
 
-def test_grid_and_site() -> None:
+def test_grid_and_site(tmp_path: Path) -> None:
     assert [grid_side(n) for n in (1, 2, 4, 5, 9, 16, 25)] == [1, 2, 2, 3, 3, 4, 5]
     rects = wall_tile_rects(4, 1920, 1080)
     assert rects[0] == (0, 0, 959, 539) and rects[3] == (961, 541, 959, 539)
     site = wall_site(["rtsp://127.0.0.1:1/a", "udp://127.0.0.1:2"], "tcp")
     assert "template: 2x2, tiles: [c00, c01]" in site and "udp://127.0.0.1:2" in site
+    # The first camera is watched (a protected tile), and the site is one the wall takes.
+    from videowall.config import load_site
+
+    path = tmp_path / "site.yaml"
+    path.write_text(site)
+    watched = [c.id for c in load_site(path).cameras if c.thermal and c.thermal.hotspot]
+    assert watched == ["c00"]
 
 
 @pytest.mark.slow
@@ -62,6 +69,8 @@ def test_quick_peer_run_counts_frames_off_the_screen(tmp_path: Path) -> None:
     # The wall's governor, asked over its command socket (a peer has none).
     level = row["videowall"]["governor"]["level"]
     assert isinstance(level, int) and 0 <= level <= 5 and "governor" not in row["mpv"]
+    guarded = row["videowall"]["protected_tile"]
+    assert guarded["protected"] is True and guarded["fps"] > 5, guarded
     assert "largest N with every tile" in res.stdout
     assert f"videowall's decode governor at the end of each window: N=2: level {level}" \
         in res.stdout

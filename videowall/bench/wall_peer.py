@@ -105,6 +105,10 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         viewer.stop()
         watcher.close()
     fps = [round(len(t.sightings) / elapsed, 2) for t in tiles]
+    if "protected_tile" in video:
+        # Seen on the screen, like every tile: what the governor kept for the first one.
+        video["protected_tile"]["fps"] = fps[0]
+        video["protected_tile"]["kept_up"] = fps[0] >= PASS_SHARE * opts.fps
     interval = sum(watcher.intervals) / max(1, len(watcher.intervals))
     shown = sum(len(t.sightings) for t in tiles)
     return {
@@ -137,10 +141,14 @@ def video_load(viewer: Viewer) -> dict[str, Any]:
         return {"governor": None, "governor_error": str(exc)}
     video = (reply.data or {}).get("video") or {}
     governor = video.get("governor") or {}
-    degraded = sorted({t["degraded"] for t in video.get("tiles", {}).values() if t["degraded"]})
+    tiles = video.get("tiles", {})
+    degraded = sorted({t["degraded"] for t in tiles.values() if t["degraded"]})
+    first = tiles.get("wall/0/0") or {}  # the protected camera's tile (viewers.PROTECTED)
     return {"governor": {"level": governor.get("level"), "step": governor.get("step")},
-            "degraded_tiles": sum(1 for t in video.get("tiles", {}).values() if t["degraded"]),
-            "badges": degraded}
+            "degraded_tiles": sum(1 for t in tiles.values() if t["degraded"]),
+            "badges": degraded,
+            "protected_tile": {"protected": bool(first.get("protected")),
+                               "degraded": first.get("degraded")}}
 
 
 def run_peer(opts: PeerOptions, progress: Any) -> dict[str, Any]:

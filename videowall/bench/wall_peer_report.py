@@ -21,6 +21,11 @@ def _governor_cell(row: dict[str, Any]) -> str:
     if governor["level"]:
         cell += (f" ({governor['step']}; {wall['degraded_tiles']} tiles "
                  f"{'/'.join(wall['badges'])})")
+    guarded = wall.get("protected_tile")
+    if guarded and "fps" in guarded:
+        taken = f", {guarded['degraded']}" if guarded["degraded"] else ""
+        cell += (f", protected tile {guarded['fps']:.1f} fps"
+                 f"{'' if guarded['protected'] else ' (not protected?)'}{taken}")
     return cell
 
 

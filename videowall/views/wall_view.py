@@ -18,6 +18,7 @@ from PyQt6.QtGui import QGuiApplication, QImage, QKeyEvent
 from PyQt6.QtWidgets import QMenu
 
 from videowall.video.engine import StreamEngine
+from videowall.video.governor import Role
 from videowall.views.map_tile import MapTile
 from videowall.views.renderer import RASTER, RendererChoice
 from videowall.views.screen_placement import cascade_point, screen_geometry
@@ -218,7 +219,10 @@ class WallView(QObject):
                     consumer = p.widget.consumer
                     tiles[f"{screen_id}/{p.region}/{p.index}"] = {
                         "degraded": (consumer.badge() if consumer else "") or None,
-                        "protected": p.widget.protected,
+                        # As the governor sees it: the tile's own reasons, or its
+                        # camera's hot-spot watch.
+                        "protected": p.widget.protected or (
+                            consumer is not None and consumer.role is Role.PROTECTED),
                         "painted_fps": round(consumer.painted_fps(), 1) if consumer else 0.0}
         governor = self.engine.governor
         return {"governor": governor.report() if governor is not None else None,

@@ -216,8 +216,8 @@ class VideoTileLoad(_Out):
 
     degraded: str | None = Field(None, description="the badge word of what was taken (SUB, "
                                  "KEYFRAMES, 12 fps); null at full video")
-    protected: bool = Field(False, description="maximised, focused or an alarm's: degraded "
-                            "last")
+    protected: bool = Field(False, description="maximised, focused, an alarm's, or its camera "
+                            "under a hot-spot watch: degraded last")
     painted_fps: float
 
 
