@@ -36,8 +36,9 @@ RTSP_SERVER = [
     "gstreamer1.0-plugins-good", "gstreamer1.0-plugins-ugly", "gstreamer1.0-plugins-bad",
 ]
 # Xvfb for the wall's tests on virtual screens; Debian's ffmpeg as the real SRT, RTMP,
-# MPEG-TS and HLS sender the transport tests start on loopback.
-TEST_EXTRA = ["xvfb", "ffmpeg"]
+# MPEG-TS and HLS sender the transport tests start on loopback; mpv, the peer the quick
+# `bench wall --peer mpv` and `bench latency` runs of the tests compare the wall with.
+TEST_EXTRA = ["xvfb", "ffmpeg", "mpv"]
 
 
 def _say(msg: str) -> None:
