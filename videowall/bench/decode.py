@@ -50,6 +50,8 @@ class BenchOptions:
     rtsp: bool = True
     clip_seconds: float = 10.0
     clip_fps: int = 25
+    # The engine as the wall runs it: one decode process per stream (where /dev/shm is).
+    processes: bool = True
 
 
 @dataclass(frozen=True)
@@ -141,19 +143,26 @@ def measure_engine(inp: Input, opts: BenchOptions, workdir: Path) -> dict[str, A
     """(b) Engine consumers at tile size over the same file, unpaced, every frame taken."""
     urls = [str(link) for link in _links(Path(inp.url), opts.threads, workdir)]
     # pace_files=False: the engine reads files as fast as it decodes, still looping.
-    engine = StreamEngine(EngineSettings(decoder_threads=1, pace_files=False))
+    engine = StreamEngine(EngineSettings(decoder_threads=1, pace_files=False,
+                                         processes=_processes(opts)))
     taps: list[Counted] = []
     try:
         taps = [EngineTap(engine, Source(id=f"unpaced-{i}", url=url), *opts.tile)
                 for i, url in enumerate(urls)]
         wait_started(taps, 10.0)
         time.sleep(opts.warmup)
-        result = _window_dict(measure(taps, opts.duration))
+        result = _window_dict(measure(taps, opts.duration, others=engine.decode_processes()))
         healths = [t.health() for t in taps if isinstance(t, EngineTap)]
         result["errors"] = sorted({h.last_error for h in healths if h and h.last_error})
     finally:
         stop_all(taps, engine)
     return result
+
+
+def _processes(opts: BenchOptions) -> bool:
+    from videowall.video import frame_ring
+
+    return opts.processes and frame_ring.available()
 
 
 def _links(path: Path, count: int, workdir: Path) -> list[Path]:
@@ -201,13 +210,15 @@ class LiveRig:
             if kind == "bare":
                 streams = [BareStream(u, pace=pace) for u in self.bare_urls[:n]]
             else:
-                engine = StreamEngine(EngineSettings(decoder_threads=1))
+                engine = StreamEngine(EngineSettings(decoder_threads=1,
+                                                     processes=_processes(opts)))
                 streams = [EngineTap(engine, Source(id=f"live-{i}", url=u,
                                                     transport=Transport.TCP), *opts.tile)
                            for i, u in enumerate(self.engine_urls[:n])]
             started = wait_started(streams, 10.0 + 0.1 * n)
             time.sleep(opts.warmup)
-            window = measure(streams, opts.duration, self.server.pid if self.server else None)
+            window = measure(streams, opts.duration, self.server.pid if self.server else None,
+                             others=engine.decode_processes() if engine else [])
         finally:
             stop_all(streams, engine)
         fps = window.per_stream_fps
@@ -291,6 +302,7 @@ def run_bench(opts: BenchOptions, progress: Progress = lambda _m: None) -> dict[
     live_modes = sorted({r["live"]["source"] for r in rows})
     return {
         "bench": "decode", "cores": os.cpu_count(), "threads": opts.threads,
+        "engine_decodes_in": "processes" if _processes(opts) else "threads",
         "tile": f"{opts.tile[0]}x{opts.tile[1]}", "duration_s": opts.duration,
         "warmup_s": opts.warmup, "max_streams": opts.max_streams,
         "target_ratio": TARGET_RATIO, "live_pass_fps_share": LIVE_SHARE,

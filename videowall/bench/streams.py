@@ -190,17 +190,21 @@ def wait_started(streams: Sequence[Counted], timeout: float) -> int:
         time.sleep(0.05)
 
 
-def measure(streams: Sequence[Counted], seconds: float, server_pid: int | None = None) -> Window:
-    """Count every stream's frames over `seconds` of wall time, with the CPU used."""
+def measure(streams: Sequence[Counted], seconds: float, server_pid: int | None = None,
+            others: Sequence[int] = ()) -> Window:
+    """Count every stream's frames over `seconds` of wall time, with the CPU used (of this
+    process and of `others`, its decode processes)."""
     before = [s.frames for s in streams]
     server0, machine0 = process_cpu_s(server_pid), machine_cpu_s()
+    kids0 = [process_cpu_s(pid) or 0.0 for pid in others]
     cpu0, t0 = time.process_time(), time.monotonic()
     time.sleep(seconds)
     after = [s.frames for s in streams]
     cpu1, t1 = time.process_time(), time.monotonic()
+    kids = sum((process_cpu_s(pid) or 0.0) - k0 for pid, k0 in zip(others, kids0, strict=True))
     server1, machine1 = process_cpu_s(server_pid), machine_cpu_s()
-    return Window(t1 - t0, [a - b for a, b in zip(after, before, strict=True)], cpu1 - cpu0,
-                  _delta(server0, server1), _delta(machine0, machine1))
+    return Window(t1 - t0, [a - b for a, b in zip(after, before, strict=True)],
+                  cpu1 - cpu0 + kids, _delta(server0, server1), _delta(machine0, machine1))
 
 
 def stop_all(streams: Sequence[Counted], engine: StreamEngine | None = None,
