@@ -111,6 +111,23 @@ def test_closing_stops_the_process_and_leaves_nothing(engine: StreamEngine) -> N
     assert not _rings()
 
 
+def test_a_stream_opened_again_while_its_decoder_stops_keeps_its_pictures(
+        engine: StreamEngine) -> None:
+    source = Source(id="again", url=SIM.format(name="again"))
+    first = engine.open(source, 64, 36)
+    wait_for(first.latest, timeout=20)
+    first.close()
+    wait_for(lambda: engine.decoder_count() == 0)  # stopping: its process not told yet
+    second = engine.open(source, 64, 36)
+    wait_for(second.latest, timeout=10)
+    # The old decoder's "stopped" arrives meanwhile: the new one must live on.
+    for _ in range(3):
+        taken = second.latest
+        wait_for(taken, timeout=5)
+    assert wait_state(second.health, StreamState.LIVE).consumers == 1
+    assert len(engine.decode_processes()) == 1
+
+
 def test_drone_metadata_and_hot_spots_cross_the_process_boundary(
         engine: StreamEngine, tmp_path: Path) -> None:
     from tests.video.test_klv_engine import FLIGHT, SMALL

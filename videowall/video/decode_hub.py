@@ -142,6 +142,7 @@ class DecodeHub:
         self.lock = threading.Lock()
         self._workers: dict[str, _Worker] = {}
         self._tile_ids = itertools.count(1)
+        self._decoder_ids = itertools.count(1)
         self._closed = False
         self._wake_r, self._wake_w = os.pipe()
         sweep_stale()
@@ -156,6 +157,9 @@ class DecodeHub:
             fresh = worker is None
             if worker is None:
                 worker = self._workers[place] = _Worker(self, place)
+            # Unique per decoder: the engine may open a stream again while its previous
+            # decoder's stop is still on its way, in the same process.
+            key = f"{key}#{next(self._decoder_ids)}"
             decoder = RemoteDecoder(self, worker, key, source, sub)
             worker.decoders[key] = decoder
         if fresh:
@@ -199,10 +203,16 @@ class DecodeHub:
             conns: dict[Any, _Worker] = {w.conn: w for w in workers if w.conn is not None}
             due = [w.restart_at for w in workers if w.restart_at is not None]
             timeout = max(0.0, min(due) - time.monotonic()) if due else 0.5
-            ready = wait([self._wake_r, *conns], timeout=min(timeout, 0.5))
+            try:
+                ready = wait([self._wake_r, *conns], timeout=min(timeout, 0.5))
+            except (OSError, ValueError):
+                continue  # a pipe was closed meanwhile (its process stopped): look again
             for item in ready:
                 if item == self._wake_r:
-                    os.read(self._wake_r, 4096)
+                    try:
+                        os.read(self._wake_r, 4096)
+                    except OSError:
+                        return  # shut down
                     continue
                 worker = conns[item]
                 self._drain(worker, worker.conn or item)  # type: ignore[arg-type]
