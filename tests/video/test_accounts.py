@@ -121,3 +121,29 @@ def test_the_account_is_host_and_user_as_ffmpeg_sends_them() -> None:
     assert account_of("rtsp://cam-7.example/main") is None  # no user: nothing to lock
     assert account_of("/recordings/a.mp4") is None
     assert account_of("sim://gate") is None
+
+
+def test_what_a_gate_knew_passes_to_the_next_process_of_the_account() -> None:
+    import pickle
+
+    old = AccountGate(interval_s=30.0)
+    gate_ok = _claim(old, RIGHT)
+    old.succeeded(gate_ok)
+    refused = _claim(old, WRONG)
+    old.failed(refused, refused=True, reason="unauthorized (401)")
+    # Sent over a pipe to the wall, and from there to the camera's next decode process.
+    known = pickle.loads(pickle.dumps(old.export()))
+    new = AccountGate(interval_s=30.0)
+    new.restore(known)
+    assert 29 < new.next_attempt_in(CAM, WRONG) <= 30  # still blocked after a 401
+    assert new.next_attempt_in(CAM, RIGHT) == 0.0  # credentials that worked still do
+    assert AccountGate(interval_s=30.0).export() == {}
+
+
+def test_account_keys_name_no_password() -> None:
+    from videowall.video.accounts import account_key
+
+    assert account_key("rtsp://op:pw@Cam.local:554/a", None) == "op@cam.local"
+    assert account_key("rtsp://cam.local/a", "op") == "op@cam.local"
+    assert account_key("rtsp://cam.local/a", None) is None
+    assert account_key("file:///x.mp4", "op") is None

@@ -64,10 +64,14 @@ def test_cameras_get_a_process_each_and_an_account_shares_one(engine: StreamEngi
     wait_for(a.latest, timeout=20)
     wait_for(b.latest, timeout=20)
     assert len(engine.decode_processes()) == 2
-    nvr = "rtsp://op@10.0.0.9:554/ch{}"
+    nvr = "rtsp://op:secret@10.0.0.9:554/ch{}"
     one, two = (Source(id=f"ch{i}", url=nvr.format(i)) for i in (1, 2))
-    assert placement(one) == placement(two) != placement(Source(id="x", url=nvr.format(3)
-                                                                 .replace("op@", "")))
+    # The README's form: the user beside the URL, the password in a variable.
+    three = Source(id="ch3", url="rtsp://10.0.0.9:554/ch3", username="op",
+                   password_env="NVR_PASSWORD")
+    assert placement(one) == placement(two) == placement(three) == "account:op@10.0.0.9"
+    assert placement(Source(id="x", url="rtsp://10.0.0.9:554/ch4")) == "camera:x"
+    assert "secret" not in placement(one)  # nor a hash of it: the place shows in status
 
 
 def test_resize_modes_and_untaken_frames(engine: StreamEngine) -> None:
@@ -111,21 +115,29 @@ def test_closing_stops_the_process_and_leaves_nothing(engine: StreamEngine) -> N
     assert not _rings()
 
 
-def test_a_stream_opened_again_while_its_decoder_stops_keeps_its_pictures(
-        engine: StreamEngine) -> None:
-    source = Source(id="again", url=SIM.format(name="again"))
-    first = engine.open(source, 64, 36)
-    wait_for(first.latest, timeout=20)
-    first.close()
-    wait_for(lambda: engine.decoder_count() == 0)  # stopping: its process not told yet
-    second = engine.open(source, 64, 36)
-    wait_for(second.latest, timeout=10)
-    # The old decoder's "stopped" arrives meanwhile: the new one must live on.
-    for _ in range(3):
-        taken = second.latest
-        wait_for(taken, timeout=5)
-    assert wait_state(second.health, StreamState.LIVE).consumers == 1
-    assert len(engine.decode_processes()) == 1
+def test_a_decoder_made_again_before_the_old_ones_stop_arrives_lives_on() -> None:
+    """The engine may open a stream again while its previous decoder's stop is on its way
+    to the same process: the old one's "stopped" must not take the new one with it."""
+    from videowall.video.decode_hub import DecodeHub
+    from videowall.video.frames import OutputSpec
+
+    hub = DecodeHub(PROCESSES)
+    try:
+        source = Source(id="again", url=SIM.format(name="again"))
+        old = hub.decoder(source, False, "k")
+        old.start()
+        old.stop()
+        new = hub.decoder(source, False, "k")  # the engine's key for the same stream
+        new.start()
+        new.attach(1, OutputSpec(64, 36), DecodeMode.FULL, None)
+        assert old.join(20)
+        seen = set()
+        for _ in range(3):  # pictures keep coming after the old one's stop came back
+            frame = wait_for(lambda: new.take(1), timeout=10)
+            seen.add(frame.seq)  # type: ignore[union-attr]
+        assert len(seen) == 3 and len(hub.processes()) == 1
+    finally:
+        assert hub.shutdown(3.0)
 
 
 def test_drone_metadata_and_hot_spots_cross_the_process_boundary(
@@ -193,3 +205,26 @@ def test_decode_processes_end_when_the_wall_is_killed(tmp_path: Path) -> None:
             wall.wait(10)
         if wall.stdout is not None:
             wall.stdout.close()
+
+
+def test_a_tile_without_room_for_its_ring_says_so(engine: StreamEngine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from videowall.video.frame_ring import FrameRing
+
+    real = FrameRing.create
+
+    def full(width: int, height: int) -> FrameRing:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(FrameRing, "create", staticmethod(full))
+    c = engine.open(Source(id="full", url=SIM.format(name="full")), 64, 36)
+    failed = wait_for(lambda: (h := c.health()).state is StreamState.FAILED and h, timeout=20)
+    assert "no shared memory for its pictures (No space left on device)" in \
+        failed.reason  # type: ignore[union-attr]
+    assert c.latest() is None
+    monkeypatch.setattr(FrameRing, "create", staticmethod(real))
+    c.configure(width=80, height=45)  # a new size: a new ring, now with room
+    wait_for(c.latest, timeout=10)
+    wait_state(c.health, StreamState.LIVE)

@@ -76,17 +76,28 @@ def write_site(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-@pytest.fixture
-def wall(qtbot, write_site) -> Iterator:
-    """A running wall on the two virtual screens with the test site."""
+def _running_wall(write_site: Callable[..., Path], processes: bool) -> Iterator:
     from videowall.config import load_site
     from videowall.video.engine import StreamEngine
+    from videowall.video.engine_settings import EngineSettings
     from videowall.views.wall_view import WallView
     from videowall.wall import WallModel
 
-    engine = StreamEngine()
+    engine = StreamEngine(EngineSettings(processes=processes))
     view = WallView(WallModel(load_site(write_site())), engine)
     view.show("first")
     yield view
     view.close()
-    engine.shutdown()
+    assert engine.shutdown(3.0)
+
+
+@pytest.fixture
+def wall(qtbot, write_site) -> Iterator:
+    """A running wall on the two virtual screens with the test site."""
+    yield from _running_wall(write_site, processes=False)
+
+
+@pytest.fixture
+def process_wall(qtbot, write_site) -> Iterator:
+    """The same wall decoding as `videowall run` does: a process per camera."""
+    yield from _running_wall(write_site, processes=True)

@@ -317,6 +317,18 @@ def test_focus_map_is_an_audited_action(wall) -> None:
 
 def test_rapid_layout_switching_while_frames_arrive(wall, qtbot) -> None:
     """Tiles are created and deleted while decode threads announce frames to them."""
+    _switch_rapidly(wall, qtbot)
+
+
+def test_rapid_layout_switching_with_decode_processes(process_wall, qtbot) -> None:
+    """The same with a decode process per camera: tiles attach, resize and detach while
+    the hub thread announces pictures; every tile paints again afterwards."""
+    _switch_rapidly(process_wall, qtbot)
+    decode = process_wall.model.run("test", "status", {}).data["video"]["decode"]
+    assert decode["design"] == "processes" and all(p["alive"] for p in decode["processes"])
+
+
+def _switch_rapidly(wall, qtbot) -> None:
     from PyQt6.QtWidgets import QApplication
 
     _wait_painted(qtbot, _video_tiles(wall.windows["left"]))

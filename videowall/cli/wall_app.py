@@ -370,8 +370,10 @@ MAX_CLIP_WAIT_S = 300.0  # a first run on a slow machine encodes dozens of clips
 
 
 def clips_in_preparation(view: WallView) -> int:
-    """Visible video tiles whose simulated clip is still being encoded."""
+    """Visible video tiles whose simulated clip is still being encoded (or whose decode
+    process has not reported yet: it may be encoding one)."""
     from videowall.video.decoder import PREPARING_CLIP
+    from videowall.video.remote_decoder import STARTING
     from videowall.views.video_tile import VideoTile
 
     count = 0
@@ -380,7 +382,8 @@ def clips_in_preparation(view: WallView) -> int:
             widget = placed.widget
             if isinstance(widget, VideoTile) and widget.isVisible():
                 health = widget.health()
-                count += bool(health is not None and health.reason == PREPARING_CLIP)
+                count += bool(health is not None and health.reason in (PREPARING_CLIP,
+                                                                       STARTING))
     return count
 
 

@@ -1,1 +1,1 @@
-"""Live video engine on PyAV: one decode thread per stream, latest frame wins (no Qt)."""
+"""Live video engine on PyAV: a decoder per stream, in a process per camera (no Qt)."""

@@ -157,3 +157,38 @@ class AccountGate:
         """Let waiting streams look at their stop flags again."""
         with self._cond:
             self._cond.notify_all()
+
+    def export(self) -> GateState:
+        """What the gate knows (credentials that worked, accounts blocked until when), for a
+        gate in another process: a camera's decode process passes it on to its successor."""
+        with self._cond:
+            return {account: (frozenset(state.good), state.blocked_until, state.reason,
+                              state.detail)
+                    for account, state in self._accounts.items()
+                    if state.good or state.blocked_until > time.monotonic()}
+
+    def restore(self, known: GateState) -> None:
+        """Take over what another process's gate knew (see `export`)."""
+        with self._cond:
+            for account, (good, until, reason, detail) in known.items():
+                state = self._accounts.setdefault(account, _State())
+                state.good |= set(good)
+                if until > state.blocked_until:
+                    state.blocked_until, state.reason, state.detail = until, reason, detail
+            self._cond.notify_all()
+
+
+# Per account: fingerprints that logged in, blocked until (monotonic, the same clock in
+# every process of the machine), and the refusal's reason and detail.
+GateState = dict[Account, tuple[frozenset[bytes], float, str, str]]
+
+
+def account_key(source_url: str, username: str | None) -> str | None:
+    """"user@host" of a source's camera account (user in its URL or `username`), or None."""
+    if url_scheme(source_url) not in NETWORK_SCHEMES:
+        return None
+    parts = split_url(source_url)
+    user = unquote(parts.user) if parts.user is not None else username
+    if user is None:
+        return None
+    return f"{user}@{parts.host.lower()}"

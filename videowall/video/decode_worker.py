@@ -28,7 +28,7 @@ from videowall.config.sources import Source
 from videowall.config.thermal import HotspotSettings
 from videowall.core.stream_health import DecodeMode
 from videowall.klv.sensor import KlvStatus
-from videowall.video.accounts import AccountGate
+from videowall.video.accounts import AccountGate, GateState
 from videowall.video.decoder import Decoder
 from videowall.video.engine_settings import EngineSettings
 from videowall.video.frame_ring import FrameRing
@@ -44,7 +44,7 @@ _STOP_JOIN_S = 2.0
 class _Tile:
     key: str
     decoder: Decoder
-    ring: FrameRing
+    ring: FrameRing | None  # None: the wall had no room for one, or took it back already
     lock: threading.Lock
 
 
@@ -76,6 +76,10 @@ class WorkerHost:
         self._live: set[str] = set()  # decoders whose first picture went out
         self._lock = threading.Lock()
         self._done = threading.Event()
+
+    def restore_gate(self, gate: GateState) -> None:
+        """What the camera account's gate knew in this camera's previous process."""
+        self._gate.restore(gate)
 
     def send(self, message: tuple[Any, ...]) -> None:
         with self._send_lock:
@@ -131,31 +135,34 @@ class WorkerHost:
         decoder.start()
 
     def _attach(self, key: str, cid: int, spec: OutputSpec, mode: DecodeMode,
-                max_fps: float | None, path: str) -> None:
+                max_fps: float | None, path: str | None) -> None:
         decoder = self._decoders.get(key)
         if decoder is None:
             return
+        # Registered even without a ring (the wall had no room, or the tile went already
+        # and a detach follows): a later update may bring one.
+        self._tiles[cid] = _Tile(key, decoder, self._map(cid, path), threading.Lock())
+        decoder.attach(cid, spec, mode, lambda: self._push(cid), max_fps)
+
+    def _map(self, cid: int, path: str | None) -> FrameRing | None:
+        if path is None:
+            return None
         try:
             ring = FrameRing.open(path)
         except FileNotFoundError:
-            return  # the tile went before its process got to it: a detach follows
-        self._tiles[cid] = _Tile(key, decoder, ring, threading.Lock())
+            return None
         self.send(("mapped", cid, path))
-        decoder.attach(cid, spec, mode, lambda: self._push(cid), max_fps)
+        return ring
 
     def _update(self, cid: int, spec: OutputSpec | None, mode: DecodeMode | None,
                 max_fps: float | None | bool, path: str | None) -> None:
         tile = self._tiles.get(cid)
         if tile is None:
             return
-        if path is not None:
-            try:
-                ring = FrameRing.open(path)
-            except FileNotFoundError:
-                return  # resized again, or gone, before this process got to it
+        ring = self._map(cid, path)
+        if ring is not None:
             with tile.lock:
                 tile.ring = ring
-            self.send(("mapped", cid, path))
         tile.decoder.update(cid, spec=spec, mode=mode, max_fps=max_fps)
         self._push(cid)  # a picture the old ring could not take may fit the new one
 
@@ -166,7 +173,7 @@ class WorkerHost:
         if tile is None:
             return
         with tile.lock:
-            if not tile.ring.wants():
+            if tile.ring is None or not tile.ring.wants():
                 return
             frame = tile.decoder.take(cid)
             if frame is None or not tile.ring.write(frame):
@@ -220,27 +227,36 @@ class WorkerHost:
     # ---- status -----------------------------------------------------------------------
 
     def _status_loop(self) -> None:
+        failed = False
         while not self._done.wait(STATUS_S):
             with self._lock:
                 decoders = list(self._decoders.items())
                 watches = list(self._watches.items())
-            readings = {sid: watch.reading() for sid, watch in watches if watch.observed}
             try:
-                self._report(decoders, readings)
-            except (OSError, ValueError):
-                return
+                readings = {sid: watch.reading() for sid, watch in watches if watch.observed}
+                self._report(decoders, readings, self._gate.export())
+            except (OSError, EOFError):
+                return  # the wall is gone
+            except Exception:  # noqa: BLE001 - the wall would think this process stuck
+                if not failed:
+                    failed = True
+                    log.exception("decode process: status could not be sent")
 
-    def _report(self, decoders: list[tuple[str, Decoder]],
-                readings: dict[str, Any]) -> None:
+    def _report(self, decoders: list[tuple[str, Decoder]], readings: dict[str, Any],
+                gate: GateState | None = None) -> None:
         items = []
         for key, decoder in decoders:
             klv = decoder.klv.snapshot()
-            items.append((key, decoder.health(), None if klv.status is KlvStatus.NONE else klv))
-        self.send(("status", time.monotonic(), items, readings))
+            health = decoder.health()
+            if not health.is_live:
+                # The next picture after a reconnect goes with its health again.
+                self._live.discard(key)
+            items.append((key, health, None if klv.status is KlvStatus.NONE else klv))
+        self.send(("status", time.monotonic(), items, readings, gate or {}))
 
 
 def main(conn: Connection, settings: EngineSettings, level: int,
-         environ: dict[str, str] | None = None) -> None:
+         environ: dict[str, str] | None = None, gate: GateState | None = None) -> None:
     """The decode process's entry point (started by the wall's decode hub)."""
     if environ is not None:
         # The wall's environment now, not the fork server's from when it started: password
@@ -250,6 +266,8 @@ def main(conn: Connection, settings: EngineSettings, level: int,
     # Ctrl-C in the wall's terminal reaches the whole process group: the wall decides.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     host = WorkerHost(conn, settings)
+    if gate:
+        host.restore_gate(gate)
     root = logging.getLogger()
     root.handlers[:] = [_Forward(host.send)]
     root.setLevel(level)

@@ -77,10 +77,15 @@ class FrameRing:
         path = SHM_DIR / name
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            os.ftruncate(fd, ring_bytes(width, height))
+            # Reserved now: a full /dev/shm refuses the ring here, instead of a SIGBUS in
+            # the decode process at its first write.
+            os.posix_fallocate(fd, 0, ring_bytes(width, height))
             memory = mmap.mmap(fd, ring_bytes(width, height))
-        finally:
+        except OSError:
             os.close(fd)
+            path.unlink(missing_ok=True)
+            raise
+        os.close(fd)
         header = np.frombuffer(memory, np.int64, _HEADER_FIELDS, 0)
         header[[WIDTH, HEIGHT, STRIDE, TAKEN]] = (width, height, _stride(width), 1)
         header[READY] = header[SHOWN] = 0

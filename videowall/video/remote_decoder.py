@@ -26,11 +26,13 @@ from videowall.video.meters import RateMeter
 from videowall.video.outputs import FrameCallback
 
 if TYPE_CHECKING:
-    from videowall.video.decode_hub import DecodeHub, _Worker
+    from videowall.video.decode_hub import DecodeHub
+    from videowall.video.decode_process import DecodeProcess
 
 log = logging.getLogger(__name__)
 # A process answering nothing for this long is reported on its tiles (it may be stuck).
 SILENT_S = 2.0
+STARTING = "starting its decode process"  # the reason shown until the process reports
 
 
 @dataclass
@@ -39,12 +41,15 @@ class _Tile:
     mode: DecodeMode
     callback: FrameCallback | None
     max_fps: float | None
-    ring: FrameRing
+    ring: FrameRing | None  # None: none could be made (see RemoteDecoder._ring)
     # The tile's id in the process: unique there (a camera's main and sub decoders share
     # the process, and a tile switching streams is attached to both for a moment).
     tid: int
     last: Frame | None = None
     taken: RateMeter = field(default_factory=RateMeter)
+    # Rings sent to the process that it has not said it mapped: their names go when it
+    # has, or when the tile or the process goes (nothing is left in /dev/shm).
+    unmapped: set[str] = field(default_factory=set)
 
 
 class _Klv:
@@ -61,7 +66,7 @@ class _Klv:
 class RemoteDecoder:
     """A `Decoder` running in a decode process; used from the engine and its consumers."""
 
-    def __init__(self, hub: DecodeHub, worker: _Worker, key: str, source: Source,
+    def __init__(self, hub: DecodeHub, worker: DecodeProcess, key: str, source: Source,
                  sub: bool) -> None:
         self.source, self.sub = source, sub
         self.key = key
@@ -74,6 +79,7 @@ class RemoteDecoder:
         self._health: StreamHealth | None = None
         self._health_at = 0.0
         self._lost = ""  # why the process went away, until it reports again
+        self._ring_error = ""  # why a tile's ring could not be made, until one could
         self.klv = _Klv(source.id)
         self._watch: HotspotWatch | None = None
 
@@ -110,25 +116,29 @@ class RemoteDecoder:
 
     def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
                callback: FrameCallback | None, max_fps: float | None = None) -> None:
-        ring = FrameRing.create(spec.width, spec.height)
         tid = self._hub.next_tile_id()
+        with self._hub.lock:
+            self._worker.tiles[tid] = self
         with self._lock:
-            self._tiles[cid] = _Tile(spec, mode, callback, max_fps, ring, tid)
+            tile = self._tiles[cid] = _Tile(spec, mode, callback, max_fps, None, tid)
             self._tids[tid] = cid
-        self._worker.tile(tid, self)
-        self._worker.send(("attach", self.key, tid, spec, mode, max_fps, str(ring.path)))
+            self._send_attach(tile)
 
     def update(self, cid: int, *, spec: OutputSpec | None = None,
                mode: DecodeMode | None = None, max_fps: float | None | bool = False) -> None:
-        path = None
         with self._lock:
             tile = self._tiles.get(cid)
             if tile is None:
                 return
+            path = None
             if spec is not None and spec != tile.spec:
                 if (spec.width, spec.height) != (tile.spec.width, tile.spec.height):
-                    tile.ring = FrameRing.create(spec.width, spec.height)
-                    path = str(tile.ring.path)
+                    # A ring of the new size; the old one stays mapped for the picture
+                    # the tile shows until the next.
+                    tile.ring = self._ring(spec)
+                    if tile.ring is not None:
+                        path = str(tile.ring.path)
+                        tile.unmapped.add(path)
                 tile.spec = spec
             else:
                 spec = None
@@ -136,25 +146,26 @@ class RemoteDecoder:
                 tile.mode = mode
             if max_fps is not False:
                 tile.max_fps = float(max_fps) if max_fps else None
-            tid = tile.tid
-        self._worker.send(("update", tid, spec, mode, max_fps, path))
+            # Under the lock: a restart's replay (hub thread) sends in the same order.
+            self._worker.send(("update", tile.tid, spec, mode, max_fps, path))
 
     def detach(self, cid: int) -> int:
         with self._lock:
             tile = self._tiles.pop(cid, None)
             if tile is not None:
                 self._tids.pop(tile.tid, None)
+                self._worker.send(("detach", tile.tid))
             left = len(self._tiles)
         if tile is not None:
-            tile.ring.unlink()
-            self._worker.untile(tile.tid)
-            self._worker.send(("detach", tile.tid))
+            _forget(tile)
+            with self._hub.lock:
+                self._worker.tiles.pop(tile.tid, None)
         return left
 
     def take(self, cid: int) -> Frame | None:
         with self._lock:
             tile = self._tiles.get(cid)
-        if tile is None:
+        if tile is None or tile.ring is None:
             return None
         frame = tile.ring.take()
         if frame is None:
@@ -184,7 +195,7 @@ class RemoteDecoder:
             health = StreamHealth(
                 source_id=self.source.id, url=self.source.masked(self.sub),
                 stream="sub" if self.sub else "main", state=StreamState.CONNECTING,
-                reason="starting its decode process", consumers=consumers, mode=mode)
+                reason=STARTING, consumers=consumers, mode=mode)
         else:
             age = now - at
             health = dataclasses.replace(
@@ -197,6 +208,9 @@ class RemoteDecoder:
             if lost:
                 health = dataclasses.replace(health, state=StreamState.RECONNECTING,
                                              reason=lost, decoded_fps=0.0, delivered_fps=0.0)
+            elif self._ring_error:
+                health = dataclasses.replace(health, state=StreamState.FAILED,
+                                             reason=self._ring_error)
             elif age > SILENT_S and not self._stopping:
                 health = dataclasses.replace(
                     health, state=StreamState.STALLED, decoded_fps=0.0, delivered_fps=0.0,
@@ -223,10 +237,12 @@ class RemoteDecoder:
 
     def _mapped(self, tid: int, path: str) -> None:
         """The process mapped a ring: its name can go (see frame_ring.py)."""
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
+        with self._lock:
+            cid = self._tids.get(tid)
+            tile = self._tiles.get(cid) if cid is not None else None
+            if tile is not None:
+                tile.unmapped.discard(path)
+        _unlink(path)
 
     def _process_lost(self, why: str) -> None:
         with self._lock:
@@ -246,15 +262,52 @@ class RemoteDecoder:
             return
         self.start()
         with self._lock:
-            tiles = list(self._tiles.items())
-            for _cid, tile in tiles:
-                tile.ring = FrameRing.create(tile.spec.width, tile.spec.height)
-        for _cid, tile in tiles:
-            self._worker.tile(tile.tid, self)
-            self._worker.send(("attach", self.key, tile.tid, tile.spec, tile.mode,
-                               tile.max_fps, str(tile.ring.path)))
-        if self._watch is not None:
-            self._worker.send(("watch", self.source.id, self._watch.settings))
+            for tile in self._tiles.values():
+                _forget(tile)  # the old process is gone: its rings' names go too
+                with self._hub.lock:
+                    self._worker.tiles[tile.tid] = self
+                self._send_attach(tile)
+            if self._watch is not None:
+                self._worker.send(("watch", self.source.id, self._watch.settings))
+
+    def _send_attach(self, tile: _Tile) -> None:
+        """A new ring for `tile` and the attach that hands it over (under self._lock)."""
+        tile.ring = self._ring(tile.spec)
+        path = str(tile.ring.path) if tile.ring is not None else None
+        if path is not None:
+            tile.unmapped.add(path)
+        self._worker.send(("attach", self.key, tile.tid, tile.spec, tile.mode, tile.max_fps,
+                           path))
+
+    def _ring(self, spec: OutputSpec) -> FrameRing | None:
+        """A ring for pictures of `spec`'s size, or None (with the reason shown on the
+        tile's health) when /dev/shm has no room for it."""
+        try:
+            ring = FrameRing.create(spec.width, spec.height)
+        except OSError as exc:
+            if not self._ring_error:
+                log.warning("%s: no shared memory for a %dx%d tile: %s", self.source.id,
+                            spec.width, spec.height, exc)
+            self._ring_error = f"no shared memory for its pictures ({exc.strerror or exc})"
+            return None
+        self._ring_error = ""
+        return ring
+
+
+def _forget(tile: _Tile) -> None:
+    """Remove the names of a tile's rings that no process will map any more."""
+    for path in tile.unmapped:
+        _unlink(path)
+    tile.unmapped.clear()
+    if tile.ring is not None:
+        tile.ring.unlink()
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def _later(value: float | None, age: float) -> float | None:
