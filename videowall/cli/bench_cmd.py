@@ -43,8 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     d.add_argument("--no-rtsp", action="store_true",
                    help="live streams from paced files instead of the local RTSP server")
     d.add_argument("--decode-threads", action="store_true",
-                   help="the engine decodes in threads of this process (default: in a "
-                   "process per stream, as the wall does)")
+                   help="the live streams' engine decodes in threads of this process "
+                   "(default: in a process per stream, as the wall does)")
     d.set_defaults(func=run)
     m = kinds.add_parser(
         "map", help="live map frame rate and publish-to-drawn latency under unit load",
@@ -177,8 +177,9 @@ def format_table(summary: dict[str, Any]) -> str:
     out.append("")
     out.append("(a) av.open(file), thread_count=1, decode every packet, a thread per stream; "
                "(b) StreamEngine with pace_files=False, one consumer per stream taking every "
-               f"frame in on_frame, decoding in {summary['engine_decodes_in']} (the CPU "
-               "columns include the decode processes)")
+               "frame in on_frame, in threads")
+    out.append(f"(c) the engine decodes in {summary['engine_live_decodes_in']} (CPU columns "
+               "include its decode processes)")
     out.append(f"(c) live source: {summary['live_source']} (rtsp: {summary['rtsp']}); pass = "
                f"every stream >= {summary['live_pass_fps_share']:.0%} of source fps over "
                f"{summary['duration_s']:g} s after {summary['warmup_s']:g} s warm-up")
