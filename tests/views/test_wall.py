@@ -31,43 +31,37 @@ def _to_array(image: QImage) -> np.ndarray:
         image.height(), image.bytesPerLine() // 4, 4)[:, :image.width()].copy()
 
 
-def test_tiles_paint_pictures_decoded_in_processes(qtbot, write_site) -> None:
+def _band(shot: np.ndarray, tile: VideoTile) -> tuple[np.ndarray, np.ndarray]:
+    """The middle band of a tile's picture, clear of the overlay bars: as on the screen,
+    and as in the frame the tile holds."""
+    drawn = _to_array(tile._image)
+    target = tile._target_rect().toRect().translated(tile.geometry().topLeft())
+    assert target.size() == tile._image.size()  # drawn 1:1: the decoder scaled it
+    fh, fw = drawn.shape[:2]
+    band = shot[target.y() + fh // 3:target.y() + 2 * fh // 3,
+                target.x() + 4:target.x() + fw - 4, :3].astype(float)
+    return band, drawn[fh // 3:2 * fh // 3, 4:fw - 4, :3].astype(float)
+
+
+def test_tiles_paint_pictures_decoded_in_processes(process_wall, qtbot) -> None:
     """The wall's own configuration: a decode process per camera, pictures through shared
     memory onto the tiles' pixels, and `status` saying where decoding runs."""
-    from videowall.config import load_site
-    from videowall.video.engine import StreamEngine
-    from videowall.video.engine_settings import EngineSettings
-    from videowall.views.wall_view import WallView
-    from videowall.wall import WallModel
-
-    engine = StreamEngine(EngineSettings(processes=True))
-    wall = WallView(WallModel(load_site(write_site())), engine)
-    wall.show("first")
-    try:
-        window = wall.windows["left"]
-        tiles = _video_tiles(window)
-        _wait_painted(qtbot, tiles)
-        shot = _to_array(window.grab().toImage())
-        for tile in tiles:
-            drawn = _to_array(tile._image)
-            target = tile._target_rect().toRect().translated(tile.geometry().topLeft())
-            assert target.size() == tile._image.size()  # drawn 1:1: the process scaled it
-            fh, fw = drawn.shape[:2]
-            band = shot[target.y() + fh // 3:target.y() + 2 * fh // 3,
-                        target.x() + 4:target.x() + fw - 4, :3].astype(float)
-            assert band.std() > 8, tile.camera.id  # a picture, not a flat tile
-            # The picture, not under a "connecting" overlay: the decoder's health came
-            # with its first picture.
-            assert np.abs(band - drawn[fh // 3:2 * fh // 3, 4:fw - 4, :3]).mean() < 3
-        decode = wall.model.run("test", "status", {}).data["video"]["decode"]
-        assert decode["design"] == "processes"
-        placed = {p["place"]: p for p in decode["processes"]}
-        assert {"camera:n1", "camera:n2", "camera:n3", "camera:s1"} <= set(placed)
-        assert all(p["alive"] and p["pid"] for p in placed.values())
-        assert placed["camera:n1"]["decoders"] in (["n1"], ["n1/sub"])
-    finally:
-        wall.close()
-        assert engine.shutdown(3.0)
+    window = process_wall.windows["left"]
+    tiles = _video_tiles(window)
+    _wait_painted(qtbot, tiles)
+    shot = _to_array(window.grab().toImage())
+    for tile in tiles:
+        band, expect = _band(shot, tile)
+        assert band.std() > 8, tile.camera.id  # a picture, not a flat tile
+        # The picture, not under a "connecting" overlay: the decoder's health came with
+        # its first picture.
+        assert np.abs(band - expect).mean() < 3, tile.camera.id
+    decode = process_wall.model.run("test", "status", {}).data["video"]["decode"]
+    assert decode["design"] == "processes"
+    placed = {p["place"]: p for p in decode["processes"]}
+    assert {"camera:n1", "camera:n2", "camera:n3", "camera:s1"} <= set(placed)
+    assert all(p["alive"] and p["pid"] for p in placed.values())
+    assert placed["camera:n1"]["decoders"] in (["n1"], ["n1/sub"])
 
 
 def test_windows_land_on_their_screens(wall) -> None:
@@ -87,14 +81,8 @@ def test_camera_content_reaches_its_tiles_pixels(wall, qtbot) -> None:
     shot = _to_array(window.grab().toImage())
     means = []
     for tile in tiles:
-        drawn = _to_array(tile._image)
-        target = tile._target_rect().toRect().translated(tile.geometry().topLeft())
-        assert target.size() == tile._image.size()  # drawn 1:1: the decoder scaled it
-        fh, fw = drawn.shape[:2]
         # The picture's middle band, clear of the overlay bars, must be the frame's.
-        band = shot[target.y() + fh // 3:target.y() + 2 * fh // 3,
-                    target.x() + 4:target.x() + fw - 4, :3].astype(float)
-        expect = drawn[fh // 3:2 * fh // 3, 4:fw - 4, :3].astype(float)
+        band, expect = _band(shot, tile)
         assert np.abs(band - expect).mean() < 3, tile.camera.id
         assert band.std() > 8  # a picture, not a flat tile
         means.append(band.mean(axis=(0, 1)))
