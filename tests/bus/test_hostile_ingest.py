@@ -228,7 +228,9 @@ def test_counters_are_consistent_whenever_they_are_read(
     """The burst test's flake: `received` moved before `accepted`, so a reader in between saw
     received == 20,000 with 19,999 accepted. Each reading must add up, mid-burst included."""
     server = make_server()
-    pub = make_publisher(server)
+    # The last send waits for all 3,000 before it; with the watcher taking the stats lock
+    # in a loop and other tests beside it, that took over 2 s on a loaded machine.
+    pub = make_publisher(server, timeout=20.0)
     done = threading.Event()
     bad: list[dict[str, Any]] = []
 

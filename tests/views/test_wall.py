@@ -49,13 +49,16 @@ def test_tiles_paint_pictures_decoded_in_processes(process_wall, qtbot) -> None:
     window = process_wall.windows["left"]
     tiles = _video_tiles(window)
     _wait_painted(qtbot, tiles)
+    # Past any stream switch (small tiles move to their substream): every tile live.
+    qtbot.waitUntil(lambda: all((h := t.health()) is not None and h.is_live
+                                and t.badge == "LIVE" for t in tiles), timeout=10000)
     shot = _to_array(window.grab().toImage())
     for tile in tiles:
         band, expect = _band(shot, tile)
         assert band.std() > 8, tile.camera.id  # a picture, not a flat tile
         # The picture, not under a "connecting" overlay: the decoder's health came with
         # its first picture.
-        assert np.abs(band - expect).mean() < 3, tile.camera.id
+        assert np.abs(band - expect).mean() < 3, (tile.camera.id, tile.health())
     decode = process_wall.model.run("test", "status", {}).data["video"]["decode"]
     assert decode["design"] == "processes"
     placed = {p["place"]: p for p in decode["processes"]}

@@ -286,7 +286,8 @@ class StateServer:
 
     def _expire(self) -> None:
         now = self.config.clock()
-        self.state.history.prune(now)
+        with self.lock:  # readers on other threads copy the history under it (state_dict)
+            self.state.history.prune(now)
         batch = Batch()
         try:
             for unit_id in self.state.expired_unit_ids(now):

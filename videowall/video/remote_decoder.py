@@ -78,6 +78,7 @@ class RemoteDecoder:
         self._stopping = False
         self._health: StreamHealth | None = None
         self._health_at = 0.0
+        self._heard_at = 0.0  # the last message of any kind about this decoder
         self._lost = ""  # why the process went away, until it reports again
         self._ring_error = ""  # why a tile's ring could not be made, until one could
         self.klv = _Klv(source.id)
@@ -211,7 +212,7 @@ class RemoteDecoder:
             elif self._ring_error:
                 health = dataclasses.replace(health, state=StreamState.FAILED,
                                              reason=self._ring_error)
-            elif age > SILENT_S and not self._stopping:
+            elif now - max(at, self._heard_at) > SILENT_S and not self._stopping:
                 health = dataclasses.replace(
                     health, state=StreamState.STALLED, decoded_fps=0.0, delivered_fps=0.0,
                     reason=f"decode process not answering for {age:.1f} s")
@@ -222,9 +223,11 @@ class RemoteDecoder:
     def _status(self, health: StreamHealth, klv: SensorState | None, at: float) -> None:
         with self._lock:
             self._health, self._health_at, self._lost = health, at, ""
+            self._heard_at = at
         self.klv.state = klv
 
     def _frame(self, tid: int) -> None:
+        self._heard_at = time.monotonic()  # a picture is a sign of life too
         with self._lock:
             cid = self._tids.get(tid)
             tile = self._tiles.get(cid) if cid is not None else None

@@ -361,8 +361,10 @@ class VideoTile(QWidget):
             self._target = None
         self.painted += 1
         health = self._health
-        if not had_picture or health is None or not health.is_live:
-            self._refresh_health()  # first picture, or the stream just came (back): say so
+        if not had_picture or health is None or not health.is_live or self._text.detail:
+            # First picture, the stream just came (back), or the overlay still says why
+            # there was none (its decoder's health lagged the picture): say so.
+            self._refresh_health()
 
     def _place(self) -> QRectF:
         self._target = self._target_rect()
