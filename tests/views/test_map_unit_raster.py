@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import QPoint, QRectF, Qt
 
+from tests.support.qt import shown
 from videowall.config import grid_zones
 from videowall.core.geo import BBox, to_mercator
 from videowall.situation.envelope import Envelope
@@ -40,11 +41,7 @@ def live_map(qtbot):
     feed = SituationFeed()
     feed.apply(units(400))
     feed.apply(units(400, seed=1)[:200])  # half of them moved: trails
-    tile = MapTile(ZONES, [], feed=feed)
-    qtbot.addWidget(tile)
-    tile.resize(800, 600)
-    tile.show()
-    qtbot.waitExposed(tile)
+    tile = shown(qtbot, MapTile(ZONES, [], feed=feed), 800, 600)
     yield tile, feed
     feed.close()
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from PyQt6.QtWidgets import QGraphicsItem
 
+from tests.support.qt import shown
 from videowall.config import grid_zones
 from videowall.core.geo import BBox
 from videowall.situation.envelope import Envelope
@@ -42,11 +43,7 @@ def incident(iid: str) -> Envelope:
 def live_map(qtbot):
     feed = SituationFeed()
     feed.apply([*units(300), incident("I1")])
-    tile = MapTile(ZONES, [], feed=feed)
-    qtbot.addWidget(tile)
-    tile.resize(800, 600)
-    tile.show()
-    qtbot.waitExposed(tile)
+    tile = shown(qtbot, MapTile(ZONES, [], feed=feed), 800, 600)
     yield tile, feed
     feed.close()
 

@@ -23,7 +23,8 @@ from typing import Any
 
 from videowall.bench.decode import bench_clip, load_average
 from videowall.bench.report import run_command
-from videowall.bench.streams import machine_cpu_s, process_cpu_s, process_pss_mb
+from videowall.bench.screen import process_cpu_s
+from videowall.bench.streams import machine_cpu_s, process_pss_mb
 
 GRID = 4  # 4x4 tiles on a 1920x1080 screen: 480x270 each
 DESIGNS = ("threads", "threads-switch", "threads-open-interrupt", "processes")

@@ -135,15 +135,18 @@ class Grabber:
 def process_tree_cpu_s(pids: list[int]) -> float:
     """User + system CPU seconds of these processes and all their descendants (a wall's
     decode processes are children of its fork server), from /proc; ended ones count 0."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    for pid in _with_descendants(pids):
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    return sum(process_cpu_s(pid) or 0.0 for pid in _with_descendants(pids))
+
+
+def process_cpu_s(pid: int | None) -> float | None:
+    """User + system CPU seconds of another process, from /proc (Linux); None if unknown."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _with_descendants(pids: list[int]) -> set[int]:

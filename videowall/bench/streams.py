@@ -7,11 +7,11 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Protocol
 
 import av
 
+from videowall.bench.screen import process_cpu_s
 from videowall.config.sources import Source, Transport, url_scheme
 from videowall.core.stream_health import StreamHealth
 from videowall.video.engine import Consumer, StreamEngine
@@ -137,17 +137,6 @@ class Window:
     def cpu_ms_per_frame(self) -> float | None:
         total = sum(self.frames)
         return self.cpu_s / total * 1000 if total else None
-
-
-def process_cpu_s(pid: int | None) -> float | None:
-    """User + system CPU seconds of another process, from /proc (Linux); None if unknown."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def process_pss_mb(pid: int | None) -> float | None:

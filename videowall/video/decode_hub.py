@@ -30,7 +30,7 @@ from videowall.core.hotspot_reading import HotspotReading
 from videowall.video.accounts import GateState, account_key
 from videowall.video.decode_process import DecodeProcess, reap_later
 from videowall.video.engine_settings import EngineSettings
-from videowall.video.frame_ring import sweep_stale
+from videowall.video.frame_ring import sweep_stale, unlink_path
 from videowall.video.remote_decoder import RemoteDecoder
 
 log = logging.getLogger(__name__)
@@ -182,7 +182,7 @@ class DecodeHub:
             if decoder is not None:
                 decoder._mapped(message[1], message[2])
             else:
-                _unlink(message[2])
+                unlink_path(message[2])
         elif kind == "stopped":
             self._stopped(worker, message[1])
         elif kind == "log":
@@ -293,10 +293,3 @@ class DecodeHub:
             except OSError:
                 pass
         return done
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass

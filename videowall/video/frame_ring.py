@@ -104,10 +104,7 @@ class FrameRing:
 
     def unlink(self) -> None:
         """Remove the name; both mappings stay valid until their last user lets go."""
-        try:
-            self.path.unlink()
-        except FileNotFoundError:
-            pass
+        unlink_path(self.path)
 
     # ---- the writer (decode process) --------------------------------------------------
 
@@ -152,6 +149,14 @@ class FrameRing:
     @property
     def writes(self) -> int:
         return int(self.header[WRITES])
+
+
+def unlink_path(path: str | Path) -> None:
+    """Remove a ring's name if it is still there (mapped rings live on: see `unlink`)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
 
 
 def sweep_stale(directory: Path = SHM_DIR) -> int:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 from videowall.config.sources import Source
 from videowall.core.stream_health import DecodeMode, StreamHealth, StreamState
 from videowall.klv.sensor import KlvTrack, SensorState
-from videowall.video.frame_ring import FrameRing
+from videowall.video.frame_ring import FrameRing, unlink_path
 from videowall.video.frames import Frame, OutputSpec
 from videowall.video.hotspot_watch import HotspotWatch
 from videowall.video.meters import RateMeter
@@ -78,7 +77,6 @@ class RemoteDecoder:
         self._stopping = False
         self._health: StreamHealth | None = None
         self._health_at = 0.0
-        self._heard_at = 0.0  # the last message of any kind about this decoder
         self._lost = ""  # why the process went away, until it reports again
         self._ring_error = ""  # why a tile's ring could not be made, until one could
         self.klv = _Klv(source.id)
@@ -191,7 +189,9 @@ class RemoteDecoder:
         with self._lock:
             health, at, lost = self._health, self._health_at, self._lost
             consumers = len(self._tiles)
-            mode = _most_demanding([t.mode for t in self._tiles.values()])
+            # The most demanding tile's, as the process's outputs compute it.
+            mode = max((t.mode for t in self._tiles.values()), key=lambda m: m.rank,
+                       default=DecodeMode.PAUSED)
         if health is None:
             health = StreamHealth(
                 source_id=self.source.id, url=self.source.masked(self.sub),
@@ -212,7 +212,8 @@ class RemoteDecoder:
             elif self._ring_error:
                 health = dataclasses.replace(health, state=StreamState.FAILED,
                                              reason=self._ring_error)
-            elif now - max(at, self._heard_at) > SILENT_S and not self._stopping:
+            # Any message from the process (a picture too) shows it is alive.
+            elif now - max(at, self._worker.heard_at) > SILENT_S and not self._stopping:
                 health = dataclasses.replace(
                     health, state=StreamState.STALLED, decoded_fps=0.0, delivered_fps=0.0,
                     reason=f"decode process not answering for {age:.1f} s")
@@ -223,11 +224,9 @@ class RemoteDecoder:
     def _status(self, health: StreamHealth, klv: SensorState | None, at: float) -> None:
         with self._lock:
             self._health, self._health_at, self._lost = health, at, ""
-            self._heard_at = at
         self.klv.state = klv
 
     def _frame(self, tid: int) -> None:
-        self._heard_at = time.monotonic()  # a picture is a sign of life too
         with self._lock:
             cid = self._tids.get(tid)
             tile = self._tiles.get(cid) if cid is not None else None
@@ -245,7 +244,7 @@ class RemoteDecoder:
             tile = self._tiles.get(cid) if cid is not None else None
             if tile is not None:
                 tile.unmapped.discard(path)
-        _unlink(path)
+        unlink_path(path)
 
     def _process_lost(self, why: str) -> None:
         with self._lock:
@@ -300,25 +299,13 @@ class RemoteDecoder:
 def _forget(tile: _Tile) -> None:
     """Remove the names of a tile's rings that no process will map any more."""
     for path in tile.unmapped:
-        _unlink(path)
+        unlink_path(path)
     tile.unmapped.clear()
     if tile.ring is not None:
         tile.ring.unlink()
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
 
 
 def _later(value: float | None, age: float) -> float | None:
     return None if value is None else value + age
 
 
-def _most_demanding(modes: list[DecodeMode]) -> DecodeMode:
-    for mode in (DecodeMode.FULL, DecodeMode.KEYFRAMES):
-        if mode in modes:
-            return mode
-    return DecodeMode.PAUSED

@@ -16,7 +16,7 @@ from videowall.config import TileKind
 from videowall.config.layout import MapLayer, MapView
 from videowall.core.thermal_palettes import next_palette
 from videowall.wall.model import WallModel
-from videowall.wall.plan import TileAddress
+from videowall.wall.plan import ScreenPlan, TileAddress
 from videowall.wall.thermal_actions import is_thermal, tile_thermal_look
 
 # Popups and view-only commands: they open something on this screen and change no plan.
@@ -70,16 +70,21 @@ def activate(model: WallModel, screen: str, address: TileAddress) -> Command:
     return Command("maximize", {"screen": screen, "tile": index, "region": region})
 
 
+def _focused_first(plan: ScreenPlan) -> list[TileAddress]:
+    """A screen's tile addresses, its focused tile (when it has one) first."""
+    order = plan.addresses()
+    if plan.focused is not None and plan.has(plan.focused):
+        order = [plan.focused, *order]
+    return order
+
+
 def map_target(model: WallModel, screen: str) -> tuple[TileAddress, MapView] | None:
     """The map tile a layer key means on `screen`: the focused tile when it is a map, else
     the screen's first map tile; None without one."""
     plan = model.plan.screens.get(screen)
     if plan is None:
         return None
-    order = plan.addresses()
-    if plan.focused is not None and plan.has(plan.focused):
-        order = [plan.focused, *order]
-    for address in order:
+    for address in _focused_first(plan):
         tile = plan.tile(*address)
         if tile.kind is TileKind.MAP and tile.map is not None:
             return address, tile.map
@@ -102,10 +107,7 @@ def thermal_target(model: WallModel, screen: str) -> TileAddress | None:
     plan = model.plan.screens.get(screen)
     if plan is None:
         return None
-    order = plan.addresses()
-    if plan.focused is not None and plan.has(plan.focused):
-        order = [plan.focused, *order]
-    return next((a for a in order if is_thermal(model, plan.tile(*a))), None)
+    return next((a for a in _focused_first(plan) if is_thermal(model, plan.tile(*a))), None)
 
 
 def palette_step(model: WallModel, screen: str) -> Command | None:
