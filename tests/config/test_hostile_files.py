@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import time
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from tests.config.test_broken import BROKEN
-from videowall.config import documents, limits
+from videowall.config import documents, limits, loader
 from videowall.config.diagnostics import Diagnostic
 from videowall.config.loader import analyse_site, check_site, load_site
 from videowall.config.yaml_loader import BoundedLoader
@@ -72,10 +71,8 @@ def test_the_pure_python_loader_has_the_same_limits_and_messages(
 
 def test_an_alias_bomb_is_refused_before_it_expands() -> None:
     tracemalloc.start()
-    started = time.perf_counter()
     try:
         diags = check_site(BROKEN / "alias_bomb.yaml")
-        elapsed = time.perf_counter() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -83,7 +80,7 @@ def test_an_alias_bomb_is_refused_before_it_expands() -> None:
         f"{BROKEN / 'alias_bomb.yaml'}:20: layouts.day.screens.left.tiles[0].panel.options.f[3]: "
         "the file holds more than 300,000 values; at most 300,000 (an alias counts as the "
         "values it stands for)"]
-    assert elapsed < 2.0 and peak < 20_000_000, (elapsed, peak)
+    assert peak < 20_000_000, peak  # expanded, the bomb would take gigabytes
 
 
 def test_a_bomb_of_merge_keys_is_refused(tmp_path: Path) -> None:
@@ -310,19 +307,23 @@ def test_too_many_zones_and_vertices_in_all(tmp_path: Path,
     assert error.message == "20 vertices in all zones; at most 18"
 
 
-def test_an_error_in_a_large_zones_file_is_located_quickly(tmp_path: Path) -> None:
+def test_an_error_in_a_large_zones_file_is_located_from_the_json_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     features = [_feature(f"z{i}", _ring(0.01 * (i % 40), 0.01 * (i // 40), 60))
                 for i in range(1000)]
     features[-1]["geometry"]["coordinates"][0].pop()  # the last ring is left open
     path = _zones_site(tmp_path, features)
-    started = time.perf_counter()
+    yaml_read: list[str] = []
+    parse_yaml = loader.parse_yaml
+    monkeypatch.setattr(loader, "parse_yaml",
+                        lambda text, name: (yaml_read.append(name), parse_yaml(text, name))[1])
     error = _one_error(path)
-    elapsed = time.perf_counter() - started
     text = (tmp_path / "zones.geojson").read_text()
     line = text[:text.rindex('"z999"')].count("\n") + 1
     assert (error.line, error.field_path) == (line + 2, "features[999].geometry")
     assert "is not closed" in error.message
-    assert elapsed < 4.0, elapsed  # was 9 s: the line came from parsing the JSON as YAML
+    # Its line comes from the JSON text: composing 1.5 MB of JSON as YAML took 9 s.
+    assert yaml_read == [str(path)], yaml_read
 
 
 def test_a_hall_at_the_limits_loads(tmp_path: Path) -> None:
