@@ -43,6 +43,7 @@ def test_an_extracts_buildings_become_the_occluders(tmp_path: Path,
     assert loaded.map.basemap == (str((tmp_path / "city.osm.pbf").resolve()),)
     assert loaded.occluder_labels == ("Ateneum (way/102)",)
     assert tmp_path / "city.osm.pbf" in loaded.files  # an edited extract reloads the site
+
     def read_again(files: object) -> None:
         raise AssertionError(f"the extract was read again: {files}")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.config.test_broken import BROKEN
-from videowall.config import documents, limits, loader
+from videowall.config import documents, limits, yaml_loader
 from videowall.config.diagnostics import Diagnostic
 from videowall.config.loader import analyse_site, check_site, load_site
 from videowall.config.yaml_loader import BoundedLoader
@@ -313,17 +314,22 @@ def test_an_error_in_a_large_zones_file_is_located_from_the_json_text(
                 for i in range(1000)]
     features[-1]["geometry"]["coordinates"][0].pop()  # the last ring is left open
     path = _zones_site(tmp_path, features)
-    yaml_read: list[str] = []
-    parse_yaml = loader.parse_yaml
-    monkeypatch.setattr(loader, "parse_yaml",
-                        lambda text, name: (yaml_read.append(name), parse_yaml(text, name))[1])
+    composed: list[str] = []  # every text a YAML loader was given, whoever called it
+
+    def recording(loader_class: type[BoundedLoader]) -> Callable[[str], BoundedLoader]:
+        def make(text: str) -> BoundedLoader:
+            composed.append(text)
+            return loader_class(text)
+        return make
+
+    monkeypatch.setattr(documents, "LOADERS", tuple(map(recording, yaml_loader.LOADERS)))
     error = _one_error(path)
     text = (tmp_path / "zones.geojson").read_text()
     line = text[:text.rindex('"z999"')].count("\n") + 1
     assert (error.line, error.field_path) == (line + 2, "features[999].geometry")
     assert "is not closed" in error.message
     # Its line comes from the JSON text: composing 1.5 MB of JSON as YAML took 9 s.
-    assert yaml_read == [str(path)], yaml_read
+    assert composed and text not in composed, [len(t) for t in composed]
 
 
 def test_a_hall_at_the_limits_loads(tmp_path: Path) -> None:
