@@ -88,6 +88,11 @@ def test_resize_modes_and_untaken_frames(engine: StreamEngine) -> None:
     after = c.health()
     assert after.decoded_frames > before.decoded_frames + 10
     assert after.converted_frames == before.converted_frames
+    # Taking the ring's picture lets the process write the one it held (it asked to be
+    # told), and conversions go on.
+    held = wait_for(c.latest)
+    wait_for(lambda: (f := c.latest()) is not None and f.seq > held.seq)
+    wait_for(lambda: c.health().converted_frames > after.converted_frames)
     c.configure(mode=DecodeMode.PAUSED)
     wait_for(lambda: c.health().mode is DecodeMode.PAUSED and not c.health().decoded_fps,
              timeout=10)

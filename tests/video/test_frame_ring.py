@@ -43,6 +43,21 @@ def test_pictures_alternate_and_the_one_on_screen_is_never_written() -> None:
         assert not writer.wants()  # one picture waits: nothing more is written
 
 
+def test_the_wall_tells_the_writer_of_a_take_only_when_it_waits() -> None:
+    ring = FrameRing.create(32, 18)
+    writer = FrameRing.open(ring.path)
+    ring.unlink()
+    writer.write(_frame(1, 1))
+    assert ring.take() is not None and not ring.waited()  # it kept up: nothing to send
+    writer.write(_frame(2, 2))
+    assert not writer.wait()  # a newer picture is held while #2 is untaken
+    assert ring.take() is not None
+    assert ring.waited() and not ring.waited()  # told once
+    writer.write(_frame(3, 3))
+    ring.take()  # taken before the writer asks: it must write at once, nobody tells it
+    assert writer.wait() and writer.wants()
+
+
 def test_a_frame_keeps_its_metadata_and_its_real_size() -> None:
     ring = FrameRing.create(64, 36)
     writer = FrameRing.open(ring.path)

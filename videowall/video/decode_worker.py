@@ -8,7 +8,8 @@ reconnects, stall detection, account gate, KLV tap and hot-spot watch; this modu
 carries commands in and pictures, health and log records out:
 
 - in, on the pipe: open/stop a decoder, attach/update/detach a tile (with the path of its
-  ring), `took` (the wall took a tile's picture: the next may be written), watch settings;
+  ring), `took` (the wall took a tile's picture while this process held a newer one: it
+  may be written now; see `FrameRing.wait`), watch settings;
 - out: `frame` (a tile's ring has a new picture), `status` (every decoder's health and
   KLV state and the watches' readings, five times a second), `stopped`, `log`.
 """
@@ -173,8 +174,10 @@ class WorkerHost:
         if tile is None:
             return
         with tile.lock:
-            if tile.ring is None or not tile.ring.wants():
+            if tile.ring is None:
                 return
+            if not tile.ring.wants() and not tile.ring.wait():
+                return  # the wall sends `took` when it takes the one it has
             frame = tile.decoder.take(cid)
             if frame is None or not tile.ring.write(frame):
                 return
@@ -233,6 +236,10 @@ class WorkerHost:
                 decoders = list(self._decoders.items())
                 watches = list(self._watches.items())
             try:
+                for cid in list(self._tiles):
+                    # A `took` lost to the race `FrameRing.wait` leaves open: the held
+                    # picture goes out now instead of with the tile's next one.
+                    self._push(cid)
                 readings = {sid: watch.reading() for sid, watch in watches if watch.observed}
                 self._report(decoders, readings, self._gate.export())
             except (OSError, EOFError):

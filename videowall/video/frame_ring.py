@@ -6,9 +6,13 @@ of `height * stride` bytes. The writer fills a buffer that is neither the newest
 nor the one on screen (`SHOWN`) and publishes it as `READY`; the reader takes `READY` as
 `SHOWN`. Like the in-process `FrameSlot`, the writer writes only after the reader took the
 previous picture (`TAKEN`), so the two alternate, neither ever waits and no picture is
-torn. The wall paints straight from the mapped buffer (no copy): a `Frame` it took keeps
-the mapping alive however long it is held, and the buffer is written again only after
-the wall took a newer one.
+torn. A writer holding a newer picture while the last is still untaken raises `WAITING`;
+only then does the reader tell it (a `took` message) that it took one: a wall that keeps
+up sends nothing per picture but the picture's own announcement.
+
+The wall paints straight from the mapped buffer (no copy): a `Frame` it took keeps the
+mapping alive however long it is held, and the buffer is written again only after the
+wall took a newer one.
 
 The file is unlinked once the decode process has mapped it, so nothing is left in
 /dev/shm when either process ends; `sweep_stale` removes what a killed wall left behind.
@@ -21,6 +25,7 @@ import math
 import mmap
 import os
 import secrets
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +36,23 @@ SHM_DIR = Path("/dev/shm")
 PREFIX = "videowall-ring-"
 BUFFERS = 3
 # Header fields (int64 each).
-READY, SHOWN, TAKEN, WIDTH, HEIGHT, STRIDE, WRITES = range(7)
+READY, SHOWN, TAKEN, WIDTH, HEIGHT, STRIDE, WRITES, WAITING = range(8)
 _HEADER_FIELDS = 8
 # Per-buffer fields (float64 each).
 M_SEQ, M_WIDTH, M_HEIGHT, M_SRC_W, M_SRC_H, M_PTS, M_DECODED_AT, M_KEY = range(8)
 _META_FIELDS = 8
 _TOP = _HEADER_FIELDS * 8 + BUFFERS * _META_FIELDS * 8
 _counter = itertools.count(1)
+# A locked instruction orders a store before a later load (x86 may reorder them, and the
+# reader's TAKEN-then-WAITING against the writer's WAITING-then-TAKEN is exactly that pair).
+# A miss costs only latency: the decode process looks at its held pictures again 5 times a
+# second.
+_FENCE = threading.Lock()
+
+
+def _fence() -> None:
+    with _FENCE:
+        pass
 
 
 def available() -> bool:
@@ -112,6 +127,13 @@ class FrameRing:
         """Whether the reader took the last picture: only then is the next one written."""
         return bool(self.header[TAKEN])
 
+    def wait(self) -> bool:
+        """Ask to be told (`took`) when the reader takes the picture it has; True if it
+        took it already (write now: nobody will tell)."""
+        self.header[WAITING] = 1
+        _fence()
+        return bool(self.header[TAKEN])
+
     def write(self, frame: Frame) -> bool:
         """Copy a converted picture in and publish it; False if it does not fit (a picture
         converted for the tile's previous size, handed over while the tile resized)."""
@@ -134,17 +156,27 @@ class FrameRing:
     # ---- the reader (wall process) ----------------------------------------------------
 
     def take(self) -> Frame | None:
-        """The new picture, now marked as on screen; None if nothing new was written."""
+        """The new picture, now marked as on screen; None if nothing new was written.
+        See `waited` for whether the writer must be told."""
         if self.header[TAKEN]:
             return None
         ready = int(self.header[READY])
         self.header[SHOWN] = ready
         meta = self.meta[ready].copy()
         self.header[TAKEN] = 1
+        _fence()
         w, h = int(meta[M_WIDTH]), int(meta[M_HEIGHT])
         pts = None if math.isnan(meta[M_PTS]) else float(meta[M_PTS])
         return Frame(self.buffers[ready][:h, :w], int(meta[M_SEQ]), int(meta[M_SRC_W]),
                      int(meta[M_SRC_H]), pts, float(meta[M_DECODED_AT]), bool(meta[M_KEY]))
+
+    def waited(self) -> bool:
+        """Whether the writer holds a newer picture and asked to be told of the last
+        take (cleared: it is told once)."""
+        if not self.header[WAITING]:
+            return False
+        self.header[WAITING] = 0
+        return True
 
     @property
     def writes(self) -> int:

@@ -171,7 +171,11 @@ class RemoteDecoder:
             return None
         tile.last = frame
         tile.taken.add(time.monotonic())
-        self._worker.send(("took", tile.tid))
+        if tile.ring.waited():
+            # The process holds a newer picture for this tile: it may write it now. A tile
+            # that keeps up sends nothing (this message per picture cost both processes
+            # a thread wake-up and a pickle each).
+            self._worker.send(("took", tile.tid))
         return frame
 
     def painted_fps(self, cid: int) -> float:
