@@ -105,6 +105,22 @@ def test_run_rejects_unknown_layout_and_zone(tmp_path: Path) -> None:
     assert res.returncode == 2 and "unknown layout 'nope'" in res.stderr
     res = _videowall(tmp_path, "run", str(site), "--zone", "left=atlantis", "--exit-after", "1")
     assert res.returncode == 2 and "unknown zone 'atlantis'" in res.stderr
+    res = _videowall(tmp_path, "run", str(site), "--decode-processes", "0")
+    assert res.returncode == 2
+    assert "expected a number of processes from 1 to 256, not '0'" in res.stderr
+
+
+def test_decode_options_reach_the_wall() -> None:
+    from videowall.cli.main import build_parser
+    from videowall.cli.run_cmd import options_from
+
+    parser = build_parser()
+    args = parser.parse_args(["run", "site.yaml", "--decode-processes", "6"])
+    options = options_from(args, Path("site.yaml"))
+    assert options.decode_processes and options.decode_process_count == 6
+    args = parser.parse_args(["demo", "--decode-threads"])
+    options = options_from(args, Path("site.yaml"))
+    assert not options.decode_processes and options.decode_process_count == 0
 
 
 def test_demo_headless_writes_screenshots_of_live_tiles_and_exits_0(tmp_path: Path) -> None:

@@ -58,12 +58,39 @@ def test_frames_come_from_a_process_of_the_camera_not_a_thread(engine: StreamEng
     assert not _rings()  # each ring's name went once its process had mapped it
 
 
-def test_cameras_get_a_process_each_and_an_account_shares_one(engine: StreamEngine) -> None:
-    a = engine.open(Source(id="a", url=SIM.format(name="a")), 64, 36)
-    b = engine.open(Source(id="b", url=SIM.format(name="b")), 64, 36)
-    wait_for(a.latest, timeout=20)
-    wait_for(b.latest, timeout=20)
-    assert len(engine.decode_processes()) == 2
+def test_cameras_spread_over_the_pool_and_keep_their_process() -> None:
+    engine = StreamEngine(dataclasses.replace(PROCESSES, process_count=2))
+    try:
+        names = ("a", "b", "c")
+        tiles = [engine.open(Source(id=n, url=SIM.format(name=n)), 64, 36) for n in names]
+        for tile in tiles:
+            wait_for(tile.latest, timeout=20)
+        report = engine.decode_report()["processes"]
+        assert sorted(r["decoders"] for r in report) == [["a", "c"], ["b"]]
+        assert len(engine.decode_processes()) == 2  # three cameras, two processes
+        # A camera that comes back decodes where it did before (its account's gate is
+        # there), not in whichever process is emptiest now.
+        tiles[0].close()
+        wait_for(lambda: engine.decoder_count() == 2, timeout=10)
+        again = engine.open(Source(id="a", url=SIM.format(name="a")), 64, 36)
+        wait_for(again.latest, timeout=20)
+        places = {r["place"]: r["decoders"] for r in engine.decode_report()["processes"]}
+        assert places["decode-1"] == ["a", "c"]
+        # A crash takes its pool-mates along, and they all come back.
+        [pid] = [r["pid"] for r in engine.decode_report()["processes"]
+                 if r["place"] == "decode-1"]
+        os.kill(pid, signal.SIGKILL)
+        for tile in (again, tiles[2]):
+            wait_for(lambda t=tile: "decode process ended" in t.health().reason)
+        for tile in (again, tiles[2]):
+            wait_state(tile.health, StreamState.LIVE, timeout=20)
+        wait_for(lambda: pid not in engine.decode_processes(), timeout=10)
+        assert tiles[1].health().reconnects == 0  # the other process never noticed
+    finally:
+        assert engine.shutdown(timeout=3.0)
+
+
+def test_an_account_decodes_in_one_process() -> None:
     nvr = "rtsp://op:secret@10.0.0.9:554/ch{}"
     one, two = (Source(id=f"ch{i}", url=nvr.format(i)) for i in (1, 2))
     # The README's form: the user beside the URL, the password in a variable.

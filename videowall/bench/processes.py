@@ -2,9 +2,10 @@
 
 One run, the same live RTSP streams and the same 4x4 grid of tiles painting under Qt, two
 designs in turn: (a) the engine's decode threads in the wall process, competing with the
-GUI thread for the GIL; (b) the engine with one decode process per camera writing
-tile-sized BGRA into shared memory (`EngineSettings.processes`, `video/decode_hub.py`), the
-wall process only painting. Both paint with the wall's own tiles. Each is measured
+GUI thread for the GIL; (b) the engine with decode processes writing tile-sized BGRA into
+shared memory (`EngineSettings.processes`, `video/decode_hub.py`), the wall process only
+painting: as the wall runs them (one per core, the cameras spread over them) and one per
+camera. Both paint with the wall's own tiles. Each is measured
 for the same window: frames painted per tile, the GUI thread's event-loop lag, CPU of the
 wall process, its decode processes and the whole machine.
 """
@@ -27,7 +28,8 @@ from videowall.bench.screen import process_cpu_s
 from videowall.bench.streams import machine_cpu_s, process_pss_mb
 
 GRID = 4  # 4x4 tiles on a 1920x1080 screen: 480x270 each
-DESIGNS = ("threads", "threads-switch", "threads-open-interrupt", "processes")
+DESIGNS = ("threads", "threads-switch", "threads-open-interrupt", "processes",
+           "processes-per-camera")
 SCREEN = (1920, 1080)
 
 
@@ -57,11 +59,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", default="720p", help="720p, 1080p, 360p or WxH")
     p.add_argument("--seconds", type=float, default=10.0, help="measured window per design")
     p.add_argument("--warmup", type=float, default=3.0, help="seconds before each window")
-    p.add_argument("--designs", default="threads,threads-switch,processes",
+    p.add_argument("--designs", default="threads,threads-switch,processes,processes-per-camera",
                    help="comma separated, run in this order: threads (the engine as it is), "
                    "threads-switch (the same with --switch-interval), threads-open-interrupt "
-                   "(FFmpeg's interrupt callback during the open only), processes (one "
-                   "decode process per camera, frames in shared memory)")
+                   "(FFmpeg's interrupt callback during the open only), processes (decode "
+                   "processes as the wall runs them: one per core, frames in shared "
+                   "memory), processes-per-camera (one decode process per camera)")
     p.add_argument("--switch-interval", type=float, default=0.001,
                    help="sys.setswitchinterval() of threads-switch (default 0.001; Python's "
                    "is 0.005)")
@@ -183,8 +186,9 @@ def _grid(tiles: list[Any]) -> Any:
 Design = tuple[list[Any], Callable[[], list[int]], Callable[[], int], Callable[[], None]]
 
 
-def _engine_design(urls: list[str], opts: Options, processes: bool) -> Design:
-    """The wall's own tiles on an engine decoding in threads or in processes."""
+def _engine_design(urls: list[str], opts: Options, processes: bool, count: int = 0) -> Design:
+    """The wall's own tiles on an engine decoding in threads or in `count` processes (0: as
+    the wall runs them)."""
     from videowall.config.sources import Source, Transport
     from videowall.video.decoder import EngineSettings
     from videowall.video.engine import StreamEngine
@@ -192,6 +196,7 @@ def _engine_design(urls: list[str], opts: Options, processes: bool) -> Design:
     from videowall.views.video_tile import VideoTile
 
     engine = StreamEngine(EngineSettings(decoder_threads=1, processes=processes,
+                                         process_count=count,
                                          interrupt_reads=opts.interrupt_reads))
     tiles = [VideoTile(engine, CameraView(f"c{i}", f"Camera {i}", "", Source(
         id=f"c{i}", url=url, transport=Transport.TCP))) for i, url in enumerate(urls)]
@@ -215,7 +220,9 @@ def measure_design(kind: str, urls: list[str], opts: Options,
         sys.setswitchinterval(opts.switch_interval)
     if kind == "threads-open-interrupt":
         opts = dataclasses.replace(opts, interrupt_reads=False)
-    tiles, pids, decoded, close = _engine_design(urls, opts, kind == "processes")
+    per_camera = kind == "processes-per-camera"
+    tiles, pids, decoded, close = _engine_design(urls, opts, kind.startswith("processes"),
+                                                 len(urls) if per_camera else 0)
     window = _grid(tiles)
     try:
         deadline = time.monotonic() + 60.0
@@ -263,6 +270,7 @@ def measure_design(kind: str, urls: list[str], opts: Options,
         "loop_lag_max_ms": _ms(max(lag.lags) if lag.lags else None),
         "gui_thread_cpu_pct": round(gui / elapsed * 100, 1),
         "wall_process_cpu_pct": round(cpu / elapsed * 100, 1),
+        "decode_processes": len(children),
         "decode_processes_cpu_pct": round(kids / elapsed * 100, 1),
         "cpu_ms_per_painted_frame": round((cpu + kids) / max(1, total) * 1000, 3),
         "wall_process_pss_mb": round(memory[0], 1) if memory[0] is not None else None,
@@ -324,6 +332,7 @@ def format_table(summary: dict[str, Any]) -> str:
             ("  same, a process alone p99 ms", "wake_late_alone_p99_ms"),
             ("GUI thread cpu %", "gui_thread_cpu_pct"),
             ("wall process cpu %", "wall_process_cpu_pct"),
+            ("decode processes", "decode_processes"),
             ("decode processes cpu %", "decode_processes_cpu_pct"),
             ("machine cpu % (all cores)", "machine_cpu_pct"),
             ("cpu ms per painted frame", "cpu_ms_per_painted_frame"),

@@ -16,6 +16,17 @@ def zone_pair(text: str) -> tuple[str, str]:
     return screen, zone
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"expected a number of processes from 1 to 256, "
+                                         f"not {text!r}")
+    return value
+
+
 def add_wall_options(p: argparse.ArgumentParser) -> None:
     """Options shared by `run` and `demo`."""
     p.add_argument("--layout", help="layout to start with (default: the site's default)")
@@ -39,9 +50,13 @@ def add_wall_options(p: argparse.ArgumentParser) -> None:
                    help="never degrade video on purpose when the PC cannot show everything "
                    "(tiles then drop frames unannounced under overload)")
     p.add_argument("--decode-threads", action="store_true",
-                   help="decode in threads of the wall's own process instead of one process "
-                   "per camera (fewer processes; the GUI thread then competes with decoding "
-                   "for Python's GIL, see docs/architecture.md)")
+                   help="decode in threads of the wall's own process instead of decode "
+                   "processes (the GUI thread then competes with decoding for Python's GIL, "
+                   "see docs/architecture.md)")
+    p.add_argument("--decode-processes", type=_count, default=0, metavar="N",
+                   help="how many decode processes the cameras are spread over (default: "
+                   "one per CPU core; as many as cameras for one each, so that a crash "
+                   "takes no other camera along)")
     p.add_argument("--control-keys", type=Path, metavar="DIR",
                    help="require CURVE on the command socket: the public keys (NAME.key) of "
                    "the consoles allowed, each with its role")
@@ -93,7 +108,8 @@ def options_from(args: argparse.Namespace, site: Path) -> WallOptions:
                        control_secret=args.control_secret, insecure=args.insecure,
                        audit_key=args.audit_key, bus_key=args.bus_key,
                        bus_server_key=args.bus_server_key, governor=not args.no_governor,
-                       decode_processes=not args.decode_threads)
+                       decode_processes=not args.decode_threads,
+                       decode_process_count=args.decode_processes)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -58,8 +58,9 @@ class WallOptions:
     bus_key: Path | None = None  # CURVE to a state server that secures PUB and snapshot
     bus_server_key: Path | None = None
     governor: bool = True  # degrade video on purpose, in order, and say so (video/governor.py)
-    # One decode process per camera (video/decode_hub.py); False: threads of this process.
+    # Decode processes (video/decode_hub.py); False: threads of this process.
     decode_processes: bool = True
+    decode_process_count: int = 0  # how many; 0: one per CPU core
 
 
 def print_diagnostics(exc: SiteError) -> None:
@@ -197,7 +198,8 @@ def _wall(site: Site, options: WallOptions, app: QCoreApplication, stack: contex
     if options.decode_processes and not processes:
         log.warning("no %s here: decoding in threads of the wall's process",
                     frame_ring.SHM_DIR)
-    engine = StreamEngine(EngineSettings(governor=options.governor, processes=processes))
+    engine = StreamEngine(EngineSettings(governor=options.governor, processes=processes,
+                                         process_count=options.decode_process_count))
     # Decoders finish the frame they are on (a clip being encoded stops within a frame).
     stack.callback(engine.shutdown, timeout=2.0)
     feed = SituationFeed(zone_lookup=site.zone_of)

@@ -1,10 +1,12 @@
-"""The wall's side of its decode processes: one per camera, restarted when one dies.
+"""The wall's side of its decode processes: a pool of them, restarted when one dies.
 
 `StreamEngine` with `EngineSettings.processes` asks the hub for decoders instead of making
-threads. The hub places each decoder in a decode process (`video/decode_worker.py`): one
-per camera, or one per camera account (a user name in the URL or `username`), so that the
-account's login attempts stay limited across its streams as in a one-process wall; what
-the account's gate knew is handed on to the next process of that account. A
+threads. The hub places each decoder in one of `process_count` decode processes
+(`video/decode_worker.py`; one per core by default). A camera, or a camera account (a user
+name in the URL or `username`) with all its streams, is given the process with the fewest
+cameras the first time it is seen and keeps it: the account's login attempts stay limited
+across its streams as in a one-process wall, and what the account's gate knew is handed on
+to the next process in that place. A
 `RemoteDecoder` has the interface of `Decoder`; its pictures come through a shared-memory
 ring per tile (`video/frame_ring.py`), its health through the process's status messages.
 
@@ -22,6 +24,7 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -41,9 +44,14 @@ STEADY_S = 60.0  # a process that ran this long before it ended restarts at the 
 
 
 def placement(source: Source) -> str:
-    """Which process a source decodes in: its camera account's, else its own."""
+    """What decodes together: a camera account's streams, else a camera's."""
     account = account_key(source.url, source.username) if "://" in source.url else None
     return f"account:{account}" if account is not None else f"camera:{source.id}"
+
+
+def process_count(settings: EngineSettings) -> int:
+    """How many decode processes the hub spreads the cameras over."""
+    return max(1, settings.process_count or os.cpu_count() or 1)
 
 
 class DecodeHub:
@@ -54,6 +62,10 @@ class DecodeHub:
         self.lock = threading.Lock()
         self._workers: dict[str, DecodeProcess] = {}
         self._gates: dict[str, GateState] = {}  # per place: what its last process's gate knew
+        # Where each camera or account decodes, kept for the hub's life: a camera that
+        # comes back (a layout switch) returns to the process that knew its account.
+        self._homes: dict[str, str] = {}
+        self._places = [f"decode-{i + 1}" for i in range(process_count(settings))]
         self._tile_ids = itertools.count(1)
         self._decoder_ids = itertools.count(1)
         self.closed = False
@@ -64,8 +76,8 @@ class DecodeHub:
 
     def decoder(self, source: Source, sub: bool, key: str) -> RemoteDecoder:
         """A decoder for `source` in its process (started when it has none yet)."""
-        place = placement(source)
         with self.lock:
+            place = self._place(source)
             worker = self._workers.get(place)
             fresh = worker is None
             if worker is None:
@@ -78,6 +90,16 @@ class DecodeHub:
         if fresh:
             self._poke()  # the hub thread starts its process
         return decoder
+
+    def _place(self, source: Source) -> str:
+        """The process `source` decodes in (under self.lock)."""
+        group = placement(source)
+        place = self._homes.get(group)
+        if place is None:
+            counts = Counter(self._homes.values())
+            place = min(self._places, key=lambda p: counts[p])  # the first of the emptiest
+            self._homes[group] = place
+        return place
 
     def processes(self) -> list[int]:
         """The decode processes' ids."""

@@ -236,8 +236,9 @@ class DecodeStatus(_Out):
     """Where the wall decodes video."""
 
     design: Literal["processes", "threads"] = Field(
-        description="processes: one per camera (the default); threads: in the wall's own "
-        "process (run --decode-threads)")
+        description="processes: decode processes, one per CPU core or "
+        "--decode-processes N (the default); threads: in the wall's own process "
+        "(run --decode-threads)")
     processes: list[DecodeProcessStatus] = Field(default_factory=list)
 
 
