@@ -20,6 +20,7 @@ from videowall.video.governor import (
     Role,
     TileLoad,
     degradation,
+    is_behind,
 )
 
 
@@ -30,6 +31,12 @@ def engine_with_governor() -> Iterator[StreamEngine]:
     eng.governor.governor.policy = Policy(degrade_after_s=0.0, settle_s=0.0)
     yield eng
     eng.shutdown(timeout=1.0)
+
+
+def test_a_tile_missing_a_tenth_of_its_frames_is_behind() -> None:
+    assert not is_behind(24.0, 25.0)  # what a tile that keeps up paints on a busy machine
+    assert is_behind(22.2, 25.0)  # every tile of an overloaded 20-tile wall: a step is due
+    assert not is_behind(11.5, 12.5)  # at half rate, judged against its own cap
 
 
 POLICY = Policy(degrade_after_s=3.0, recover_after_s=10.0, settle_s=4.0, flap_window_s=60.0)

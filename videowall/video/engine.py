@@ -21,7 +21,7 @@ from videowall.video.budget import EngineGovernor
 from videowall.video.decode_hub import DecodeHub
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
-from videowall.video.governor import NONE, Degradation, Role
+from videowall.video.governor import NONE, Degradation, Role, is_behind
 from videowall.video.hotspot_watch import HotspotWatch
 from videowall.video.klv_tap import best_of
 from videowall.video.remote_decoder import RemoteDecoder
@@ -321,8 +321,8 @@ class Consumer:
 
     def behind(self, health: StreamHealth | None = None, now: float | None = None
                ) -> bool | None:
-        """Painting less than 85% of what it should (None: paused, on keyframes, not live,
-        or too soon after a change for the meters to tell)."""
+        """Painting less than `BEHIND_SHARE` of what it should (None: paused, on keyframes,
+        not live, or too soon after a change for the meters to tell)."""
         if not self.visible or self.effective_mode is not DecodeMode.FULL:
             return None
         health = health or self.health()
@@ -333,7 +333,7 @@ class Consumer:
         if health.time_to_first_frame is None or (health.last_frame_age or 0) > 2.0:
             return None  # stalls are the stream's state, not a lack of CPU
         expected = self.max_fps or health.source_fps
-        return self.painted_fps() < 0.85 * expected
+        return is_behind(self.painted_fps(), expected)
 
     def _attach(self, sub: bool) -> AnyDecoder:
         return self._engine._acquire(self, sub)

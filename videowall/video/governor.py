@@ -57,6 +57,15 @@ class Step:
 
 
 START_GRACE_S = 20.0  # the wall's: its first seconds are start-up, not load
+# A tile painting under this share of its frame rate is behind. Tiles that keep up paint
+# 96-100% of their source on a loaded machine (bench wall --peer mpv, 16 x 720p); at 85%
+# a wall of 20 showed 21-22 of 25 fps on every tile with no step taken and no badge.
+BEHIND_SHARE = 0.90
+
+
+def is_behind(painted_fps: float, expected_fps: float) -> bool:
+    """Whether a tile painting `painted_fps` of the `expected_fps` it should is behind."""
+    return painted_fps < BEHIND_SHARE * expected_fps
 
 LADDER: tuple[Step, ...] = (
     Step(Action.SUB, frozenset({Role.SMALL, Role.TOUR}), "small and tour tiles on substreams"),
