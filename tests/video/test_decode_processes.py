@@ -1,5 +1,6 @@
-"""The engine decoding in one process per camera: frames through shared memory, health,
-resizes, a killed process started again, nothing left behind."""
+"""The engine decoding in decode processes: frames through shared memory, health, resizes,
+placement over the pool, a killed process started again (and split when it keeps ending),
+nothing left behind."""
 
 from __future__ import annotations
 
@@ -58,36 +59,128 @@ def test_frames_come_from_a_process_of_the_camera_not_a_thread(engine: StreamEng
     assert not _rings()  # each ring's name went once its process had mapped it
 
 
-def test_cameras_spread_over_the_pool_and_keep_their_process() -> None:
+def _places(engine: StreamEngine) -> dict[str, list[str]]:
+    return {r["place"]: r["decoders"] for r in engine.decode_report()["processes"]}
+
+
+def test_cameras_spread_over_the_pool_by_what_decodes_now() -> None:
     engine = StreamEngine(dataclasses.replace(PROCESSES, process_count=2))
     try:
         names = ("a", "b", "c")
         tiles = [engine.open(Source(id=n, url=SIM.format(name=n)), 64, 36) for n in names]
         for tile in tiles:
             wait_for(tile.latest, timeout=20)
-        report = engine.decode_report()["processes"]
-        assert sorted(r["decoders"] for r in report) == [["a", "c"], ["b"]]
+        assert _places(engine) == {"decode-1": ["a", "c"], "decode-2": ["b"]}
         assert len(engine.decode_processes()) == 2  # three cameras, two processes
-        # A camera that comes back decodes where it did before (its account's gate is
-        # there), not in whichever process is emptiest now.
         tiles[0].close()
         wait_for(lambda: engine.decoder_count() == 2, timeout=10)
+        d = engine.open(Source(id="d", url=SIM.format(name="d")), 64, 36)  # a tie: the first
+        wait_for(d.latest, timeout=20)
+        # A camera that comes back goes where the load is least now, not where it was.
         again = engine.open(Source(id="a", url=SIM.format(name="a")), 64, 36)
         wait_for(again.latest, timeout=20)
-        places = {r["place"]: r["decoders"] for r in engine.decode_report()["processes"]}
-        assert places["decode-1"] == ["a", "c"]
+        assert _places(engine) == {"decode-1": ["c", "d"], "decode-2": ["a", "b"]}
         # A crash takes its pool-mates along, and they all come back.
         [pid] = [r["pid"] for r in engine.decode_report()["processes"]
                  if r["place"] == "decode-1"]
         os.kill(pid, signal.SIGKILL)
-        for tile in (again, tiles[2]):
+        for tile in (d, tiles[2]):
             wait_for(lambda t=tile: "decode process ended" in t.health().reason)
-        for tile in (again, tiles[2]):
+        for tile in (d, tiles[2]):
             wait_state(tile.health, StreamState.LIVE, timeout=20)
         wait_for(lambda: pid not in engine.decode_processes(), timeout=10)
         assert tiles[1].health().reconnects == 0  # the other process never noticed
     finally:
         assert engine.shutdown(timeout=3.0)
+
+
+def test_placement_rules_accounts_stay_and_a_camera_joins_its_other_stream() -> None:
+    from types import SimpleNamespace
+
+    from videowall.video.decode_hub import DecodeHub
+
+    hub = DecodeHub(dataclasses.replace(PROCESSES, process_count=2))
+    try:
+        def cam(cid: str, url: str = "sim://x") -> Source:
+            return Source(id=cid, url=url)
+
+        def worker(place: str, *sources: Source) -> SimpleNamespace:
+            return SimpleNamespace(place=place, decoders={
+                f"{s.id}#{i}": SimpleNamespace(source=s) for i, s in enumerate(sources)})
+
+        # Loopback with a closed port: nothing is opened, placement only.
+        nvr = "rtsp://op@127.0.0.1:9/ch{}"
+        hub._workers = {"decode-1": worker("decode-1", cam("a")),
+                        "decode-2": worker("decode-2")}
+        with hub.lock:
+            assert hub._place(cam("x1", nvr.format(1))) == "decode-2"  # the least busy
+            # The account's first process stays its own though another is less busy now:
+            # its gate's state lives there.
+            hub._workers["decode-2"] = worker("decode-2", *(cam(f"z{i}") for i in range(3)))
+            assert hub._place(cam("x2", nvr.format(2))) == "decode-2"
+            # A camera's sub stream decodes beside its main (one hot-spot watch), however
+            # busy that process is; other cameras go by the load.
+            hub._workers["decode-1"] = worker("decode-1", cam("a"), cam("b"), cam("c"),
+                                              cam("d"))
+            assert hub._place(cam("a")) == "decode-1"
+            assert hub._place(cam("e")) == "decode-2"
+    finally:
+        hub._workers = {}
+        hub.shutdown(timeout=1.0)
+
+
+def test_a_process_that_keeps_ending_is_split_camera_by_camera() -> None:
+    engine = StreamEngine(dataclasses.replace(PROCESSES, process_count=1))
+    try:
+        tiles = [engine.open(Source(id=n, url=SIM.format(name=n)), 64, 36) for n in "ab"]
+        for tile in tiles:
+            wait_for(tile.latest, timeout=20)
+        assert _places(engine) == {"decode-1": ["a", "b"]}
+        for _ in range(2):  # twice in a row, well within a steady minute
+            [pid] = engine.decode_processes()
+            os.kill(pid, signal.SIGKILL)
+            wait_for(lambda p=pid: (now := engine.decode_processes()) and p not in now,
+                     timeout=15)
+        wait_for(lambda: _places(engine) == {"alone:camera:a": ["a"],
+                                             "alone:camera:b": ["b"]}, timeout=15)
+        for tile in tiles:
+            wait_state(tile.health, StreamState.LIVE, timeout=20)
+            first = wait_for(tile.latest, timeout=10)
+            wait_for(lambda t=tile, f=first: (g := t.latest()) is not None and g.seq != f.seq)
+        # A split camera stays alone when it opens again.
+        tiles[0].close()
+        wait_for(lambda: engine.decoder_count() == 1, timeout=10)
+        again = engine.open(Source(id="a", url=SIM.format(name="a")), 64, 36)
+        wait_for(again.latest, timeout=20)
+        assert "alone:camera:a" in _places(engine)
+    finally:
+        assert engine.shutdown(timeout=3.0)
+
+
+def test_a_tile_that_keeps_up_sends_no_took(engine: StreamEngine,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from videowall.video.decode_process import DecodeProcess
+
+    sent: list[str] = []
+    real = DecodeProcess.send
+
+    def counted(self: DecodeProcess, message: tuple) -> None:
+        sent.append(message[0])
+        real(self, message)
+
+    monkeypatch.setattr(DecodeProcess, "send", counted)
+    taken: list[int] = []
+    holder: list = []
+
+    def take_at_once() -> None:  # on the hub thread, as soon as a picture is announced
+        frame = holder[0].latest() if holder else None
+        if frame is not None:
+            taken.append(frame.seq)
+
+    holder.append(engine.open(Source(id="t", url=SIM.format(name="t")), 64, 36,
+                              on_frame=take_at_once))
+    wait_for(lambda: len(taken) > 40, timeout=20)
+    assert sent.count("took") <= 2, sent.count("took")  # not one per picture
 
 
 def test_an_account_decodes_in_one_process() -> None:

@@ -99,5 +99,5 @@ def wall(qtbot, write_site) -> Iterator:
 
 @pytest.fixture
 def process_wall(qtbot, write_site) -> Iterator:
-    """The same wall decoding as `videowall run` does: a process per camera."""
+    """The same wall decoding as `videowall run` does: in decode processes."""
     yield from _running_wall(write_site, processes=True)

@@ -1,1 +1,1 @@
-"""Live video engine on PyAV: a decoder per stream, in a process per camera (no Qt)."""
+"""Live video engine on PyAV: a decoder per stream, in threads or decode processes (no Qt)."""

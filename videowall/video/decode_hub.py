@@ -2,11 +2,14 @@
 
 `StreamEngine` with `EngineSettings.processes` asks the hub for decoders instead of making
 threads. The hub places each decoder in one of `process_count` decode processes
-(`video/decode_worker.py`; one per core by default). A camera, or a camera account (a user
-name in the URL or `username`) with all its streams, is given the process with the fewest
-cameras the first time it is seen and keeps it: the account's login attempts stay limited
-across its streams as in a one-process wall, and what the account's gate knew is handed on
-to the next process in that place. A
+(`video/decode_worker.py`; one per CPU the wall may use by default): beside the camera's
+other stream if that decodes already, else in the process decoding the fewest streams. A
+camera account (a user name in the URL or `username`) keeps the process it was first
+given, with all its streams: its login attempts stay limited across them as in a
+one-process wall, and what its gate knew is handed on to the next process in that place.
+A process that ends twice in a row without a steady minute is split: each of its cameras
+(or accounts) decodes in a process of its own from then on, so that a stream that crashes
+FFmpeg keeps failing alone. A
 `RemoteDecoder` has the interface of `Decoder`; its pictures come through a shared-memory
 ring per tile (`video/frame_ring.py`), its health through the process's status messages.
 
@@ -24,7 +27,6 @@ import logging
 import os
 import threading
 import time
-from collections import Counter
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -41,6 +43,7 @@ RESTART_BASE_S = 0.5
 RESTART_CAP_S = 10.0
 KILL_SILENT_S = 10.0  # no message for this long (status comes 5 times a second): stuck
 STEADY_S = 60.0  # a process that ran this long before it ended restarts at the base delay
+SPLIT_AFTER = 2  # ends in a row (none steady) after which a shared process is split
 
 
 def placement(source: Source) -> str:
@@ -50,8 +53,14 @@ def placement(source: Source) -> str:
 
 
 def process_count(settings: EngineSettings) -> int:
-    """How many decode processes the hub spreads the cameras over."""
-    return max(1, settings.process_count or os.cpu_count() or 1)
+    """How many decode processes the hub spreads the cameras over: as set, else one per CPU
+    this process may run on (a container's or an affinity mask's, not the host's)."""
+    if settings.process_count:
+        return max(1, settings.process_count)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class DecodeHub:
@@ -62,8 +71,9 @@ class DecodeHub:
         self.lock = threading.Lock()
         self._workers: dict[str, DecodeProcess] = {}
         self._gates: dict[str, GateState] = {}  # per place: what its last process's gate knew
-        # Where each camera or account decodes, kept for the hub's life: a camera that
-        # comes back (a layout switch) returns to the process that knew its account.
+        # Where an account, or a camera split out of a crashing process, decodes: kept for
+        # the hub's life (an account's gate state is in that place; a split camera stays
+        # alone). Other cameras are placed by the load at the time they open.
         self._homes: dict[str, str] = {}
         self._places = [f"decode-{i + 1}" for i in range(process_count(settings))]
         self._tile_ids = itertools.count(1)
@@ -95,11 +105,21 @@ class DecodeHub:
         """The process `source` decodes in (under self.lock)."""
         group = placement(source)
         place = self._homes.get(group)
-        if place is None:
-            counts = Counter(self._homes.values())
-            place = min(self._places, key=lambda p: counts[p])  # the first of the emptiest
+        if place is not None:
+            return place
+        for worker in self._workers.values():
+            # Beside its other stream (main or sub): one hot-spot watch per camera.
+            if any(placement(d.source) == group for d in worker.decoders.values()):
+                return worker.place
+        place = min(self._places, key=self._load)  # the first of the least busy
+        if group.startswith("account:"):
             self._homes[group] = place
         return place
+
+    def _load(self, place: str) -> int:
+        """Streams decoding in `place` now (under self.lock)."""
+        worker = self._workers.get(place)
+        return len(worker.decoders) if worker is not None else 0
 
     def processes(self) -> list[int]:
         """The decode processes' ids."""
@@ -278,14 +298,40 @@ class DecodeHub:
             if not worker.decoders:
                 del self._workers[worker.place]
                 return
-            # The outbox first: a decoder added from now on queues its messages there,
-            # and the ones already here are replayed below.
-            with worker._send_lock:
-                worker.outbox = []
-            decoders = list(worker.decoders.values())
-        if self._start(worker):
-            for decoder in decoders:
-                decoder._replay()
+            groups = {placement(d.source) for d in worker.decoders.values()}
+            if worker.restarts >= SPLIT_AFTER and len(groups) > 1:
+                parts = self._split_locked(worker)
+            else:
+                # The outbox first: a decoder added from now on queues its messages there,
+                # and the ones already here are replayed below.
+                with worker._send_lock:
+                    worker.outbox = []
+                parts = [worker]
+            moved = [(part, list(part.decoders.values())) for part in parts]
+        for part, decoders in moved:
+            if self._start(part):
+                for decoder in decoders:
+                    decoder._replay()
+
+    def _split_locked(self, worker: DecodeProcess) -> list[DecodeProcess]:
+        """Give each camera (or account) of a process that keeps ending a process of its
+        own, for good (under self.lock); returns the new processes, not started yet."""
+        del self._workers[worker.place]
+        gate = self._gates.pop(worker.place, {})
+        parts: dict[str, DecodeProcess] = {}
+        for key, decoder in worker.decoders.items():
+            group = placement(decoder.source)
+            place = self._homes[group] = f"alone:{group}"
+            part = parts.get(place)
+            if part is None:
+                part = parts[place] = self._workers[place] = DecodeProcess(self, place)
+                part.restarts = 1  # its own back-off goes on from the shared one's first
+                self._gates[place] = dict(gate)
+            part.decoders[key] = decoder
+            decoder.rehome(part)
+        log.warning("%s ended %d times in a row: its %d cameras decode in a process each "
+                    "from now on", worker.place, worker.restarts, len(parts))
+        return list(parts.values())
 
     def shutdown(self, timeout: float = 1.0) -> bool:
         """Stop every process; True when all have ended within `timeout`."""

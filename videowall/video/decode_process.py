@@ -1,7 +1,7 @@
 """The wall's handle on one decode process: start it, send to it without ever blocking, end it.
 
 Messages to the process go through a queue and a sender thread of their own
-(`engine-send`), so that the GUI thread, which sends `took` for every picture it takes,
+(`engine-send`), so that the GUI thread, which may send `took` for a picture it takes,
 never waits for a pipe: a process that stops reading (stuck in a C call) only fills its
 queue, and the hub kills it once it has been silent for `KILL_SILENT_S`.
 """

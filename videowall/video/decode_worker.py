@@ -1,11 +1,12 @@
-"""A decode process: the engine's decoders for one camera (or one camera account), frames
-into the wall's shared-memory rings.
+"""A decode process: the engine's decoders for some of the wall's cameras, frames into the
+wall's shared-memory rings.
 
-The wall process starts one per camera (`video/decode_hub.py`) so that decoding never
-competes with the wall's GUI thread for the GIL (docs/architecture.md, "Decode threads or
-processes"). Inside it run the same `Decoder`s as in a one-process wall, with their
-reconnects, stall detection, account gate, KLV tap and hot-spot watch; this module only
-carries commands in and pictures, health and log records out:
+The wall process starts a few (`video/decode_hub.py`: one per CPU by default, the cameras
+spread over them) so that decoding never competes with the wall's GUI thread for the GIL
+(docs/architecture.md, "Decode threads or processes"). Inside it run the same `Decoder`s
+as in a one-process wall, with their reconnects, stall detection, account gate, KLV tap
+and hot-spot watch; this module only carries commands in and pictures, health and log
+records out:
 
 - in, on the pipe: open/stop a decoder, attach/update/detach a tile (with the path of its
   ring), `took` (the wall took a tile's picture while this process held a newer one: it
@@ -75,11 +76,12 @@ class WorkerHost:
         self._tiles: dict[int, _Tile] = {}
         self._watches: dict[str, HotspotWatch] = {}
         self._live: set[str] = set()  # decoders whose first picture went out
+        self._push_failed: set[int] = set()  # tiles whose held picture failed (logged once)
         self._lock = threading.Lock()
         self._done = threading.Event()
 
     def restore_gate(self, gate: GateState) -> None:
-        """What the camera account's gate knew in this camera's previous process."""
+        """What the camera accounts' gate knew in this place's previous process."""
         self._gate.restore(gate)
 
     def send(self, message: tuple[Any, ...]) -> None:
@@ -176,8 +178,9 @@ class WorkerHost:
         with tile.lock:
             if tile.ring is None:
                 return
-            if not tile.ring.wants() and not tile.ring.wait():
-                return  # the wall sends `took` when it takes the one it has
+            if not tile.ring.wants() and (not tile.decoder.pending(cid)
+                                          or not tile.ring.wait()):
+                return  # the wall sends `took` when it takes the one it has, if one waits
             frame = tile.decoder.take(cid)
             if frame is None or not tile.ring.write(frame):
                 return
@@ -235,11 +238,18 @@ class WorkerHost:
             with self._lock:
                 decoders = list(self._decoders.items())
                 watches = list(self._watches.items())
-            try:
-                for cid in list(self._tiles):
-                    # A `took` lost to the race `FrameRing.wait` leaves open: the held
-                    # picture goes out now instead of with the tile's next one.
+            for cid in list(self._tiles):
+                # A `took` lost to the race `FrameRing.wait` leaves open: the held picture
+                # goes out now instead of with the tile's next one.
+                try:
                     self._push(cid)
+                except (OSError, EOFError):
+                    return  # the wall is gone
+                except Exception:  # noqa: BLE001 - one tile must not silence the others
+                    if cid not in self._push_failed:
+                        self._push_failed.add(cid)
+                        log.exception("decode process: tile %d's picture not written", cid)
+            try:
                 readings = {sid: watch.reading() for sid, watch in watches if watch.observed}
                 self._report(decoders, readings, self._gate.export())
             except (OSError, EOFError):

@@ -131,6 +131,10 @@ class Decoder:
         """The newest frame for consumer `cid` if it has not seen it yet."""
         return self._outputs.take(cid)
 
+    def pending(self, cid: int) -> bool:
+        """Whether consumer `cid` has a frame it has not taken yet."""
+        return self._outputs.pending(cid)
+
     def painted_fps(self, cid: int) -> float:
         """Frames consumer `cid` took per second (what its tile painted)."""
         return self._outputs.painted_fps(cid)

@@ -56,7 +56,8 @@ class StreamEngine:
         # The decode governor, when the settings ask for one; ticked on the consumers'
         # thread (a wall's GUI thread) by whoever drives them (views/video_tile.py).
         self.governor = EngineGovernor(self) if self.settings.governor else None
-        # Decode processes (one per camera), when the settings ask for them.
+        # Decode processes (one per CPU, the cameras spread over them), when the settings
+        # ask for them.
         self._hub = DecodeHub(self.settings) if self.settings.processes else None
         self._wake = threading.Event()
         self._reaper = threading.Thread(target=self._reap_loop, name="engine-reaper",

@@ -36,10 +36,11 @@ class EngineSettings:
     # that decoding never competes with the GUI thread for the GIL. Off by default (tests,
     # benchmarks, tools); the wall turns it on where /dev/shm exists.
     processes: bool = False
-    # How many decode processes the cameras are spread over (a camera account's streams
-    # always share one); 0: one per CPU core. Fewer, fuller processes cost less CPU per
-    # frame than one per camera (docs/architecture.md); a crash takes its pool-mates along
-    # for the half second of their restart. As many as cameras: one each.
+    # How many decode processes the cameras are spread over (a camera's streams, and a
+    # camera account's, always share one); 0: one per CPU this process may use. Fewer,
+    # fuller processes cost less CPU per frame than one per camera (docs/architecture.md);
+    # a crash takes its pool-mates along until the restart, and a process that keeps
+    # ending is split camera by camera. As many as cameras on screen: one each.
     process_count: int = 0
     linger_s: float = 2.0  # keep an unused decoder this long (layout switches reuse it)
     sub_max_width: int = 960  # AUTO picks the substream for boxes up to this size

@@ -45,8 +45,9 @@ _TOP = _HEADER_FIELDS * 8 + BUFFERS * _META_FIELDS * 8
 _counter = itertools.count(1)
 # A locked instruction orders a store before a later load (x86 may reorder them, and the
 # reader's TAKEN-then-WAITING against the writer's WAITING-then-TAKEN is exactly that pair).
-# A miss costs only latency: the decode process looks at its held pictures again 5 times a
-# second.
+# That holds on x86, where taking a lock is such an instruction; on ARM it is not a full
+# barrier. A miss costs only latency, never a picture: the decode process looks at its
+# held pictures again 5 times a second.
 _FENCE = threading.Lock()
 
 
@@ -150,6 +151,7 @@ class FrameRing:
         # Published last: the reader looks at TAKEN, then READY, then the buffer.
         self.header[READY] = target
         self.header[WRITES] += 1
+        self.header[WAITING] = 0  # nothing held back any more: the next take tells nobody
         self.header[TAKEN] = 0
         return True
 

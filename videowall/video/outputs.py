@@ -147,6 +147,14 @@ class Outputs:
                     self._delivered.add(now)
             return frame
 
+    def pending(self, cid: int) -> bool:
+        """Whether consumer `cid` has a frame it has not taken yet."""
+        with self._lock:
+            listener = self._listeners.get(cid)
+            slot = self._slots.get(listener.spec) if listener else None
+            frame = slot.peek() if slot is not None else None
+            return listener is not None and frame is not None and frame.seq > listener.last_seq
+
     def painted_fps(self, cid: int) -> float:
         """Frames consumer `cid` took per second (what its tile painted)."""
         with self._lock:

@@ -261,6 +261,10 @@ class RemoteDecoder:
         if self._stopping:
             self._stopped.set()
 
+    def rehome(self, worker: DecodeProcess) -> None:
+        """Decode in `worker` from now on (the hub split this one's process; hub lock)."""
+        self._worker = worker
+
     def _replay(self) -> None:
         """Open this decoder and its tiles again in a new process (fresh rings)."""
         if self._stopping:

@@ -224,8 +224,9 @@ class VideoTileLoad(_Out):
 class DecodeProcessStatus(_Out):
     """One decode process of the wall."""
 
-    place: str = Field(description="camera:ID, or account:USER@HOST:PORT for the streams of "
-                       "one camera account")
+    place: str = Field(description="decode-N (one of the pool's, one per CPU), or "
+                       "alone:camera:ID / alone:account:USER@HOST:PORT for a camera or "
+                       "account moved out of a process that kept ending")
     pid: int | None = Field(None, description="its process id (null while it starts)")
     alive: bool = Field(description="running now (false: ended, to be started again)")
     decoders: list[str] = Field(description="the cameras it decodes (ID, ID/sub)")
