@@ -105,7 +105,7 @@ def test_placement_rules_accounts_stay_and_a_camera_joins_its_other_stream() -> 
             return Source(id=cid, url=url)
 
         def worker(place: str, *sources: Source) -> SimpleNamespace:
-            return SimpleNamespace(place=place, decoders={
+            return SimpleNamespace(place=place, restart_at=None, decoders={
                 f"{s.id}#{i}": SimpleNamespace(source=s) for i, s in enumerate(sources)})
 
         # Loopback with a closed port: nothing is opened, placement only.
@@ -124,6 +124,10 @@ def test_placement_rules_accounts_stay_and_a_camera_joins_its_other_stream() -> 
                                               cam("d"))
             assert hub._place(cam("a")) == "decode-1"
             assert hub._place(cam("e")) == "decode-2"
+            # Not into a process waiting to be started again after a crash, however light:
+            # a split would take the newcomer along.
+            hub._workers["decode-2"].restart_at = 1.0
+            assert hub._place(cam("f")) == "decode-1"
     finally:
         hub._workers = {}
         hub.shutdown(timeout=1.0)

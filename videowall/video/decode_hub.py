@@ -111,10 +111,16 @@ class DecodeHub:
             # Beside its other stream (main or sub): one hot-spot watch per camera.
             if any(placement(d.source) == group for d in worker.decoders.values()):
                 return worker.place
-        place = min(self._places, key=self._load)  # the first of the least busy
+        # The first of the least busy, one waiting for its restart last: a camera opened
+        # now must not be split out with a crashing process's cameras.
+        place = min(self._places, key=lambda p: (self._restarting(p), self._load(p)))
         if group.startswith("account:"):
             self._homes[group] = place
         return place
+
+    def _restarting(self, place: str) -> bool:
+        worker = self._workers.get(place)
+        return worker is not None and worker.restart_at is not None
 
     def _load(self, place: str) -> int:
         """Streams decoding in `place` now (under self.lock)."""
@@ -269,8 +275,11 @@ class DecodeHub:
             if live:
                 if worker.started_at and time.monotonic() - worker.started_at > STEADY_S:
                     worker.restarts = 0  # it had been running fine: a fault, not a loop
+                    worker.ends = 0
                 delay = min(RESTART_CAP_S, RESTART_BASE_S * 2 ** worker.restarts)
                 worker.restarts += 1
+                if worker.process:  # it ran and ended (a start that failed is no crash)
+                    worker.ends += 1
                 worker.restart_at = time.monotonic() + delay
         for decoder in decoders:
             decoder._process_lost(why)
@@ -299,7 +308,7 @@ class DecodeHub:
                 del self._workers[worker.place]
                 return
             groups = {placement(d.source) for d in worker.decoders.values()}
-            if worker.restarts >= SPLIT_AFTER and len(groups) > 1:
+            if worker.ends >= SPLIT_AFTER and len(groups) > 1:
                 parts = self._split_locked(worker)
             else:
                 # The outbox first: a decoder added from now on queues its messages there,
@@ -317,7 +326,8 @@ class DecodeHub:
         """Give each camera (or account) of a process that keeps ending a process of its
         own, for good (under self.lock); returns the new processes, not started yet."""
         del self._workers[worker.place]
-        gate = self._gates.pop(worker.place, {})
+        # Kept for the place too: an account homed there comes back to it.
+        gate = self._gates.get(worker.place, {})
         parts: dict[str, DecodeProcess] = {}
         for key, decoder in worker.decoders.items():
             group = placement(decoder.source)
@@ -325,12 +335,12 @@ class DecodeHub:
             part = parts.get(place)
             if part is None:
                 part = parts[place] = self._workers[place] = DecodeProcess(self, place)
-                part.restarts = 1  # its own back-off goes on from the shared one's first
+                part.restarts = part.ends = 1  # its back-off goes on from the shared one's
                 self._gates[place] = dict(gate)
             part.decoders[key] = decoder
             decoder.rehome(part)
         log.warning("%s ended %d times in a row: its %d cameras decode in a process each "
-                    "from now on", worker.place, worker.restarts, len(parts))
+                    "from now on", worker.place, worker.ends, len(parts))
         return list(parts.values())
 
     def shutdown(self, timeout: float = 1.0) -> bool:

@@ -46,6 +46,7 @@ class DecodeProcess:
         self.tiles: dict[int, RemoteDecoder] = {}  # by tile id (hub lock)
         self._send_lock = threading.Lock()
         self.restarts = 0
+        self.ends = 0  # times in a row it ran and ended with no steady minute (the hub splits)
         self.restart_at: float | None = None
         self.started_at = 0.0
         self.heard_at = 0.0  # the last message from it (hub thread)

@@ -131,6 +131,8 @@ class WorkerHost:
     # ---- commands ---------------------------------------------------------------------
 
     def _open(self, key: str, source: Source, sub: bool) -> None:
+        if key in self._decoders:
+            return  # opened twice (the wall replayed it while its first open was queued)
         decoder = Decoder(source, sub, self.settings, self._gate)
         decoder.watch = self._watches.get(source.id)
         with self._lock:

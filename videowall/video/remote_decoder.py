@@ -116,9 +116,12 @@ class RemoteDecoder:
     def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
                callback: FrameCallback | None, max_fps: float | None = None) -> None:
         tid = self._hub.next_tile_id()
-        with self._hub.lock:
-            self._worker.tiles[tid] = self
         with self._lock:
+            # One read of the worker, under the same locks and in the same order as
+            # `_replay`: a split or a restart in between must not leave the tile's id with
+            # the old process and its attach with the new one.
+            with self._hub.lock:
+                self._worker.tiles[tid] = self
             tile = self._tiles[cid] = _Tile(spec, mode, callback, max_fps, None, tid)
             self._tids[tid] = cid
             self._send_attach(tile)
