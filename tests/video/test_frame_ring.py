@@ -58,6 +58,28 @@ def test_the_wall_tells_the_writer_of_a_take_only_when_it_waits() -> None:
     assert writer.wait() and writer.wants()
 
 
+def test_a_picture_converted_into_the_free_buffer_is_published_without_a_copy() -> None:
+    ring = FrameRing.create(32, 18)
+    writer = FrameRing.open(ring.path)
+    ring.unlink()
+    writer.write(_frame(1, 1))
+    ring.take()  # #1 on screen
+    writer.write(_frame(2, 2))  # #2 waits
+    into = writer.target(32, 18)
+    assert into is not None and writer.target(64, 18) is None  # too wide: none
+    into[:] = 3  # the decoder converts #3 there while #2 waits and #1 is on screen
+    assert int(ring.take().image[0, 0, 0]) == 2  # type: ignore[union-attr]
+    writes = writer.writes
+    assert writer.write(Frame(into, 3, 1280, 720, None, 103.0, False))
+    assert writer.writes == writes + 1
+    # Published as the very buffer it was converted into: no copy was made.
+    assert np.shares_memory(writer.buffers[int(writer.header[READY])], into)
+    shown = ring.take()
+    assert shown is not None and shown.seq == 3 and int(shown.image.min()) == 3
+    # A picture from elsewhere (a handed-over one) is copied in as before.
+    assert writer.write(_frame(4, 4)) and int(ring.take().image[0, 0, 0]) == 4  # type: ignore[union-attr]
+
+
 def test_a_frame_keeps_its_metadata_and_its_real_size() -> None:
     ring = FrameRing.create(64, 36)
     writer = FrameRing.open(ring.path)

@@ -78,3 +78,27 @@ def test_the_kept_buffer_never_leaks_into_a_returned_picture() -> None:
     black = av.VideoFrame.from_ndarray(np.zeros((360, 640, 3), np.uint8), "bgr24")
     scaler.convert(black.reformat(format="yuv420p"), OutputSpec(320, 180))
     assert np.array_equal(first, kept)
+
+
+def test_a_picture_goes_straight_into_the_given_buffer_where_it_can() -> None:
+    frame = _frame(1280, 720)
+    spec = OutputSpec(480, 270)
+    alone = Scaler().convert(frame, spec)
+    store = np.zeros((300, 512, 4), np.uint8)  # a ring buffer: bigger, rows padded
+    asked: list[tuple[int, int]] = []
+
+    def into(width: int, height: int) -> np.ndarray:
+        asked.append((width, height))
+        return store[:height, :width]
+
+    image = Scaler().convert(frame, spec, into)
+    assert asked == [(480, 270)] and np.shares_memory(image, store)
+    assert np.array_equal(image, alone)  # the same pixels as a picture of its own
+    # An odd size (padded I420, then cut) and a cropped fill are converted apart.
+    odd = Scaler().convert(frame, OutputSpec(321, 181, Fit.STRETCH), into)
+    cover = Scaler().convert(frame, OutputSpec(200, 200, Fit.COVER), into)
+    assert not np.shares_memory(odd, store) and not np.shares_memory(cover, store)
+    assert odd.shape == (181, 321, 4) and cover.shape == (200, 200, 4)
+    assert asked == [(480, 270)]
+    # No room (None): a picture of its own.
+    assert np.array_equal(Scaler().convert(frame, spec, lambda w, h: None), alone)

@@ -147,7 +147,8 @@ class WorkerHost:
         # Registered even without a ring (the wall had no room, or the tile went already
         # and a detach follows): a later update may bring one.
         self._tiles[cid] = _Tile(key, decoder, self._map(cid, path), threading.Lock())
-        decoder.attach(cid, spec, mode, lambda: self._push(cid), max_fps)
+        decoder.attach(cid, spec, mode, lambda: self._push(cid), max_fps,
+                       into=lambda width, height: self._target(cid, width, height))
 
     def _map(self, cid: int, path: str | None) -> FrameRing | None:
         if path is None:
@@ -170,6 +171,15 @@ class WorkerHost:
                 tile.ring = ring
         tile.decoder.update(cid, spec=spec, mode=mode, max_fps=max_fps)
         self._push(cid)  # a picture the old ring could not take may fit the new one
+
+    def _target(self, cid: int, width: int, height: int) -> Any:
+        """The tile's ring buffer its next picture may be converted into (decode thread):
+        the copy into the ring is then saved (0.1 ms a 480x270 picture)."""
+        tile = self._tiles.get(cid)
+        if tile is None:
+            return None
+        with tile.lock:
+            return tile.ring.target(width, height) if tile.ring is not None else None
 
     def _push(self, cid: int) -> None:
         """Write the tile's newest picture into its ring once the wall took the last one.

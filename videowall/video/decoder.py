@@ -22,7 +22,7 @@ from videowall.video.interrupt import Interrupt, bind, install, pyav_timeouts
 from videowall.video.klv_tap import KlvTap
 from videowall.video.meters import RateMeter, ema
 from videowall.video.open_options import open_options, socket_timeout_s
-from videowall.video.outputs import FrameCallback, Outputs
+from videowall.video.outputs import Destination, FrameCallback, Outputs
 from videowall.video.pacer import Pacer
 from videowall.video.relay import SrtRelay, waiting_for
 from videowall.video.sim import ensure_clip
@@ -115,8 +115,10 @@ class Decoder:
         return self._outputs.mode is not DecodeMode.PAUSED
 
     def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
-               callback: FrameCallback | None, max_fps: float | None = None) -> None:
-        self._outputs.attach(cid, spec, mode, callback, max_fps)
+               callback: FrameCallback | None, max_fps: float | None = None,
+               into: Destination | None = None) -> None:
+        """Add a consumer; `into`: where to write its pictures (see outputs.Destination)."""
+        self._outputs.attach(cid, spec, mode, callback, max_fps, into)
 
     def update(self, cid: int, *, spec: OutputSpec | None = None,
                mode: DecodeMode | None = None, max_fps: float | None | bool = False) -> None:

@@ -135,15 +135,31 @@ class FrameRing:
         _fence()
         return bool(self.header[TAKEN])
 
+    def target(self, width: int, height: int) -> np.ndarray | None:
+        """Where the next picture may be converted to straight away: the free buffer, at that
+        size (None if it does not fit). It stays free until `write` publishes it: the reader
+        only ever moves SHOWN to READY, and READY moves only with a write."""
+        if width > self.width or height > self.height:
+            return None
+        ready, shown = int(self.header[READY]), int(self.header[SHOWN])
+        free = next(i for i in range(BUFFERS) if i not in (ready, shown))
+        return self.buffers[free][:height, :width]
+
     def write(self, frame: Frame) -> bool:
-        """Copy a converted picture in and publish it; False if it does not fit (a picture
-        converted for the tile's previous size, handed over while the tile resized)."""
+        """Publish a converted picture, copied in unless it was converted into this ring's
+        free buffer (`target`); False if it does not fit (a picture converted for the
+        tile's previous size, handed over while the tile resized)."""
         h, w = frame.image.shape[:2]
         if h > self.height or w > self.width:
             return False
         ready, shown = int(self.header[READY]), int(self.header[SHOWN])
-        target = next(i for i in range(BUFFERS) if i not in (ready, shown))
-        np.copyto(self.buffers[target][:h, :w], frame.image)
+        free = [i for i in range(BUFFERS) if i not in (ready, shown)]
+        address = frame.image.ctypes.data
+        inside = [i for i in free if self.buffers[i].ctypes.data == address
+                  and frame.image.strides[0] == self.stride]
+        target = inside[0] if inside else free[0]
+        if not inside:
+            np.copyto(self.buffers[target][:h, :w], frame.image)
         meta = self.meta[target]
         meta[:] = (frame.seq, w, h, frame.source_width, frame.source_height,
                    math.nan if frame.pts is None else frame.pts, frame.decoded_at,

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import av
+import numpy as np
 
 from videowall.core.stream_health import DecodeMode
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
@@ -25,6 +26,9 @@ from videowall.video.thermal import ThermalScaler
 
 log = logging.getLogger(__name__)
 FrameCallback = Callable[[], None]
+# Where a consumer wants its picture written (a buffer of its shared-memory ring), given the
+# picture's size; None: nowhere, convert into a picture of its own.
+Destination = Callable[[int, int], "np.ndarray | None"]
 Due = tuple[list[tuple[OutputSpec, FrameSlot]], list[tuple[int, FrameCallback]], int]
 
 
@@ -36,6 +40,7 @@ class _Listener:
     last_seq: int = 0
     max_fps: float | None = None  # the governor's cap on frames converted for it
     taken: RateMeter = field(default_factory=RateMeter)  # frames this consumer took (painted)
+    into: Destination | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,13 +72,16 @@ class Outputs:
         self._callback_errors: set[int] = set()
         # Decode thread only: one scaler per output (size, fit, look), kept across frames.
         self._scalers: dict[OutputSpec, Scaler | ThermalScaler] = {}
+        # Outputs with one consumer that gave a destination: converted straight into it.
+        self._into: dict[OutputSpec, Destination] = {}
 
     # ---- consumers, from any thread ---------------------------------------------------
 
     def attach(self, cid: int, spec: OutputSpec, mode: DecodeMode,
-               callback: FrameCallback | None, max_fps: float | None = None) -> None:
+               callback: FrameCallback | None, max_fps: float | None = None,
+               into: Destination | None = None) -> None:
         with self._lock:
-            self._listeners[cid] = _Listener(spec, mode, callback, max_fps=max_fps)
+            self._listeners[cid] = _Listener(spec, mode, callback, max_fps=max_fps, into=into)
             self._slots.setdefault(spec, FrameSlot())
             self._recompute_locked()
 
@@ -128,6 +136,12 @@ class Outputs:
             (lst.mode for lst in self._listeners.values()),
             key=lambda m: m.rank, default=DecodeMode.PAUSED,
         )
+        sharing: dict[OutputSpec, list[_Listener]] = {}
+        for lst in self._listeners.values():
+            sharing.setdefault(lst.spec, []).append(lst)
+        # Replaced whole: the decode thread reads it without the lock.
+        self._into = {spec: lsts[0].into for spec, lsts in sharing.items()
+                      if len(lsts) == 1 and lsts[0].into is not None}
 
     def take(self, cid: int) -> Frame | None:
         """The newest frame for consumer `cid` if it has not seen it yet."""
@@ -208,7 +222,11 @@ class Outputs:
                     # A thermal look: the luminance at tile size through the palette's table.
                     scaler = self._scalers[spec] = (
                         ThermalScaler(spec.look) if spec.look is not None else Scaler())
-                image = scaler.convert(frame, spec)
+                into = self._into.get(spec)
+                if into is not None and isinstance(scaler, Scaler):
+                    image = scaler.convert(frame, spec, into)
+                else:
+                    image = scaler.convert(frame, spec)
                 slot.put(Frame(image, seq, frame.width, frame.height, frame.time, now, keyframe))
             self._convert_cpu = ema(self._convert_cpu,
                                      (time.thread_time() - cpu) / len(ready))

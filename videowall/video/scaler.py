@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import av
 import cv2
 import numpy as np
@@ -37,10 +39,16 @@ class Scaler:
         self._to_bgra = VideoReformatter()
         self._i420 = np.empty(0, np.uint8)  # the small I420 picture, kept between frames
 
-    def convert(self, frame: av.VideoFrame, spec: OutputSpec) -> np.ndarray:
+    def convert(self, frame: av.VideoFrame, spec: OutputSpec,
+                into: Callable[[int, int], np.ndarray | None] | None = None) -> np.ndarray:
+        """The BGRA picture for `spec`; `into(width, height)` may give the array to write it
+        to (a buffer in shared memory: no copy afterwards), used where the path allows."""
         width, height = spec.scaled_size(frame.width, frame.height)
         if frame.format.name == "yuv420p" and not (frame.width | frame.height) & 1:
-            image = self._planar(frame, width, height)
+            cropped = spec.fit is Fit.COVER and (width > spec.width or height > spec.height)
+            even = not (width | height) & 1
+            out = into(width, height) if into is not None and even and not cropped else None
+            image = self._planar(frame, width, height, out)
         else:
             image = self._swscale(frame, width, height)
         if spec.fit is Fit.COVER and (width > spec.width or height > spec.height):
@@ -49,8 +57,11 @@ class Scaler:
             image = np.ascontiguousarray(image[y:y + spec.height, x:x + spec.width])
         return image
 
-    def _planar(self, frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
-        """I420 at (width, height) with OpenCV, then BGRA (odd sizes: padded by one, cut)."""
+    def _planar(self, frame: av.VideoFrame, width: int, height: int,
+                out: np.ndarray | None = None) -> np.ndarray:
+        """I420 at (width, height) with OpenCV, then BGRA (odd sizes: padded by one, cut),
+        into `out` when given (even sizes only: shape (height, width, 4), rows may be
+        padded)."""
         w, h = width + (width & 1), height + (height & 1)
         luma, chroma = w * h, (w // 2) * (h // 2)
         if self._i420.size != luma + 2 * chroma:
@@ -72,6 +83,13 @@ class Scaler:
             cv2.resize(_plane(planes[index], cw, ch), (w // 2, h // 2),
                        dst=buf[start:start + chroma].reshape(h // 2, w // 2),
                        interpolation=cv2.INTER_LINEAR)
+        if out is not None:
+            result: np.ndarray = cv2.cvtColor(buf.reshape(h * 3 // 2, w),
+                                              cv2.COLOR_YUV2BGRA_I420, dst=out)
+            if result is out or np.shares_memory(result, out):
+                return out
+            np.copyto(out, result)  # OpenCV made its own (it should not): keep the contract
+            return out
         image: np.ndarray = cv2.cvtColor(buf.reshape(h * 3 // 2, w), cv2.COLOR_YUV2BGRA_I420)
         if (w, h) != (width, height):
             image = np.ascontiguousarray(image[:height, :width])
