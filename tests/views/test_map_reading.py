@@ -376,3 +376,18 @@ def test_a_tile_too_narrow_for_the_full_key_gets_the_one_line_key(make_map) -> N
     tile.resize(1600, 900)
     tile.refresh(force=True)
     assert not tile.key.compact and tile.key.isVisible()
+
+
+def test_every_symbol_of_the_key_sits_beside_its_name(make_map) -> None:
+    zones = grid_zones(BBox(west=13.30, south=52.50, east=13.42, north=52.54), rows=1, cols=3)
+    tile = make_map(zones, [incident("A", 52.52, 13.33)], size=(1920, 1080))
+    assert not tile.key.compact
+    for row in (tile.key.unit_row, tile.key.incident_row):
+        pairs = list(zip(row[0:-1:2], row[1:-1:2], strict=True))
+        assert len(pairs) >= 4
+        for swatch, label in pairs:
+            # The symbol is drawn at the left of its widget, however wide that grew.
+            pixmap = swatch.pixmap()
+            drawn_right = swatch.geometry().left() + pixmap.width() / pixmap.devicePixelRatio()
+            gap = label.geometry().left() - drawn_right
+            assert 0 <= gap <= 8, (label.text(), gap)  # not a column away

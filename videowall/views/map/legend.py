@@ -7,7 +7,7 @@ from datetime import datetime
 
 from PyQt6.QtCore import QRectF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PyQt6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtWidgets import QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from videowall.config.layout import MAP_LAYERS, MapLayer
 from videowall.core import palette
@@ -76,40 +76,42 @@ class MapKey(QFrame):
         outer.setContentsMargins(8, 5, 10, 5)
         outer.setSpacing(1)
         self.full = QWidget()
-        grid = QGridLayout(self.full)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(2)
-        grid.setVerticalSpacing(0)
+        rows = QVBoxLayout(self.full)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(0)
+        # A row each (not one grid): a long entry at the end of one row must not widen the
+        # columns of the others (the robot dog's label stood far from its symbol).
+        unit_line, incident_line = QHBoxLayout(), QHBoxLayout()
+        for line in (unit_line, incident_line):
+            line.setSpacing(2)
+            rows.addLayout(line)
         self.unit_row: list[QWidget] = []
         self.incident_row: list[QWidget] = []
-        col = 0
         available = UNIT_STATUS_INDEX[UnitStatus.AVAILABLE]
         for kind in (UnitKind.CAR, UnitKind.MOTORCYCLE, UnitKind.FOOT, UnitKind.DRONE,
                      UnitKind.ROBOT_DOG):
             swatch = _swatch(unit_atlas, unit_symbol_index(KIND_INDEX[kind], available,
                                                            HEADING_BINS // 8))
             label = QLabel(kind.value.replace("_", " ") + "   ")
-            grid.addWidget(swatch, 0, col)
-            grid.addWidget(label, 0, col + 1)
+            unit_line.addWidget(swatch)
+            unit_line.addWidget(label)
             self.unit_row += [swatch, label]
-            col += 2
         statuses = "   ".join(
             f'<span style="color:{css(UNIT_COLOUR[s])}">&#9650; {s.value.replace("_", " ")}</span>'
             for s in (UnitStatus.AVAILABLE, UnitStatus.BUSY, UnitStatus.OFF_DUTY))
         stale = "<span style='color:#8c9aab'>(faded: stale)</span>"
         unit_states = QLabel(f"{statuses} &nbsp; {stale}")
-        grid.addWidget(unit_states, 0, col, 1, 4)
+        unit_line.addWidget(unit_states)
+        unit_line.addStretch(1)
         self.unit_row.append(unit_states)
-        col = 0
         medium = RISK_RANK[Risk.MEDIUM]
         for status in (IncidentStatus.NEW, IncidentStatus.DISPATCHED, IncidentStatus.EN_ROUTE,
                        IncidentStatus.ON_SCENE):
             swatch = _swatch(incident_atlas, incident_symbol_index(medium, STATUS_INDEX[status]))
             label = QLabel(status.value.replace("_", " ") + "   ")
-            grid.addWidget(swatch, 1, col)
-            grid.addWidget(label, 1, col + 1)
+            incident_line.addWidget(swatch)
+            incident_line.addWidget(label)
             self.incident_row += [swatch, label]
-            col += 2
         risks = "   ".join(f'<span style="color:{css(RISK_COLOUR[r])}">&#9679; {r.value}</span>'
                            for r in RISKS_HIGH_FIRST)
         # How to read a zone label: open incidents by risk, then units free / present.
@@ -118,10 +120,11 @@ class MapKey(QFrame):
                     f'<span style="color:{css(UNIT_COLOUR[UnitStatus.AVAILABLE])}">'
                     '&#9650; available/on duty</span>')
         risk_key = QLabel(zone_key)
-        grid.addWidget(risk_key, 1, col, 1, 6)
+        incident_line.addWidget(risk_key)
+        incident_line.addStretch(1)
         self.incident_row.append(risk_key)
         self.layers_label = QLabel()  # the heat's colours, when drawn, and the layers
-        grid.addWidget(self.layers_label, 2, 0, 1, 14)
+        rows.addWidget(self.layers_label)
         outer.addWidget(self.full)
         self.compact_label = QLabel()
         self.compact_label.setTextFormat(Qt.TextFormat.RichText)
