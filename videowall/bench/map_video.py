@@ -42,7 +42,7 @@ class VideoBeside:
             ensure_clip(url)
         progress(f"{self.count} simulated cameras ({self.size}, {self.fps} fps) ready in "
                  f"{time.perf_counter() - t0:.1f} s")
-        # Decoding as the wall does: in a process per camera where /dev/shm allows.
+        # Decoding as the wall does: in decode processes where /dev/shm allows.
         self.engine = StreamEngine(EngineSettings(processes=frame_ring.available()))
         self.window = QWidget()
         self.window.setWindowTitle("bench map: cameras")

@@ -30,7 +30,7 @@ _STOP = None  # the sender thread's end
 
 def _context() -> multiprocessing.context.ForkServerContext:
     # A fork server started fresh (never a fork of a process running Qt threads), with
-    # the decoder's imports (PyAV, NumPy, OpenCV) loaded once: a camera's process then
+    # the decoder's imports (PyAV, NumPy, OpenCV) loaded once: a decode process then
     # starts in milliseconds instead of re-importing them.
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([_WORKER])
