@@ -195,6 +195,10 @@ def test_an_account_decodes_in_one_process() -> None:
                    password_env="NVR_PASSWORD")
     assert placement(one) == placement(two) == placement(three) == "account:op@10.0.0.9"
     assert placement(Source(id="x", url="rtsp://10.0.0.9:554/ch4")) == "camera:x"
+    # The user only in the substream's URL: its logins are the account's too.
+    sub_only = Source(id="ch5", url="rtsp://10.0.0.9:554/ch5",
+                      sub_url="rtsp://op@10.0.0.9:554/ch5-sub")
+    assert placement(sub_only) == "account:op@10.0.0.9"
     assert "secret" not in placement(one)  # nor a hash of it: the place shows in status
 
 

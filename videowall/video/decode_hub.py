@@ -47,9 +47,13 @@ SPLIT_AFTER = 2  # ends in a row (none steady) after which a shared process is s
 
 
 def placement(source: Source) -> str:
-    """What decodes together: a camera account's streams, else a camera's."""
-    account = account_key(source.url, source.username) if "://" in source.url else None
-    return f"account:{account}" if account is not None else f"camera:{source.id}"
+    """What decodes together: a camera account's streams (the user in the main URL, else in
+    the substream's, else `username`), else a camera's."""
+    for url in (source.url, source.sub_url):
+        account = account_key(url, source.username) if url and "://" in url else None
+        if account is not None:
+            return f"account:{account}"
+    return f"camera:{source.id}"
 
 
 def process_count(settings: EngineSettings) -> int:
