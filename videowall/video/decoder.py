@@ -22,9 +22,10 @@ from videowall.video.interrupt import Interrupt, bind, install, pyav_timeouts
 from videowall.video.klv_tap import KlvTap
 from videowall.video.meters import RateMeter, ema
 from videowall.video.open_options import open_options, socket_timeout_s
-from videowall.video.outputs import Destination, FrameCallback, Outputs
+from videowall.video.outputs import FrameCallback, Outputs
 from videowall.video.pacer import Pacer
 from videowall.video.relay import SrtRelay, waiting_for
+from videowall.video.scaler import Destination
 from videowall.video.sim import ensure_clip
 
 log = logging.getLogger(__name__)

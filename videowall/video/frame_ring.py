@@ -84,6 +84,8 @@ class FrameRing:
         size = self.height * self.stride
         self.buffers = [np.frombuffer(memory, np.uint8, size, _TOP + i * size)
                         .reshape(self.height, self.stride // 4, 4) for i in range(BUFFERS)]
+        # Where each buffer starts: `write` knows a picture converted into one by its address.
+        self._addresses = [buffer.ctypes.data for buffer in self.buffers]
 
     @classmethod
     def create(cls, width: int, height: int) -> FrameRing:
@@ -141,9 +143,12 @@ class FrameRing:
         only ever moves SHOWN to READY, and READY moves only with a write."""
         if width > self.width or height > self.height:
             return None
+        return self.buffers[self._free()[0]][:height, :width]
+
+    def _free(self) -> list[int]:
+        """The buffers neither newest nor on screen (one, or two once the newest is shown)."""
         ready, shown = int(self.header[READY]), int(self.header[SHOWN])
-        free = next(i for i in range(BUFFERS) if i not in (ready, shown))
-        return self.buffers[free][:height, :width]
+        return [i for i in range(BUFFERS) if i not in (ready, shown)]
 
     def write(self, frame: Frame) -> bool:
         """Publish a converted picture, copied in unless it was converted into this ring's
@@ -152,13 +157,13 @@ class FrameRing:
         h, w = frame.image.shape[:2]
         if h > self.height or w > self.width:
             return False
-        ready, shown = int(self.header[READY]), int(self.header[SHOWN])
-        free = [i for i in range(BUFFERS) if i not in (ready, shown)]
-        address = frame.image.ctypes.data
-        inside = [i for i in free if self.buffers[i].ctypes.data == address
-                  and frame.image.strides[0] == self.stride]
-        target = inside[0] if inside else free[0]
-        if not inside:
+        free = self._free()
+        address = frame.image.__array_interface__["data"][0]
+        inside = [i for i in free if self._addresses[i] == address]
+        if inside and frame.image.strides[0] == self.stride:
+            target = inside[0]
+        else:
+            target = free[0]
             np.copyto(self.buffers[target][:h, :w], frame.image)
         meta = self.meta[target]
         meta[:] = (frame.seq, w, h, frame.source_width, frame.source_height,

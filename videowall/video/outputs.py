@@ -16,19 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import av
-import numpy as np
 
 from videowall.core.stream_health import DecodeMode
 from videowall.video.frames import Frame, FrameSlot, OutputSpec
 from videowall.video.meters import RateMeter, ema
-from videowall.video.scaler import Scaler
+from videowall.video.scaler import Destination, Scaler
 from videowall.video.thermal import ThermalScaler
 
 log = logging.getLogger(__name__)
 FrameCallback = Callable[[], None]
-# Where a consumer wants its picture written (a buffer of its shared-memory ring), given the
-# picture's size; None: nowhere, convert into a picture of its own.
-Destination = Callable[[int, int], "np.ndarray | None"]
 Due = tuple[list[tuple[OutputSpec, FrameSlot]], list[tuple[int, FrameCallback]], int]
 
 

@@ -15,6 +15,9 @@ from videowall.video.frames import OutputSpec
 # The decode threads are the parallelism: OpenCV's own worker pool would only compete with
 # them for the same cores (and add a wake-up per call).
 cv2.setNumThreads(1)
+# Where a consumer wants its picture written (a buffer of its shared-memory ring), given the
+# picture's size; None: nowhere, convert into a picture of its own.
+Destination = Callable[[int, int], "np.ndarray | None"]
 
 
 class Scaler:
@@ -40,7 +43,7 @@ class Scaler:
         self._i420 = np.empty(0, np.uint8)  # the small I420 picture, kept between frames
 
     def convert(self, frame: av.VideoFrame, spec: OutputSpec,
-                into: Callable[[int, int], np.ndarray | None] | None = None) -> np.ndarray:
+                into: Destination | None = None) -> np.ndarray:
         """The BGRA picture for `spec`; `into(width, height)` may give the array to write it
         to (a buffer in shared memory: no copy afterwards), used where the path allows."""
         width, height = spec.scaled_size(frame.width, frame.height)
@@ -86,9 +89,8 @@ class Scaler:
         if out is not None:
             result: np.ndarray = cv2.cvtColor(buf.reshape(h * 3 // 2, w),
                                               cv2.COLOR_YUV2BGRA_I420, dst=out)
-            if result is out or np.shares_memory(result, out):
-                return out
-            np.copyto(out, result)  # OpenCV made its own (it should not): keep the contract
+            if result is not out:
+                np.copyto(out, result)  # OpenCV made its own (it should not): keep the contract
             return out
         image: np.ndarray = cv2.cvtColor(buf.reshape(h * 3 // 2, w), cv2.COLOR_YUV2BGRA_I420)
         if (w, h) != (width, height):
