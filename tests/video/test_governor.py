@@ -39,6 +39,12 @@ def test_a_tile_missing_a_tenth_of_its_frames_is_behind() -> None:
     assert not is_behind(11.5, 12.5)  # at half rate, judged against its own cap
 
 
+def test_a_protected_tile_is_held_to_95_percent() -> None:
+    assert is_behind(23.5, 25.0, Role.PROTECTED)  # 94%: the maximised tile stutters
+    assert not is_behind(23.5, 25.0, Role.SMALL)  # the same on a small tile is no step yet
+    assert not is_behind(24.0, 25.0, Role.PROTECTED)
+
+
 POLICY = Policy(degrade_after_s=3.0, recover_after_s=10.0, settle_s=4.0, flap_window_s=60.0)
 WALL = [TileLoad("tour", Role.TOUR, has_sub=True, decode_cores=0.1),
         TileLoad("small", Role.SMALL, has_sub=True, decode_cores=0.1),
@@ -105,6 +111,29 @@ def test_a_recovery_passes_over_steps_that_change_no_tile_too() -> None:
     changes = _run(gov, _easy(tiles), 4.0, 30.0)
     assert changes[0][1] == 0  # not to level 2 (tours on keyframes: there are none)
     assert gov.reason.startswith("recovered: no more small tiles at half rate")
+
+
+def test_a_protected_tile_behind_alone_moves_the_other_tiles_steps_only() -> None:
+    """A wall of 19 small tiles keeping up (90%+) and a maximised tile at 94%: the others
+    give way step by step; the protected tile's own step (half rate) is never taken for it."""
+    tiles = [TileLoad(f"s{i}", Role.SMALL, has_sub=True, behind=False, decode_cores=0.05)
+             for i in range(19)] + [TileLoad("max", Role.PROTECTED, behind=True)]
+    budget = Budget(tiles, cpu_busy=0.95, cores=2, gui_lag_s=0.01)
+    gov = Governor(POLICY)
+    changes = _run(gov, budget, 0.0, 90.0)
+    assert [level for _, level in changes] == [1, 3, 4]  # no tours: step 2 passed over
+    assert "1 protected tile under 95% of its frame rate" in gov.changes[0].text
+    assert not gov.degradation(Role.PROTECTED).degraded
+    assert gov.reason.startswith("nothing left to degrade but the protected tiles")
+    # Recovery waits while the protected tile is short, then goes once it keeps up.
+    easy = dataclasses.replace(budget, tiles=[dataclasses.replace(t, behind=False)
+                                              for t in tiles], cpu_busy=0.3)
+    assert _run(gov, budget, 90.0, 30.0) == []
+    assert _run(gov, easy, 120.0, 20.0)[0][1] == 3
+    # On an idle machine the protected tile's missing frames are its link's: no step.
+    idle = Governor(POLICY)
+    assert _run(idle, dataclasses.replace(budget, cpu_busy=0.3, process_cores=0.2),
+                0.0, 20.0) == []
 
 
 def test_a_short_blip_of_pressure_changes_nothing() -> None:

@@ -322,8 +322,9 @@ class Consumer:
 
     def behind(self, health: StreamHealth | None = None, now: float | None = None
                ) -> bool | None:
-        """Painting less than `BEHIND_SHARE` of what it should (None: paused, on keyframes,
-        not live, or too soon after a change for the meters to tell)."""
+        """Painting less than `BEHIND_SHARE` of what it should, `PROTECTED_SHARE` for a
+        protected tile (None: paused, on keyframes, not live, or too soon after a change
+        for the meters to tell)."""
         if not self.visible or self.effective_mode is not DecodeMode.FULL:
             return None
         health = health or self.health()
@@ -334,7 +335,7 @@ class Consumer:
         if health.time_to_first_frame is None or (health.last_frame_age or 0) > 2.0:
             return None  # stalls are the stream's state, not a lack of CPU
         expected = self.max_fps or health.source_fps
-        return is_behind(self.painted_fps(), expected)
+        return is_behind(self.painted_fps(), expected, self.role)
 
     def _attach(self, sub: bool) -> AnyDecoder:
         return self._engine._acquire(self, sub)

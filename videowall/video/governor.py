@@ -15,7 +15,8 @@ Small tiles are slowed before they are cut to keyframes: a wall of 25 small tile
 from 25 to 0.5 pictures a second per tile in one step, where half rate was enough.
 
 It degrades after `degrade_after_s` of pressure (tiles painting less than their frame rate,
-decoders behind their source, or the GUI thread's event loop lagging) and recovers a step
+decoders behind their source, the GUI thread's event loop lagging, or a protected tile
+under 95% of its rate: that one moves the other tiles' steps only) and recovers a step
 after `recover_after_s` of slack (nothing behind, no lag, and enough idle CPU for what the
 step would cost again, estimated from the decode time per frame); each change is given
 `settle_s` before the next judgement, and a recovery that brings the pressure back within
@@ -61,11 +62,18 @@ START_GRACE_S = 20.0  # the wall's: its first seconds are start-up, not load
 # 96-100% of their source on a loaded machine (bench wall --peer mpv, 16 x 720p); at 85%
 # a wall of 20 showed 21-22 of 25 fps on every tile with no step taken and no badge.
 BEHIND_SHARE = 0.90
+# Protected tiles are held to what they are protected for: the maximised or alarm tile an
+# operator is watching keeps 95% of its frames while the rest give way. One of them behind
+# is pressure on its own; it moves the ladder through the other tiles' steps only.
+PROTECTED_SHARE = 0.95
 
 
-def is_behind(painted_fps: float, expected_fps: float) -> bool:
-    """Whether a tile painting `painted_fps` of the `expected_fps` it should is behind."""
-    return painted_fps < BEHIND_SHARE * expected_fps
+def is_behind(painted_fps: float, expected_fps: float, role: Role | None = None) -> bool:
+    """Whether a tile of `role` painting `painted_fps` of the `expected_fps` it should is
+    behind."""
+    share = PROTECTED_SHARE if role is Role.PROTECTED else BEHIND_SHARE
+    return painted_fps < share * expected_fps
+
 
 LADDER: tuple[Step, ...] = (
     Step(Action.SUB, frozenset({Role.SMALL, Role.TOUR}), "small and tour tiles on substreams"),
@@ -210,7 +218,7 @@ class Governor:
             self._first_update = now
         if now - self._first_update < self.policy.start_grace_s:
             return self.level
-        pressure = self._pressure(budget)
+        pressure, spare_protected = self._pressure(budget)
         slack = None if pressure else self._slack(budget)
         if now < self._settled_at:
             return self.level
@@ -219,7 +227,7 @@ class Governor:
             self._pressure_since = self._pressure_since if self._pressure_since is not None \
                 else now
             if now - self._pressure_since >= self.policy.degrade_after_s:
-                self._degrade(budget, now, pressure)
+                self._degrade(budget, now, pressure, spare_protected)
         elif slack:
             self._pressure_since = None
             self._slack_since = self._slack_since if self._slack_since is not None else now
@@ -239,19 +247,26 @@ class Governor:
             budget.process_cores is not None
             and budget.process_cores >= self.policy.process_high)
 
-    def _pressure(self, budget: Budget) -> str:
+    def _pressure(self, budget: Budget) -> tuple[str, bool]:
+        """Why the wall is short ('' when it is not), and whether only protected tiles are
+        (then their own step is spared: the others give way for them)."""
         judged = [t for t in budget.tiles if t.behind is not None]
         behind = sum(1 for t in judged if t.behind)
         cpu_bound = self._cpu_bound(budget)
         if cpu_bound and judged and \
                 behind >= max(1, math.ceil(self.policy.behind_share * len(judged))):
-            return f"{behind} of {len(judged)} tiles behind their frame rate"
+            return f"{behind} of {len(judged)} tiles behind their frame rate", False
         if cpu_bound and budget.streams_behind:
-            return f"{budget.streams_behind} stream(s) decoding slower than they arrive"
+            return f"{budget.streams_behind} stream(s) decoding slower than they arrive", False
         lag = budget.gui_lag_s
         if lag is not None and lag > self.policy.lag_high_s:
-            return f"GUI thread {lag * 1000:.0f} ms late"
-        return ""
+            return f"GUI thread {lag * 1000:.0f} ms late", False
+        protected = sum(1 for t in judged if t.behind and t.role is Role.PROTECTED)
+        if cpu_bound and protected:
+            return (f"{protected} protected tile{'s' if protected > 1 else ''} under "
+                    f"{PROTECTED_SHARE:.0%} of {'their' if protected > 1 else 'its'} "
+                    "frame rate"), True
+        return "", False
 
     def _slack(self, budget: Budget) -> str:
         lag = budget.gui_lag_s
@@ -286,12 +301,17 @@ class Governor:
 
     # ---- moving ----------------------------------------------------------------------
 
-    def _degrade(self, budget: Budget, now: float, why: str) -> None:
-        # The next step that changes a tile (steps that change none are passed over).
+    def _degrade(self, budget: Budget, now: float, why: str,
+                 spare_protected: bool = False) -> None:
+        # The next step that changes a tile (steps that change none are passed over); for
+        # protected tiles alone, not one that would take from them.
         target = next((i + 1 for i in range(self.level, len(LADDER))
-                       if self._effective(i, budget.tiles)), None)
+                       if self._effective(i, budget.tiles)
+                       and not (spare_protected and Role.PROTECTED in LADDER[i].roles)),
+                      None)
         if target is None:
-            self.reason = f"nothing left to degrade ({why})"
+            spared = " but the protected tiles" if spare_protected else ""
+            self.reason = f"nothing left to degrade{spared} ({why})"
             self._pressure_since = None
             self._settled_at = now + self.policy.settle_s
             return
