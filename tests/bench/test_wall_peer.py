@@ -49,6 +49,27 @@ def test_grid_and_site(tmp_path: Path) -> None:
     assert watched == ["c00"]
 
 
+def test_the_window_waits_for_the_governor_to_hold_its_level(monkeypatch) -> None:
+    """A window straddling a step would average two walls: the bench waits while the
+    latest change is recent, up to its cap, and says how long the level had held."""
+    from videowall.bench import wall_peer
+
+    clock = {"t": 0.0}
+    changed_at = 5.0  # the governor stepped 5 s into this fake run
+    monkeypatch.setattr(wall_peer.time, "monotonic", lambda: clock["t"])
+    monkeypatch.setattr(wall_peer.time, "sleep",
+                        lambda s: clock.__setitem__("t", clock["t"] + s))
+    monkeypatch.setattr(wall_peer, "last_change_ago",
+                        lambda _v: max(0.0, clock["t"] - changed_at))
+    clock["t"] = 6.0
+    assert wall_peer.wait_steady(object(), 12.0, 60.0) == 12.0
+    assert clock["t"] == 17.0  # waited until 12 s after the change, no longer
+    clock["t"] = 6.0
+    assert wall_peer.wait_steady(object(), 12.0, 3.0) == 4.0  # the cap ends the wait
+    monkeypatch.setattr(wall_peer, "last_change_ago", lambda _v: None)
+    assert wall_peer.wait_steady(object(), 12.0, 60.0) is None  # never moved: no wait
+
+
 @pytest.mark.slow
 @pytest.mark.rtsp
 @pytest.mark.skipif(bool(peer_ready()), reason=f"needs {peer_ready()}")
@@ -74,3 +95,4 @@ def test_quick_peer_run_counts_frames_off_the_screen(tmp_path: Path) -> None:
     assert "largest N with every tile" in res.stdout
     assert f"videowall's decode governor at the end of each window: N=2: level {level}" \
         in res.stdout
+    assert isinstance(row["videowall"]["governor_changed_in_window"], bool)

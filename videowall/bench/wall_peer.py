@@ -34,6 +34,10 @@ class PeerOptions:
     # a step at most every 7 s: the wall gets this long more before its window, so that
     # what is measured is the wall as it settles (0 with --quick).
     governor_settle: float = START_GRACE_S + 15.0
+    # Then, until its level has held this long (at most `steady_cap` more): a window that
+    # straddles a step averages two walls (tiles at 16 fps between 20 and their 12 fps cap).
+    governor_steady: float = 12.0
+    steady_cap: float = 60.0
     interval: float = 0.015  # between full-screen grabs: above twice the frame rate
     open_timeout: float = 40.0
     screen: tuple[int, int] = (1920, 1080)
@@ -68,7 +72,8 @@ def options_from_args(args: argparse.Namespace) -> PeerOptions:
     return PeerOptions(args.peer, tuple(sorted(set(streams))), width, height,
                        seconds=2.0 if quick else args.seconds,
                        warmup=1.0 if quick else args.warmup,
-                       governor_settle=0.0 if quick else START_GRACE_S + 15.0)
+                       governor_settle=0.0 if quick else START_GRACE_S + 15.0,
+                       governor_steady=0.0 if quick else 12.0)
 
 
 def pattern_clip(width: int, height: int, fps: int) -> Path:
@@ -92,6 +97,7 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
     try:
         first = watcher.wait_readable(opts.open_timeout, lambda: not viewer.exited())
         time.sleep(opts.warmup + (opts.governor_settle if viewer.control else 0.0))
+        steady = wait_steady(viewer, opts.governor_steady, opts.steady_cap)
         xvfb = [screen.pid] if screen.pid is not None else []
         server = [server_pid] if server_pid is not None else []
         cpu0, t0 = viewer.cpu_s(), time.monotonic()
@@ -101,6 +107,11 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         cpu = viewer.cpu_s() - cpu0
         xcpu, scpu = process_tree_cpu_s(xvfb) - x0, process_tree_cpu_s(server) - s0
         video = video_load(viewer)
+        if viewer.control is not None:
+            after = last_change_ago(viewer)
+            video["governor_steady_s"] = None if steady is None else round(steady, 1)
+            # A step inside the window: the numbers mix two levels.
+            video["governor_changed_in_window"] = after is not None and after < elapsed
     finally:
         viewer.stop()
         watcher.close()
@@ -126,6 +137,31 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         "counted_reliably": interval <= 0.5 / max(1.0, max(fps)),
         **video,
     }
+
+
+def last_change_ago(viewer: Viewer) -> float | None:
+    """Seconds since the wall's governor last changed level (None: never, or no answer)."""
+    from videowall.control.client import CommandClientError, send_command
+
+    if viewer.control is None:
+        return None
+    try:
+        reply = send_command(viewer.control, "status", timeout=5.0, name="bench")
+    except CommandClientError:
+        return None
+    governor = ((reply.data or {}).get("video") or {}).get("governor") or {}
+    return min((c["ago_s"] for c in governor.get("changes") or []), default=None)
+
+
+def wait_steady(viewer: Viewer, steady_s: float, cap_s: float) -> float | None:
+    """Wait until the wall's governor has held its level `steady_s` (at most `cap_s`);
+    how long it had held it then (None: it never moved, or there is no wall to ask)."""
+    deadline = time.monotonic() + cap_s
+    while True:
+        ago = last_change_ago(viewer)
+        if ago is None or ago >= steady_s or time.monotonic() >= deadline:
+            return ago
+        time.sleep(min(1.0, steady_s - ago))
 
 
 def video_load(viewer: Viewer) -> dict[str, Any]:

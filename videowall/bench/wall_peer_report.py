@@ -26,6 +26,11 @@ def _governor_cell(row: dict[str, Any]) -> str:
         taken = f", {guarded['degraded']}" if guarded["degraded"] else ""
         cell += (f", protected tile {guarded['fps']:.1f} fps"
                  f"{'' if guarded['protected'] else ' (not protected?)'}{taken}")
+    steady = wall.get("governor_steady_s")
+    if steady is not None:
+        cell += f", level held {steady:.0f} s before the window"
+    if wall.get("governor_changed_in_window"):
+        cell += " (CHANGED during the window: the figures mix two levels)"
     return cell
 
 
