@@ -13,7 +13,7 @@ import pytest
 
 from videowall.bench.viewers import grid_side, wall_site, wall_tile_rects
 from videowall.bench.wall import register
-from videowall.bench.wall_peer import options_from_args, peer_ready
+from videowall.bench.wall_peer import latest_change_ago, options_from_args, peer_ready
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -68,6 +68,19 @@ def test_the_window_waits_for_the_governor_to_hold_its_level(monkeypatch) -> Non
     assert wall_peer.wait_steady(object(), 12.0, 3.0) == 4.0  # the cap ends the wait
     monkeypatch.setattr(wall_peer, "last_change_ago", lambda _v: None)
     assert wall_peer.wait_steady(object(), 12.0, 60.0) is None  # never moved: no wait
+
+
+def test_the_latest_step_is_read_from_the_status_the_wall_gives() -> None:
+    from videowall.wall.status import GovernorChange, GovernorStatus
+
+    governor = GovernorStatus(level=3, max_level=6, steps=["a", "b", "c"], recent=[
+        GovernorChange(level=1, text="degraded", ago_s=20.5),
+        GovernorChange(level=3, text="degraded", ago_s=4.0)])
+    status = {"video": {"governor": governor.model_dump(mode="json")}}
+    assert latest_change_ago(status) == 4.0
+    quiet = GovernorStatus(level=0, max_level=6, steps=[]).model_dump(mode="json")
+    assert latest_change_ago({"video": {"governor": quiet}}) is None
+    assert latest_change_ago({}) is None  # a wall without a governor (--no-governor)
 
 
 @pytest.mark.slow

@@ -149,8 +149,13 @@ def last_change_ago(viewer: Viewer) -> float | None:
         reply = send_command(viewer.control, "status", timeout=5.0, name="bench")
     except CommandClientError:
         return None
-    governor = ((reply.data or {}).get("video") or {}).get("governor") or {}
-    return min((c["ago_s"] for c in governor.get("changes") or []), default=None)
+    return latest_change_ago(reply.data or {})
+
+
+def latest_change_ago(status: dict[str, Any]) -> float | None:
+    """From a `status` reply: seconds since the governor's latest step (None: none)."""
+    governor = (status.get("video") or {}).get("governor") or {}
+    return min((c["ago_s"] for c in governor.get("recent") or []), default=None)
 
 
 def wait_steady(viewer: Viewer, steady_s: float, cap_s: float) -> float | None:
