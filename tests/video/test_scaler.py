@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from videowall.core.stream_health import Fit
-from videowall.video.frames import OutputSpec
+from videowall.video.frames import SIMD_ROW, OutputSpec
 from videowall.video.scaler import Scaler
 
 
@@ -40,7 +40,8 @@ def test_planar_path_matches_swscale(src: tuple[int, int], dst: tuple[int, int])
     frame = _frame(*src)
     image = Scaler().convert(frame, OutputSpec(*dst, Fit.STRETCH))
     assert image.shape == (dst[1], dst[0], 4) and image.dtype == np.uint8
-    assert image.flags.c_contiguous
+    # Pixels contiguous; rows padded to whole blocks of the conversion's vector code.
+    assert image.strides[1:] == (4, 1) and image.strides[0] % (SIMD_ROW * 4) == 0
     diff = np.abs(image.astype(int) - _reference(frame, *dst).astype(int))[..., :3]
     # swscale's fast bilinear path (the wall's before) was 7.6-10.3 off the reference on
     # this hard-edged scene, this path 1-9.4 (chroma at the edges).
@@ -94,6 +95,11 @@ def test_a_picture_goes_straight_into_the_given_buffer_where_it_can() -> None:
     image = Scaler().convert(frame, spec, into)
     assert asked == [(480, 270)] and np.shares_memory(image, store)
     assert np.array_equal(image, alone)  # the same pixels as a picture of its own
+    assert not store[270:].any()  # converted 512 wide, but no row past the picture's
+    # Rows with no room for whole blocks: converted at the picture's width, same pixels.
+    narrow = np.zeros((270, 480, 4), np.uint8)
+    tight = Scaler().convert(frame, spec, lambda w, h: narrow[:h, :w])
+    assert np.shares_memory(tight, narrow) and np.array_equal(tight, alone)
     # An odd size (padded I420, then cut) and a cropped fill are converted apart.
     odd = Scaler().convert(frame, OutputSpec(321, 181, Fit.STRETCH), into)
     cover = Scaler().convert(frame, OutputSpec(200, 200, Fit.COVER), into)

@@ -10,7 +10,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from videowall.core.stream_health import Fit
-from videowall.video.frames import OutputSpec
+from videowall.video.frames import SIMD_ROW, OutputSpec
 
 # The decode threads are the parallelism: OpenCV's own worker pool would only compete with
 # them for the same cores (and add a wake-up per call).
@@ -64,15 +64,20 @@ class Scaler:
                 out: np.ndarray | None = None) -> np.ndarray:
         """I420 at (width, height) with OpenCV, then BGRA (odd sizes: padded by one, cut),
         into `out` when given (even sizes only: shape (height, width, 4), rows may be
-        padded)."""
+        padded). Rows are converted padded to whole `SIMD_ROW` blocks where there is room."""
         w, h = width + (width & 1), height + (height & 1)
-        luma, chroma = w * h, (w // 2) * (h // 2)
+        row = -(-w // SIMD_ROW) * SIMD_ROW
+        if out is not None and out.strides[0] < row * 4:
+            row = w  # no room in the destination's rows: convert at the picture's width
+        luma, chroma = row * h, (row // 2) * (h // 2)
         if self._i420.size != luma + 2 * chroma:
+            # Columns past the picture are never resized into: whatever they hold becomes
+            # pixels past the picture's width, which nothing shows.
             self._i420 = np.empty(luma + 2 * chroma, np.uint8)
         buf = self._i420
         planes = frame.planes
-        y_plane = buf[:luma].reshape(h, w)
-        # Resized into the buffer where it lies (a strided view when the size is odd).
+        y_plane = buf[:luma].reshape(h, row)
+        # Resized into the buffer where it lies (a strided view: the rows are padded).
         cv2.resize(_plane(planes[0], frame.width, frame.height), (width, height),
                    dst=y_plane[:height, :width], interpolation=cv2.INTER_LINEAR)
         if w != width:
@@ -80,22 +85,23 @@ class Scaler:
         if h != height:
             y_plane[height] = y_plane[height - 1]
         cw, ch = frame.width // 2, frame.height // 2
-        # Each chroma plane is a contiguous (h/2, w/2) block of the I420 buffer: resized
+        # Each chroma plane is a contiguous (h/2, row/2) block of the I420 buffer: resized
         # straight into it, no picture of its own and no copy.
         for index, start in ((1, luma), (2, luma + chroma)):
             cv2.resize(_plane(planes[index], cw, ch), (w // 2, h // 2),
-                       dst=buf[start:start + chroma].reshape(h // 2, w // 2),
+                       dst=buf[start:start + chroma].reshape(h // 2, row // 2)[:, :w // 2],
                        interpolation=cv2.INTER_LINEAR)
+        i420 = buf.reshape(h * 3 // 2, row)
         if out is not None:
-            result: np.ndarray = cv2.cvtColor(buf.reshape(h * 3 // 2, w),
-                                              cv2.COLOR_YUV2BGRA_I420, dst=out)
-            if result is not out:
-                np.copyto(out, result)  # OpenCV made its own (it should not): keep the contract
+            # The destination's rows, as wide as the conversion's (the ring's stride has
+            # room: `FrameRing` pads rows to SIMD_ROW pixels).
+            wide = np.lib.stride_tricks.as_strided(out, (height, row, 4), out.strides)
+            result: np.ndarray = cv2.cvtColor(i420, cv2.COLOR_YUV2BGRA_I420, dst=wide)
+            if result is not wide:
+                np.copyto(wide, result)  # OpenCV made its own (it should not): keep the contract
             return out
-        image: np.ndarray = cv2.cvtColor(buf.reshape(h * 3 // 2, w), cv2.COLOR_YUV2BGRA_I420)
-        if (w, h) != (width, height):
-            image = np.ascontiguousarray(image[:height, :width])
-        return image
+        image: np.ndarray = cv2.cvtColor(i420, cv2.COLOR_YUV2BGRA_I420)
+        return image[:height, :width]  # rows padded: Frame.image allows it, no copy
 
     def _swscale(self, frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
         if (width, height) != (frame.width, frame.height) and frame.format.name == "yuv420p":
