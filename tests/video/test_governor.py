@@ -21,6 +21,7 @@ from videowall.video.governor import (
     TileLoad,
     degradation,
     is_behind,
+    is_short,
 )
 
 
@@ -39,10 +40,11 @@ def test_a_tile_missing_a_tenth_of_its_frames_is_behind() -> None:
     assert not is_behind(11.5, 12.5)  # at half rate, judged against its own cap
 
 
-def test_a_protected_tile_is_held_to_95_percent() -> None:
-    assert is_behind(23.5, 25.0, Role.PROTECTED)  # 94%: the maximised tile stutters
-    assert not is_behind(23.5, 25.0, Role.SMALL)  # the same on a small tile is no step yet
-    assert not is_behind(24.0, 25.0, Role.PROTECTED)
+def test_a_protected_tile_is_held_to_95_percent_of_what_arrived() -> None:
+    assert is_short(23.5, 25.0)  # 94%: the maximised tile stutters
+    assert not is_behind(23.5, 25.0)  # the same on a small tile is no step yet
+    assert not is_short(24.0, 25.0)
+    assert not is_short(23.0, 23.5)  # the camera sends 23.5 of its 25: the wall shows them
 
 
 POLICY = Policy(degrade_after_s=3.0, recover_after_s=10.0, settle_s=4.0, flap_window_s=60.0)
@@ -113,27 +115,42 @@ def test_a_recovery_passes_over_steps_that_change_no_tile_too() -> None:
     assert gov.reason.startswith("recovered: no more small tiles at half rate")
 
 
-def test_a_protected_tile_behind_alone_moves_the_other_tiles_steps_only() -> None:
-    """A wall of 19 small tiles keeping up (90%+) and a maximised tile at 94%: the others
-    give way step by step; the protected tile's own step (half rate) is never taken for it."""
+@pytest.mark.parametrize("others", [0, 3, 9, 19])
+def test_a_protected_tile_short_alone_moves_the_other_tiles_steps_only(others: int) -> None:
+    """Small tiles keeping up and a maximised tile at 94% (alone on its screen, or with a
+    few others, or many): the others give way step by step; the protected tile's own step
+    (half rate) is never taken for it."""
     tiles = [TileLoad(f"s{i}", Role.SMALL, has_sub=True, behind=False, decode_cores=0.05)
-             for i in range(19)] + [TileLoad("max", Role.PROTECTED, behind=True)]
+             for i in range(others)] + [TileLoad("max", Role.PROTECTED, behind=False,
+                                                  short=True)]
     budget = Budget(tiles, cpu_busy=0.95, cores=2, gui_lag_s=0.01)
     gov = Governor(POLICY)
     changes = _run(gov, budget, 0.0, 90.0)
-    assert [level for _, level in changes] == [1, 3, 4]  # no tours: step 2 passed over
-    assert "1 protected tile under 95% of its frame rate" in gov.changes[0].text
+    # No tours: step 2 passed over; nothing but the protected tile: nothing to take.
+    assert [level for _, level in changes] == ([1, 3, 4] if others else [])
     assert not gov.degradation(Role.PROTECTED).degraded
     assert gov.reason.startswith("nothing left to degrade but the protected tiles")
+    assert "1 protected tile under 95% of its frame rate" in gov.reason
+    if not others:
+        return
+    assert "1 protected tile under 95% of its frame rate" in gov.changes[0].text
     # Recovery waits while the protected tile is short, then goes once it keeps up.
-    easy = dataclasses.replace(budget, tiles=[dataclasses.replace(t, behind=False)
+    easy = dataclasses.replace(budget, tiles=[dataclasses.replace(t, short=False)
                                               for t in tiles], cpu_busy=0.3)
-    assert _run(gov, budget, 90.0, 30.0) == []
+    assert _run(gov, dataclasses.replace(budget, cpu_busy=0.5), 90.0, 30.0) == []
     assert _run(gov, easy, 120.0, 20.0)[0][1] == 3
-    # On an idle machine the protected tile's missing frames are its link's: no step.
+    # On an idle machine the protected tile's missing frames are not the CPU's: no step.
     idle = Governor(POLICY)
     assert _run(idle, dataclasses.replace(budget, cpu_busy=0.3, process_cores=0.2),
                 0.0, 20.0) == []
+
+
+def test_a_protected_tile_really_behind_on_its_own_screen_is_the_walls_pressure() -> None:
+    """Under 90% it is behind like any tile: alone on the wall, halving it is the last step
+    (as before: a steady 12 fps rather than a stutter)."""
+    tiles = [TileLoad("max", Role.PROTECTED, behind=True, short=True)]
+    gov = Governor(POLICY)
+    assert [lv for _, lv in _run(gov, Budget(tiles, cpu_busy=0.95, cores=2), 0.0, 10.0)] == [6]
 
 
 def test_a_short_blip_of_pressure_changes_nothing() -> None:
@@ -282,3 +299,32 @@ def test_hidden_tiles_are_left_out_and_protected_ones_come_last(engine_with_gove
     assert gov.tick(gui_lag_s=1.0, now=1e6) == 6  # only a protected tile: straight to it
     assert shown.badge() == "12 fps"
     assert hidden.effective_mode is DecodeMode.PAUSED
+
+
+def test_a_protected_consumer_is_short_only_of_the_frames_that_arrived(engine) -> None:
+    """Real consumers: one that takes nothing is short of what its decoder got; one that
+    takes every frame is not; a tile not protected is never judged short."""
+    import time
+
+    from tests.video.conftest import wait_for
+    from videowall.config.sources import Source
+
+    sim = "sim://short-{0}?size=320x180&fps=25&seconds=4&gop=25"
+    idle = engine.open(Source(id="i", url=sim.format("i")), 320, 180)
+    idle.protected = True
+    taking = engine.open(Source(id="t", url=sim.format("t")), 320, 180)
+    taking.protected = True
+    plain = engine.open(Source(id="p", url=sim.format("p")), 320, 180)
+
+    def painting() -> bool:
+        taking.latest()
+        return taking.painted_fps() >= 20 and idle.health().decoded_fps >= 20
+
+    wait_for(painting, timeout=20, step=0.005)
+    later = time.monotonic() + 10  # past the 3 s a change is given
+    assert idle.short(now=later) is True
+    assert taking.short(now=later) is False
+    assert plain.short(now=later) is None
+    # Nothing arrived (a camera gone quiet): nothing the wall could have shown.
+    silent = dataclasses.replace(idle.health(), decoded_fps=0.0)
+    assert idle.short(silent, now=later) is None

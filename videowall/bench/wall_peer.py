@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import tempfile
 import time
@@ -97,7 +98,9 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
     try:
         first = watcher.wait_readable(opts.open_timeout, lambda: not viewer.exited())
         time.sleep(opts.warmup + (opts.governor_settle if viewer.control else 0.0))
-        steady = wait_steady(viewer, opts.governor_steady, opts.steady_cap)
+        # A peer has no governor to wait for.
+        steady = (wait_steady(viewer, opts.governor_steady, opts.steady_cap)
+                  if viewer.control is not None else None)
         xvfb = [screen.pid] if screen.pid is not None else []
         server = [server_pid] if server_pid is not None else []
         cpu0, t0 = viewer.cpu_s(), time.monotonic()
@@ -108,10 +111,15 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         xcpu, scpu = process_tree_cpu_s(xvfb) - x0, process_tree_cpu_s(server) - s0
         video = video_load(viewer)
         if viewer.control is not None:
+            asked_at = time.monotonic()
             after = last_change_ago(viewer)
-            video["governor_steady_s"] = None if steady is None else round(steady, 1)
+            video["governor_steady_s"] = (round(steady, 1) if steady is not None
+                                          and math.isfinite(steady) else None)
+            video["governor_history"] = ("unknown (no answer)" if steady is None else
+                                         "never moved" if math.isinf(steady) else "moved")
             # A step inside the window: the numbers mix two levels.
-            video["governor_changed_in_window"] = after is not None and after < elapsed
+            video["governor_changed_in_window"] = changed_between(after, asked_at, t0,
+                                                                  t0 + elapsed)
     finally:
         viewer.stop()
         watcher.close()
@@ -140,7 +148,8 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
 
 
 def last_change_ago(viewer: Viewer) -> float | None:
-    """Seconds since the wall's governor last changed level (None: never, or no answer)."""
+    """Seconds since the wall's governor last changed level (infinite: never; None: no
+    answer, or no wall to ask)."""
     from videowall.control.client import CommandClientError, send_command
 
     if viewer.control is None:
@@ -152,21 +161,30 @@ def last_change_ago(viewer: Viewer) -> float | None:
     return latest_change_ago(reply.data or {})
 
 
-def latest_change_ago(status: dict[str, Any]) -> float | None:
-    """From a `status` reply: seconds since the governor's latest step (None: none)."""
+def latest_change_ago(status: dict[str, Any]) -> float:
+    """From a `status` reply: seconds since the governor's latest step (infinite: none)."""
     governor = (status.get("video") or {}).get("governor") or {}
-    return min((c["ago_s"] for c in governor.get("recent") or []), default=None)
+    return min((c["ago_s"] for c in governor.get("recent") or []), default=math.inf)
 
 
 def wait_steady(viewer: Viewer, steady_s: float, cap_s: float) -> float | None:
-    """Wait until the wall's governor has held its level `steady_s` (at most `cap_s`);
-    how long it had held it then (None: it never moved, or there is no wall to ask)."""
+    """Wait until the wall's governor has held its level `steady_s` (at most `cap_s`, asking
+    again while it does not answer: an overloaded wall may be slow to); how long it had
+    held it then (infinite: it never moved; None: no answer within the cap)."""
     deadline = time.monotonic() + cap_s
     while True:
         ago = last_change_ago(viewer)
-        if ago is None or ago >= steady_s or time.monotonic() >= deadline:
+        if (ago is not None and ago >= steady_s) or time.monotonic() >= deadline:
             return ago
-        time.sleep(min(1.0, steady_s - ago))
+        time.sleep(1.0 if ago is None else min(1.0, steady_s - ago))
+
+
+def changed_between(ago: float | None, asked_at: float, start: float,
+                    end: float) -> bool | None:
+    """Whether a step `ago` s before `asked_at` fell in [start, end] (None: unknown)."""
+    if ago is None:
+        return None
+    return start <= asked_at - ago <= end
 
 
 def video_load(viewer: Viewer) -> dict[str, Any]:

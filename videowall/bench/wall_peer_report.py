@@ -29,8 +29,13 @@ def _governor_cell(row: dict[str, Any]) -> str:
     steady = wall.get("governor_steady_s")
     if steady is not None:
         cell += f", level held {steady:.0f} s before the window"
-    if wall.get("governor_changed_in_window"):
+    if wall.get("governor_history", "").startswith("unknown"):
+        cell += ", its earlier steps unknown (the wall did not answer)"
+    changed = wall.get("governor_changed_in_window")
+    if changed:
         cell += " (CHANGED during the window: the figures mix two levels)"
+    elif changed is None and "governor_changed_in_window" in wall:
+        cell += " (whether it changed during the window is unknown: no answer)"
     return cell
 
 

@@ -92,11 +92,12 @@ class EngineGovernor:
             if health.decode_ms is not None and health.source_fps:
                 cores = health.decode_ms * health.source_fps / 1000
             loads.append(TileLoad(consumer.id, consumer.role, has_sub=consumer.can_take_sub,
-                                  behind=behind, decode_cores=cores))
+                                  behind=behind, decode_cores=cores,
+                                  short=consumer.short(health, now)))
         self.cpu_busy = self._cpu.sample()
         self.process_cores = self._process.sample()
         self.gui_lag_s = gui_lag_s
-        self.tiles_behind = sum(1 for t in loads if t.behind)
+        self.tiles_behind = sum(1 for t in loads if t.behind or t.short)
         self.streams_behind = len(behind_streams)
         level = self.governor.update(Budget(loads, self.cpu_busy, self.cores, gui_lag_s,
                                             self.streams_behind, self.process_cores), now)

@@ -21,7 +21,7 @@ from videowall.video.budget import EngineGovernor
 from videowall.video.decode_hub import DecodeHub
 from videowall.video.decoder import Decoder, EngineSettings, FrameCallback
 from videowall.video.frames import Frame, OutputSpec
-from videowall.video.governor import NONE, Degradation, Role, is_behind
+from videowall.video.governor import NONE, Degradation, Role, is_behind, is_short
 from videowall.video.hotspot_watch import HotspotWatch
 from videowall.video.klv_tap import best_of
 from videowall.video.remote_decoder import RemoteDecoder
@@ -322,20 +322,40 @@ class Consumer:
 
     def behind(self, health: StreamHealth | None = None, now: float | None = None
                ) -> bool | None:
-        """Painting less than `BEHIND_SHARE` of what it should, `PROTECTED_SHARE` for a
-        protected tile (None: paused, on keyframes, not live, or too soon after a change
-        for the meters to tell)."""
+        """Painting less than `BEHIND_SHARE` of what it should (None: paused, on keyframes,
+        not live, or too soon after a change for the meters to tell)."""
+        health = self._judged(health, now)
+        if health is None or not health.source_fps:
+            return None
+        return is_behind(self.painted_fps(), self.max_fps or health.source_fps)
+
+    def short(self, health: StreamHealth | None = None, now: float | None = None
+              ) -> bool | None:
+        """A protected tile painting less than `PROTECTED_SHARE` of the frames its decoder
+        got (None: not protected, or cannot tell now). Judged against what arrived, not
+        the stream's nominal rate: a camera sending 23.5 of its 25 fps is no shortfall
+        of the wall's, and must not hold the other tiles degraded for good."""
+        if self.role is not Role.PROTECTED:
+            return None
+        health = self._judged(health, now)
+        if health is None or not health.source_fps or health.decoded_fps <= 0:
+            return None
+        arrived = min(self.max_fps or health.source_fps, health.decoded_fps)
+        return is_short(self.painted_fps(), arrived)
+
+    def _judged(self, health: StreamHealth | None, now: float | None
+                ) -> StreamHealth | None:
+        """The health to judge the tile's painting by, or None when it cannot be now."""
         if not self.visible or self.effective_mode is not DecodeMode.FULL:
             return None
         health = health or self.health()
         self._source_fps = health.source_fps or self._source_fps
         now = time.monotonic() if now is None else now
-        if not health.is_live or not health.source_fps or now - self._changed_at < 3.0:
+        if not health.is_live or now - self._changed_at < 3.0:
             return None
         if health.time_to_first_frame is None or (health.last_frame_age or 0) > 2.0:
             return None  # stalls are the stream's state, not a lack of CPU
-        expected = self.max_fps or health.source_fps
-        return is_behind(self.painted_fps(), expected, self.role)
+        return health
 
     def _attach(self, sub: bool) -> AnyDecoder:
         return self._engine._acquire(self, sub)

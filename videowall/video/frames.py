@@ -18,6 +18,7 @@ from videowall.core.thermal_palettes import ThermalLook
 # 0.56 -> 0.54 ms, to 638x359 0.78 -> 0.69, to 958x539 1.09 -> 1.01.
 SIMD_ROW = 128
 
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """One decoded picture, already scaled and converted (BGRA, tile size)."""

@@ -16,7 +16,8 @@ from 25 to 0.5 pictures a second per tile in one step, where half rate was enoug
 
 It degrades after `degrade_after_s` of pressure (tiles painting less than their frame rate,
 decoders behind their source, the GUI thread's event loop lagging, or a protected tile
-under 95% of its rate: that one moves the other tiles' steps only) and recovers a step
+showing under 95% of the frames its decoder got: that one moves the other tiles' steps
+only) and recovers a step
 after `recover_after_s` of slack (nothing behind, no lag, and enough idle CPU for what the
 step would cost again, estimated from the decode time per frame); each change is given
 `settle_s` before the next judgement, and a recovery that brings the pressure back within
@@ -63,16 +64,21 @@ START_GRACE_S = 20.0  # the wall's: its first seconds are start-up, not load
 # a wall of 20 showed 21-22 of 25 fps on every tile with no step taken and no badge.
 BEHIND_SHARE = 0.90
 # Protected tiles are held to what they are protected for: the maximised or alarm tile an
-# operator is watching keeps 95% of its frames while the rest give way. One of them behind
-# is pressure on its own; it moves the ladder through the other tiles' steps only.
+# operator is watching shows 95% of the frames its decoder got while the rest give way. One
+# of them short is pressure on its own; it moves the ladder through the other tiles' steps
+# only.
 PROTECTED_SHARE = 0.95
 
 
-def is_behind(painted_fps: float, expected_fps: float, role: Role | None = None) -> bool:
-    """Whether a tile of `role` painting `painted_fps` of the `expected_fps` it should is
-    behind."""
-    share = PROTECTED_SHARE if role is Role.PROTECTED else BEHIND_SHARE
-    return painted_fps < share * expected_fps
+def is_behind(painted_fps: float, expected_fps: float) -> bool:
+    """Whether a tile painting `painted_fps` of the `expected_fps` it should is behind."""
+    return painted_fps < BEHIND_SHARE * expected_fps
+
+
+def is_short(painted_fps: float, arrived_fps: float) -> bool:
+    """Whether a protected tile painting `painted_fps` of the `arrived_fps` its decoder got
+    falls short of what it is protected for."""
+    return painted_fps < PROTECTED_SHARE * arrived_fps
 
 
 LADDER: tuple[Step, ...] = (
@@ -144,6 +150,8 @@ class TileLoad:
     behind: bool | None = None  # painting less than it should (None: cannot tell now)
     # CPU (cores) its stream's full-rate decoding costs: what keyframes-only saves.
     decode_cores: float = 0.0
+    # A protected tile painting under PROTECTED_SHARE of the frames its decoder got.
+    short: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -261,7 +269,7 @@ class Governor:
         lag = budget.gui_lag_s
         if lag is not None and lag > self.policy.lag_high_s:
             return f"GUI thread {lag * 1000:.0f} ms late", False
-        protected = sum(1 for t in judged if t.behind and t.role is Role.PROTECTED)
+        protected = sum(1 for t in budget.tiles if t.short and t.role is Role.PROTECTED)
         if cpu_bound and protected:
             return (f"{protected} protected tile{'s' if protected > 1 else ''} under "
                     f"{PROTECTED_SHARE:.0%} of {'their' if protected > 1 else 'its'} "
@@ -272,7 +280,7 @@ class Governor:
         lag = budget.gui_lag_s
         if lag is not None and lag >= self.policy.lag_low_s:
             return ""
-        if any(t.behind for t in budget.tiles):
+        if any(t.behind or t.short for t in budget.tiles):
             return ""
         if budget.cpu_busy is None:
             return "nothing behind"

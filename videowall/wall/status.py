@@ -202,7 +202,8 @@ class GovernorStatus(_Out):
     reason: str | None = Field(None, description="why it last changed level")
     steps: list[str] = Field(description="the ladder, least important tiles first")
     tiles_behind: int = Field(
-        0, description="tiles painting under 90% of their rate (protected tiles: 95%)")
+        0, description="tiles painting under 90% of their rate, and protected tiles "
+        "under 95% of the frames that reached them")
     streams_behind: int = Field(0, description="decoders behind their source")
     gui_lag_ms: float | None = None
     cpu_busy_pct: float | None = None
