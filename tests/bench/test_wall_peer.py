@@ -14,7 +14,7 @@ import pytest
 
 from videowall.bench.viewers import grid_side, wall_site, wall_tile_rects
 from videowall.bench.wall import register
-from videowall.bench.wall_peer import latest_change_ago, options_from_args, peer_ready
+from videowall.bench.wall_peer import Steps, options_from_args, peer_ready, step_ages
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -73,11 +73,17 @@ def test_the_window_waits_for_the_governor_to_hold_its_level(monkeypatch) -> Non
     clock["t"] = 0.0
     monkeypatch.setattr(wall_peer, "last_change_ago", lambda _v: None)
     assert wall_peer.wait_steady(object(), 12.0, 5.0) is None and clock["t"] >= 5.0
-    # A step inside the window, before it or after it (asked 2 s after a 10 s window).
-    assert wall_peer.changed_between(4.0, 112.0, 100.0, 110.0) is True
-    assert wall_peer.changed_between(15.0, 112.0, 100.0, 110.0) is False
-    assert wall_peer.changed_between(1.0, 112.0, 100.0, 110.0) is False
-    assert wall_peer.changed_between(None, 112.0, 100.0, 110.0) is None
+    # A step inside the window, before it or after it (asked 2 s after a 10 s window,
+    # answered at once), a step inside hidden by a later one, and a slow answer.
+    steps = wall_peer.Steps
+    inside = wall_peer.changed_between
+    assert inside(steps((4.0,), 112.0, 112.0), 100.0, 110.0) is True
+    assert inside(steps((15.0,), 112.0, 112.0), 100.0, 110.0) is False
+    assert inside(steps((1.0,), 112.0, 112.0), 100.0, 110.0) is False
+    assert inside(steps((1.0, 4.0), 112.0, 112.0), 100.0, 110.0) is True
+    assert inside(steps((13.0,), 112.0, 114.0), 100.0, 110.0) is True  # 99-101: maybe in
+    assert inside(steps((), 112.0, 112.0), 100.0, 110.0) is False  # never moved
+    assert inside(None, 100.0, 110.0) is None
 
 
 def test_the_latest_step_is_read_from_the_status_the_wall_gives() -> None:
@@ -87,10 +93,12 @@ def test_the_latest_step_is_read_from_the_status_the_wall_gives() -> None:
         GovernorChange(level=1, text="degraded", ago_s=20.5),
         GovernorChange(level=3, text="degraded", ago_s=4.0)])
     status = {"video": {"governor": governor.model_dump(mode="json")}}
-    assert latest_change_ago(status) == 4.0
+    assert step_ages(status) == (20.5, 4.0)
+    assert Steps(step_ages(status), 0.0, 0.0).latest_ago == 4.0
     quiet = GovernorStatus(level=0, max_level=6, steps=[]).model_dump(mode="json")
-    assert latest_change_ago({"video": {"governor": quiet}}) == math.inf
-    assert latest_change_ago({}) == math.inf  # a wall without a governor (--no-governor)
+    assert step_ages({"video": {"governor": quiet}}) == ()
+    assert Steps((), 0.0, 0.0).latest_ago == math.inf  # never moved
+    assert step_ages({}) == ()  # a wall without a governor (--no-governor)
 
 
 @pytest.mark.slow

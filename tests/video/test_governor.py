@@ -130,10 +130,10 @@ def test_a_protected_tile_short_alone_moves_the_other_tiles_steps_only(others: i
     assert [level for _, level in changes] == ([1, 3, 4] if others else [])
     assert not gov.degradation(Role.PROTECTED).degraded
     assert gov.reason.startswith("nothing left to degrade but the protected tiles")
-    assert "1 protected tile under 95% of its frame rate" in gov.reason
+    assert "1 protected tile showing under 95% of the frames decoded for it" in gov.reason
     if not others:
         return
-    assert "1 protected tile under 95% of its frame rate" in gov.changes[0].text
+    assert "1 protected tile showing under 95% of the frames decoded for it" in gov.changes[0].text
     # Recovery waits while the protected tile is short, then goes once it keeps up.
     easy = dataclasses.replace(budget, tiles=[dataclasses.replace(t, short=False)
                                               for t in tiles], cpu_busy=0.3)
@@ -302,7 +302,7 @@ def test_hidden_tiles_are_left_out_and_protected_ones_come_last(engine_with_gove
 
 
 def test_a_protected_consumer_is_short_only_of_the_frames_that_arrived(engine) -> None:
-    """Real consumers: one that takes nothing is short of what its decoder got; one that
+    """Real consumers: one that takes nothing is short of the frames decoded for it; one that
     takes every frame is not; a tile not protected is never judged short."""
     import time
 

@@ -111,15 +111,13 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         xcpu, scpu = process_tree_cpu_s(xvfb) - x0, process_tree_cpu_s(server) - s0
         video = video_load(viewer)
         if viewer.control is not None:
-            asked_at = time.monotonic()
-            after = last_change_ago(viewer)
+            after = governor_steps(viewer)
             video["governor_steady_s"] = (round(steady, 1) if steady is not None
                                           and math.isfinite(steady) else None)
             video["governor_history"] = ("unknown (no answer)" if steady is None else
                                          "never moved" if math.isinf(steady) else "moved")
             # A step inside the window: the numbers mix two levels.
-            video["governor_changed_in_window"] = changed_between(after, asked_at, t0,
-                                                                  t0 + elapsed)
+            video["governor_changed_in_window"] = changed_between(after, t0, t0 + elapsed)
     finally:
         viewer.stop()
         watcher.close()
@@ -147,24 +145,46 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
     }
 
 
-def last_change_ago(viewer: Viewer) -> float | None:
-    """Seconds since the wall's governor last changed level (infinite: never; None: no
-    answer, or no wall to ask)."""
+@dataclass(frozen=True)
+class Steps:
+    """The governor's latest steps as one `status` reply gave them."""
+
+    ages: tuple[float, ...]  # seconds before the reply, newest first or in any order
+    asked_at: float  # time.monotonic() here when asked, and when the answer came
+    replied_at: float
+
+    @property
+    def latest_ago(self) -> float:
+        return min(self.ages, default=math.inf)  # infinite: it never moved
+
+
+def governor_steps(viewer: Viewer) -> Steps | None:
+    """The wall's governor steps (None: no answer, an error reply, or no wall to ask)."""
     from videowall.control.client import CommandClientError, send_command
 
     if viewer.control is None:
         return None
+    asked_at = time.monotonic()
     try:
         reply = send_command(viewer.control, "status", timeout=5.0, name="bench")
     except CommandClientError:
         return None
-    return latest_change_ago(reply.data or {})
+    if not reply.ok:
+        return None  # e.g. "wall busy": nothing known
+    return Steps(step_ages(reply.data or {}), asked_at, time.monotonic())
 
 
-def latest_change_ago(status: dict[str, Any]) -> float:
-    """From a `status` reply: seconds since the governor's latest step (infinite: none)."""
+def step_ages(status: dict[str, Any]) -> tuple[float, ...]:
+    """From a `status` reply: how long ago each of the governor's recent steps was."""
     governor = (status.get("video") or {}).get("governor") or {}
-    return min((c["ago_s"] for c in governor.get("recent") or []), default=math.inf)
+    return tuple(float(c["ago_s"]) for c in governor.get("recent") or [])
+
+
+def last_change_ago(viewer: Viewer) -> float | None:
+    """Seconds since the wall's governor last changed level (infinite: never; None: no
+    answer, or no wall to ask)."""
+    steps = governor_steps(viewer)
+    return None if steps is None else steps.latest_ago
 
 
 def wait_steady(viewer: Viewer, steady_s: float, cap_s: float) -> float | None:
@@ -179,12 +199,13 @@ def wait_steady(viewer: Viewer, steady_s: float, cap_s: float) -> float | None:
         time.sleep(1.0 if ago is None else min(1.0, steady_s - ago))
 
 
-def changed_between(ago: float | None, asked_at: float, start: float,
-                    end: float) -> bool | None:
-    """Whether a step `ago` s before `asked_at` fell in [start, end] (None: unknown)."""
-    if ago is None:
+def changed_between(steps: Steps | None, start: float, end: float) -> bool | None:
+    """Whether any of the steps may have fallen in [start, end] (None: unknown). A step's
+    time is known to within the reply's round trip: it counts if that span overlaps."""
+    if steps is None:
         return None
-    return start <= asked_at - ago <= end
+    return any(steps.asked_at - ago <= end and steps.replied_at - ago >= start
+               for ago in steps.ages)
 
 
 def video_load(viewer: Viewer) -> dict[str, Any]:

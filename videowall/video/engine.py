@@ -331,17 +331,18 @@ class Consumer:
 
     def short(self, health: StreamHealth | None = None, now: float | None = None
               ) -> bool | None:
-        """A protected tile painting less than `PROTECTED_SHARE` of the frames its decoder
-        got (None: not protected, or cannot tell now). Judged against what arrived, not
+        """A protected tile painting less than `PROTECTED_SHARE` of the frames decoded for
+        it (None: not protected, or cannot tell now). Judged against what was decoded, not
         the stream's nominal rate: a camera sending 23.5 of its 25 fps is no shortfall
-        of the wall's, and must not hold the other tiles degraded for good."""
+        of the wall's, and must not hold the other tiles degraded for good. A decoder that
+        cannot keep up with its source is the budget's `streams_behind`."""
         if self.role is not Role.PROTECTED:
             return None
         health = self._judged(health, now)
         if health is None or not health.source_fps or health.decoded_fps <= 0:
             return None
-        arrived = min(self.max_fps or health.source_fps, health.decoded_fps)
-        return is_short(self.painted_fps(), arrived)
+        decoded = min(self.max_fps or health.source_fps, health.decoded_fps)
+        return is_short(self.painted_fps(), decoded)
 
     def _judged(self, health: StreamHealth | None, now: float | None
                 ) -> StreamHealth | None:

@@ -16,7 +16,7 @@ from 25 to 0.5 pictures a second per tile in one step, where half rate was enoug
 
 It degrades after `degrade_after_s` of pressure (tiles painting less than their frame rate,
 decoders behind their source, the GUI thread's event loop lagging, or a protected tile
-showing under 95% of the frames its decoder got: that one moves the other tiles' steps
+showing under 95% of the frames decoded for it: that one moves the other tiles' steps
 only) and recovers a step
 after `recover_after_s` of slack (nothing behind, no lag, and enough idle CPU for what the
 step would cost again, estimated from the decode time per frame); each change is given
@@ -64,7 +64,7 @@ START_GRACE_S = 20.0  # the wall's: its first seconds are start-up, not load
 # a wall of 20 showed 21-22 of 25 fps on every tile with no step taken and no badge.
 BEHIND_SHARE = 0.90
 # Protected tiles are held to what they are protected for: the maximised or alarm tile an
-# operator is watching shows 95% of the frames its decoder got while the rest give way. One
+# operator is watching shows 95% of the frames decoded for it while the rest give way. One
 # of them short is pressure on its own; it moves the ladder through the other tiles' steps
 # only.
 PROTECTED_SHARE = 0.95
@@ -75,10 +75,10 @@ def is_behind(painted_fps: float, expected_fps: float) -> bool:
     return painted_fps < BEHIND_SHARE * expected_fps
 
 
-def is_short(painted_fps: float, arrived_fps: float) -> bool:
-    """Whether a protected tile painting `painted_fps` of the `arrived_fps` its decoder got
+def is_short(painted_fps: float, decoded_fps: float) -> bool:
+    """Whether a protected tile painting `painted_fps` of the `decoded_fps` decoded for it
     falls short of what it is protected for."""
-    return painted_fps < PROTECTED_SHARE * arrived_fps
+    return painted_fps < PROTECTED_SHARE * decoded_fps
 
 
 LADDER: tuple[Step, ...] = (
@@ -150,7 +150,7 @@ class TileLoad:
     behind: bool | None = None  # painting less than it should (None: cannot tell now)
     # CPU (cores) its stream's full-rate decoding costs: what keyframes-only saves.
     decode_cores: float = 0.0
-    # A protected tile painting under PROTECTED_SHARE of the frames its decoder got.
+    # A protected tile painting under PROTECTED_SHARE of the frames decoded for it.
     short: bool | None = None
 
 
@@ -271,9 +271,9 @@ class Governor:
             return f"GUI thread {lag * 1000:.0f} ms late", False
         protected = sum(1 for t in budget.tiles if t.short and t.role is Role.PROTECTED)
         if cpu_bound and protected:
-            return (f"{protected} protected tile{'s' if protected > 1 else ''} under "
-                    f"{PROTECTED_SHARE:.0%} of {'their' if protected > 1 else 'its'} "
-                    "frame rate"), True
+            return (f"{protected} protected tile{'s' if protected > 1 else ''} showing "
+                    f"under {PROTECTED_SHARE:.0%} of the frames decoded for "
+                    f"{'them' if protected > 1 else 'it'}"), True
         return "", False
 
     def _slack(self, budget: Budget) -> str:

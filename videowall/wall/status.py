@@ -203,7 +203,7 @@ class GovernorStatus(_Out):
     steps: list[str] = Field(description="the ladder, least important tiles first")
     tiles_behind: int = Field(
         0, description="tiles painting under 90% of their rate, and protected tiles "
-        "under 95% of the frames that reached them")
+        "under 95% of the frames decoded for them")
     streams_behind: int = Field(0, description="decoders behind their source")
     gui_lag_ms: float | None = None
     cpu_busy_pct: float | None = None
