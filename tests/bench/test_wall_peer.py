@@ -84,6 +84,8 @@ def test_the_window_waits_for_the_governor_to_hold_its_level(monkeypatch) -> Non
     assert inside(steps((13.0,), 112.0, 114.0), 100.0, 110.0) is True  # 99-101: maybe in
     assert inside(steps((), 112.0, 112.0), 100.0, 110.0) is False  # never moved
     assert inside(None, 100.0, 110.0) is None
+    assert inside(steps((1.0,), 112.0, 112.0), 110.0, math.inf) is True  # after the window
+    assert inside(steps((4.0,), 112.0, 112.0), 110.0, math.inf) is False
 
 
 def test_the_latest_step_is_read_from_the_status_the_wall_gives() -> None:
@@ -128,3 +130,21 @@ def test_quick_peer_run_counts_frames_off_the_screen(tmp_path: Path) -> None:
         in res.stdout
     assert row["videowall"]["governor_changed_in_window"] in (True, False)
     assert row["videowall"]["governor_history"] in ("never moved", "moved")
+
+
+def test_the_governor_cell_says_when_its_level_is_not_the_windows() -> None:
+    from videowall.bench.wall_peer_report import _governor_cell
+
+    wall = {"governor": {"level": 3, "step": "small tiles at half rate"},
+            "degraded_tiles": 19, "badges": ["12 fps"], "governor_steady_s": None,
+            "governor_history": "never moved", "governor_changed_in_window": False,
+            "governor_changed_after_window": True}
+    cell = _governor_cell({"streams": 20, "videowall": wall})
+    assert cell.startswith("N=20: level 3 (small tiles at half rate; 19 tiles 12 fps)")
+    assert "stepped just after the window" in cell
+    wall.update(governor_changed_in_window=True)
+    assert "CHANGED during the window" in _governor_cell({"streams": 20, "videowall": wall})
+    wall.update(governor_history="unknown (no answer)", governor_changed_in_window=None,
+                governor_changed_after_window=None)
+    cell = _governor_cell({"streams": 20, "videowall": wall})
+    assert "did not answer" in cell and "unknown: no answer" in cell

@@ -118,6 +118,10 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
                                          "never moved" if math.isinf(steady) else "moved")
             # A step inside the window: the numbers mix two levels.
             video["governor_changed_in_window"] = changed_between(after, t0, t0 + elapsed)
+            # A step between the window's end and the question: the level reported is not
+            # the one the window measured.
+            video["governor_changed_after_window"] = changed_between(after, t0 + elapsed,
+                                                                     math.inf)
     finally:
         viewer.stop()
         watcher.close()

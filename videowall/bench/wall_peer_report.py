@@ -34,6 +34,8 @@ def _governor_cell(row: dict[str, Any]) -> str:
     changed = wall.get("governor_changed_in_window")
     if changed:
         cell += " (CHANGED during the window: the figures mix two levels)"
+    elif wall.get("governor_changed_after_window"):
+        cell += " (stepped just after the window: the window ran at the level before)"
     elif changed is None and "governor_changed_in_window" in wall:
         cell += " (whether it changed during the window is unknown: no answer)"
     return cell
