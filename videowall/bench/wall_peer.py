@@ -109,9 +109,11 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         elapsed = time.monotonic() - t0
         cpu = viewer.cpu_s() - cpu0
         xcpu, scpu = process_tree_cpu_s(xvfb) - x0, process_tree_cpu_s(server) - s0
-        video = video_load(viewer)
+        # One question at the window's end: the level, the tiles and the recent steps.
+        reply = ask_status(viewer)
+        video = video_load(reply) if viewer.control is not None else {}
         if viewer.control is not None:
-            after = governor_steps(viewer)
+            after = reply.steps if isinstance(reply, StatusReply) else None
             video["governor_steady_s"] = (round(steady, 1) if steady is not None
                                           and math.isfinite(steady) else None)
             video["governor_history"] = ("unknown (no answer)" if steady is None else
@@ -162,8 +164,25 @@ class Steps:
         return min(self.ages, default=math.inf)  # infinite: it never moved
 
 
-def governor_steps(viewer: Viewer) -> Steps | None:
-    """The wall's governor steps (None: no answer, an error reply, or no wall to ask)."""
+@dataclass(frozen=True)
+class StatusReply:
+    """One answer of the wall to `status`, and when it was asked and came."""
+
+    data: dict[str, Any]
+    ok: bool  # False: an error reply (e.g. "wall busy"), which tells nothing
+    asked_at: float
+    replied_at: float
+
+    @property
+    def steps(self) -> Steps | None:
+        """The governor's recent steps (None: an error reply)."""
+        if not self.ok:
+            return None
+        return Steps(step_ages(self.data), self.asked_at, self.replied_at)
+
+
+def ask_status(viewer: Viewer) -> StatusReply | str | None:
+    """The wall's `status` (its error text when it did not answer; None: no wall to ask)."""
     from videowall.control.client import CommandClientError, send_command
 
     if viewer.control is None:
@@ -171,11 +190,15 @@ def governor_steps(viewer: Viewer) -> Steps | None:
     asked_at = time.monotonic()
     try:
         reply = send_command(viewer.control, "status", timeout=5.0, name="bench")
-    except CommandClientError:
-        return None
-    if not reply.ok:
-        return None  # e.g. "wall busy": nothing known
-    return Steps(step_ages(reply.data or {}), asked_at, time.monotonic())
+    except CommandClientError as exc:
+        return str(exc)
+    return StatusReply(reply.data or {}, reply.ok, asked_at, time.monotonic())
+
+
+def governor_steps(viewer: Viewer) -> Steps | None:
+    """The wall's governor steps (None: no answer, an error reply, or no wall to ask)."""
+    reply = ask_status(viewer)
+    return reply.steps if isinstance(reply, StatusReply) else None
 
 
 def step_ages(status: dict[str, Any]) -> tuple[float, ...]:
@@ -212,18 +235,12 @@ def changed_between(steps: Steps | None, start: float, end: float) -> bool | Non
                for ago in steps.ages)
 
 
-def video_load(viewer: Viewer) -> dict[str, Any]:
+def video_load(reply: StatusReply | str | None) -> dict[str, Any]:
     """The wall's decode governor at the end of the window: its level and step, and the
-    tiles it degraded (what their badges said); nothing for a peer."""
-    if viewer.control is None:
-        return {}
-    from videowall.control.client import CommandClientError, send_command
-
-    try:
-        reply = send_command(viewer.control, "status", timeout=5.0, name="bench")
-    except CommandClientError as exc:
-        return {"governor": None, "governor_error": str(exc)}
-    video = (reply.data or {}).get("video") or {}
+    tiles it degraded (what their badges said), from its `status` reply."""
+    if not isinstance(reply, StatusReply):
+        return {"governor": None, "governor_error": reply or "no wall to ask"}
+    video = reply.data.get("video") or {}
     governor = video.get("governor") or {}
     tiles = video.get("tiles", {})
     degraded = sorted({t["degraded"] for t in tiles.values() if t["degraded"]})

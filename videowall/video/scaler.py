@@ -50,14 +50,14 @@ class Scaler:
         """The BGRA picture for `spec`; `into(width, height)` may give the array to write it
         to (a buffer in shared memory: no copy afterwards), used where the path allows."""
         width, height = spec.scaled_size(frame.width, frame.height)
+        cropped = spec.fit is Fit.COVER and (width > spec.width or height > spec.height)
         if frame.format.name == "yuv420p" and not (frame.width | frame.height) & 1:
-            cropped = spec.fit is Fit.COVER and (width > spec.width or height > spec.height)
             even = not (width | height) & 1
             out = into(width, height) if into is not None and even and not cropped else None
             image = self._planar(frame, width, height, out)
         else:
             image = self._swscale(frame, width, height)
-        if spec.fit is Fit.COVER and (width > spec.width or height > spec.height):
+        if cropped:
             x = (width - spec.width) // 2
             y = (height - spec.height) // 2
             image = np.ascontiguousarray(image[y:y + spec.height, x:x + spec.width])
