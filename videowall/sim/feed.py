@@ -24,6 +24,7 @@ from videowall.situation.models import UnitKind
 
 log = logging.getLogger(__name__)
 PREROLL_S = 240.0  # simulated before the first frame, so the map is busy from the start
+CATCH_UP_S = 10.0  # the most simulated seconds one live step takes (units move that far)
 
 
 class DemoFeed:
@@ -66,13 +67,22 @@ class DemoFeed:
                         pub.send(msg, wait=False)
                 next_tick = time.monotonic()
                 while not self._stop.is_set():
-                    step = self.sim.step(self.tick)
+                    # Stepped by how far the wall's clock is ahead, not by a fixed tick: a
+                    # pre-roll slowed by other start-up work (the first run encodes the
+                    # clips) would otherwise leave every report that far in the past, and
+                    # past `stale_after` every unit would read stale for good.
+                    step = self.sim.step(self._behind())
                     for msg in [*step, *self.kiosks.advance(self.sim.now)]:
                         pub.send(msg, wait=False)
                     next_tick += self.tick
                     self._stop.wait(max(0.0, next_tick - time.monotonic()))
         except PublishError as exc:
             log.error("demo feed stopped: %s", exc)
+
+    def _behind(self) -> float:
+        """Simulated seconds to step now: up to the wall's clock, at most CATCH_UP_S."""
+        lag = (datetime.now(UTC) - self.sim.now).total_seconds()
+        return min(max(0.0, lag), CATCH_UP_S)
 
     def stop(self) -> None:
         self._stop.set()
