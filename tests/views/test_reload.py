@@ -98,7 +98,11 @@ def test_a_large_site_is_read_off_the_gui_thread_which_keeps_running(
     print(f"site read in {arrived[0] - written:.2f} s; the 10 ms timer was at most "
           f"{late * 1000:.0f} ms late")
     assert arrived[0] - written > 0.5  # a load long enough to have frozen the wall
-    assert late < 0.15
+    # Read on the GUI thread, the timer would wait out the whole load (> 0.5 s, above).
+    # Off it, what is left is the reader holding the interpreter lock in C (pydantic's
+    # validation of one large structure): 0.17 s seen on a slow 2-core machine under the
+    # parallel suite, so the bound sits between the two.
+    assert late < 0.4
     assert len(wall.model.site.cameras) == limits.MAX_CAMERAS and watcher.reloads == 1
 
 
