@@ -41,13 +41,14 @@ def test_grid_and_site(tmp_path: Path) -> None:
     assert rects[0] == (0, 0, 959, 539) and rects[3] == (961, 541, 959, 539)
     site = wall_site(["rtsp://127.0.0.1:1/a", "udp://127.0.0.1:2"], "tcp")
     assert "template: 2x2, tiles: [c00, c01]" in site and "udp://127.0.0.1:2" in site
-    # The first camera is watched (a protected tile), and the site is one the wall takes.
+    # Plain cameras, as the peer shows them (no palette, no watch: the bench pins its
+    # protected tile instead), on a site the wall takes.
     from videowall.config import load_site
 
     path = tmp_path / "site.yaml"
     path.write_text(site)
-    watched = [c.id for c in load_site(path).cameras if c.thermal and c.thermal.hotspot]
-    assert watched == ["c00"]
+    assert [(c.id, c.thermal) for c in load_site(path).cameras] == [("c00", None),
+                                                                    ("c01", None)]
 
 
 def test_the_window_waits_for_the_governor_to_hold_its_level(monkeypatch) -> None:

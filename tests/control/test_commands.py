@@ -36,6 +36,7 @@ VALID: dict[str, dict[str, Any]] = {
     "show-camera": {"camera": "cam-07", "near_screen": "right", "near_tile": 0},
     "fit": {"screen": "left", "tile": 0, "fit": "cover"},
     "stats": {"screen": "left", "show": True},
+    "pin": {"screen": "left", "tile": 4, "pin": False},
     "status": {},
     "alarm-ack": {"alarm": "incident:INC-7"},
     "alarm-dismiss": {"screen": "right"},

@@ -71,7 +71,10 @@ def test_every_menu_entry_is_a_registered_action_that_runs(wall: WallModel) -> N
     wall.show("first")
     labels = [e.label for e in tile_menu(wall, "left", (0, 0))]
     assert labels == ["Assign camera...", "Tour this zone's 2 cameras", "Snapshot to PNG",
-                      "Stream", "Fill tile (crop)", "Show stats", "Maximize"]
+                      "Stream", "Fill tile (crop)", "Show stats", "Pin at full rate",
+                      "Maximize"]
+    wall.act("t", "pin", screen="left", tile=0)
+    assert "Unpin" in [e.label for e in tile_menu(wall, "left", (0, 0))]
     wall.act("t", "stream", screen="left", tile=0, stream="sub")
     stream = next(e for e in tile_menu(wall, "left", (0, 0)) if e.label == "Stream")
     assert [(c.label, c.checked) for c in stream.children] == [

@@ -123,7 +123,8 @@ def _walk(entries: list[MenuEntry]) -> list[MenuEntry]:
 def test_the_tile_menu_offers_palettes_on_thermal_cameras_only(wall: WallModel) -> None:
     labels = [e.label for e in tile_menu(wall, "left", (0, 0))]
     assert labels == ["Assign camera...", "Tour this zone's 2 cameras", "Snapshot to PNG",
-                      "Stream", "Fill tile (crop)", "Thermal", "Show stats", "Maximize"]
+                      "Stream", "Fill tile (crop)", "Thermal", "Show stats",
+                      "Pin at full rate", "Maximize"]
     assert "Thermal" not in [e.label for e in tile_menu(wall, "left", (0, 1))]
     thermal = next(e for e in tile_menu(wall, "left", (0, 0)) if e.label == "Thermal")
     assert [(c.label.split(":")[0], c.checked) for c in thermal.children] == [

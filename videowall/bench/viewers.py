@@ -84,20 +84,12 @@ def _spawn(cmd: list[str], screen: XScreen, log: Path,
                                 stderr=subprocess.STDOUT, env=env or screen.env())
 
 
-# The first camera is under a hot-spot watch, which makes its tile one the decode governor
-# degrades last (a protected tile, like a maximised or alarm tile): the bench reports it
-# apart. White-hot keeps the picture grey, so its frame pattern still reads.
-PROTECTED = ("thermal: {palette: white-hot, hotspot: {threshold: 255, hysteresis: 1, "
-             "persist_s: 600}}")
-
-
 def wall_site(urls: list[str], transport: str) -> str:
-    """A site file: one screen, a square grid of these cameras in order (the first one
-    protected, see PROTECTED)."""
+    """A site file: one screen, a square grid of these cameras in order, each a plain camera
+    (the peer decodes and shows them as they come: no palette, no watch)."""
     side = grid_side(len(urls))
     cams = "".join(f"  - {{id: c{i:02d}, name: Cam {i:02d}, url: '{url}', transport: "
-                   f"{transport}{', ' + PROTECTED if i == 0 else ''}}}\n"
-                   for i, url in enumerate(urls))
+                   f"{transport}}}\n" for i, url in enumerate(urls))
     tiles = ", ".join(f"c{i:02d}" for i in range(len(urls)))
     return ("version: 1\nname: Bench\nscreens:\n  - {id: wall, qt_screen: 0}\n"
             f"cameras:\n{cams}layouts:\n"

@@ -97,6 +97,7 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
     watcher = TileWatcher(screen.display, viewer.rects, opts.width / opts.height)
     try:
         first = watcher.wait_readable(opts.open_timeout, lambda: not viewer.exited())
+        pin_error = pin_first_tile(viewer)
         time.sleep(opts.warmup + (opts.governor_settle if viewer.control else 0.0))
         # A peer has no governor to wait for.
         steady = (wait_steady(viewer, opts.governor_steady, opts.steady_cap)
@@ -129,6 +130,7 @@ def measure(viewer: Viewer, screen: XScreen, opts: PeerOptions,
         watcher.close()
     fps = [round(len(t.sightings) / elapsed, 2) for t in tiles]
     if "protected_tile" in video:
+        video["protected_tile"]["pin_error"] = pin_error
         # Seen on the screen, like every tile: what the governor kept for the first one.
         video["protected_tile"]["fps"] = fps[0]
         video["protected_tile"]["kept_up"] = fps[0] >= PASS_SHARE * opts.fps
@@ -179,6 +181,21 @@ class StatusReply:
         if not self.ok:
             return None
         return Steps(step_ages(self.data), self.asked_at, self.replied_at)
+
+
+def pin_first_tile(viewer: Viewer) -> str | None:
+    """Pin the wall's first tile at full rate, as an operator would (`ctl pin wall 0`): the
+    tile the bench holds to the protected-tile target. Its error text, else None."""
+    from videowall.control.client import CommandClientError, send_command
+
+    if viewer.control is None:
+        return None
+    try:
+        reply = send_command(viewer.control, "pin", {"screen": "wall", "tile": 0, "pin": True},
+                             timeout=5.0, name="bench")
+    except CommandClientError as exc:
+        return str(exc)
+    return None if reply.ok else str(reply.error or reply)
 
 
 def ask_status(viewer: Viewer) -> StatusReply | str | None:
@@ -244,7 +261,7 @@ def video_load(reply: StatusReply | str | None) -> dict[str, Any]:
     governor = video.get("governor") or {}
     tiles = video.get("tiles", {})
     degraded = sorted({t["degraded"] for t in tiles.values() if t["degraded"]})
-    first = tiles.get("wall/0/0") or {}  # the protected camera's tile (viewers.PROTECTED)
+    first = tiles.get("wall/0/0") or {}  # the tile the bench pinned (pin_first_tile)
     return {"governor": {"level": governor.get("level"), "step": governor.get("step")},
             "degraded_tiles": sum(1 for t in tiles.values() if t["degraded"]),
             "badges": degraded,

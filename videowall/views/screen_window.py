@@ -144,15 +144,18 @@ class ScreenWindow(QWidget):
 
     def _apply_choices(self) -> None:
         """Statistics overlays, stopped tours and the governor's protected tiles (maximised,
-        focused, the cameras beside an alarm card), from the plan."""
+        focused, pinned, the cameras beside an alarm card), from the plan."""
         assert self.plan is not None
         alarms = {p.region for p in self.placed if p.tile.kind is TileKind.ALARM}
         for p in self.placed:
             address = (p.region, p.index)
-            protected = p.region in alarms or address in (self.plan.maximized,
-                                                          self.plan.focused)
+            protected = (p.region in alarms or address in self.plan.pinned
+                         or address in (self.plan.maximized, self.plan.focused))
             if getattr(p.widget, "protected", protected) != protected:
                 p.widget.protected = protected  # type: ignore[attr-defined]
+            pinned = address in self.plan.pinned
+            if getattr(p.widget, "pinned", pinned) != pinned:
+                p.widget.pinned = pinned  # type: ignore[attr-defined]
             show_stats = address in self.plan.stats
             # Duck-typed: video tiles have show_stats, tour tiles running/start/stop.
             if getattr(p.widget, "show_stats", show_stats) != show_stats:

@@ -25,6 +25,7 @@ from videowall.views.tile_overlay import OverlayText, TileOverlay, overlay_text,
 
 log = logging.getLogger(__name__)
 BACKGROUND = QColor(8, 10, 14)
+PIN_MARK = "  (pinned)"  # after the title of a tile pinned at full rate
 
 
 class _Bridge(QObject):
@@ -71,6 +72,7 @@ class VideoTile(QWidget):
             else None)
         self._show_stats = False
         self._protected = False
+        self._pinned = False
         self.painted = 0  # frames painted (not decoded): what a person actually saw
         self._title_suffix = ""
         # The paint path reads only these, refreshed by the status timer and when the
@@ -121,6 +123,17 @@ class VideoTile(QWidget):
         self._protected = value
         if self._consumer is not None:
             self._consumer.protected = value
+
+    @property
+    def pinned(self) -> bool:
+        """Pinned at full rate by an operator: the title says so (and the tile is protected)."""
+        return self._pinned
+
+    @pinned.setter
+    def pinned(self, value: bool) -> None:
+        self._pinned = value
+        self._refresh_text()
+        self.update()
 
     @property
     def title_suffix(self) -> str:
@@ -245,7 +258,8 @@ class VideoTile(QWidget):
             age = time.monotonic() - self._frame.decoded_at if self._frame else None
             stats = stats_line(health, consumer.painted_fps(), age, gui_lag_text())
         self._text = overlay_text(self._camera, health, has_picture=self._image is not None,
-                                  suffix=self._title_suffix, stats=stats,
+                                  suffix=self._title_suffix + PIN_MARK * self._pinned,
+                                  stats=stats,
                                   degraded=consumer.badge() if consumer is not None else "")
 
     @property

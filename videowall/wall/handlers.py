@@ -275,6 +275,24 @@ def _fit(model: WallModel, args: FitArgs) -> str:
     return f"ok fit {args.fit}"
 
 
+class PinArgs(_TileArgs):
+    pin: bool | None = Field(None, description="true pins, false unpins (default: toggle)")
+
+
+@action("pin", PinArgs, help="pin a tile at full rate: the decode governor degrades it last, "
+        "with the maximised and alarm tiles")
+def _pin(model: WallModel, args: PinArgs) -> str:
+    tile = _tile(model, args)
+    if tile.kind not in (TileKind.CAMERA, TileKind.TOUR):
+        raise ActionError(f"tile {args.tile} on {args.screen} shows no video: only camera "
+                          "and tour tiles can be pinned")
+    screen = model.plan.screens[args.screen]
+    pin = args.pin if args.pin is not None else args.address not in screen.pinned
+    pinned = screen.pinned | {args.address} if pin else screen.pinned - {args.address}
+    model.set_plan(update_screen(model.plan, args.screen, pinned=frozenset(pinned)))
+    return f"ok tile {args.tile} {'pinned' if pin else 'unpinned'}"
+
+
 class StatsArgs(ActionArgs):
     screen: Name = Field(description="screen id")
     tile: Index | None = Field(None, description="one tile (default: every tile of the screen)")

@@ -49,6 +49,8 @@ KEY_HELP: tuple[tuple[str, str], ...] = (
     ("Esc", "hide the error band; else restore a maximised tile"),
     ("A / X", "acknowledge / dismiss the alarm this screen shows (else the top alarm)"),
     ("P", "pin the alarm this screen shows (again: unpin)"),
+    ("Shift+P", "pin the focused video tile at full rate: the decode governor degrades it "
+     "last (again: unpin)"),
     ("N / Shift+N", "next / previous alarm on this screen"),
     ("Shift+Z / I / U / C / H / B", "map layers on or off: zones, incidents, units, cameras, "
      "heat, basemap (the focused map tile, else the screen's first map)"),
@@ -146,6 +148,12 @@ def resolve_key(model: WallModel, screen: str, key: str) -> Command | None:
         return Command("stats", {"screen": screen})
     if key == "T":
         return palette_step(model, screen)
+    if key == "Shift+P":
+        if plan is None or plan.focused is None or not plan.has(plan.focused):
+            return None
+        region, index = plan.focused
+        return Command("pin", {"screen": screen, "tile": index, "region": region,
+                               "pin": plan.focused not in plan.pinned})
     alarm, on_screen = _screen_alarm(model, screen)
     if key == "A":
         return Command("alarm-ack", on_screen)

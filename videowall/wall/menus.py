@@ -79,6 +79,9 @@ def tile_menu(model: WallModel, screen: str, address: TileAddress) -> list[MenuE
         shown = address in plan.stats
         out.append(MenuEntry("Hide stats" if shown else "Show stats", "stats",
                              {**at, "show": not shown}))
+        pinned = address in plan.pinned
+        out.append(MenuEntry("Unpin" if pinned else "Pin at full rate", "pin",
+                             {**at, "pin": not pinned}))
     if plan.maximized == address:
         out.append(MenuEntry("Restore", "restore", {"screen": screen}))
     else:

@@ -37,8 +37,9 @@ TileAddress = tuple[int, int]  # (region, index) on one screen
 @dataclass(frozen=True)
 class ScreenPlan:
     """One screen: its regions (a plain layout has one covering the screen) and what the
-    operators chose on it: the maximised and the focused tile, tiles showing statistics
-    and tours stopped by hand."""
+    operators chose on it: the maximised and the focused tile, tiles showing statistics,
+    tours stopped by hand and tiles pinned at full rate (the decode governor degrades them
+    last)."""
 
     screen_id: str
     regions: tuple[Region, ...]
@@ -46,6 +47,7 @@ class ScreenPlan:
     focused: TileAddress | None = None
     stats: frozenset[TileAddress] = frozenset()
     stopped_tours: frozenset[TileAddress] = frozenset()
+    pinned: frozenset[TileAddress] = frozenset()
 
     def tile(self, region: int, index: int) -> Tile:
         return self.regions[region].tiles[index]
@@ -173,6 +175,8 @@ def assign(plan: WallPlan, screen_id: str, region: int, index: int, tile: Tile) 
     regions = list(screen.regions)
     regions[region] = replace(target, tiles=tuple(tiles))
     # New content on a tile: its statistics and a stopped tour were about the old content.
+    # A pin stays: it was put on the place (the tile an operator keeps an eye on), and the
+    # camera dropped there is the one now watched.
     here = (region, index)
     return plan.with_screen(replace(screen, regions=tuple(regions), stats=screen.stats - {here},
                                     stopped_tours=screen.stopped_tours - {here}))
@@ -192,7 +196,8 @@ TileRef = tuple[str, int, int]  # (screen, region, index)
 
 
 def update_screen(plan: WallPlan, screen_id: str, **changes: Any) -> WallPlan:
-    """The plan with one screen's choices changed (maximized, focused, stats, stopped_tours)."""
+    """The plan with one screen's choices changed (maximized, focused, stats, stopped_tours,
+    pinned)."""
     return plan.with_screen(replace(plan.screens[screen_id], **changes))
 
 

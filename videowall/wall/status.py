@@ -60,6 +60,8 @@ class TileStatus(_Out):
     maximized: bool = False
     focused: bool = False
     stats: bool = Field(False, description="stream statistics shown over the tile")
+    pinned: bool = Field(False, description="pinned at full rate by an operator (`ctl pin`): "
+                         "the decode governor degrades it last")
     thermal: TileThermalStatus | None = Field(None, description="the thermal palette of a "
                                               "camera tile (null: the plain picture)")
 
@@ -218,8 +220,8 @@ class VideoTileLoad(_Out):
 
     degraded: str | None = Field(None, description="the badge word of what was taken (SUB, "
                                  "KEYFRAMES, 12 fps); null at full video")
-    protected: bool = Field(False, description="maximised, focused, an alarm's, or its camera "
-                            "under a hot-spot watch: degraded last")
+    protected: bool = Field(False, description="maximised, focused, pinned, an alarm's, or "
+                            "its camera under a hot-spot watch: degraded last")
     painted_fps: float
 
 
@@ -336,7 +338,8 @@ def wall_status(model: WallModel) -> WallStatus:
                     panel=tile.panel.kind if tile.panel else None,
                     alarm=tile.alarm.alarm if tile.alarm else None,
                     maximized=plan.maximized == address, focused=plan.focused == address,
-                    stats=address in plan.stats, thermal=tile_thermal(model.site, tile)))
+                    stats=address in plan.stats, pinned=address in plan.pinned,
+                    thermal=tile_thermal(model.site, tile)))
         regions = [RegionStatus(title=g.title, zone=g.zone, page=g.page, pages=g.pages,
                                 rows=g.rows, cols=g.cols) for g in plan.regions]
         screens.append(ScreenStatus(id=screen_id, regions=regions, tiles=tiles))
