@@ -12,6 +12,7 @@ from videowall.config.thermal import HotspotSettings
 from videowall.core.stream_health import StreamChoice
 from videowall.video.engine import StreamEngine
 from videowall.video.governor import (
+    KEYFRAME_PARTS,
     LADDER,
     Budget,
     Degradation,
@@ -138,11 +139,59 @@ def test_a_protected_tile_short_alone_moves_the_other_tiles_steps_only(others: i
     easy = dataclasses.replace(budget, tiles=[dataclasses.replace(t, short=False)
                                               for t in tiles], cpu_busy=0.3)
     assert _run(gov, dataclasses.replace(budget, cpu_busy=0.5), 90.0, 30.0) == []
-    assert _run(gov, easy, 120.0, 20.0)[0][1] == 3
+    # The keyframes step was taken in parts: its parts are given back first, then the step.
+    assert _run(gov, easy, 120.0, 120.0)[0][1] == 3
+    back = [c.text for c in gov.changes if c.text.startswith("recovered")]
+    undone = next(i for i, t in enumerate(back) if t.startswith("recovered: no more"))
+    assert back[undone].startswith("recovered: no more small tiles on keyframes only")
+    assert len(back[:undone]) == min(others, KEYFRAME_PARTS) - 1
+    assert all(t.startswith("recovered: back to small tiles on keyframes only (")
+               for t in back[:undone])
     # On an idle machine the protected tile's missing frames are not the CPU's: no step.
     idle = Governor(POLICY)
     assert _run(idle, dataclasses.replace(budget, cpu_busy=0.3, process_cores=0.2),
                 0.0, 20.0) == []
+
+
+def test_a_keyframes_step_takes_a_quarter_of_its_tiles_at_a_time_last_opened_first() -> None:
+    """20 small tiles and the CPU short of 4 of them: a quarter of the tiles on keyframes
+    ends the pressure; the rest keep their rate (not every tile at a picture a second)."""
+    tiles = [TileLoad(i, Role.SMALL, behind=True, decode_cores=0.1, order=i)
+             for i in range(20)]
+    gov = Governor(POLICY)
+    _run(gov, Budget(tiles, cpu_busy=1.0, cores=2), 0.0, 10.5)  # half rate at 3, then 10
+    assert (gov.level, gov.part) == (4, 1)
+    shares = gov.shares(tiles)
+    taken = {key for key, share in shares.items() if share.keyframes}
+    assert taken == set(range(15, 20))  # the last-opened five
+    assert shares[0] == degradation(Role.SMALL, 3)  # half rate (substreams: none here)
+    assert shares[19] == degradation(Role.SMALL, 4) and shares[19].keyframes
+    assert gov.step_text(tiles) == "small tiles on keyframes only (5 of 20 tiles)"
+    assert "(5 of 20 tiles)" in gov.changes[-1].text
+    # The wall keeps up now: no more parts, and undoing this one costs its five decoders.
+    easy = Budget([dataclasses.replace(t, behind=False) for t in tiles], cpu_busy=0.6,
+                  cores=2, gui_lag_s=0.005)
+    assert gov._undo_cost(easy, gov.level - 1) == pytest.approx(0.5)
+    assert _run(gov, easy, 10.5, 60.0) == [] and gov.part == 1  # 0.8 idle < 0.4 + 0.5
+    # More pressure: the next quarter, then the next, then the whole step.
+    for part, count in ((2, 10), (3, 15), (4, 20)):
+        start = 100.0 + 10 * part
+        gov.update(easy, start - 0.5)  # not behind, too busy to recover: the timers reset
+        _run(gov, Budget(tiles, cpu_busy=1.0, cores=2), start, 3.5)
+        assert gov.part == part
+        assert sum(s.keyframes for s in gov.shares(tiles).values()) == count
+    assert gov.level == 4 and gov.taken(tiles) is None
+    assert gov.step_text(tiles) == "small tiles on keyframes only"
+    # Recovery gives them back a quarter at a time, the first-opened first.
+    _run(gov, dataclasses.replace(easy, cpu_busy=0.2), 200.0, 15.0)
+    assert gov.level == 4 and gov.part == 3
+    assert {k for k, s in gov.shares(tiles).items() if s.keyframes} == set(range(5, 20))
+
+
+def test_a_step_in_parts_with_one_tile_is_one_step() -> None:
+    gov = Governor(POLICY)
+    _run(gov, _behind(WALL, ("small",)), 0.0, 27.0)
+    assert gov.level == 4 and gov.part == 4 and gov.taken(WALL) is None
 
 
 def test_a_protected_tile_really_behind_on_its_own_screen_is_the_walls_pressure() -> None:

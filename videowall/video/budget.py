@@ -75,6 +75,7 @@ class EngineGovernor:
         self.gui_lag_s: float | None = None
         self.tiles_behind = 0
         self.streams_behind = 0
+        self._loads: list[TileLoad] = []  # the visible tiles at the last tick
 
     def tick(self, gui_lag_s: float | None, now: float | None = None) -> int:
         """Judge the budget, move the level if due, give every consumer its share."""
@@ -91,9 +92,11 @@ class EngineGovernor:
             cores = 0.0
             if health.decode_ms is not None and health.source_fps:
                 cores = health.decode_ms * health.source_fps / 1000
+            # The last-opened tiles first in a step taken in parts: a layout opens its
+            # tiles in order, and lists the cameras that matter most first.
             loads.append(TileLoad(consumer.id, consumer.role, has_sub=consumer.can_take_sub,
                                   behind=behind, decode_cores=cores,
-                                  short=consumer.short(health, now)))
+                                  short=consumer.short(health, now), order=consumer.id))
         self.cpu_busy = self._cpu.sample()
         self.process_cores = self._process.sample()
         self.gui_lag_s = gui_lag_s
@@ -101,8 +104,11 @@ class EngineGovernor:
         self.streams_behind = len(behind_streams)
         level = self.governor.update(Budget(loads, self.cpu_busy, self.cores, gui_lag_s,
                                             self.streams_behind, self.process_cores), now)
+        self._loads = loads
+        shares = self.governor.shares(loads)
         for consumer in consumers:
-            consumer.degrade(self.governor.degradation(consumer.role))
+            # A hidden tile is paused: it gets the whole level (it changes nothing now).
+            consumer.degrade(shares.get(consumer.id, self.governor.degradation(consumer.role)))
         return level
 
     def report(self) -> dict[str, Any]:
@@ -111,7 +117,7 @@ class EngineGovernor:
         lag, busy = self.gui_lag_s, self.cpu_busy
         return {
             "level": gov.level, "max_level": len(LADDER),
-            "step": LADDER[gov.level - 1].text if gov.level else None,
+            "step": gov.step_text(self._loads),
             "reason": gov.reason,
             "steps": [step.text for step in LADDER],
             "tiles_behind": self.tiles_behind, "streams_behind": self.streams_behind,

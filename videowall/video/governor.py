@@ -7,12 +7,16 @@ one at a time in reverse order when the budget allows again:
 1. small and tour tiles to their substream (where the camera has one);
 2. tour tiles to keyframes only (the newest keyframe shown, about one picture a second);
 3. small tiles at half their frame rate (half the conversions and paints, GIL time first);
-4. small tiles to keyframes only (half their decoding and more);
+4. small tiles to keyframes only (half their decoding and more), a quarter at a time;
 5. the other tiles at half their frame rate;
 6. protected tiles (maximised, focused, on an alarm screen, under a hot-spot watch) at half rate.
 
 Small tiles are slowed before they are cut to keyframes: a wall of 25 small tiles went
-from 25 to 0.5 pictures a second per tile in one step, where half rate was enough.
+from 25 to 0.5 pictures a second per tile in one step, where half rate was enough. A
+keyframes step is taken in parts, a quarter of its tiles at a time, the last-opened first
+(a layout lists the cameras that matter most first): 20 tiles on 2 cores that can decode
+16 at full rate dropped every small tile to keyframes in one step (4.5 pictures a second
+per tile on average) where a quarter of them would have let the rest keep 25.
 
 It degrades after `degrade_after_s` of pressure (tiles painting less than their frame rate,
 decoders behind their source, the GUI thread's event loop lagging, or a protected tile
@@ -68,6 +72,11 @@ BEHIND_SHARE = 0.90
 # of them short is pressure on its own; it moves the ladder through the other tiles' steps
 # only.
 PROTECTED_SHARE = 0.95
+
+
+# A keyframes step cuts a tile from its full rate to a picture a second or so: it is taken
+# over this many parts of its tiles (fewer when it has fewer tiles), one per judgement.
+KEYFRAME_PARTS = 4
 
 
 def is_behind(painted_fps: float, expected_fps: float) -> bool:
@@ -152,6 +161,9 @@ class TileLoad:
     decode_cores: float = 0.0
     # A protected tile painting under PROTECTED_SHARE of the frames decoded for it.
     short: bool | None = None
+    # Within a role, tiles of a higher order are taken first by a step taken in parts (the
+    # engine's: the last-opened tile first). Ties: the first listed first.
+    order: int = 0
 
 
 @dataclass(frozen=True)
@@ -204,6 +216,9 @@ class Governor:
 
     policy: Policy = field(default_factory=Policy)
     level: int = 0
+    # Parts of the top step taken, of KEYFRAME_PARTS, when it is a keyframes step (the
+    # steps below it are whole); KEYFRAME_PARTS: the whole step.
+    part: int = KEYFRAME_PARTS
     reason: str = "nothing degraded"
     changes: list[Change] = field(default_factory=list)  # the latest steps, for status
     _pressure_since: float | None = None
@@ -218,7 +233,66 @@ class Governor:
         return self._recover_after or self.policy.recover_after_s
 
     def degradation(self, role: Role) -> Degradation:
+        """What the governor takes from a tile of `role` when the top step is whole (and
+        from the tiles a partial step took)."""
         return degradation(role, self.level)
+
+    def shares(self, tiles: Sequence[TileLoad]) -> dict[Hashable, Degradation]:
+        """What the governor takes from each of these tiles: the top step, when it is
+        taken in parts, only from the tiles of its part (see `taken`)."""
+        taken = self.taken(tiles)
+        return {t.key: degradation(t.role, self.level - 1)
+                if taken is not None and t.role in LADDER[self.level - 1].roles
+                and t.key not in taken else degradation(t.role, self.level)
+                for t in tiles}
+
+    def taken(self, tiles: Sequence[TileLoad], part: int | None = None
+              ) -> frozenset[Hashable] | None:
+        """The keys of the tiles the top step takes at `part` (default: the current one);
+        None when the step is whole (it takes every tile of its roles)."""
+        part = self.part if part is None else part
+        if self.level == 0 or not self._in_parts(self.level - 1) or part >= KEYFRAME_PARTS:
+            return None
+        ordered = self._step_tiles(self.level - 1, tiles)
+        return frozenset(t.key for t in ordered[:_part_count(len(ordered), part)])
+
+    def step_text(self, tiles: Sequence[TileLoad]) -> str | None:
+        """The top step as status says it: with how many of its tiles, when in parts."""
+        if self.level == 0:
+            return None
+        text = LADDER[self.level - 1].text
+        taken = self.taken(tiles)
+        if taken is not None:
+            text += f" ({len(taken)} of {len(self._step_tiles(self.level - 1, tiles))} tiles)"
+        return text
+
+    @staticmethod
+    def _in_parts(index: int) -> bool:
+        return LADDER[index].action is Action.KEYFRAMES
+
+    @staticmethod
+    def _step_tiles(index: int, tiles: Sequence[TileLoad]) -> list[TileLoad]:
+        """The tiles of step `index`, in the order a step in parts takes them."""
+        step = LADDER[index]
+        return sorted((t for t in tiles if t.role in step.roles), key=lambda t: -t.order)
+
+    def _next_part(self, tiles: Sequence[TileLoad]) -> int | None:
+        """The next part of the top step that takes at least one more tile (None: whole)."""
+        if self.level == 0 or not self._in_parts(self.level - 1):
+            return None
+        n = len(self._step_tiles(self.level - 1, tiles))
+        now = _part_count(n, self.part)
+        return next((p for p in range(self.part + 1, KEYFRAME_PARTS + 1)
+                     if _part_count(n, p) > now), None)
+
+    def _previous_part(self, tiles: Sequence[TileLoad]) -> int | None:
+        """The part of the top step that gives back at least one tile (None: undo it)."""
+        if self.level == 0 or not self._in_parts(self.level - 1):
+            return None
+        n = len(self._step_tiles(self.level - 1, tiles))
+        now = _part_count(n, self.part)
+        return next((p for p in range(self.part - 1, 0, -1) if _part_count(n, p) < now),
+                    None)
 
     def update(self, budget: Budget, now: float) -> int:
         """Judge the budget at `now`; returns the (possibly new) level."""
@@ -298,6 +372,14 @@ class Governor:
         step = LADDER[index]
         if step.action is not Action.KEYFRAMES:
             return 0.0  # substreams and conversions: small, left to the hysteresis
+        if index == self.level - 1:
+            # The top step: the tiles its last part took (all of them when it is whole).
+            now = self.taken(budget.tiles)
+            previous = self._previous_part(budget.tiles)
+            before = self.taken(budget.tiles, previous) if previous is not None else None
+            back = (set(now) if now is not None else
+                    {t.key for t in budget.tiles if t.role in step.roles}) - set(before or ())
+            return sum(t.decode_cores for t in budget.tiles if t.key in back)
         return sum(t.decode_cores for t in budget.tiles if t.role in step.roles)
 
     def _effective(self, index: int, tiles: Sequence[TileLoad]) -> bool:
@@ -311,10 +393,18 @@ class Governor:
 
     def _degrade(self, budget: Budget, now: float, why: str,
                  spare_protected: bool = False) -> None:
+        tiles = budget.tiles
+        more = self._next_part(tiles)
+        if more is not None and not (spare_protected
+                                     and Role.PROTECTED in LADDER[self.level - 1].roles):
+            # The next part of a step taken in parts: more of its tiles, same level.
+            self._note_flap(now)
+            self._move(self.level, now, "degraded: {step}" + f" ({why})", tiles, more)
+            return
         # The next step that changes a tile (steps that change none are passed over); for
         # protected tiles alone, not one that would take from them.
         target = next((i + 1 for i in range(self.level, len(LADDER))
-                       if self._effective(i, budget.tiles)
+                       if self._effective(i, tiles)
                        and not (spare_protected and Role.PROTECTED in LADDER[i].roles)),
                       None)
         if target is None:
@@ -323,31 +413,54 @@ class Governor:
             self._pressure_since = None
             self._settled_at = now + self.policy.settle_s
             return
+        self._note_flap(now)
+        self._move(target, now, "degraded: {step}" + f" ({why})", tiles,
+                   1 if self._in_parts(target - 1) else KEYFRAME_PARTS)
+
+    def _note_flap(self, now: float) -> None:
         if now - self._recovered_at < self.policy.flap_window_s:
             # The last recovery did not hold: wait twice as long before the next one.
             self._recover_after = min(self.policy.max_recover_after_s,
                                       2 * self.recover_after_s)
-        self._move(target, now, f"degraded: {LADDER[target - 1].text} ({why})")
 
     def _recover(self, budget: Budget, now: float, why: str) -> None:
+        tiles = budget.tiles
+        back = self._previous_part(tiles)
+        if back is not None:
+            # Part of a step taken in parts given back: fewer of its tiles, same level.
+            self._recovered_at = now
+            self._move(self.level, now, "recovered: back to {step}" + f" ({why})", tiles,
+                       back)
+            return
         # Undo steps from the top until one that changes a tile is undone.
         level = self.level
         while level > 0:
             level -= 1
-            if self._effective(level, budget.tiles):
+            if self._effective(level, tiles):
                 break
         undone = LADDER[level].text
         # Nor stay on a step that changes no tile (the status would name a reduction that
         # takes nothing, e.g. tour tiles on a wall without tours).
-        while level > 0 and not self._effective(level - 1, budget.tiles):
+        while level > 0 and not self._effective(level - 1, tiles):
             level -= 1
         self._recovered_at = now
-        self._move(level, now, f"recovered: no more {undone} ({why})")
+        self._move(level, now, f"recovered: no more {undone} ({why})", tiles, KEYFRAME_PARTS)
 
-    def _move(self, level: int, now: float, text: str) -> None:
+    def _move(self, level: int, now: float, text: str, tiles: Sequence[TileLoad],
+              part: int) -> None:
         self.level = level
+        self.part = part
+        if level and self.taken(tiles) is not None and \
+                len(self.taken(tiles) or ()) >= len(self._step_tiles(level - 1, tiles)):
+            self.part = KEYFRAME_PARTS  # a part that takes every tile is the whole step
+        text = text.replace("{step}", self.step_text(tiles) or "nothing")
         self.reason = text
         self._pressure_since = self._slack_since = None
         self._settled_at = now + self.policy.settle_s
         self.changes = [*self.changes[-19:], Change(now, level, text)]
         log.warning("decode governor: level %d of %d: %s", level, len(LADDER), text)
+
+
+def _part_count(tiles: int, part: int) -> int:
+    """How many of a step's `tiles` its first `part` parts take (a quarter each)."""
+    return -(-tiles * part // KEYFRAME_PARTS)

@@ -200,7 +200,9 @@ class GovernorStatus(_Out):
 
     level: int = Field(description="0: full video; n: the ladder's first n steps are taken")
     max_level: int
-    step: str | None = Field(None, description="the last step taken (null at level 0)")
+    step: str | None = Field(None, description="the last step taken (null at level 0), with "
+                             "how many of its tiles when a keyframes step is taken in parts, "
+                             "e.g. 'small tiles on keyframes only (5 of 19 tiles)'")
     reason: str | None = Field(None, description="why it last changed level")
     steps: list[str] = Field(description="the ladder, least important tiles first")
     tiles_behind: int = Field(
