@@ -116,6 +116,9 @@ def test_every_registered_action_through_ctl_shows_in_status(
     assert ctl("stats", "left", "--tile", "0", "--show", "true").startswith("ok stats shown")
     assert tile(status(), "left", 0)["stats"]
     assert wall.windows["left"].tile_at(0, 0).widget.show_stats
+    assert ctl("pin", "left", "0") == "ok tile 0 pinned"
+    assert tile(status(), "left", 0)["pinned"]
+    assert wall.windows["left"].tile_at(0, 0).widget.protected
     # focus-map was a wall action that ctl could not send.
     assert ctl("focus-map", "--zone", "south") == "ok 1 map tile(s) on zone south"
     assert wall.windows["right"].placed[0].widget.focus_zone == "south"
