@@ -265,8 +265,10 @@ def video_load(reply: StatusReply | str | None) -> dict[str, Any]:
     return {"governor": {"level": governor.get("level"), "step": governor.get("step")},
             "degraded_tiles": sum(1 for t in tiles.values() if t["degraded"]),
             "badges": degraded,
+            # What the wall counted as painted, beside what the screen showed (`fps`).
             "protected_tile": {"protected": bool(first.get("protected")),
-                               "degraded": first.get("degraded")}}
+                               "degraded": first.get("degraded"),
+                               "wall_painted_fps": first.get("painted_fps")}}
 
 
 def run_peer(opts: PeerOptions, progress: Any) -> dict[str, Any]:

@@ -24,7 +24,9 @@ def _governor_cell(row: dict[str, Any]) -> str:
     guarded = wall.get("protected_tile")
     if guarded and "fps" in guarded:
         taken = f", {guarded['degraded']}" if guarded["degraded"] else ""
-        cell += (f", protected tile {guarded['fps']:.1f} fps"
+        painted = guarded.get("wall_painted_fps")
+        counted = f" (the wall counted {painted:.1f} painted)" if painted is not None else ""
+        cell += (f", protected tile {guarded['fps']:.1f} fps{counted}"
                  f"{'' if guarded['protected'] else ' (not protected?)'}{taken}")
     steady = wall.get("governor_steady_s")
     if steady is not None:
