@@ -157,15 +157,15 @@ def test_a_pinned_tile_is_protected_says_so_and_unpinned_is_not(wall, qtbot) -> 
     focused = wall.model.plan.screens["left"].focused
     index = next(i for i in range(len(tiles)) if (0, i) != focused)
     tile = tiles[index]
-    assert not tile.protected and "(pinned)" not in tile._text.title
+    assert not tile.protected and "PINNED" not in tile._text.title
     assert wall.model.act("test", "pin", screen="left", tile=index) == f"ok tile {index} pinned"
     assert tile.protected and tile.consumer.protected and tile.pinned
-    assert tile._text.title.endswith("(pinned)")
+    assert tile._text.title.startswith("PINNED · ")  # before a name that may be elided
     status = wall.model.run("test", "status", {}).data
     assert status["video"]["tiles"][f"left/0/{index}"]["protected"] is True
     wall.model.act("test", "pin", screen="left", tile=index, pin=False)
     assert not tile.protected and not tile.consumer.protected
-    assert "(pinned)" not in tile._text.title
+    assert "PINNED" not in tile._text.title
 
 
 def test_split_by_zone_shows_exactly_that_zones_cameras(wall) -> None:

@@ -185,12 +185,13 @@ def stats_line(health: StreamHealth, painted_fps: float, latency: float | None,
 
 def overlay_text(camera: CameraView | None, health: StreamHealth | None, *,
                  has_picture: bool, suffix: str = "", degraded: str = "",
-                 stats: str | None = None) -> OverlayText:
-    """What the overlay of a tile shows; `degraded` is the governor's badge (e.g. 'SUB')."""
+                 stats: str | None = None, prefix: str = "") -> OverlayText:
+    """What the overlay of a tile shows; `degraded` is the governor's badge (e.g. 'SUB').
+    `prefix` comes before the title, where eliding a long camera name cannot cut it."""
     if camera is None:
         return OverlayText(None)
     word, detail = badge_text(health, has_picture)
-    title = camera.title + (f" - {camera.zone}" if camera.zone else "") + suffix
+    title = prefix + camera.title + (f" - {camera.zone}" if camera.zone else "") + suffix
     if degraded and word == "LIVE":
         return OverlayText(title, degraded, "", stats, has_picture, True)
     return OverlayText(title, word, detail, stats, has_picture)

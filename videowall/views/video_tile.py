@@ -25,7 +25,8 @@ from videowall.views.tile_overlay import OverlayText, TileOverlay, overlay_text,
 
 log = logging.getLogger(__name__)
 BACKGROUND = QColor(8, 10, 14)
-PIN_MARK = "  (pinned)"  # after the title of a tile pinned at full rate
+# Before the title of a tile pinned at full rate: a long camera name is elided at its end.
+PIN_MARK = "PINNED · "
 
 
 class _Bridge(QObject):
@@ -126,7 +127,8 @@ class VideoTile(QWidget):
 
     @property
     def pinned(self) -> bool:
-        """Pinned at full rate by an operator: the title says so (and the tile is protected)."""
+        """Pinned at full rate by an operator: the title starts with PINNED (and the tile is
+        protected)."""
         return self._pinned
 
     @pinned.setter
@@ -258,8 +260,8 @@ class VideoTile(QWidget):
             age = time.monotonic() - self._frame.decoded_at if self._frame else None
             stats = stats_line(health, consumer.painted_fps(), age, gui_lag_text())
         self._text = overlay_text(self._camera, health, has_picture=self._image is not None,
-                                  suffix=self._title_suffix + PIN_MARK * self._pinned,
-                                  stats=stats,
+                                  suffix=self._title_suffix, stats=stats,
+                                  prefix=PIN_MARK if self._pinned else "",
                                   degraded=consumer.badge() if consumer is not None else "")
 
     @property
