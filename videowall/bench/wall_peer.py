@@ -183,32 +183,36 @@ class StatusReply:
         return Steps(step_ages(self.data), self.asked_at, self.replied_at)
 
 
+def _send(viewer: Viewer, action: str, args: dict[str, Any] | None = None) -> Any:
+    """The wall's Reply to one command, or its error text when it did not answer."""
+    from videowall.control.client import CommandClientError, send_command
+
+    assert viewer.control is not None
+    try:
+        return send_command(viewer.control, action, args, timeout=5.0, name="bench")
+    except CommandClientError as exc:
+        return str(exc)
+
+
 def pin_first_tile(viewer: Viewer) -> str | None:
     """Pin the wall's first tile at full rate, as an operator would (`ctl pin wall 0`): the
     tile the bench holds to the protected-tile target. Its error text, else None."""
-    from videowall.control.client import CommandClientError, send_command
-
     if viewer.control is None:
         return None
-    try:
-        reply = send_command(viewer.control, "pin", {"screen": "wall", "tile": 0, "pin": True},
-                             timeout=5.0, name="bench")
-    except CommandClientError as exc:
-        return str(exc)
+    reply = _send(viewer, "pin", {"screen": "wall", "tile": 0, "pin": True})
+    if isinstance(reply, str):
+        return reply
     return None if reply.ok else str(reply.error or reply)
 
 
 def ask_status(viewer: Viewer) -> StatusReply | str | None:
     """The wall's `status` (its error text when it did not answer; None: no wall to ask)."""
-    from videowall.control.client import CommandClientError, send_command
-
     if viewer.control is None:
         return None
     asked_at = time.monotonic()
-    try:
-        reply = send_command(viewer.control, "status", timeout=5.0, name="bench")
-    except CommandClientError as exc:
-        return str(exc)
+    reply = _send(viewer, "status")
+    if isinstance(reply, str):
+        return reply
     return StatusReply(reply.data or {}, reply.ok, asked_at, time.monotonic())
 
 

@@ -241,10 +241,12 @@ class Governor:
         """What the governor takes from each of these tiles: the top step, when it is
         taken in parts, only from the tiles of its part (see `taken`)."""
         taken = self.taken(tiles)
-        return {t.key: degradation(t.role, self.level - 1)
-                if taken is not None and t.role in LADDER[self.level - 1].roles
-                and t.key not in taken else degradation(t.role, self.level)
-                for t in tiles}
+        top = LADDER[self.level - 1].roles if taken is not None else frozenset()
+        out = {}
+        for t in tiles:
+            spared = t.role in top and t.key not in (taken or ())
+            out[t.key] = degradation(t.role, self.level - 1 if spared else self.level)
+        return out
 
     def taken(self, tiles: Sequence[TileLoad], part: int | None = None
               ) -> frozenset[Hashable] | None:
@@ -276,23 +278,16 @@ class Governor:
         step = LADDER[index]
         return sorted((t for t in tiles if t.role in step.roles), key=lambda t: -t.order)
 
-    def _next_part(self, tiles: Sequence[TileLoad]) -> int | None:
-        """The next part of the top step that takes at least one more tile (None: whole)."""
+    def _part_step(self, tiles: Sequence[TileLoad], delta: int) -> int | None:
+        """The nearest part of the top step towards more tiles (`delta` > 0) or fewer that
+        changes how many it takes; None: there is none (the step is whole, or next to undo)."""
         if self.level == 0 or not self._in_parts(self.level - 1):
             return None
         n = len(self._step_tiles(self.level - 1, tiles))
         now = _part_count(n, self.part)
-        return next((p for p in range(self.part + 1, KEYFRAME_PARTS + 1)
-                     if _part_count(n, p) > now), None)
-
-    def _previous_part(self, tiles: Sequence[TileLoad]) -> int | None:
-        """The part of the top step that gives back at least one tile (None: undo it)."""
-        if self.level == 0 or not self._in_parts(self.level - 1):
-            return None
-        n = len(self._step_tiles(self.level - 1, tiles))
-        now = _part_count(n, self.part)
-        return next((p for p in range(self.part - 1, 0, -1) if _part_count(n, p) < now),
-                    None)
+        parts = (range(self.part + 1, KEYFRAME_PARTS + 1) if delta > 0
+                 else range(self.part - 1, 0, -1))
+        return next((p for p in parts if _part_count(n, p) != now), None)
 
     def update(self, budget: Budget, now: float) -> int:
         """Judge the budget at `now`; returns the (possibly new) level."""
@@ -372,15 +367,13 @@ class Governor:
         step = LADDER[index]
         if step.action is not Action.KEYFRAMES:
             return 0.0  # substreams and conversions: small, left to the hysteresis
+        ordered = self._step_tiles(index, budget.tiles)
         if index == self.level - 1:
-            # The top step: the tiles its last part took (all of them when it is whole).
-            now = self.taken(budget.tiles)
-            previous = self._previous_part(budget.tiles)
-            before = self.taken(budget.tiles, previous) if previous is not None else None
-            back = (set(now) if now is not None else
-                    {t.key for t in budget.tiles if t.role in step.roles}) - set(before or ())
-            return sum(t.decode_cores for t in budget.tiles if t.key in back)
-        return sum(t.decode_cores for t in budget.tiles if t.role in step.roles)
+            # The top step gives back the tiles of its last part (all of them when whole).
+            n = len(ordered)
+            ordered = ordered[_part_count(n, self._part_step(budget.tiles, -1) or 0):
+                              _part_count(n, self.part)]
+        return sum(t.decode_cores for t in ordered)
 
     def _effective(self, index: int, tiles: Sequence[TileLoad]) -> bool:
         step = LADDER[index]
@@ -394,7 +387,7 @@ class Governor:
     def _degrade(self, budget: Budget, now: float, why: str,
                  spare_protected: bool = False) -> None:
         tiles = budget.tiles
-        more = self._next_part(tiles)
+        more = self._part_step(tiles, +1)
         if more is not None and not (spare_protected
                                      and Role.PROTECTED in LADDER[self.level - 1].roles):
             # The next part of a step taken in parts: more of its tiles, same level.
@@ -425,7 +418,7 @@ class Governor:
 
     def _recover(self, budget: Budget, now: float, why: str) -> None:
         tiles = budget.tiles
-        back = self._previous_part(tiles)
+        back = self._part_step(tiles, -1)
         if back is not None:
             # Part of a step taken in parts given back: fewer of its tiles, same level.
             self._recovered_at = now
@@ -448,11 +441,12 @@ class Governor:
 
     def _move(self, level: int, now: float, text: str, tiles: Sequence[TileLoad],
               part: int) -> None:
+        if level and part < KEYFRAME_PARTS:
+            n = len(self._step_tiles(level - 1, tiles))
+            if _part_count(n, part) >= n:
+                part = KEYFRAME_PARTS  # a part that takes every tile is the whole step
         self.level = level
         self.part = part
-        if level and self.taken(tiles) is not None and \
-                len(self.taken(tiles) or ()) >= len(self._step_tiles(level - 1, tiles)):
-            self.part = KEYFRAME_PARTS  # a part that takes every tile is the whole step
         text = text.replace("{step}", self.step_text(tiles) or "nothing")
         self.reason = text
         self._pressure_since = self._slack_since = None

@@ -149,11 +149,11 @@ class ScreenWindow(QWidget):
         alarms = {p.region for p in self.placed if p.tile.kind is TileKind.ALARM}
         for p in self.placed:
             address = (p.region, p.index)
-            protected = (p.region in alarms or address in self.plan.pinned
+            pinned = address in self.plan.pinned
+            protected = (pinned or p.region in alarms
                          or address in (self.plan.maximized, self.plan.focused))
             if getattr(p.widget, "protected", protected) != protected:
                 p.widget.protected = protected  # type: ignore[attr-defined]
-            pinned = address in self.plan.pinned
             if getattr(p.widget, "pinned", pinned) != pinned:
                 p.widget.pinned = pinned  # type: ignore[attr-defined]
             show_stats = address in self.plan.stats
